@@ -1,0 +1,84 @@
+"""The layer protocol every layer of the package follows.
+
+A layer owns its parameters in ``self.params`` (an ordered dict, in the order Keras'
+``get_weights()`` returns them, so ``set_weights`` copies straight across) and, after
+``backward``, their gradients in ``self.grads`` under the same names.
+
+    layer.build(input_shape, rng) -> output_shape      (input_shape without the batch axis)
+    layer.forward(x, training=False) -> out           (keeps what backward needs in a cache)
+    layer.backward(dout) -> dx                        (fills layer.grads)
+
+The pure maths sits in module-level ``*_forward`` / ``*_backward`` functions beside each
+layer class (cs231n style); the classes only hold parameters and caches.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import as_array
+
+
+class Layer:
+    """Base class. Subclasses set ``self.params`` in ``build`` and implement forward/backward."""
+
+    def __init__(self, name: str | None = None):
+        self.name = name or type(self).__name__.lower()
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.input_shape: tuple | None = None
+        self.output_shape: tuple | None = None
+        self.built = False
+        self._cache = None
+
+    # -- construction -------------------------------------------------------------------
+    def build(self, input_shape: tuple, rng=None) -> tuple:
+        """Create parameters for inputs of shape ``(N, *input_shape)``; return the output shape."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        self.built = True
+        return self.output_shape
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return tuple(input_shape)
+
+    # -- computation --------------------------------------------------------------------
+    def forward(self, x, training: bool = False):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    def __call__(self, x, training: bool = False):
+        return self.forward(x, training=training)
+
+    # -- weights ------------------------------------------------------------------------
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.copy() for w in self.params.values()]
+
+    def set_weights(self, weights) -> None:
+        weights = list(weights)
+        if len(weights) != len(self.params):
+            raise ValueError(f"{self.name}: expected {len(self.params)} arrays "
+                             f"({', '.join(self.params)}), got {len(weights)}")
+        for (key, old), new in zip(self.params.items(), weights):
+            new = np.asarray(new)
+            if new.shape != old.shape:
+                raise ValueError(f"{self.name}.{key}: expected shape {old.shape}, got {new.shape}")
+            self.params[key] = new.astype(old.dtype, copy=True)
+
+    def regularization_loss(self) -> float:
+        """Penalty this layer adds to the loss (0 unless it has a regulariser)."""
+        return 0.0
+
+    def count_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def _check_input(self, x, name: str = "x"):
+        x = as_array(x, f"{self.name}: {name}")
+        if self.input_shape is not None and tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"{self.name}: {name} has shape {x.shape}, expected "
+                             f"(N, {', '.join(map(str, self.input_shape))})")
+        return x
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r})"

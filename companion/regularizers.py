@@ -1,0 +1,55 @@
+"""Weight penalties, with Keras' conventions: ``L2(l2)`` adds ``l2 * sum(w**2)`` to the loss.
+
+The notes (and many courses) write the L2 term as ``(lambda / 2m) * sum(w**2)`` with m the
+number of training examples; that is ``L2(l2=lambda / (2 * m))`` here and in Keras.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Regularizer:
+    def __call__(self, w: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def gradient(self, w: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class L1L2(Regularizer):
+    """l1 * sum|w| + l2 * sum(w^2). The L1 gradient is the subgradient sign(w) (0 at w = 0)."""
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0):
+        if l1 < 0 or l2 < 0:
+            raise ValueError(f"regularisation strengths must be >= 0, got l1={l1}, l2={l2}")
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, w):
+        return float(self.l1 * np.sum(np.abs(w)) + self.l2 * np.sum(w * w))
+
+    def gradient(self, w):
+        return self.l1 * np.sign(w) + 2.0 * self.l2 * w
+
+    def __repr__(self):
+        return f"L1L2(l1={self.l1:g}, l2={self.l2:g})"
+
+
+class L1(L1L2):
+    def __init__(self, l1: float = 0.01):
+        super().__init__(l1=l1)
+
+    def __repr__(self):
+        return f"L1(l1={self.l1:g})"
+
+
+class L2(L1L2):
+    def __init__(self, l2: float = 0.01):
+        super().__init__(l2=l2)
+
+    def __repr__(self):
+        return f"L2(l2={self.l2:g})"
+
+
+def from_notes_lambda(lam: float, m: int) -> L2:
+    """The notes' (lambda / 2m) * sum(w^2) as a Keras-style L2 strength."""
+    return L2(lam / (2.0 * m))

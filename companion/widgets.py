@@ -1,0 +1,91 @@
+"""Explorers: ipywidgets controls over a pure ``compute`` function and a ``draw`` function.
+
+    ex = Explorer(compute=run, draw=show, controls={"learning_rate": FloatLogSlider(...)})
+    ex                      # in a notebook: controls, a summary line and the figure
+    ex.update(learning_rate=0.5)   # in a test: sets the control, recomputes, redraws
+
+``compute(**values) -> dict`` does the work and returns what was computed (tests assert on it);
+``draw(result) -> matplotlib Figure`` draws it; ``result["summary"]`` (a string, optional) is
+printed above the figure, so a change in the controls is visible as text too. Anything that
+trains uses ``continuous_update=False`` sliders, so it recomputes only when a slider is released.
+ipywidgets and matplotlib are imported when an Explorer is built, not at package import.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+
+class Explorer:
+    def __init__(self, compute: Callable[..., dict], draw: Callable[[dict], object] | None,
+                 controls: dict, title: str | None = None, run_button: bool = False):
+        import ipywidgets as w
+        self.compute, self.draw, self.title = compute, draw, title
+        self.controls = dict(controls)
+        for c in self.controls.values():
+            if hasattr(c, "continuous_update"):
+                c.continuous_update = False
+        self.output = w.Output()
+        self.result: dict | None = None
+        self.error: str | None = None
+        self.button = w.Button(description="Run", button_style="primary") if run_button else None
+        if self.button is not None:
+            self.button.on_click(lambda _: self.refresh())
+        else:
+            for c in self.controls.values():
+                c.observe(self._on_change, names="value")
+        self._silent = False
+        parts = [w.HTML(f"<b>{title}</b>")] if title else []
+        parts += [w.HBox(list(self.controls.values())[i:i + 3])
+                  for i in range(0, len(self.controls), 3)]
+        if self.button is not None:
+            parts.append(self.button)
+        self.box = w.VBox(parts + [self.output])
+        self.refresh()
+
+    def _on_change(self, _change) -> None:
+        if not self._silent:
+            self.refresh()
+
+    def values(self) -> dict:
+        return {k: c.value for k, c in self.controls.items()}
+
+    def refresh(self) -> dict | None:
+        """Recompute from the current control values and redraw into the output area."""
+        import matplotlib.pyplot as plt
+        self.error = None
+        with self.output:
+            self.output.clear_output(wait=True)
+            try:
+                self.result = self.compute(**self.values())
+            except (ValueError, FloatingPointError, ArithmeticError) as exc:
+                # bad settings (a diverging learning rate...) are reported, never raised into
+                # the widget machinery where they would vanish or break the kernel's display
+                self.result, self.error = None, f"{type(exc).__name__}: {exc}"
+                print(self.error)
+                return None
+            if self.result.get("summary"):
+                print(self.result["summary"])
+            if self.draw is not None:
+                fig = self.draw(self.result)
+                if fig is not None:
+                    from IPython.display import display
+                    display(fig)
+                    plt.close(fig)
+        return self.result
+
+    def update(self, **values) -> dict | None:
+        """Set controls (by name) and recompute once. Used by tests and exercises."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise KeyError(f"unknown control(s) {sorted(unknown)}; have {sorted(self.controls)}")
+        self._silent = True
+        try:
+            for k, v in values.items():
+                self.controls[k].value = v
+        finally:
+            self._silent = False
+        return self.refresh()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.box)

@@ -1,0 +1,93 @@
+"""Bad input fails early with a message naming the argument, what was received and expected."""
+import numpy as np
+import pytest
+
+from companion import Dense, Sequential, fit, losses, optim
+from companion.data import Standardizer, train_dev_test_split
+from companion.errors import DivergenceError, check_probability
+
+
+def model():
+    return Sequential([Dense(3, "tanh"), Dense(1, "sigmoid")], input_shape=(2,), seed=0)
+
+
+def test_wrong_input_width_names_the_shapes():
+    with pytest.raises(ValueError, match=r"x has shape \(4, 3\), expected \(N, 2\)"):
+        model().forward(np.zeros((4, 3)))
+
+
+def test_label_shape_mismatch_is_explained():
+    with pytest.raises(ValueError, match=r"y_true has shape \(4,\) but y_pred has shape \(4, 1\)"):
+        losses.BinaryCrossentropy()(np.zeros(4), np.full((4, 1), 0.5))
+
+
+def test_labels_outside_the_class_range():
+    with pytest.raises(ValueError, match="labels must lie in 0..2"):
+        losses.SparseCategoricalCrossentropy()(np.array([0, 3]), np.full((2, 3), 1 / 3))
+
+
+def test_non_integer_labels_rejected():
+    with pytest.raises(TypeError, match="integer class labels"):
+        losses.SparseCategoricalCrossentropy()(np.array([0.5, 1.0]), np.full((2, 3), 1 / 3))
+
+
+def test_string_arrays_rejected_with_dtype():
+    with pytest.raises(TypeError, match="numeric array"):
+        model().forward(np.array([["a", "b"]]))
+
+
+@pytest.mark.parametrize("lr", [0.0, -0.1, float("nan")])
+def test_non_positive_learning_rate(lr):
+    with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+        optim.SGD(learning_rate=lr)
+
+
+@pytest.mark.parametrize("p", [0.0, 1.5, -0.2])
+def test_keep_probability_outside_unit_interval(p):
+    with pytest.raises(ValueError, match=r"keep_prob must lie in \(0, 1\]"):
+        check_probability(p, "keep_prob")
+
+
+def test_set_weights_with_wrong_shape():
+    with pytest.raises(ValueError, match=r"kernel: expected shape \(2, 3\), got \(3, 2\)"):
+        model().set_weights([np.zeros((3, 2)), np.zeros(3), np.zeros((3, 1)), np.zeros(1)])
+
+
+def test_mismatched_lengths():
+    with pytest.raises(ValueError, match="x has 4 rows but y has 3"):
+        fit(model(), np.zeros((4, 2)), np.zeros((3, 1)), "binary_crossentropy", "sgd", seed=0)
+
+
+def test_unknown_names_list_the_choices():
+    with pytest.raises(ValueError, match="unknown activation 'relu6'"):
+        Dense(3, "relu6")
+    with pytest.raises(ValueError, match="unknown loss"):
+        losses.get("hinge2")
+
+
+def test_divergence_stops_with_the_step_and_a_hint():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 2)) * 1e3
+    y = rng.standard_normal((64, 1)) * 1e3
+    m = Sequential([Dense(8, "relu"), Dense(1)], input_shape=(2,), seed=0)
+    with pytest.raises(DivergenceError, match=r"at step \d+.*smaller learning_rate"):
+        fit(m, X, y, "mse", optim.SGD(10.0), epochs=50, batch_size=None, seed=0)
+
+
+def test_missing_seed_is_refused():
+    with pytest.raises(ValueError, match="rng=np.random.default_rng"):
+        Sequential([Dense(2)], input_shape=(2,))._name_layers() or \
+            Sequential([Dense(2)]).build((2,), None)
+
+
+def test_standardizer_checks_width_and_fit():
+    with pytest.raises(RuntimeError, match="call fit"):
+        Standardizer().transform(np.zeros((2, 2)))
+    s = Standardizer().fit(np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"expected shape \(N, 2\), got \(3, 4\)"):
+        s.transform(np.zeros((3, 4)))
+
+
+def test_split_fractions_validated():
+    with pytest.raises(ValueError, match="summing to 1"):
+        train_dev_test_split(np.zeros((10, 2)), np.zeros(10), fractions=(0.5, 0.2, 0.2))

@@ -1,0 +1,66 @@
+"""Our dense networks and optimisers against Keras twins with identical weights (float32)."""
+import numpy as np
+import pytest
+
+from companion import Dense, Sequential, optim, reference
+from companion.regularizers import L2
+
+pytestmark = pytest.mark.keras
+TOL = 1e-5
+
+
+def _problem(loss, rng, n=16):
+    x = rng.standard_normal((n, 4)).astype(np.float32)
+    if loss == "binary_crossentropy":
+        return x, rng.integers(0, 2, (n, 1)).astype(np.float32), 1, "sigmoid"
+    if loss == "categorical_crossentropy":
+        return x, np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)], 3, "softmax"
+    return x, rng.standard_normal((n, 2)).astype(np.float32), 2, None
+
+
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "categorical_crossentropy", "mse"])
+def test_forward_and_gradients_match_keras(loss, rng, keras):
+    x, y, k, act = _problem(loss, rng)
+    model = Sequential([Dense(6, "tanh", kernel_regularizer=L2(0.01)), Dense(5, "relu"),
+                        Dense(k, act)], input_shape=(4,), seed=0)
+    kmodel = reference.twin(model)
+    value = model.loss_and_grads(x.astype(np.float64), y, loss)
+    k_value, k_out, _, k_grads = reference.loss_gradients(kmodel, x, y, loss)
+    reference.compare("forward", model.forward(x.astype(np.float64)), k_out, TOL, quiet=True)
+    assert value == pytest.approx(k_value, rel=TOL)
+    for ours, theirs in zip(model.grads(), k_grads):
+        reference.compare("grad", ours, theirs, TOL, quiet=True)
+
+
+OPTIMIZERS = [
+    (lambda: optim.SGD(0.1), "SGD", dict(learning_rate=0.1)),
+    (lambda: optim.SGD(0.05, momentum=0.9), "SGD", dict(learning_rate=0.05, momentum=0.9)),
+    (lambda: optim.SGD(0.05, momentum=0.9, nesterov=True), "SGD",
+     dict(learning_rate=0.05, momentum=0.9, nesterov=True)),
+    (lambda: optim.Adagrad(0.1), "Adagrad", dict(learning_rate=0.1)),
+    (lambda: optim.RMSprop(0.01), "RMSprop", dict(learning_rate=0.01)),
+    (lambda: optim.Adam(0.01), "Adam", dict(learning_rate=0.01)),
+]
+
+
+@pytest.mark.parametrize("make,kname,kwargs", OPTIMIZERS, ids=[o[1] + str(i) for i, o in
+                                                               enumerate(OPTIMIZERS)])
+def test_training_steps_match_keras(make, kname, kwargs, rng, keras):
+    """Ten steps of training on the same batches leave the same weights."""
+    x, y, k, act = _problem("binary_crossentropy", rng, n=32)
+    model = Sequential([Dense(8, "tanh"), Dense(k, act)], input_shape=(4,), seed=0)
+    kmodel = reference.twin(model)
+    kopt = getattr(keras.optimizers, kname)(**kwargs)
+    opt = optim.Stateful(make())
+    for step in range(10):
+        idx = slice((step % 4) * 8, (step % 4) * 8 + 8)
+        model.loss_and_grads(x[idx].astype(np.float64), y[idx], "binary_crossentropy")
+        opt.step(model.params(), model.grads())
+        _, _, _, grads = reference.loss_gradients(kmodel, x[idx], y[idx], "binary_crossentropy")
+        kopt.apply_gradients(zip(grads, kmodel.trainable_weights))
+    for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
+        reference.compare(f"{kname} weights", ours, theirs, TOL, quiet=True)
+
+
+def test_device_is_named(keras):
+    assert reference.backend() in reference.device()
