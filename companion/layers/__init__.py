@@ -1,10 +1,8 @@
 """Layers: forward/backward pairs holding Keras-layout weights."""
 from .base import Layer
 from .dense import Dense, dense_backward, dense_forward
-from .dropout import Dropout, dropout_backward, dropout_forward
 
 __all__ = ["Layer", "Dense", "dense_forward", "dense_backward"]
-__all__ += ["Dropout", "dropout_forward", "dropout_backward"]
 from .gru import GRU, gru_step_backward, gru_step_forward
 from .lstm import LSTM, lstm_step_backward, lstm_step_forward
 
