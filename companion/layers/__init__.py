@@ -8,3 +8,6 @@ from .lstm import LSTM, lstm_step_backward, lstm_step_forward
 
 __all__ += ["GRU", "gru_step_forward", "gru_step_backward",
             "LSTM", "lstm_step_forward", "lstm_step_backward"]
+from .recurrent import SimpleRNN, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+
+__all__ += ["SimpleRNN", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]

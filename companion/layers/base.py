@@ -75,9 +75,11 @@ class Layer:
 
     def _check_input(self, x, name: str = "x"):
         x = as_array(x, f"{self.name}: {name}")
-        if self.input_shape is not None and tuple(x.shape[1:]) != self.input_shape:
+        want = self.input_shape
+        if want is not None and (x.ndim != len(want) + 1 or any(
+                w is not None and w != s for w, s in zip(want, x.shape[1:]))):
             raise ValueError(f"{self.name}: {name} has shape {x.shape}, expected "
-                             f"(N, {', '.join(map(str, self.input_shape))})")
+                             f"(N, {', '.join('T' if w is None else str(w) for w in want)})")
         return x
 
     def __repr__(self):
