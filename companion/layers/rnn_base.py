@@ -12,9 +12,10 @@ for a GRU, ``[h0, c0]`` for an LSTM (zeros when None, as in Keras).
 (``[out, h_T]`` for a GRU, ``[out, h_T, c_T]`` for an LSTM) and ``backward`` then takes the
 matching list ``[dout, dh_T(, dc_T)]`` (any entry may be None for "no gradient"). A layer built
 this way is used on its own (or in our Bidirectional), not inside ``Sequential``, which passes
-one array between layers. Whatever the option, ``layer.final_state`` holds the final states
-after ``forward`` and ``layer.dinitial_state`` the gradients w.r.t. the initial states after
-``backward`` (a list, one array per state).
+one array between layers. Whatever the option, ``layer.final_state`` holds the final state(s)
+after ``forward`` and ``layer.dinitial_state`` the gradient w.r.t. the initial state(s) after
+``backward``, shaped like ``initial_state``: one (N, units) array for a GRU (as for SimpleRNN),
+a list ``[h, c]`` for an LSTM.
 
 Subclasses supply ``n_gates`` (3 for GRU, 4 for LSTM), ``n_states`` (1 or 2), weight creation
 in ``_make_params`` and the two sequence functions ``_run_forward`` / ``_run_backward``.
@@ -108,7 +109,7 @@ class RecurrentBase(Layer):
             x = x[:, ::-1]
         hs, final, cache = self._run_forward(x, states0)            # hs: (T, N, units)
         self._cache = cache
-        self.final_state = final
+        self.final_state = final[0] if self.n_states == 1 else final
         out = hs.transpose(1, 0, 2) if self.return_sequences else final[0]
         return [out, *final] if self.return_state else out
 
@@ -122,14 +123,19 @@ class RecurrentBase(Layer):
             dfinal = list(rest) + [None] * (self.n_states - len(rest))
         dhs = None
         if dout is not None:
-            dout = np.asarray(dout)
+            dout = as_array(dout, f"{self.name}: dout")
+            N, T = self._cache[0][:2]
+            want = (N, T, self.units) if self.return_sequences else (N, self.units)
+            if dout.shape != want:
+                raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected {want} "
+                                 "(the shape forward returned)")
             if self.return_sequences:
                 dhs = dout.transpose(1, 0, 2)
             else:
                 dfinal[0] = dout if dfinal[0] is None else dfinal[0] + dout
         dx, dstates0, grads = self._run_backward(dhs, dfinal, self._cache)
         self.grads = grads
-        self.dinitial_state = dstates0
+        self.dinitial_state = dstates0[0] if self.n_states == 1 else dstates0
         return dx[:, ::-1] if self.go_backwards else dx
 
     # -- Keras ----------------------------------------------------------------------------
