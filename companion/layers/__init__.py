@@ -11,3 +11,10 @@ __all__ += ["GRU", "gru_step_forward", "gru_step_backward",
 from .recurrent import SimpleRNN, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 __all__ += ["SimpleRNN", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
+from .conv import Conv2D, conv2d_backward, conv2d_forward
+from .pool import AveragePooling2D, Flatten, MaxPooling2D
+from .residual import PlainBlock, ResidualBlock
+from .inception import InceptionModule
+
+__all__ += ["Conv2D", "conv2d_forward", "conv2d_backward", "MaxPooling2D", "AveragePooling2D",
+            "Flatten", "ResidualBlock", "PlainBlock", "InceptionModule"]
