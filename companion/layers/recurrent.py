@@ -22,6 +22,9 @@ chapter 11), which is what ``companion.language_model`` relies on:
         -> (N, T, units) if return_sequences else (N, units); sets ``layer.final_state``
            (the state to pass as ``initial_state`` to carry on: here an (N, units) array)
     layer.backward(dout) -> dx (N, T, D); fills ``layer.grads`` and ``layer.dinitial_state``
+
+With ``return_state=True`` (Keras' option) ``forward`` returns ``[output, h_T]`` and ``backward``
+takes ``[dout, dh_T]`` (either may be None), as the chapter-11 layers do.
 """
 from __future__ import annotations
 
@@ -93,7 +96,7 @@ class SimpleRNN(Layer):
 
     def __init__(self, units: int, activation: str = "tanh", return_sequences: bool = False,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", name: str | None = None):
+                 bias_initializer="zeros", return_state: bool = False, name: str | None = None):
         super().__init__(name)
         if int(units) != units or units < 1:
             raise ValueError(f"{type(self).__name__}: units must be a positive integer, "
@@ -101,6 +104,7 @@ class SimpleRNN(Layer):
         self.units = int(units)
         self.activation = activations.get(activation).name
         self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -138,18 +142,31 @@ class SimpleRNN(Layer):
                                 self.activation)
         self._cache = (caches, h.shape)
         self.final_state = h[:, -1]
-        return h if self.return_sequences else h[:, -1]
+        out = h if self.return_sequences else h[:, -1]
+        return [out, self.final_state] if self.return_state else out
 
     def backward(self, dout):
         caches, shape = self._cache
-        if self.return_sequences:
+        dstate = None
+        if self.return_state:
+            dout, dstate = dout
+        given = [d for d in (dout, dstate) if d is not None]
+        dtype = np.result_type(self.params["kernel"], *given)
+        if dout is None:
+            dh = np.zeros(shape, dtype=dtype)
+        elif self.return_sequences:
             dh = as_array(dout, f"{self.name}: dout")
             check_shape(dh, shape, f"{self.name}: dout")
         else:
             check_shape(as_array(dout, f"{self.name}: dout"), (shape[0], shape[2]),
                         f"{self.name}: dout")
-            dh = np.zeros(shape, dtype=np.result_type(dout, self.params["kernel"]))
+            dh = np.zeros(shape, dtype=dtype)
             dh[:, -1] = dout
+        if dstate is not None:
+            check_shape(as_array(dstate, f"{self.name}: dstate"), (shape[0], shape[2]),
+                        f"{self.name}: dstate")
+            dh = dh.copy()                                     # never write into dout
+            dh[:, -1] += dstate
         dx, dh0, dWx, dWh, db = rnn_backward(dh, caches)
         self.grads = {"kernel": dWx, "recurrent_kernel": dWh, "bias": db}
         self.dinitial_state = dh0
@@ -157,7 +174,8 @@ class SimpleRNN(Layer):
 
     def keras_layer(self, keras):
         return keras.layers.SimpleRNN(self.units, activation=self.activation,
-                                      return_sequences=self.return_sequences)
+                                      return_sequences=self.return_sequences,
+                                      return_state=self.return_state)
 
     def __repr__(self):
         seq = ", return_sequences=True" if self.return_sequences else ""
