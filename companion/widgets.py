@@ -40,6 +40,14 @@ class Explorer:
         if self.button is not None:
             parts.append(self.button)
         self.box = w.VBox(parts + [self.output])
+        # stable DOM hooks for the browser tests (tests/browser) and for styling
+        self.box.add_class("companion-explorer")
+        self.output.add_class("companion-explorer-output")
+        for c in self.controls.values():
+            if hasattr(c, "add_class"):
+                c.add_class("companion-explorer-control")
+        if self.button is not None:
+            self.button.add_class("companion-explorer-run")
         self.refresh()
 
     def _on_change(self, _change) -> None:

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Time every chapter notebook, each run top to bottom in a fresh kernel, and print a table.
+
+    .venv/bin/python benchmarks/notebooks.py                      # all notebooks/NN_*.ipynb
+    .venv/bin/python benchmarks/notebooks.py notebooks/03_*.ipynb  # some (merged into the table)
+    .venv/bin/python benchmarks/notebooks.py --no-save            # print only
+
+Notebooks are executed in memory (the committed files are never written), with the same
+kernel environment as nbval and tools/execute_notebooks.py (no progress bars, quiet
+TensorFlow), cwd = notebooks/. The time is the wall clock from kernel start to the last
+cell, Keras import included: what a learner waits for on "Restart & Run All".
+The table is stored in benchmarks/notebook_times.json, which the course index
+(notebooks/00_index.ipynb) renders. Target: each notebook under 60 s on 2 CPU cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+TIMES = ROOT / "benchmarks" / "notebook_times.json"
+ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYTHONHASHSEED": "0",
+       "COMPANION_PROGRESS": "0"}
+TARGET_S = 60.0
+
+
+def time_notebook(path: Path, timeout: int = 600) -> dict:
+    """Execute a copy of ``path`` in a fresh kernel; return its row for the table."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    os.environ.update(ENV)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    status = "ok"
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        status = "error: " + str(exc).strip().splitlines()[-1][:200]
+    except Exception as exc:     # a dead kernel or a timeout must not stop the other rows
+        status = f"error: {type(exc).__name__}: {exc}"[:200]
+    seconds = time.perf_counter() - start
+    cells = sum(c.cell_type == "code" for c in nb.cells)
+    return {"notebook": path.name, "seconds": round(seconds, 1), "code_cells": cells,
+            "status": status}
+
+
+def machine() -> dict:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"cpus": os.cpu_count(), "platform": platform.platform(terse=True),
+            "python": platform.python_version(),
+            "load_average_at_start": None if load is None else round(load, 2)}
+
+
+def table(rows: list[dict]) -> str:
+    lines = [f"{'notebook':40} {'seconds':>8} {'cells':>6}  status",
+             "-" * 66]
+    for r in rows:
+        flag = "" if r["seconds"] <= TARGET_S else f"  (over the {TARGET_S:.0f} s target)"
+        lines.append(f"{r['notebook']:40} {r['seconds']:8.1f} {r['code_cells']:6d}  "
+                     f"{r['status']}{flag}")
+    total = sum(r["seconds"] for r in rows)
+    lines += ["-" * 66, f"{'total':40} {total:8.1f}"]
+    return "\n".join(lines)
+
+
+def save(rows: list[dict], info: dict, path: Path = TIMES) -> None:
+    """Merge ``rows`` into the stored table (a partial run updates only its notebooks)."""
+    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    merged = {r["notebook"]: r for r in old.get("notebooks", [])}
+    merged.update({r["notebook"]: r for r in rows})
+    data = {"measured": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": info, "target_seconds": TARGET_S,
+            "notebooks": [merged[k] for k in sorted(merged)]}
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("notebooks", nargs="*", type=Path)
+    ap.add_argument("--no-save", action="store_true", help="print only; keep the stored table")
+    ap.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
+    args = ap.parse_args(argv)
+    paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        print("no notebooks found")
+        return 1
+    info = machine()
+    print(f"{info['cpus']} CPUs, load average {info['load_average_at_start']} at start")
+    rows = []
+    for p in paths:
+        rows.append(time_notebook(p.resolve(), args.timeout))
+        r = rows[-1]
+        print(f"  {r['notebook']:40} {r['seconds']:6.1f} s  {r['status']}", flush=True)
+    print()
+    print(table(rows))
+    if not args.no_save:
+        save(rows, info)
+        print(f"\nstored in {TIMES.relative_to(ROOT)}")
+    return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

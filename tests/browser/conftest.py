@@ -1,0 +1,161 @@
+"""One JupyterLab server and one headless Chromium for the whole browser suite.
+
+The server runs from this environment (``sys.executable -m jupyter lab``) on a free loopback
+port with authentication off (for the test only), over a temporary copy of ``notebooks/``
+(so nothing the suite does can modify the committed notebooks), with autosave off, no news
+or update checks, and the notebook rendered without virtual scrolling (every cell in the
+DOM). Kernels get COMPANION_PROGRESS=1, so tqdm's notebook bars render as a learner sees them.
+
+The browser is the SYSTEM Chromium (``/usr/bin/chromium``, or $COMPANION_CHROMIUM), driven
+by Playwright; Playwright's own downloaded browsers are never used. No Chromium: skipped.
+
+Environment knobs: COMPANION_BROWSER_NOTEBOOKS=<folder> tests another folder of NN_*.ipynb;
+COMPANION_CHROMIUM=<path> picks the browser.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from labtools import ROOT, notebooks_dir  # noqa: F401
+
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic", "--disable-dev-shm-usage"]
+
+# JupyterLab user settings for the test server (JUPYTERLAB_SETTINGS_DIR)
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
+                                                    "checkForUpdates": False},
+    "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
+}
+
+
+def find_chromium() -> str | None:
+    for cand in (os.environ.get("COMPANION_CHROMIUM"), "/usr/bin/chromium",
+                 shutil.which("chromium"), shutil.which("chromium-browser"),
+                 shutil.which("google-chrome")):
+        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n"
+                               f"{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/api/status", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n"
+                       f"{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no system Chromium found (/usr/bin/chromium; `apt-get install chromium` "
+                    "or set COMPANION_CHROMIUM): browser tests skipped")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("the playwright package is not installed: browser tests skipped")
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab_server(chromium_path, tmp_path_factory):
+    """Start JupyterLab on a copy of the notebooks; yield (base_url, root_dir)."""
+    home = tmp_path_factory.mktemp("lab")
+    root = home / "course"
+    shutil.copytree(notebooks_dir(), root / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    for name in ("assets",):            # relative links such as ../assets/x.png still resolve
+        if (ROOT / name).exists():
+            (root / name).symlink_to(ROOT / name)
+    settings = home / "settings"
+    for plugin, values in LAB_SETTINGS.items():
+        f = settings / (plugin + ".jupyterlab-settings")
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(values))
+    port = _free_port()
+    env = dict(os.environ, COMPANION_PROGRESS="1", TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONHASHSEED="0", JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    env.setdefault("KERAS_BACKEND", "tensorflow")
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+           f"--port={port}", "--port-retries=0", f"--ServerApp.root_dir={root}",
+           "--IdentityProvider.token=", "--ServerApp.password=",
+           "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
+           "--LabApp.news_url=", "--ServerApp.open_browser=False"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = home / "jupyterlab.log"
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(cmd, env=env, stdout=logf, stderr=subprocess.STDOUT,
+                                cwd=root, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_server(url, proc, log)
+        yield url, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def suite_report():
+    """Per-notebook findings, written to artifacts/browser-report.json at the end."""
+    report: dict = {"started": time.time(), "notebooks": {}}
+    yield report
+    report["seconds"] = round(time.time() - report.pop("started"), 1)
+    report["widgets_exercised"] = sum(r.get("explorers_moved", 0)
+                                      for r in report["notebooks"].values())
+    out = ROOT / "artifacts" / "browser-report.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))

@@ -1,0 +1,327 @@
+"""Every chapter as a learner meets it: JupyterLab in Chromium, Run All, then each explorer moved.
+
+For each notebooks/NN_*.ipynb (discovered at run time) the test opens the notebook in the
+real JupyterLab front end, clears it and runs all cells, waits for the kernel to go idle and
+asserts:
+  - every non-empty code cell ran and no cell shows an error output;
+  - every widget rendered: no "Error displaying widget", no widget left as its text repr
+    (the sign of a missing front-end extension), at least one companion Explorer displayed;
+  - for each Explorer, moving one control (slider one step, next dropdown option, ...)
+    changes what it draws (its output area: summary line and figure), with no traceback.
+A screenshot per chapter goes to artifacts/screenshots/<notebook>.png, findings (cells,
+widgets, progress bars seen, stderr, console errors, times) to artifacts/browser-report.json.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from labtools import chapter_notebooks, shutdown_kernels
+
+pytestmark = pytest.mark.browser
+
+RUN_TIMEOUT_S = 600          # one notebook, Run All (the target is 60 s on 2 idle cores)
+EXPLORER_TIMEOUT_S = 240     # one explorer redraw after a control moved (some train a model)
+
+JS_STATE = """() => {
+  const app = window.jupyterapp;
+  if (!app) return {ready: false};
+  const w = app.shell.currentWidget;
+  if (!w || !w.content || !w.sessionContext || !w.context) return {ready: false};
+  const sc = w.sessionContext, k = sc.session && sc.session.kernel;
+  return {ready: w.context.isReady && sc.isReady && !!k, kernel: k ? k.status : null,
+          path: w.context.path};
+}"""
+
+JS_INSTALL_PROBES = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  window.jupyterapp.shell.activateById(w.id);
+  window.jupyterapp.shell.collapseLeft();
+  const k = w.sessionContext.session.kernel;
+  window.__busy = 0;
+  k.statusChanged.connect((_, s) => { if (s === 'busy') window.__busy += 1; });
+  window.__bars = 0;
+  const seen = new WeakSet();
+  new MutationObserver(() => {
+    for (const el of w.node.querySelectorAll('.widget-hprogress, .widget-vprogress')) {
+      if (!seen.has(el)) { seen.add(el); window.__bars += 1; }
+    }
+  }).observe(w.node, {childList: true, subtree: true});
+}"""
+
+JS_RUN_ALL = """async () => {
+  const app = window.jupyterapp;
+  await app.commands.execute('notebook:clear-all-cell-outputs');
+  window.__run = 'running';
+  app.commands.execute('notebook:run-all-cells').then(
+    r => { window.__run = 'done'; }, e => { window.__run = 'failed: ' + e; });
+}"""
+
+JS_CELLS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const r = {code: 0, unexecuted: [], errors: [], stderr: [], pending: 0, widget_views: 0};
+  w.content.widgets.forEach((c, i) => {
+    if (c.model.type !== 'code' || !c.model.sharedModel.getSource().trim()) return;
+    r.code += 1;
+    if (c.model.executionCount === null) r.unexecuted.push(i);
+    const prompt = c.node.querySelector('.jp-InputPrompt');
+    if (prompt && prompt.textContent.includes('*')) r.pending += 1;
+    for (const o of c.model.outputs.toJSON()) {
+      if (o.data && o.data['application/vnd.jupyter.widget-view+json']) r.widget_views += 1;
+      if (o.output_type === 'error')
+        r.errors.push({cell: i, error: o.ename + ': ' + String(o.evalue).slice(0, 400)});
+      if (o.output_type === 'stream' && o.name === 'stderr') {
+        const t = Array.isArray(o.text) ? o.text.join('') : String(o.text);
+        r.stderr.push({cell: i, text: t.slice(0, 300)});
+      }
+    }
+  });
+  return r;
+}"""
+
+JS_WIDGETS = """() => {
+  const nb = window.jupyterapp.shell.currentWidget.node;
+  const views = [...nb.querySelectorAll('.jp-OutputArea-output')].filter(
+    o => !o.parentElement.closest('.jupyter-widgets') && o.querySelector('.jupyter-widgets'));
+  const repr = /^(VBox|HBox|Box|GridBox|IntSlider|FloatSlider|FloatLogSlider|IntRangeSlider|Dropdown|Output|Button|HTML|Label|Tab|Accordion|interactive|FloatProgress|IntProgress|Checkbox|ToggleButtons|RadioButtons|SelectionSlider)\\(/;
+  const fallbacks = [...nb.querySelectorAll('.jp-OutputArea-output[data-mime-type="text/plain"]')]
+    .filter(e => repr.test(e.innerText.trim())).map(e => e.innerText.trim().slice(0, 80));
+  return {rendered: views.length,
+          errors: (nb.innerText.match(/Error displaying widget[^\\n]*/g) || []),
+          loading: (nb.innerText.match(/Loading widget/g) || []).length,
+          fallbacks: fallbacks,
+          explorers: nb.querySelectorAll('.companion-explorer').length};
+}"""
+
+# A fingerprint of what one explorer shows: its text and a hash of every image it draws.
+JS_EXPLORER_SIG = """(el) => {
+  const out = el.querySelector('.companion-explorer-output');
+  if (!out) return null;
+  let h = 2166136261;
+  const add = s => { for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i);
+                                                         h = Math.imul(h, 16777619); } };
+  for (const img of out.querySelectorAll('img')) add(img.src);
+  for (const svg of out.querySelectorAll('svg')) add(svg.outerHTML);
+  return {text: out.innerText.trim(), images: out.querySelectorAll('img, svg').length,
+          hash: (h >>> 0).toString(16),
+          tracebacks: out.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').length,
+          errorText: (out.innerText.match(/Traceback|Error displaying widget/g) || []).length};
+}"""
+
+
+def _wait(page, js, predicate, timeout, what, poll=0.5, arg=None):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(js, arg) if arg is not None else page.evaluate(js)
+        if predicate(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; "
+                                 f"last state: {value!r}")
+        _dismiss_dialogs(page)
+        time.sleep(poll)
+
+
+def _dismiss_dialogs(page):
+    """Accept a kernel-selection or similar dialog with its default button, if one is up."""
+    dialog = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+    if dialog.count():
+        dialog.first.click()
+
+
+def _open(page, url, name):
+    page.goto(f"{url}/lab/tree/notebooks/{name}?reset", wait_until="domcontentloaded")
+    _wait(page, JS_STATE, lambda s: s.get("ready") and s.get("kernel") == "idle"
+          and s.get("path", "").endswith(name), 180, f"{name} to open with an idle kernel")
+    page.evaluate(JS_INSTALL_PROBES)
+
+
+def _kernel_idle(page) -> bool:
+    return page.evaluate(JS_STATE).get("kernel") == "idle"
+
+
+def _run_all(page, name) -> dict:
+    page.evaluate(JS_RUN_ALL)
+    _wait(page, "() => window.__run", lambda r: r != "running", RUN_TIMEOUT_S,
+          f"Run All to finish in {name}", poll=1.0)
+    _wait(page, JS_STATE, lambda s: s.get("kernel") == "idle", 120, "the kernel to go idle")
+    cells = _wait(page, JS_CELLS, lambda c: c["pending"] == 0, 60, "no cell left pending")
+    # let widget views attach (rendering is asynchronous after the last message)
+    _wait(page, JS_WIDGETS, lambda w: w["loading"] == 0, 60, "widgets to finish loading")
+    return cells
+
+
+def _move(control, kind: str, page) -> str:
+    """Move one control the way a learner would; return a description, or '' if unmovable."""
+    if kind == "slider":
+        handle = control.locator(".noUi-handle").first
+        readout = control.locator(".widget-readout").first
+        before = readout.inner_text()
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)
+        if readout.inner_text() == before:     # at its maximum: step the other way
+            page.keyboard.press("ArrowLeft")
+            page.wait_for_timeout(300)
+        after = readout.inner_text()
+        return f"slider {before} -> {after}" if after != before else ""
+    if kind == "dropdown":
+        select = control.locator("select").first
+        options = select.locator("option").all_inner_texts()
+        current = select.evaluate("s => s.options[s.selectedIndex] ? s.selectedIndex : -1")
+        if len(options) < 2:
+            return ""
+        target = (current + 1) % len(options)
+        select.select_option(index=target)
+        return f"dropdown -> {options[target]!r}"
+    if kind == "number":
+        box = control.locator("input").first
+        before = box.input_value()
+        box.focus()
+        page.keyboard.press("ArrowUp")
+        page.keyboard.press("Enter")
+        box.blur()
+        return f"number {before} -> {box.input_value()}"
+    if kind == "checkbox":
+        control.locator("input[type=checkbox]").first.click()
+        return "checkbox toggled"
+    if kind == "buttons":
+        buttons = control.locator("button:not(.mod-active)")
+        if not buttons.count():
+            return ""
+        label = buttons.first.inner_text()
+        buttons.first.click()
+        return f"toggle -> {label!r}"
+    if kind == "radio":
+        radios = control.locator("input[type=radio]:not(:checked)")
+        if not radios.count():
+            return ""
+        radios.first.check()
+        return "radio moved"
+    return ""
+
+
+def _kind(classes: str) -> str:
+    c = classes.split()
+    if "widget-slider" in c or "widget-hslider" in c or "widget-vslider" in c:
+        return "slider"
+    if "widget-dropdown" in c:
+        return "dropdown"
+    if "widget-checkbox" in c:
+        return "checkbox"
+    if "widget-toggle-buttons" in c:
+        return "buttons"
+    if "widget-radio" in c:
+        return "radio"
+    if "widget-text" in c and ("widget-inline-hbox" in c):
+        return "number"      # IntText / FloatText / Bounded*: steps with ArrowUp
+    return ""
+
+
+def _await_redraw(page, explorer, before: dict, busy0: int):
+    """The explorer's new signature once the kernel handled the change; None if unchanged."""
+    deadline = time.monotonic() + 20
+    while page.evaluate("() => window.__busy") <= busy0:    # the change reaches the kernel
+        if time.monotonic() > deadline:
+            return None
+        page.wait_for_timeout(200)
+    deadline, idle_since = time.monotonic() + EXPLORER_TIMEOUT_S, None
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+        if not _kernel_idle(page):
+            idle_since = None
+            continue
+        sig = explorer.evaluate(JS_EXPLORER_SIG)
+        if sig != before and sig["text"]:
+            page.wait_for_timeout(300)         # let the last output of the redraw attach
+            return explorer.evaluate(JS_EXPLORER_SIG)
+        idle_since = idle_since or time.monotonic()
+        if time.monotonic() - idle_since > 5:
+            return None
+    return None
+
+
+def _exercise_explorer(page, explorer, index: int) -> str:
+    """Move controls one at a time until the explorer's drawing changes; return what moved."""
+    explorer.scroll_into_view_if_needed()
+    before = explorer.evaluate(JS_EXPLORER_SIG)
+    assert before is not None, f"explorer {index}: no output area"
+    assert before["tracebacks"] == 0 and before["errorText"] == 0, \
+        f"explorer {index} shows an error before any control moved: {before['text'][:300]}"
+    controls = explorer.locator(".companion-explorer-control")
+    tried = []
+    for j in range(controls.count()):
+        control = controls.nth(j)
+        kind = _kind(control.get_attribute("class") or "")
+        busy0 = page.evaluate("() => window.__busy")
+        moved = _move(control, kind, page) if kind else ""
+        if not moved:
+            tried.append(f"control {j} ({kind or 'not movable by the test'})")
+            continue
+        run = explorer.locator(".companion-explorer-run")
+        if run.count():
+            run.first.click()
+        changed = _await_redraw(page, explorer, before, busy0)
+        if changed is None:
+            tried.append(f"control {j}: {moved} (drawing unchanged)")
+            continue
+        assert changed["tracebacks"] == 0 and changed["errorText"] == 0, \
+            f"explorer {index}: {moved} raised in its callback: {changed['text'][:500]}"
+        return moved
+    raise AssertionError(f"explorer {index}: no control changed what it draws; tried "
+                         + "; ".join(tried))
+
+
+@pytest.mark.parametrize("name", chapter_notebooks())
+def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suite_report):
+    url, _root = lab_server
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text[:300]) if m.type == "error"
+            else None)
+    page.on("pageerror", lambda e: console_errors.append(f"pageerror: {str(e)[:300]}"))
+    report = suite_report["notebooks"].setdefault(name, {})
+    start = time.monotonic()
+    shot = screenshots_dir / (name.removesuffix(".ipynb") + ".png")
+    try:
+        _open(page, url, name)
+        cells = _run_all(page, name)
+        report["run_all_seconds"] = round(time.monotonic() - start, 1)
+        report.update(code_cells=cells["code"], stderr=cells["stderr"],
+                      progress_bars_seen=page.evaluate("() => window.__bars"))
+        assert not cells["errors"], f"{name}: cells show errors: {cells['errors']}"
+        assert not cells["unexecuted"], \
+            f"{name}: code cells {cells['unexecuted']} did not run (Run All stopped early)"
+        widgets = page.evaluate(JS_WIDGETS)
+        report["widget_views"] = cells["widget_views"]
+        report["widget_views_rendered"] = widgets["rendered"]
+        report["explorers"] = widgets["explorers"]
+        assert not widgets["errors"], f"{name}: {widgets['errors']}"
+        assert not widgets["fallbacks"], \
+            f"{name}: widgets shown as text, not rendered (front-end extension missing?): " \
+            f"{widgets['fallbacks']}"
+        assert widgets["explorers"] >= 1, f"{name}: no companion Explorer rendered"
+        explorers = page.locator(".companion-explorer")
+        moved = []
+        for i in range(explorers.count()):
+            moved.append(_exercise_explorer(page, explorers.nth(i), i))
+            report["explorers_moved"] = len(moved)
+        report["moves"] = moved
+        cells = page.evaluate(JS_CELLS)
+        assert not cells["errors"], f"{name}: errors after moving controls: {cells['errors']}"
+        widgets = page.evaluate(JS_WIDGETS)
+        assert not widgets["errors"], f"{name}: {widgets['errors']}"
+        explorers.first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+    finally:
+        report["seconds"] = round(time.monotonic() - start, 1)
+        report["console_errors"] = console_errors[:20]
+        try:
+            page.screenshot(path=str(shot))
+            report["screenshot"] = str(shot)
+        except Exception as exc:       # a screenshot must not hide the real failure
+            report["screenshot_error"] = str(exc)
+        context.close()
+        shutdown_kernels(url)
