@@ -106,49 +106,56 @@ def gradients(kmodel, x, scalar_fn, training: bool = False):
 
     ``scalar_fn`` maps the model's output tensor (or list of tensors) to a scalar using
     ``keras.ops``. Returns ``(value, outputs, dx, dweights)`` as NumPy arrays, with
-    ``dweights`` in ``kmodel.trainable_weights`` order. This is the package's one
-    backend-specific helper.
+    ``dweights`` in ``kmodel.trainable_weights`` order. ``x`` may be a list of arrays for a
+    functional model with several inputs (e.g. a sequence and an initial state); ``dx`` is
+    then the list of their gradients. This is the package's one backend-specific helper.
     """
     keras = import_keras()
     ops = keras.ops
     b = keras.backend.backend()
     dtype = kmodel.inputs[0].dtype if getattr(kmodel, "inputs", None) else "float32"
-    x = np.asarray(x, dtype=dtype)
+    multi = isinstance(x, (list, tuple))
+    xs = [np.asarray(a, dtype=dtype) for a in (x if multi else [x])]
+    pack = (lambda seq: list(seq)) if multi else (lambda seq: seq[0])  # noqa: E731
     if b == "tensorflow":
         import tensorflow as tf
-        xt = tf.convert_to_tensor(x)
+        xts = [tf.convert_to_tensor(a) for a in xs]
         with tf.GradientTape() as tape:
-            tape.watch(xt)
-            out = kmodel(xt, training=training)
+            for xt in xts:
+                tape.watch(xt)
+            out = kmodel(pack(xts), training=training)
             value = scalar_fn(out) + (ops.sum(ops.stack(kmodel.losses)) if kmodel.losses else 0.0)
-        dx, *dw = tape.gradient(value, [xt] + list(kmodel.trainable_weights))
+        grads = tape.gradient(value, xts + list(kmodel.trainable_weights))
+        dx, dw = pack(grads[:len(xts)]), grads[len(xts):]
     elif b == "jax":
         import jax
         tv = [v.value for v in kmodel.trainable_variables]
         ntv = [v.value for v in kmodel.non_trainable_variables]
 
         def f(xx, tvars):
-            o, _, losses_ = kmodel.stateless_call(tvars, ntv, xx, training=training,
+            o, _, losses_ = kmodel.stateless_call(tvars, ntv, pack(xx), training=training,
                                                  return_losses=True)
             return scalar_fn(o) + sum(losses_), o
-        (value, out), (dx, dw) = jax.value_and_grad(f, argnums=(0, 1), has_aux=True)(
-            jax.numpy.asarray(x), tv)
+        (value, out), (dxs, dw) = jax.value_and_grad(f, argnums=(0, 1), has_aux=True)(
+            [jax.numpy.asarray(a) for a in xs], tv)
+        dx = pack(dxs)
     elif b == "torch":
         import torch
-        xt = torch.tensor(x, requires_grad=True)
+        xts = [torch.tensor(a, requires_grad=True) for a in xs]
         for v in kmodel.trainable_weights:
             v.value.grad = None
-        out = kmodel(xt, training=training)
+        out = kmodel(pack(xts), training=training)
         value = scalar_fn(out) + (sum(kmodel.losses) if kmodel.losses else 0.0)
         value.backward()
-        dx, dw = xt.grad, [v.value.grad for v in kmodel.trainable_weights]
+        dx, dw = pack([xt.grad for xt in xts]), [v.value.grad for v in kmodel.trainable_weights]
     else:
         raise RuntimeError(f"gradients: unsupported Keras backend {b!r}")
     if isinstance(out, (list, tuple)):
         outs = [_to_numpy(o) for o in out]
     else:
         outs = _to_numpy(out)
-    return float(_to_numpy(value)), outs, _to_numpy(dx), [_to_numpy(g) for g in dw]
+    dx = [_to_numpy(g) for g in dx] if multi else _to_numpy(dx)
+    return float(_to_numpy(value)), outs, dx, [_to_numpy(g) for g in dw]
 
 
 def loss_gradients(kmodel, x, y, loss, training: bool = False):
