@@ -9,7 +9,7 @@ BROWSER_FLAG ?= $(if $(DISPLAY),,--no-browser)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test test-package html bench clean
+.PHONY: setup lab test test-package test-browser html bench clean
 
 setup: $(STAMP)
 
@@ -26,10 +26,19 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-package: $(STAMP)
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)
 
+# every chapter in JupyterLab in the system Chromium (part of `make test` too)
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+
+# the static HTML edition of the executed chapters, in _site/ (open _site/index.html)
+html: $(STAMP)
+	$(BIN)/python tools/build_html.py --out _site
+
+# times each notebook in a fresh kernel; stores benchmarks/notebook_times.json for the index
 bench: $(STAMP)
 	$(BIN)/python benchmarks/notebooks.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info _site artifacts
