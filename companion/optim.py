@@ -138,6 +138,98 @@ class Adam(Optimizer):
         return -alpha * m / (np.sqrt(v) + self.epsilon), {"m": m, "v": v}
 
 
+# -- learning-rate schedules: keras.optimizers.schedules, callable(step) -------------------
+class LearningRateSchedule:
+    """``schedule(step) -> learning rate``; ``step`` counts optimiser steps from 0 (Keras'
+    ``optimizer.iterations``). ``keras(keras)`` builds the Keras schedule with the same numbers."""
+    keras_name = ""
+
+    def __call__(self, step: int) -> float:
+        raise NotImplementedError
+
+    def keras(self, keras):
+        return getattr(keras.optimizers.schedules, self.keras_name)(**vars(self))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """lr = initial_learning_rate * decay_rate ** (step / decay_steps) (floor'ed if staircase)."""
+    keras_name = "ExponentialDecay"
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False):
+        check_positive(initial_learning_rate, "initial_learning_rate")
+        check_positive(decay_steps, "decay_steps")
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase = decay_rate, bool(staircase)
+
+    def __call__(self, step):
+        p = np.asarray(step, dtype=np.float64) / self.decay_steps
+        p = np.floor(p) if self.staircase else p
+        return self.initial_learning_rate * self.decay_rate ** p
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """lr = initial_learning_rate / (1 + decay_rate * step / decay_steps) (floor'ed if staircase).
+
+    The notes' 1 / (1 + decay_rate * epoch) is this with decay_steps = steps per epoch and
+    staircase=True (``per_epoch_decay``)."""
+    keras_name = "InverseTimeDecay"
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False):
+        check_positive(initial_learning_rate, "initial_learning_rate")
+        check_positive(decay_steps, "decay_steps")
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase = decay_rate, bool(staircase)
+
+    def __call__(self, step):
+        p = np.asarray(step, dtype=np.float64) / self.decay_steps
+        p = np.floor(p) if self.staircase else p
+        return self.initial_learning_rate / (1 + self.decay_rate * p)
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """values[i] while boundaries[i-1] < step <= boundaries[i] (Keras' convention)."""
+    keras_name = "PiecewiseConstantDecay"
+
+    def __init__(self, boundaries: list[int], values: list[float]):
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(f"values needs len(boundaries) + 1 = {len(boundaries) + 1} "
+                             f"entries, got {len(values)}")
+        self.boundaries, self.values = list(boundaries), list(values)
+
+    def __call__(self, step):
+        i = np.searchsorted(self.boundaries, np.asarray(step), side="left")
+        return np.asarray(self.values, dtype=np.float64)[i]
+
+
+def per_epoch_decay(learning_rate: float, decay_rate: float, steps_per_epoch: int):
+    """The notes' decay, lr = learning_rate / (1 + decay_rate * epoch), as a step schedule."""
+    return InverseTimeDecay(learning_rate, steps_per_epoch, decay_rate, staircase=True)
+
+
+def keras_optimizer(opt: Optimizer, keras):
+    """The Keras optimiser with the same formula and hyper-parameters as ``opt``."""
+    lr = opt.learning_rate
+    if isinstance(lr, LearningRateSchedule):
+        lr = lr.keras(keras)
+    elif callable(lr):
+        raise TypeError("keras_optimizer: only LearningRateSchedule objects map to Keras")
+    if isinstance(opt, SGD):
+        return keras.optimizers.SGD(lr, momentum=opt.momentum, nesterov=opt.nesterov)
+    if isinstance(opt, Adagrad):
+        return keras.optimizers.Adagrad(lr, initial_accumulator_value=opt.initial_accumulator_value,
+                                        epsilon=opt.epsilon)
+    if isinstance(opt, RMSprop):
+        return keras.optimizers.RMSprop(lr, rho=opt.rho, epsilon=opt.epsilon)
+    if type(opt) is Adam:
+        return keras.optimizers.Adam(lr, beta_1=opt.beta_1, beta_2=opt.beta_2, epsilon=opt.epsilon)
+    raise TypeError(f"{type(opt).__name__} has no Keras counterpart")
+
+
 def apply_updates(params: list[np.ndarray], updates: list[np.ndarray]) -> None:
     """params[i] += updates[i], in place (so layers holding the arrays see the change)."""
     for p, u in zip(params, updates):

@@ -1,0 +1,265 @@
+"""Optimisers, schedules, the notes' forms and the optimiser-path tools.
+
+One parametrised Keras test runs every optimiser and schedule for 120 steps on the same
+gradients, with float64 Keras variables; equivalence tests pin down the notes' forms.
+"""
+import numpy as np
+import pytest
+
+from companion import ewa, optim, surfaces
+from companion.optim_notes import (BiasCorrectedAdam, EWAMomentum, NotesAdam, NotesMomentum,
+                                   NotesRMSProp, notes_adagrad)
+
+STEPS = 120
+KERAS_TOL = 1e-6      # float64 variables; Keras keeps the learning rate in float32
+# Keras' Adam computes beta^t as ops.power(ops.cast(beta, float64), t), and casting a Python
+# float goes through float32: 0.999 becomes 0.99900001287, so 1 - beta_2^1 is off by 1.3e-5
+# relative while the moving averages use the exact 0.999. With betas that float32 holds
+# exactly (0.875, 1 - 2^-10) the agreement is ~5e-9; with the defaults it is ~2e-6.
+KERAS_TOL_ADAM_DEFAULT_BETAS = 1e-5
+
+
+def assert_close(ours, theirs, tol, what=""):
+    """The package's one relative-error measure: max |a - b| / max |b| (reference.compare)."""
+    a, b = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
+    assert a.shape == b.shape, f"{what}: shapes {a.shape} vs {b.shape}"
+    err = np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
+    assert err < tol, f"{what}: relative error {err:.2e} >= {tol:.0e}"
+    return err
+
+
+def gradient_sequence(steps=STEPS, seed=0, shapes=((3, 4), (4,))):
+    """Random gradients of mixed scale, some exactly zero (where epsilon placement matters)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(steps):
+        gs = []
+        for s in shapes:
+            g = rng.standard_normal(s) * rng.choice([1e-3, 0.1, 1.0, 5.0], size=s)
+            g[rng.random(s) < 0.1] = 0.0
+            gs.append(g)
+        out.append(gs)
+    return out
+
+
+def initial_params(seed=1, shapes=((3, 4), (4,))):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in shapes]
+
+
+def run(opt, grads_seq, params=None):
+    params = [p.copy() for p in (initial_params() if params is None else params)]
+    state = opt.init(params)
+    for grads in grads_seq:
+        updates, state = opt.update(grads, state, params)
+        optim.apply_updates(params, updates)
+    return params
+
+
+def run_keras(kopt, keras, grads_seq):
+    kvars = [keras.Variable(p, dtype="float64") for p in initial_params()]
+    for grads in grads_seq:
+        kopt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), v)
+                              for g, v in zip(grads, kvars)])
+    return [np.asarray(keras.ops.convert_to_numpy(v)) for v in kvars]
+
+
+SCHED = {"exp": lambda lr: optim.ExponentialDecay(lr, decay_steps=10, decay_rate=0.8),
+         "exp_stair": lambda lr: optim.ExponentialDecay(lr, 10, 0.8, staircase=True),
+         "inv_time": lambda lr: optim.InverseTimeDecay(lr, decay_steps=5, decay_rate=0.3),
+         "notes_epoch": lambda lr: optim.per_epoch_decay(lr, decay_rate=0.5, steps_per_epoch=8),
+         "piecewise": lambda lr: optim.PiecewiseConstantDecay([30, 80], [lr, lr / 3, lr / 10])}
+
+CASES = {
+    "sgd": lambda lr=0.05: optim.SGD(lr),
+    "momentum": lambda lr=0.05: optim.SGD(lr, momentum=0.9),
+    "nesterov": lambda lr=0.05: optim.SGD(lr, momentum=0.9, nesterov=True),
+    "adagrad": lambda lr=0.1: optim.Adagrad(lr),
+    "adagrad_notes": lambda lr=0.1: notes_adagrad(lr),
+    "rmsprop": lambda lr=0.01: optim.RMSprop(lr),
+    "rmsprop_rho": lambda lr=0.01: optim.RMSprop(lr, rho=0.5, epsilon=1e-4),
+    "adam": lambda lr=0.01: optim.Adam(lr),
+    "adam_exact_betas": lambda lr=0.01: optim.Adam(lr, beta_1=0.875, beta_2=1 - 2 ** -10),
+    "adam_eps": lambda lr=0.01: optim.Adam(lr, beta_1=0.5, beta_2=0.9375, epsilon=1e-3),
+}
+KERAS_CASES = [(name, None) for name in CASES] + \
+    [(opt, sched) for sched in SCHED for opt in ("sgd", "momentum", "adam_exact_betas")]
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("name,sched", KERAS_CASES,
+                         ids=[n + ("-" + s if s else "") for n, s in KERAS_CASES])
+def test_optimizers_and_schedules_match_keras(name, sched, keras):
+    make = CASES[name]
+    opt = make() if sched is None else make(SCHED[sched](make().learning_rate))
+    grads_seq = gradient_sequence()
+    ours = run(opt, grads_seq)
+    theirs = run_keras(optim.keras_optimizer(opt, keras), keras, grads_seq)
+    tol = KERAS_TOL_ADAM_DEFAULT_BETAS if name == "adam" else KERAS_TOL
+    for o, t in zip(ours, theirs):
+        assert_close(o, t, tol, f"{name} {sched}")
+    moved = max(np.max(np.abs(o - p)) for o, p in zip(ours, initial_params()))
+    assert moved > 1e-2            # the comparison is not of two parameters that stayed put
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("sched", sorted(SCHED))
+def test_schedule_values_match_keras(sched, keras):
+    ours = SCHED[sched](0.1)
+    theirs = ours.keras(keras)
+    steps = np.arange(200)
+    k = np.array([float(keras.ops.convert_to_numpy(theirs(int(s)))) for s in steps])
+    assert_close(ours(steps), k, 1e-6, sched)          # Keras computes schedules in float32
+
+
+def test_schedules_by_hand():
+    e = optim.ExponentialDecay(1.0, 10, 0.5)
+    assert e(0) == 1.0 and e(10) == pytest.approx(0.5) and e(5) == pytest.approx(0.5 ** 0.5)
+    s = optim.ExponentialDecay(1.0, 10, 0.5, staircase=True)
+    assert s(9) == 1.0 and s(10) == pytest.approx(0.5)
+    notes = optim.per_epoch_decay(0.2, decay_rate=1.0, steps_per_epoch=4)
+    for step in range(20):
+        epoch = step // 4
+        assert notes(step) == pytest.approx(0.2 / (1 + 1.0 * epoch))
+    p = optim.PiecewiseConstantDecay([3], [1.0, 0.1])
+    assert p(3) == 1.0 and p(4) == 0.1
+
+
+def test_update_is_pure_and_deterministic():
+    grads_seq = gradient_sequence(5)
+    for make in CASES.values():
+        opt = make()
+        params = initial_params()
+        state = opt.init(params)
+        before = {k: [a.copy() for a in v] if isinstance(v, list) else v for k, v in state.items()}
+        opt.update(grads_seq[0], state, params)
+        for k, v in before.items():
+            if isinstance(v, list):
+                for a, b in zip(v, state[k]):
+                    np.testing.assert_array_equal(a, b)
+        for a, b in zip(run(make(), grads_seq), run(make(), grads_seq)):
+            np.testing.assert_array_equal(a, b)
+
+
+# --- the notes' forms and their exact mappings ----------------------------------------------
+def test_notes_momentum_is_keras_velocity_form():
+    g = gradient_sequence(60)
+    for a, b in zip(run(NotesMomentum(0.05, gamma=0.9), g), run(optim.SGD(0.05, momentum=0.9), g)):
+        assert_close(a, b, 1e-13, "notes momentum")
+
+
+def test_ewa_momentum_is_sgd_with_scaled_learning_rate():
+    g = gradient_sequence(60)
+    for a, b in zip(run(EWAMomentum(0.5, beta=0.9), g), run(optim.SGD(0.05, momentum=0.9), g)):
+        assert_close(a, b, 1e-12, "EWA momentum")
+
+
+def test_notes_adagrad_starts_its_accumulator_at_zero():
+    g = [[x + 0.01 for x in gs] for gs in gradient_sequence(30)]       # no exact zeros: eps=0
+    ours = run(notes_adagrad(0.1, epsilon=0.0), g)
+    by_hand = NotesRMSProp(0.1, accumulate="sum")           # "square root of the sum"
+    for a, b in zip(ours, run(by_hand, g)):
+        assert_close(a, b, 1e-12, "AdaGrad = RMSProp with a sum")
+    keras_default = run(optim.Adagrad(0.1), g)
+    assert max(np.max(np.abs(a - b)) for a, b in zip(ours, keras_default)) > 1e-3
+
+
+def test_rmsprop_is_adam_with_beta1_zero_and_bias_corrected_rate():
+    """Adam(beta_1=0, eps=0) == RMSprop(rho=beta_2, eps=0) with lr_t = lr sqrt(1 - rho^t)."""
+    rho, lr = 0.9, 0.01
+    g = [[x + 0.01 for x in gs] for gs in gradient_sequence(80)]       # no exact zeros: eps=0
+    adam = run(optim.Adam(lr, beta_1=0.0, beta_2=rho, epsilon=0.0), g)
+    rms = run(optim.RMSprop(lambda step: lr * np.sqrt(1 - rho ** (step + 1)), rho=rho,
+                            epsilon=0.0), g)
+    for a, b in zip(adam, rms):
+        assert_close(a, b, 1e-12, "Adam(beta_1=0) vs RMSprop")
+
+
+def test_paper_adam_equals_keras_adam_when_epsilon_is_zero_and_maps_epsilon_hat():
+    g = [[x + 0.01 for x in gs] for gs in gradient_sequence(80)]
+    for a, b in zip(run(BiasCorrectedAdam(0.01, epsilon=0.0), g), run(optim.Adam(0.01, epsilon=0.0), g)):
+        assert_close(a, b, 1e-12, "paper Adam vs Keras Adam, eps=0")
+    # with epsilon, paper(eps) == Keras form with eps_hat_t = eps * sqrt(1 - beta_2^t)
+    eps = 1e-3
+    mapped = optim.Adam(0.01, epsilon=0.0)
+    mapped._update_one = lambda gr, slots, lr, t: optim.Adam(0.01, epsilon=eps * np.sqrt(
+        1 - 0.999 ** t))._update_one(gr, slots, lr, t)
+    for a, b in zip(run(BiasCorrectedAdam(0.01, epsilon=eps), g), run(mapped, g)):
+        assert_close(a, b, 1e-12, "epsilon-hat mapping")
+
+
+def test_notes_adam_agrees_for_one_step_then_parts_and_freezes():
+    g = gradient_sequence(200)
+    for a, b in zip(run(NotesAdam(0.01), g[:1]), run(BiasCorrectedAdam(0.01), g[:1])):
+        assert_close(a, b, 1e-12, "step 1")
+    two = [np.max(np.abs(a - b)) for a, b in zip(run(NotesAdam(0.01), g[:2]),
+                                               run(BiasCorrectedAdam(0.01), g[:2]))]
+    assert max(two) > 1e-4
+    opt = NotesAdam(0.01)
+    params = initial_params()
+    state = opt.init(params)
+    for grads in g:
+        updates, state = opt.update(grads, state, params)
+    assert np.min(state["v"][0]) > 1e100                   # sdW has exploded (inf after ~300)
+    assert max(np.max(np.abs(u)) for u in updates) < 1e-20  # so the steps have vanished
+
+
+def test_notes_rmsprop_without_epsilon_gives_nan_on_zero_gradient():
+    opt = NotesRMSProp(0.01)
+    upd, _ = opt.update([np.zeros(3)], opt.init([np.zeros(3)]))
+    assert np.all(np.isnan(upd[0]))
+    opt = NotesRMSProp(0.01, epsilon=1e-8)
+    upd, _ = opt.update([np.zeros(3)], opt.init([np.zeros(3)]))
+    assert np.all(upd[0] == 0)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (lambda: optim.SGD(-0.1), "learning_rate"),
+    (lambda: optim.SGD(0.1, momentum=1.0), "momentum"),
+    (lambda: optim.Adam(0.1, beta_2=1.0), "beta_2"),
+    (lambda: optim.ExponentialDecay(0.1, 0, 0.5), "decay_steps"),
+    (lambda: optim.PiecewiseConstantDecay([10], [0.1]), "values"),
+    (lambda: NotesRMSProp(0.1, accumulate="max"), "accumulate"),
+    (lambda: optim.get("adamw"), "unknown optimizer"),
+])
+def test_bad_settings_raise_clear_errors(bad, match):
+    with pytest.raises(ValueError, match=match):
+        bad()
+
+
+# --- moving averages -------------------------------------------------------------------------
+def test_ewa_bias_correction():
+    x = np.full(50, 7.0)
+    assert ewa.ewa(x, 0.9)[0] == pytest.approx(0.7)                 # the early underestimate
+    np.testing.assert_allclose(ewa.ewa(x, 0.9, bias_correction=True), 7.0)
+    t, series = ewa.noisy_series(100, seed=0)
+    corrected = ewa.ewa(series, 0.98, bias_correction=True)
+    assert abs(corrected[0] - series[0]) < 1e-12
+    assert np.max(ewa.notes_ewa(x, 0.9)) > 7.0 * 1.5               # the notes' recursion overshoots
+    assert ewa.weights(0.9, 10).sum() == pytest.approx(1 - 0.9 ** 10)
+    assert ewa.effective_window(0.98) == pytest.approx(50)
+    with pytest.raises(ValueError, match="beta"):
+        ewa.ewa(x, 1.0)
+
+
+# --- surfaces and paths ----------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(surfaces.SURFACES))
+def test_surface_gradients_are_right(name):
+    s = surfaces.SURFACES[name]()
+    from companion.gradcheck import numerical_gradient, rel_error
+    for p in (np.array(s.start, float), np.array([0.3, -0.7])):
+        num = numerical_gradient(lambda: s(p), p)
+        assert rel_error(s.grad(p), num) < 1e-7
+
+
+def test_run_path_converges_and_reports_divergence():
+    q = surfaces.quadratic(25)
+    path = surfaces.run_path(optim.SGD(0.03, momentum=0.9), q, steps=200)
+    assert path.points.shape == (201, 2) and path.diverged_at is None
+    assert surfaces.distance_to_minimum(path, q) < 1e-2
+    bad = surfaces.run_path(optim.SGD(0.1), q, steps=500)        # lr > 2 / 25 diverges along y
+    assert bad.diverged_at is not None and len(bad.points) == bad.diverged_at + 1
+    sad = surfaces.saddle()
+    plain = surfaces.run_path(optim.SGD(0.05), sad, steps=100)
+    adam = surfaces.run_path(optim.Adam(0.05), sad, steps=100)
+    assert plain.losses[-1] > adam.losses[-1]                     # the plateau slows plain SGD
