@@ -93,6 +93,6 @@ def layer_gradient_errors(layer, x: np.ndarray, dout: np.ndarray | None = None, 
         return float(np.sum(layer.forward(x, training=training) * dout))
 
     errors = {"x": rel_error(analytic["x"], numerical_gradient(f, x, h))}
-    for k, p in layer.params.items():
+    for k, p in layer.trainable_params().items():
         errors[k] = rel_error(analytic[k], numerical_gradient(f, p, h))
     return errors

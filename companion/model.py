@@ -100,13 +100,16 @@ class Sequential:
 
     # -- parameters --------------------------------------------------------------------
     def params(self) -> list[np.ndarray]:
-        return [p for layer in self.layers for p in layer.params.values()]
+        """Trainable parameters (layers' ``non_trainable`` weights, e.g. moving statistics,
+        are left out: they have no gradient; ``get_weights`` still includes them)."""
+        return [p for layer in self.layers for p in layer.trainable_params().values()]
 
     def grads(self) -> list[np.ndarray]:
-        return [layer.grads[k] for layer in self.layers for k in layer.params]
+        return [layer.grads[k] for layer in self.layers for k in layer.trainable_params()]
 
     def named_params(self) -> list[tuple[str, np.ndarray]]:
-        return [(f"{layer.name}.{k}", p) for layer in self.layers for k, p in layer.params.items()]
+        return [(f"{layer.name}.{k}", p) for layer in self.layers
+                for k, p in layer.trainable_params().items()]
 
     def get_weights(self) -> list[np.ndarray]:
         return [w for layer in self.layers for w in layer.get_weights()]

@@ -18,3 +18,6 @@ from .inception import InceptionModule
 
 __all__ += ["Conv2D", "conv2d_forward", "conv2d_backward", "MaxPooling2D", "AveragePooling2D",
             "Flatten", "ResidualBlock", "PlainBlock", "InceptionModule"]
+from .batchnorm import BatchNormalization, batchnorm_backward, batchnorm_forward
+
+__all__ += ["BatchNormalization", "batchnorm_forward", "batchnorm_backward"]

@@ -19,7 +19,13 @@ from ..errors import as_array
 
 
 class Layer:
-    """Base class. Subclasses set ``self.params`` in ``build`` and implement forward/backward."""
+    """Base class. Subclasses set ``self.params`` in ``build`` and implement forward/backward.
+
+    ``non_trainable`` names entries of ``params`` that are weights but get no gradient (batch
+    norm's moving statistics): they travel with ``get_weights``/``set_weights`` (Keras order)
+    but ``trainable_params()``, ``Sequential.params()``/``grads()`` and optimisers skip them.
+    """
+    non_trainable: tuple[str, ...] = ()
 
     def __init__(self, name: str | None = None):
         self.name = name or type(self).__name__.lower()
@@ -52,6 +58,10 @@ class Layer:
         return self.forward(x, training=training)
 
     # -- weights ------------------------------------------------------------------------
+    def trainable_params(self) -> dict[str, np.ndarray]:
+        """The entries of ``params`` that have gradients (all of them unless ``non_trainable``)."""
+        return {k: p for k, p in self.params.items() if k not in self.non_trainable}
+
     def get_weights(self) -> list[np.ndarray]:
         return [w.copy() for w in self.params.values()]
 
