@@ -10,6 +10,7 @@ One table that the index notebook (``notebooks/00_index.ipynb``), the static HTM
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,3 +115,112 @@ def next_link(chapter: Chapter) -> str:
     if later:
         return f"**Next:** [{later[0].number:02d} {later[0].title}]({later[0].file})"
     return f"**Next:** [Back to the course index]({INDEX_FILE})"
+
+
+# vertical lane of each chapter in the course map (0: the main line)
+_LANES = {6: 1, 9: -1, 10: -1, 11: -1, 12: -2}
+
+
+def prerequisites(n: int) -> list[int]:
+    """Every chapter that chapter ``n`` builds on, directly or not, in course order."""
+    todo, seen = list(by_number(n).builds_on), set()
+    while todo:
+        k = todo.pop()
+        if k not in seen:
+            seen.add(k)
+            todo += list(by_number(k).builds_on)
+    return sorted(seen)
+
+
+def depth(n: int) -> int:
+    """Length of the longest chain of prerequisites leading to chapter ``n``."""
+    c = by_number(n)
+    return 1 + max((depth(b) for b in c.builds_on), default=-1)
+
+
+def chapter_options() -> list[tuple[str, int]]:
+    """(label, number) pairs for a dropdown over the chapters."""
+    return [(f"{c.number:02d} {c.title}", c.number) for c in CHAPTERS]
+
+
+def explore_chapter(chapter: int, times: dict[str, float] | None = None,
+                    folder: Path | str = NOTEBOOKS) -> dict:
+    """What the index explorer shows for one chapter (pure: tests call it)."""
+    c = by_number(chapter)
+    times = run_times() if times is None else times
+    before = prerequisites(chapter)
+    t = times.get(c.file)
+    path_total = sum(times.get(by_number(k).file, 0.0) for k in before + [chapter])
+    direct = ", ".join(f"{k:02d}" for k in c.builds_on) or "nothing (start here)"
+    lines = [f"{c.number:02d} {c.title}: {c.promise}",
+             f"notes section: {c.notes}",
+             f"builds on: {direct}; all before it: "
+             f"{', '.join(f'{k:02d}' for k in before) or 'none'}",
+             f"run time: {'not measured yet (make bench)' if t is None else f'{t:.0f} s'}"
+             + (f"; {path_total:.0f} s for it and all its prerequisites" if t else ""),
+             f"notebook: notebooks/{c.file} "
+             f"({'present' if (Path(folder) / c.file).exists() else 'not written yet'})"]
+    return {"chapter": chapter, "prerequisites": before, "seconds": t,
+            "path_seconds": path_total, "summary": "\n".join(lines)}
+
+
+def course_map(highlight: int | None = None, ax=None):
+    """The chapters as a graph (an arrow from each chapter to those that build on it).
+
+    ``highlight``: a chapter drawn in colour with all its prerequisites. Returns the ax.
+    """
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.2))
+    pos = {c.number: (depth(c.number), _LANES.get(c.number, 0)) for c in CHAPTERS}
+    lit = set() if highlight is None else set(prerequisites(highlight)) | {highlight}
+    for c in CHAPTERS:
+        for b in c.builds_on:
+            on = c.number in lit and b in lit
+            ax.annotate("", xy=pos[c.number], xytext=pos[b],
+                        arrowprops=dict(arrowstyle="-|>", shrinkA=22, shrinkB=22,
+                                        color="#1a5fb4" if on else "#bbbbbb", lw=1.6 if on else 1))
+    for c in CHAPTERS:
+        x, y = pos[c.number]
+        face = "#ffd166" if c.number == highlight else ("#a8d0f0" if c.number in lit else "white")
+        label = f"{c.number:02d}\n" + textwrap.fill(c.title, 13)
+        ax.text(x, y, label, ha="center", va="center", fontsize=7.5,
+                bbox=dict(boxstyle="round,pad=0.35", fc=face, ec="#556"))
+    ax.set_xlim(-0.6, max(p[0] for p in pos.values()) + 0.6)
+    ax.set_ylim(min(p[1] for p in pos.values()) - 0.7, max(p[1] for p in pos.values()) + 0.7)
+    ax.axis("off")
+    title = "The course: each arrow points from a chapter to one that builds on it"
+    if highlight is not None:
+        title = f"Chapter {highlight:02d} and everything it builds on"
+    ax.set_title(title, fontsize=10)
+    return ax
+
+
+def draw_chapter(result: dict):
+    """Explorer ``draw``: the course map with the chosen chapter's path lit up."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    course_map(result["chapter"], ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def plot_run_times(times: dict[str, float] | None = None, target: float = 60.0, ax=None):
+    """Bar chart of the measured run time of each notebook, with the target drawn."""
+    import matplotlib.pyplot as plt
+    times = run_times() if times is None else times
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.2))
+    names = sorted(times)
+    if not names:
+        ax.text(0.5, 0.5, "no run times measured yet: make bench", ha="center", va="center")
+        ax.axis("off")
+        return ax
+    secs = [times[n] for n in names]
+    ax.bar(range(len(names)), secs, color=["#d62728" if s > target else "#1f77b4" for s in secs])
+    ax.axhline(target, color="#d62728", ls="--", lw=1, label=f"target {target:.0f} s")
+    ax.set_xticks(range(len(names)), [n.split("_")[0] for n in names])
+    ax.set_xlabel("notebook")
+    ax.set_ylabel("seconds (Restart & Run All)")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax
