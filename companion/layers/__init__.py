@@ -21,3 +21,6 @@ __all__ += ["Conv2D", "conv2d_forward", "conv2d_backward", "MaxPooling2D", "Aver
 from .batchnorm import BatchNormalization, batchnorm_backward, batchnorm_forward
 
 __all__ += ["BatchNormalization", "batchnorm_forward", "batchnorm_backward"]
+from .activation import Activation
+
+__all__ += ["Activation"]
