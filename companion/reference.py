@@ -7,6 +7,7 @@ or PyTorch: set ``KERAS_BACKEND`` before the first import.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 
@@ -15,15 +16,36 @@ import numpy as np
 _KERAS = None
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence C++ start-up logs (absl/oneDNN/CUDA probes) written straight to file descriptor 2.
+
+    TensorFlow 2.21 prints them before its log level applies; Python exceptions still propagate.
+    """
+    try:
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:                      # no real stderr (some embedded interpreters)
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def import_keras():
     """Import Keras quietly (no TensorFlow start-up chatter) and return the module."""
     global _KERAS
     if _KERAS is None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet_native_stderr():
             warnings.simplefilter("ignore")
             import keras
+            keras.ops.convert_to_numpy(keras.ops.zeros(()))   # device start-up, also quiet
         try:
             import absl.logging
             absl.logging.set_verbosity(absl.logging.ERROR)
