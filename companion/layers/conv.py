@@ -9,8 +9,9 @@ Two implementations of the same maths:
 - ``conv2d_forward_naive`` / ``conv2d_backward_naive``: four loops, one output number at a
   time, to read;
 - ``conv2d_forward`` / ``conv2d_backward``: im2col (every receptive field copied into one row
-  of a matrix through a strided view) and **one** matrix product; the backward pass is two
-  matrix products and a col2im that adds each kernel offset's slice back (kh*kw strided adds).
+  of a matrix through a strided view) and **one** matrix product; the backward pass is one
+  matrix product for the kernel and, for the input, a col2im done per kernel offset (kh*kw
+  small products, each added back into a strided slice).
 
 Output size per spatial axis: floor((n + p_total - f) / s) + 1, with Keras' padding rules
 (``same_padding``): 'valid' adds nothing; 'same' adds max((ceil(n/s) - 1) s + f - n, 0) zeros,
@@ -121,15 +122,24 @@ def conv2d_forward(x, W, b=None, strides=(1, 1), padding="valid"):
 
 
 def conv2d_backward(dout, cache):
-    """Gradients of ``conv2d_forward``. dout: (N, Ho, Wo, F). Returns (dx, dW, db)."""
-    cols, xp_shape, pads, W, strides = cache
+    """Gradients of ``conv2d_forward``. dout: (N, Ho, Wo, F). Returns (dx, dW, db).
+
+    dW is one matrix product with the cached columns. dx is col2im done one kernel offset at a
+    time: offset (u, v) sent x[.., i*s + u, j*s + v, :] into every output (i, j) with weight
+    W[u, v], so it gets back dout @ W[u, v].T there (kh*kw contiguous products and strided adds,
+    never a scattered np.add.at).
+    """
+    cols, xp_shape, pads, W, (sh, sw) = cache
     kh, kw, c, f = W.shape
+    n, ho, wo, _ = dout.shape
     d2 = dout.reshape(-1, f)                                                 # (N*Ho*Wo, F)
     dW = (cols.T @ d2).reshape(W.shape)
     db = d2.sum(axis=0)
-    dcols = d2 @ W.reshape(-1, f).T                                          # (N*Ho*Wo, kh*kw*C)
-    dwin = dcols.reshape(dout.shape[:3] + (kh, kw, c))
-    dxp = col2im(dwin, xp_shape, strides, np.result_type(dout, W))
+    dxp = np.zeros(xp_shape, dtype=np.result_type(dout, W))
+    for u in range(kh):
+        for v in range(kw):
+            dxp[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw, :] += \
+                (d2 @ W[u, v].T).reshape(n, ho, wo, c)
     return unpad(dxp, pads), dW, db
 
 

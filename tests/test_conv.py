@@ -1,0 +1,157 @@
+"""Conv2D: padding arithmetic, naive vs vectorised, gradient checks, errors, Keras twin."""
+import numpy as np
+import pytest
+
+from companion import Sequential, optim, reference
+from companion.gradcheck import layer_gradient_errors, model_gradient_errors
+from companion.layers import Conv2D, Dense, Flatten, MaxPooling2D
+from companion.layers.conv import (
+    conv2d_backward,
+    conv2d_backward_naive,
+    conv2d_forward,
+    conv2d_forward_naive,
+    conv_output_size,
+    output_hw,
+    same_padding,
+)
+
+TOL = 1e-7
+KTOL = 1e-5
+
+# (H, W, C, F, kernel, strides, padding): stride/padding variants and edge cases
+CASES = [
+    (5, 5, 2, 3, 3, 1, "valid"),
+    (6, 7, 2, 3, 3, 1, "same"),
+    (7, 7, 1, 2, 3, 2, "same"),        # odd size, stride 2: symmetric 'same'
+    (6, 6, 2, 2, 3, 2, "same"),        # even size, stride 2: Keras pads 0 before, 1 after
+    (8, 8, 2, 2, 4, 2, "same"),        # even kernel: asymmetric padding
+    (7, 6, 2, 3, 2, 3, "valid"),       # stride leaves rows unused
+    (5, 5, 3, 2, 1, 1, "valid"),       # 1x1 kernel
+    (4, 4, 2, 3, 4, 1, "valid"),       # kernel the size of the input: one output
+    (3, 5, 2, 2, (3, 1), (1, 2), "same"),   # rectangular kernel and strides
+]
+
+
+def test_output_size_formula():
+    assert conv_output_size(6, 3) == 4                      # the notes' n - f + 1
+    assert conv_output_size(6, 3, s=1, p=1) == 6            # 'same' with p = (f-1)/2
+    assert conv_output_size(7, 3, s=2, p=0) == 3            # floor((7 - 3)/2) + 1
+    assert conv_output_size(8, 3, s=2, p=1) == 4
+    assert same_padding(6, 3, 2) == (0, 1)                  # Keras puts the odd one after
+    assert same_padding(7, 3, 2) == (1, 1)
+    assert same_padding(5, 1, 1) == (0, 0)
+    assert output_hw((28, 28), (5, 5), (1, 1), "valid") == (24, 24)
+    assert output_hw((28, 28), (3, 3), (2, 2), "same") == (14, 14)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_vectorised_equals_naive(case, rng):
+    h, w, c, f, k, s, p = case
+    kernel = (k, k) if np.isscalar(k) else k
+    x = rng.standard_normal((2, h, w, c))
+    W, b = rng.standard_normal(kernel + (c, f)), rng.standard_normal(f)
+    out, cache = conv2d_forward(x, W, b, s, p)
+    np.testing.assert_allclose(out, conv2d_forward_naive(x, W, b, s, p), atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    for ours, slow in zip(conv2d_backward(dout, cache), conv2d_backward_naive(dout, x, W, s, p)):
+        np.testing.assert_allclose(ours, slow, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("n", [1, 2])
+def test_gradient_check(case, n, rng):
+    h, w, c, f, k, s, p = case
+    layer = Conv2D(f, k, strides=s, padding=p, activation="tanh")
+    layer.build((h, w, c), rng)
+    layer.params["bias"] = rng.standard_normal(f) * 0.1
+    errors = layer_gradient_errors(layer, rng.standard_normal((n, h, w, c)))
+    assert set(errors) == {"x", "kernel", "bias"}
+    assert max(errors.values()) < TOL, errors
+
+
+def test_naive_layer_gradient_check(rng):
+    layer = Conv2D(2, 3, strides=2, padding="same", implementation="naive")
+    layer.build((5, 5, 2), rng)
+    assert max(layer_gradient_errors(layer, rng.standard_normal((1, 5, 5, 2))).values()) < TOL
+
+
+def test_small_cnn_gradient_check(rng):
+    model = Sequential([Conv2D(3, 3, padding="same", activation="relu"), MaxPooling2D(2),
+                        Conv2D(2, 2, activation="tanh"), Flatten(), Dense(3, "softmax")],
+                       input_shape=(6, 6, 1), seed=1)
+    x, y = rng.standard_normal((4, 6, 6, 1)), rng.integers(0, 3, 4)
+    errors = model_gradient_errors(model, x, y, "sparse_categorical_crossentropy")
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_shapes_and_repr():
+    layer = Conv2D(8, 5, strides=2, padding="same")
+    assert layer.build((28, 28, 3), np.random.default_rng(0)) == (14, 14, 8)
+    assert layer.params["kernel"].shape == (5, 5, 3, 8)
+    assert layer.count_params() == 5 * 5 * 3 * 8 + 8
+    assert repr(layer) == "Conv2D(8, 5x5, s=2, same)"
+
+
+def test_determinism():
+    a = Sequential([Conv2D(4, 3)], input_shape=(5, 5, 2), seed=3).get_weights()
+    b = Sequential([Conv2D(4, 3)], input_shape=(5, 5, 2), seed=3).get_weights()
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
+        Conv2D(2, 3, padding="full")
+    with pytest.raises(ValueError, match="kernel_size must be a positive integer"):
+        Conv2D(2, 0)
+    with pytest.raises(ValueError, match="filters must be a positive integer"):
+        Conv2D(0, 3)
+    with pytest.raises(ValueError, match="does not fit an input of size 3"):
+        Conv2D(2, 5).build((3, 3, 1), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"expects images \(H, W, C\)"):
+        Conv2D(2, 3).build((9,), np.random.default_rng(0))
+    layer = Conv2D(2, 3)
+    layer.build((5, 5, 1), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"has shape \(2, 5, 5, 3\), expected \(N, 5, 5, 1\)"):
+        layer.forward(np.zeros((2, 5, 5, 3)))
+
+
+# --- against Keras -------------------------------------------------------------------------
+@pytest.mark.keras
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_matches_keras_conv2d(case, rng, keras):
+    h, w, c, f, k, s, p = case
+    model = Sequential([Conv2D(f, k, strides=s, padding=p, activation="relu")],
+                       input_shape=(h, w, c), seed=0)
+    model.layers[0].params["bias"][:] = rng.standard_normal(f) * 0.1
+    kmodel = reference.twin(model)
+    x = rng.standard_normal((3, h, w, c)).astype(np.float32)
+    out = model.forward(x)
+    dout = rng.standard_normal(out.shape)
+    dx = model.backward(dout)
+    _, k_out, k_dx, k_dw = reference.backward(kmodel, x, dout)
+    reference.compare("out", out, k_out, KTOL, quiet=True)
+    reference.compare("dx", dx, k_dx, KTOL, quiet=True)
+    for ours, theirs in zip(model.grads(), k_dw):
+        reference.compare("dw", ours, theirs, KTOL, quiet=True)
+
+
+@pytest.mark.keras
+def test_cnn_training_steps_match_keras(rng, keras):
+    """Five Adam steps of a whole small CNN on the same batches leave the same weights."""
+    model = Sequential([Conv2D(4, 3, padding="same", activation="relu"), MaxPooling2D(2),
+                        Conv2D(6, 3, strides=2, padding="same", activation="relu"), Flatten(),
+                        Dense(10, "softmax")], input_shape=(8, 8, 1), seed=0)
+    kmodel = reference.twin(model)
+    x = rng.standard_normal((32, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 10, 32)
+    opt, kopt = optim.Stateful(optim.Adam(0.01)), keras.optimizers.Adam(0.01)
+    for step in range(5):
+        idx = slice(step % 4 * 8, step % 4 * 8 + 8)
+        model.loss_and_grads(x[idx].astype(np.float64), y[idx], "sparse_categorical_crossentropy")
+        opt.step(model.params(), model.grads())
+        _, _, _, g = reference.loss_gradients(kmodel, x[idx], y[idx],
+                                              "sparse_categorical_crossentropy")
+        kopt.apply_gradients(zip(g, kmodel.trainable_weights))
+    for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
+        reference.compare("weights", ours, theirs, KTOL, quiet=True)

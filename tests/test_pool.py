@@ -1,0 +1,93 @@
+"""Max/average pooling and Flatten: masks, gradient checks, errors, Keras twins."""
+import numpy as np
+import pytest
+
+from companion import Sequential, reference
+from companion.gradcheck import layer_gradient_errors
+from companion.layers import AveragePooling2D, Flatten, MaxPooling2D
+from companion.layers.pool import (
+    avg_pool_backward,
+    avg_pool_forward,
+    max_pool_backward,
+    max_pool_forward,
+)
+
+TOL = 1e-7
+KTOL = 1e-5
+
+# (H, W, pool, strides, padding)
+CASES = [(4, 4, 2, None, "valid"), (5, 5, 2, None, "valid"), (5, 5, 2, None, "same"),
+         (7, 6, 3, 2, "same"), (6, 6, 3, 1, "same"), (4, 4, 4, None, "valid"),
+         (5, 4, 1, 1, "valid"), (6, 5, (2, 3), (1, 2), "same")]
+POOLS = [MaxPooling2D, AveragePooling2D]
+
+
+def test_max_mask_and_even_spread():
+    x = np.array([[1., 3., 2., 0.], [4., 2., 1., 5.], [0., 1., 2., 2.], [3., 1., 0., 1.]])
+    x = x[None, :, :, None]
+    out, cache = max_pool_forward(x, 2)
+    np.testing.assert_array_equal(out[0, :, :, 0], [[4, 5], [3, 2]])
+    dx = max_pool_backward(np.ones_like(out), cache)[0, :, :, 0]
+    np.testing.assert_array_equal(dx, [[0, 0, 0, 0], [1, 0, 0, 1], [0, 0, 1, 0], [1, 0, 0, 0]])
+    out, cache = avg_pool_forward(x, 2)
+    np.testing.assert_allclose(out[0, :, :, 0], [[2.5, 2], [1.25, 1.25]])
+    np.testing.assert_allclose(avg_pool_backward(np.ones_like(out), cache), 0.25)
+
+
+def test_same_average_ignores_padding():
+    x = np.ones((1, 3, 3, 1))
+    out, _ = avg_pool_forward(x, 2, padding="same")    # padded edge windows still average to 1
+    np.testing.assert_allclose(out, 1.0)
+    out, _ = max_pool_forward(-x, 2, padding="same")   # padding never wins a max
+    np.testing.assert_allclose(out, -1.0)
+
+
+@pytest.mark.parametrize("cls", POOLS)
+@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("n", [1, 3])
+def test_gradient_check(cls, case, n, rng):
+    h, w, p, s, pad = case
+    layer = cls(p, s, pad)
+    layer.build((h, w, 2))
+    errors = layer_gradient_errors(layer, rng.standard_normal((n, h, w, 2)))
+    assert errors["x"] < TOL, errors
+
+
+def test_flatten(rng):
+    layer = Flatten()
+    assert layer.build((3, 4, 2)) == (24,)
+    x = rng.standard_normal((2, 3, 4, 2))
+    np.testing.assert_array_equal(layer.forward(x)[1], x[1].ravel())
+    assert layer_gradient_errors(layer, x)["x"] < TOL
+
+
+def test_shapes_and_errors():
+    assert MaxPooling2D(2).build((7, 7, 3)) == (3, 3, 3)
+    assert MaxPooling2D(2, padding="same").build((7, 7, 3)) == (4, 4, 3)
+    assert AveragePooling2D(3, 2, "same").build((8, 8, 1)) == (4, 4, 1)
+    with pytest.raises(ValueError, match="pool_size must be a positive integer"):
+        MaxPooling2D(0)
+    with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
+        AveragePooling2D(2, padding="causal")
+    with pytest.raises(ValueError, match="does not fit an input of size 2"):
+        MaxPooling2D(3).build((2, 2, 1))
+    layer = MaxPooling2D(2)
+    layer.build((4, 4, 1))
+    with pytest.raises(ValueError, match=r"has shape \(1, 4, 4\), expected \(N, 4, 4, 1\)"):
+        layer.forward(np.zeros((1, 4, 4)))
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("cls", POOLS)
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_matches_keras(cls, case, rng, keras):
+    h, w, p, s, pad = case
+    model = Sequential([cls(p, s, pad), Flatten()], input_shape=(h, w, 3), seed=0)
+    kmodel = reference.twin(model)
+    x = rng.standard_normal((2, h, w, 3)).astype(np.float32)
+    out = model.forward(x)
+    dout = rng.standard_normal(out.shape)
+    dx = model.backward(dout)
+    _, k_out, k_dx, _ = reference.backward(kmodel, x, dout)
+    reference.compare("out", out, k_out, KTOL, quiet=True)
+    reference.compare("dx", dx, k_dx, KTOL, quiet=True)
