@@ -1,0 +1,105 @@
+"""Pictures and an explorer for word vectors: 2-D PCA of word groups, neighbours, analogies.
+
+matplotlib and ipywidgets are imported inside the functions that draw.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .embeddings import UnknownWordError, WordVectors
+from .errors import as_array
+
+GROUPS: dict[str, list[tuple[str, ...]]] = {
+    "gender pairs": [("man", "woman"), ("king", "queen"), ("boy", "girl"), ("brother", "sister"),
+                     ("uncle", "aunt"), ("father", "mother"), ("husband", "wife"),
+                     ("prince", "princess"), ("actor", "actress"), ("he", "she")],
+    "countries and capitals": [("france", "paris"), ("germany", "berlin"), ("italy", "rome"),
+                               ("spain", "madrid"), ("japan", "tokyo"), ("china", "beijing"),
+                               ("russia", "moscow"), ("egypt", "cairo"), ("greece", "athens"),
+                               ("turkey", "ankara")],
+    "verb tenses": [("walk", "walked", "walking"), ("swim", "swam", "swimming"),
+                    ("go", "went", "going"), ("eat", "ate", "eating"),
+                    ("take", "took", "taking"), ("write", "wrote", "writing"),
+                    ("sing", "sang", "singing"), ("run", "ran", "running")],
+}
+
+
+def pca_2d(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Project the rows of X (n, d) on their two principal directions.
+
+    Returns (coords (n, 2), components (2, d), explained variance ratio (2,)), from the SVD of
+    the centred matrix; each component's sign is fixed (largest entry positive) so the picture
+    does not flip between runs.
+    """
+    X = as_array(X, "X", ndim=2).astype(np.float64)
+    Xc = X - X.mean(axis=0)
+    _, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    comps = Vt[:2] * np.sign(Vt[:2][np.arange(2), np.abs(Vt[:2]).argmax(axis=1)])[:, None]
+    return Xc @ comps.T, comps, (s[:2] ** 2) / np.sum(s ** 2)
+
+
+def plot_word_groups(wv: WordVectors, groups: dict | None = None, figsize=(15, 4.6)):
+    """One panel per group: words projected by PCA fitted on that group, each tuple joined by
+    arrows (man -> woman, france -> paris, walk -> walked -> walking). Returns the Figure."""
+    import matplotlib.pyplot as plt
+    groups = GROUPS if groups is None else groups
+    fig, axes = plt.subplots(1, len(groups), figsize=figsize)
+    for ax, (title, tuples) in zip(np.atleast_1d(axes), groups.items()):
+        words = [w for t in tuples for w in t]
+        xy, _, ratio = pca_2d(wv.unit[wv.ids(words)])
+        pos = dict(zip(words, xy))
+        colours = plt.cm.tab10(np.arange(max(len(t) for t in tuples)))
+        for t in tuples:
+            for a, b in zip(t[:-1], t[1:]):
+                ax.annotate("", pos[b], pos[a], arrowprops=dict(arrowstyle="->", color="0.6"))
+            for k, w in enumerate(t):
+                ax.scatter(*pos[w], color=colours[k], s=18)
+                ax.annotate(w, pos[w], fontsize=8, xytext=(3, 3), textcoords="offset points")
+        ax.set_title(f"{title} (PCA: {100 * ratio.sum():.0f}% of variance)", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def explore(wv: WordVectors, words: str, k: int = 8) -> dict:
+    """What the explorer computes: one word -> its k nearest neighbours; three words a b c ->
+    the analogy a : b :: c : ?. Raises ValueError (UnknownWordError included) on bad input."""
+    parts = words.lower().replace(",", " ").replace(":", " ").split()
+    if len(parts) == 1:
+        pairs, title = wv.nearest(parts[0], k), f"nearest neighbours of {parts[0]!r}"
+    elif len(parts) == 3:
+        pairs = wv.analogy(*parts, k=k)
+        title = f"{parts[0]} : {parts[1]} :: {parts[2]} : ?"
+    else:
+        raise ValueError(f"type one word (for its neighbours) or three words a b c (for the "
+                         f"analogy a : b :: c : ?), got {len(parts)} words")
+    summary = title + " -> " + ", ".join(f"{w} ({s:.2f})" for w, s in pairs)
+    return {"words": parts, "neighbours": pairs, "title": title, "summary": summary}
+
+
+def draw_neighbours(result: dict):
+    import matplotlib.pyplot as plt
+    words, sims = zip(*result["neighbours"])
+    fig, ax = plt.subplots(figsize=(6, 0.3 * len(words) + 1))
+    ax.barh(range(len(words))[::-1], sims, color="tab:blue")
+    ax.set_yticks(range(len(words))[::-1], words)
+    ax.set_xlabel("cosine similarity")
+    ax.set_xlim(min(0, min(sims)), 1)
+    ax.set_title(result["title"])
+    fig.tight_layout()
+    return fig
+
+
+def word_explorer(wv: WordVectors, words: str = "king", k: int = 8):
+    """Type a word, or three (a b c for a : b :: c : ?); unknown words print a clear message."""
+    import ipywidgets as w
+    from .widgets import Explorer
+    controls = {"words": w.Text(value=words, description="word(s)"),
+                "k": w.IntSlider(value=k, min=1, max=20, description="k")}
+    return Explorer(lambda words, k: explore(wv, words, k), draw_neighbours, controls,
+                    title="Word vectors: one word for neighbours, three for an analogy")
+
+
+__all__ = ["GROUPS", "pca_2d", "plot_word_groups", "explore", "draw_neighbours",
+           "word_explorer", "UnknownWordError"]
