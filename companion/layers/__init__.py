@@ -24,3 +24,6 @@ __all__ += ["BatchNormalization", "batchnorm_forward", "batchnorm_backward"]
 from .activation import Activation
 
 __all__ += ["Activation"]
+from .embedding import Embedding, embedding_backward, embedding_forward
+
+__all__ += ["Embedding", "embedding_forward", "embedding_backward"]
