@@ -53,21 +53,23 @@ def check(name: str, value: float, tol: float, quiet: bool = False) -> float:
     return value
 
 
-def model_gradient_errors(model, x, y, loss, h: float = 1e-6) -> dict[str, float]:
+def model_gradient_errors(model, x, y, loss, h: float = 1e-6,
+                          training: bool = False) -> dict[str, float]:
     """Relative error between backprop and numerical gradients for every parameter of a model.
 
-    The model is run with ``training=False`` so that stochastic layers (dropout) do not draw a
-    new mask between the two evaluations; check those layers with a fixed mask instead.
+    By default the model is run with ``training=False`` so that stochastic layers (dropout) do
+    not draw a new mask between evaluations; ``training=True`` is meant for a model whose
+    dropout masks are fixed (``companion.layers.dropout.frozen_masks``).
     """
     from . import losses as losses_mod
     loss = losses_mod.get(loss)
 
     def total():
-        value, _ = loss(y, model.forward(x, training=False))
+        value, _ = loss(y, model.forward(x, training=training))
         return value + model.regularization_loss()
 
-    model.forward(x, training=False)
-    _backprop(model, x, y, loss)
+    model.forward(x, training=training)
+    model.loss_and_grads(x, y, loss, training=training)
     analytic = [g.copy() for g in model.grads()]
     return {name: rel_error(g, numerical_gradient(total, p, h))
             for (name, p), g in zip(model.named_params(), analytic)}

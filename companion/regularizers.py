@@ -53,3 +53,16 @@ class L2(L1L2):
 def from_notes_lambda(lam: float, m: int) -> L2:
     """The notes' (lambda / 2m) * sum(w^2) as a Keras-style L2 strength."""
     return L2(lam / (2.0 * m))
+
+
+def soft_threshold(w: np.ndarray, threshold: float) -> np.ndarray:
+    """The proximal step of ``threshold * sum|w|``: sign(w) * max(|w| - threshold, 0).
+
+    After a gradient step on the *smooth* part of the loss, ``w <- soft_threshold(w, lr * l1)``
+    (proximal gradient descent, ISTA) sets every weight whose magnitude is below ``lr * l1``
+    to exactly 0. Plain (sub)gradient steps with ``l1 * sign(w)`` only make weights oscillate
+    around 0 with amplitude about ``lr * l1``: near zero, never exactly zero.
+    """
+    if threshold < 0:
+        raise ValueError(f"soft_threshold: threshold must be >= 0, got {threshold!r}")
+    return np.sign(w) * np.maximum(np.abs(w) - threshold, 0.0)
