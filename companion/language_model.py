@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import optim
-from .errors import check_positive, rng_from
+from .errors import DivergenceError, check_positive, rng_from
 from .layers.dense import Dense
 from .layers.recurrent import SimpleRNN
 from .model import Sequential
@@ -179,21 +179,41 @@ class CharLanguageModel:
 
 
 # --- training -----------------------------------------------------------------------------
+def stream_chunks(vocab: Vocabulary, names: Sequence[str], seq_len: int) -> np.ndarray:
+    """All names joined as one stream "anna<EOS>bob<EOS>..." cut into (M, seq_len) windows of
+    target ids (the incomplete last window is dropped)."""
+    if int(seq_len) != seq_len or seq_len < 1:
+        raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
+    stream = np.concatenate([vocab.encode(chars(n), add_eos=True) for n in names])
+    M = len(stream) // seq_len
+    if M == 0:
+        raise ValueError(f"seq_len={seq_len} is longer than the whole stream ({len(stream)})")
+    return stream[:M * seq_len].reshape(M, seq_len)
+
+
 def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_size: int = 32,
           optimizer=None, clipvalue: float | None = None, clipnorm: float | None = None,
-          val_names: Sequence[str] | None = None, seed=None, rng=None,
-          progress=False) -> dict:
+          val_names: Sequence[str] | None = None, seq_len: int | None = None, seed=None,
+          rng=None, progress=False) -> dict:
     """Mini-batch training of the language model (Adam(0.01) unless ``optimizer`` is given).
+
+    Batches are names right-padded to the longest in the batch (with a mask), or, with
+    ``seq_len``, equal windows of ``seq_len`` characters cut from all names joined into one
+    stream (``stream_chunks``): longer sequences, as a char-rnn reads running text.
 
     History: per step ``batch_loss`` and ``grad_norm`` (the global norm *before* clipping),
     ``clipped`` (whether clipping changed the gradient); per epoch ``loss`` (mean of that
     epoch's batch losses) and ``val_loss`` when ``val_names`` is given. A NaN/inf loss raises
-    ``DivergenceError`` with the step number.
+    ``DivergenceError`` with the step number; the history so far is its ``history`` attribute.
     """
     optimizer = optim.get(optimizer) if optimizer is not None else optim.Adam(0.01)
     rng = rng_from(rng if rng is not None else seed)
     names = list(names)
-    y_all, mask_all = encode_padded(lm.vocab, names, add_eos=True)
+    if seq_len is None:
+        y_all, mask_all = encode_padded(lm.vocab, names, add_eos=True)
+    else:
+        y_all = stream_chunks(lm.vocab, names, seq_len)
+        mask_all = np.ones(y_all.shape, dtype=bool)
     params = lm.model.params()
     state = optimizer.init(params)
     hist: dict[str, list] = {"batch_loss": [], "grad_norm": [], "clipped": [], "loss": []}
@@ -202,17 +222,22 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
     bar = _progress_bar(epochs, progress)
     step = 0
     for _ in range(int(epochs)):
-        order = rng.permutation(len(names))
+        order = rng.permutation(len(y_all))
         losses = []
-        for start in range(0, len(names), batch_size):
+        for start in range(0, len(y_all), batch_size):
             idx = order[start:start + batch_size]
             T = int(mask_all[idx].sum(axis=1).max())
             y, mask = y_all[idx, :T], mask_all[idx, :T]
             with np.errstate(over="ignore", invalid="ignore"):
                 value = lm.loss_and_grads(lm.inputs(y), y, mask)
-            check_finite(value, step, optimizer.learning_rate)
+            try:
+                check_finite(value, step, optimizer.learning_rate)
+            except DivergenceError as exc:
+                exc.history = hist                  # what happened up to the divergence
+                raise
             grads = lm.model.grads()
-            norm = global_norm(grads)
+            with np.errstate(over="ignore", invalid="ignore"):
+                norm = global_norm(grads)
             clipped = clip_gradients(grads, clipvalue, clipnorm)
             updates, state = optimizer.update(clipped, state, params)
             optim.apply_updates(params, updates)
