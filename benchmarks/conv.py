@@ -94,12 +94,25 @@ def keras_step(keras, x, W, b):
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="limit both NumPy's BLAS and TensorFlow to this many threads "
+                         "(default: each library's own choice)")
     args = ap.parse_args(argv)
     repeats = 3 if args.quick else 7
+    threads = "library default threads"
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.threads)
+        if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+            import tensorflow as tf  # before Keras starts TensorFlow's thread pools
+            tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        threads = f"{args.threads} thread(s) each"
     from companion.reference import device, import_keras
     keras = import_keras()
     print(f"float32, padding='same', stride 1; best of {repeats}; Keras on {device()}; "
-          f"{os.cpu_count()} CPU cores visible")
+          f"{os.cpu_count()} CPU cores visible, {threads}; load average "
+          f"{os.getloadavg()[0]:.1f}")
     head = (f"{'N x H x W x C -> F, k':28}{'ours ms':>9}{'keras ms':>10}{'naive ms':>10}"
             f"{'ours/keras':>12}{'naive/ours':>12}")
     print(head)
