@@ -1,0 +1,80 @@
+"""Chapter 4's explorer and exercise checks."""
+import numpy as np
+import pytest
+
+from companion.exercises import ch04
+from companion.regularization_explorer import explorer, noisy_moons, run
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    return noisy_moons(n=300, n_train=80, n_dev=200)
+
+
+def test_noisy_moons_shapes_and_flips():
+    (xt, yt), (xd, yd) = noisy_moons()
+    assert xt.shape == (150, 2) and yt.shape == (150, 1) and xd.shape == (500, 2)
+    with pytest.raises(ValueError, match="exceeds n"):
+        noisy_moons(n=100)
+
+
+def test_explorer_updates_and_reports(small_data):
+    import matplotlib
+    matplotlib.use("Agg")
+    ex = explorer(*small_data, epochs=20)
+    assert 0 <= ex.result["train_acc"] <= 1
+    res = ex.update(lam=2.0, keep_prob=0.6, depth=3, initializer="glorot_uniform")
+    assert "lambda=2" in res["summary"] and "keep_prob=0.6" in res["summary"]
+    assert len([layer for layer in res["model"].layers if "kernel" in layer.params]) == 4
+    res = ex.update(initializer="zeros")
+    assert res["train_acc"] == pytest.approx(max(np.mean(small_data[0][1]),
+                                                 1 - np.mean(small_data[0][1])))
+
+
+def test_run_reports_divergence_instead_of_raising(small_data):
+    out = run(*small_data, initializer="standard_normal", depth=10, epochs=5,
+              learning_rate=1.0)
+    assert out["model"] is None or np.isfinite(out["train_acc"])
+
+
+def _dropout_ok(a, mask, keep):
+    return a * mask / keep, lambda d: d * mask / keep
+
+
+@pytest.mark.parametrize("fn,ok,message", [
+    (_dropout_ok, True, "✓"),
+    (lambda a, m, k: (a * m, lambda d: d * m), False, "forgot to divide by keep_prob"),
+    (lambda a, m, k: (a * m / k, lambda d: d), False, "same mask"),
+    (lambda a, m, k: (a * (1 - m) / k, lambda d: d), False, "wrong way round"),
+])
+def test_dropout_check(fn, ok, message, capsys):
+    assert ch04.check_inverted_dropout(fn) is ok
+    assert message in capsys.readouterr().out
+
+
+def test_dropout_check_reports_unimplemented(capsys):
+    def stub(a, mask, keep):
+        raise NotImplementedError
+    assert ch04.check_inverted_dropout(stub) is False
+    assert "not implemented" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fn,ok,message", [
+    (lambda lam, m: lam / (2 * m), True, "✓"),
+    (lambda lam, m: lam / m, False, "dropped the 1/2"),
+    (lambda lam, m: lam, False, "mean"),
+])
+def test_keras_l2_check(fn, ok, message, capsys):
+    assert ch04.check_keras_l2(fn) is ok
+    assert message in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fn,ok,message", [
+    (lambda n: np.sqrt(2 / n), True, "✓"),
+    (lambda n: 1.0, False, "variance of 1"),
+    (lambda n: 2 / n, False, "square root"),
+    (lambda n: np.sqrt(1 / n), False, "ReLU halves"),
+])
+def test_he_std_check(fn, ok, message, capsys):
+    assert ch04.check_he_std(fn) is ok
+    assert message in capsys.readouterr().out
