@@ -159,3 +159,33 @@ def test_bn_network_training_steps_match_keras(rng, keras):
         kopt.apply_gradients(zip(grads, kmodel.trainable_weights))
     for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
         reference.compare("weights", ours, theirs, KERAS_TOL, quiet=True)
+
+
+# --- chapter 6 study, explorer and exercise checks -----------------------------------------
+def test_bn_study_and_explorer():
+    import matplotlib
+    matplotlib.use("Agg")
+    from companion import bn_study, hyperparams
+    data = hyperparams.digits_split()
+    model = bn_study.deep_model(True, depth=2)
+    assert [type(layer).__name__ for layer in model.layers][:3] == [
+        "Dense", "BatchNormalization", "Activation"] and not model.layers[0].use_bias
+    noise = bn_study.bn_noise(data[0][0][:, 20:24], batch_sizes=(4, 64), draws=50)
+    assert noise[4] > 2 * noise[64]
+    ex = bn_study.explorer(data)
+    r = ex.update(learning_rate=10 ** 0.5, batch_norm=False, batch_size=32)
+    assert r["runs"][False]["diverged_at"] is not None and "diverged" in r["summary"]
+    assert r["runs"][True]["diverged_at"] is None
+
+
+def test_chapter6_checks(capsys):
+    from companion.exercises import ch06
+    assert ch06.check_log_sampling(lambda rng, n, lo, hi: 10 ** rng.uniform(np.log10(lo),
+                                                                             np.log10(hi), n))
+    assert not ch06.check_log_sampling(lambda rng, n, lo, hi: rng.uniform(lo, hi, n))
+    assert "linear scale" in capsys.readouterr().out
+    assert ch06.check_batchnorm_forward(
+        lambda x, g, b, e: g * (x - x.mean(0)) / np.sqrt(x.var(0) + e) + b)
+    assert not ch06.check_batchnorm_forward(
+        lambda x, g, b, e: g * (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + e) + b)
+    assert "biased variance" in capsys.readouterr().out

@@ -263,3 +263,40 @@ def test_run_path_converges_and_reports_divergence():
     plain = surfaces.run_path(optim.SGD(0.05), sad, steps=100)
     adam = surfaces.run_path(optim.Adam(0.05), sad, steps=100)
     assert plain.losses[-1] > adam.losses[-1]                     # the plateau slows plain SGD
+
+
+# --- chapter 5 explorer and exercise checks -------------------------------------------------
+def test_path_explorer_recomputes(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    from companion import optim_explorer
+    ex = optim_explorer.explorer()
+    assert ex.result["summary"].startswith("Adam on Rosenbrock")
+    r = ex.update(optimizer="SGD", surface="quadratic", learning_rate=0.1)
+    assert "diverged" in r["summary"]                      # 0.1 > 2 / 25
+    r = ex.update(learning_rate=0.03, decay=0.5, steps=100)
+    assert r["paths"]["SGD"].points.shape == (101, 2)
+    r = ex.update(optimizer="Adam (notes)", surface="saddle")
+    assert set(r["paths"]) == {"Adam (notes)", "SGD"}
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        optim_explorer.make_optimizer("Lion", 0.1)
+
+
+def test_chapter5_checks_accept_right_and_diagnose_wrong(capsys):
+    from companion.exercises import ch05
+
+    def good_adam(w, g, m, v, t, lr, b1, b2, eps):
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        return w - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps), m, v
+
+    def notes_adam(w, g, m, v, t, lr, b1, b2, eps):
+        m, v = (b1 * m + (1 - b1) * g) / (1 - b1 ** t), (b2 * v + (1 - b2) * g * g) / (1 - b2 ** t)
+        return w - lr * m / (np.sqrt(v) + eps), m, v
+
+    assert ch05.check_adam_step(good_adam)
+    assert not ch05.check_adam_step(notes_adam)
+    assert "notes' pseudocode" in capsys.readouterr().out
+    assert ch05.check_ewa(lambda th, b: ewa.ewa(th, b, bias_correction=True))
+    assert not ch05.check_ewa(ewa.notes_ewa)
+    assert not ch05.check_ewa(lambda th, b: ewa.ewa(th, b))
+    assert "raw averages" in capsys.readouterr().out
