@@ -108,6 +108,22 @@ class NotesAdam(BiasCorrectedAdam):
             return -lr * v / (np.sqrt(s) + self.epsilon), {"m": v, "v": s}
 
 
+def lookahead_nesterov(grad, start, learning_rate: float, momentum: float, steps: int):
+    """Nesterov as usually written: the gradient is taken at the look-ahead point w + mu v,
+        v = mu v - lr grad(w + mu v);   w = w + v.
+    Returns (points w_t, look-ahead points w_t + mu v_t), each (steps + 1, 2). Keras' SGD
+    (nesterov=True) stores the look-ahead point as its variable: its path equals the second."""
+    w = np.array(start, dtype=np.float64)
+    v = np.zeros_like(w)
+    points, ahead = [w.copy()], [w.copy()]
+    for _ in range(int(steps)):
+        v = momentum * v - learning_rate * grad(w + momentum * v)
+        w = w + v
+        points.append(w.copy())
+        ahead.append(w + momentum * v)
+    return np.array(points), np.array(ahead)
+
+
 NOTES_FORMS = {"momentum (notes)": NotesMomentum, "momentum (EWA form)": EWAMomentum,
                "RMSProp (notes)": NotesRMSProp, "Adam (notes, as written)": NotesAdam,
                "Adam (paper)": BiasCorrectedAdam}

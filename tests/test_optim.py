@@ -6,7 +6,7 @@ gradients, with float64 Keras variables; equivalence tests pin down the notes' f
 import numpy as np
 import pytest
 
-from companion import ewa, optim, surfaces
+from companion import ewa, optim, optim_check, surfaces
 from companion.optim_notes import (BiasCorrectedAdam, EWAMomentum, NotesAdam, NotesMomentum,
                                    NotesRMSProp, notes_adagrad)
 
@@ -28,40 +28,9 @@ def assert_close(ours, theirs, tol, what=""):
     return err
 
 
-def gradient_sequence(steps=STEPS, seed=0, shapes=((3, 4), (4,))):
-    """Random gradients of mixed scale, some exactly zero (where epsilon placement matters)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(steps):
-        gs = []
-        for s in shapes:
-            g = rng.standard_normal(s) * rng.choice([1e-3, 0.1, 1.0, 5.0], size=s)
-            g[rng.random(s) < 0.1] = 0.0
-            gs.append(g)
-        out.append(gs)
-    return out
-
-
-def initial_params(seed=1, shapes=((3, 4), (4,))):
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(s) for s in shapes]
-
-
-def run(opt, grads_seq, params=None):
-    params = [p.copy() for p in (initial_params() if params is None else params)]
-    state = opt.init(params)
-    for grads in grads_seq:
-        updates, state = opt.update(grads, state, params)
-        optim.apply_updates(params, updates)
-    return params
-
-
-def run_keras(kopt, keras, grads_seq):
-    kvars = [keras.Variable(p, dtype="float64") for p in initial_params()]
-    for grads in grads_seq:
-        kopt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), v)
-                              for g, v in zip(grads, kvars)])
-    return [np.asarray(keras.ops.convert_to_numpy(v)) for v in kvars]
+gradient_sequence, initial_params, run, run_keras = (optim_check.gradient_sequence,
+                                                     optim_check.initial_params, optim_check.run,
+                                                     optim_check.run_keras)
 
 
 SCHED = {"exp": lambda lr: optim.ExponentialDecay(lr, decay_steps=10, decay_rate=0.8),
@@ -300,3 +269,12 @@ def test_chapter5_checks_accept_right_and_diagnose_wrong(capsys):
     assert not ch05.check_ewa(ewa.notes_ewa)
     assert not ch05.check_ewa(lambda th, b: ewa.ewa(th, b))
     assert "raw averages" in capsys.readouterr().out
+
+
+def test_keras_nesterov_is_the_gradient_at_the_look_ahead_point():
+    from companion.optim_notes import lookahead_nesterov
+    q = surfaces.quadratic(25)
+    keras_form = surfaces.run_path(optim.SGD(0.02, momentum=0.9, nesterov=True), q, steps=50)
+    points, ahead = lookahead_nesterov(q.grad, q.start, 0.02, 0.9, 50)
+    np.testing.assert_allclose(keras_form.points, ahead, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(points[1:], ahead[1:])
