@@ -183,6 +183,17 @@ def _move(control, kind: str, page) -> str:
         page.keyboard.press("Enter")
         box.blur()
         return f"number {before} -> {box.input_value()}"
+    if kind == "text":
+        box = control.locator("input, textarea").first
+        before = box.input_value()
+        if not before:
+            return ""
+        box.focus()
+        page.keyboard.press("End")
+        page.keyboard.press("Backspace")        # e.g. a typo 'kingg' -> 'king'
+        page.keyboard.press("Enter")
+        box.blur()
+        return f"text {before!r} -> {box.input_value()!r}"
     if kind == "checkbox":
         control.locator("input[type=checkbox]").first.click()
         return "checkbox toggled"
@@ -214,8 +225,10 @@ def _kind(classes: str) -> str:
         return "buttons"
     if "widget-radio" in c:
         return "radio"
-    if "widget-text" in c and ("widget-inline-hbox" in c):
-        return "number"      # IntText / FloatText / Bounded*: steps with ArrowUp
+    if "widget-textarea" in c:
+        return "text"
+    if "widget-text" in c:
+        return "text?"       # Text, or IntText / FloatText (an <input type=number>)
     return ""
 
 
@@ -242,18 +255,28 @@ def _await_redraw(page, explorer, before: dict, busy0: int):
     return None
 
 
-def _exercise_explorer(page, explorer, index: int) -> str:
+def _exercise_explorer(page, explorer, index: int, notes: list) -> str:
     """Move controls one at a time until the explorer's drawing changes; return what moved."""
     explorer.scroll_into_view_if_needed()
     before = explorer.evaluate(JS_EXPLORER_SIG)
     assert before is not None, f"explorer {index}: no output area"
     assert before["tracebacks"] == 0 and before["errorText"] == 0, \
         f"explorer {index} shows an error before any control moved: {before['text'][:300]}"
+    if before["images"] == 0:
+        notes.append(f"explorer {index} showed no figure after Run All: {before['text'][:200]!r}")
     controls = explorer.locator(".companion-explorer-control")
-    tried = []
+    found = []
     for j in range(controls.count()):
+        kind = _kind(controls.nth(j).get_attribute("class") or "")
+        if kind == "text?":
+            number = controls.nth(j).locator("input[type=number]").count()
+            kind = "number" if number else "text"
+        found.append((j, kind))
+    # sliders, dropdowns... first; editing free text is the last resort
+    found.sort(key=lambda jk: jk[1] == "text")
+    tried = []
+    for j, kind in found:
         control = controls.nth(j)
-        kind = _kind(control.get_attribute("class") or "")
         busy0 = page.evaluate("() => window.__busy")
         moved = _move(control, kind, page) if kind else ""
         if not moved:
@@ -304,11 +327,11 @@ def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suit
             f"{widgets['fallbacks']}"
         assert widgets["explorers"] >= 1, f"{name}: no companion Explorer rendered"
         explorers = page.locator(".companion-explorer")
-        moved = []
+        moved, notes = [], []
+        report["moves"], report["notes"] = moved, notes
         for i in range(explorers.count()):
-            moved.append(_exercise_explorer(page, explorers.nth(i), i))
+            moved.append(_exercise_explorer(page, explorers.nth(i), i, notes))
             report["explorers_moved"] = len(moved)
-        report["moves"] = moved
         cells = page.evaluate(JS_CELLS)
         assert not cells["errors"], f"{name}: errors after moving controls: {cells['errors']}"
         widgets = page.evaluate(JS_WIDGETS)
