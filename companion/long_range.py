@@ -132,7 +132,7 @@ def adding_explorer(steps: int = 150):
     controls = {"cell": w.Dropdown(options=["SimpleRNN", "GRU", "LSTM"], value="GRU",
                                    description="cell"),
                 "units": w.IntSlider(16, min=4, max=64, step=4, description="units"),
-                "T": w.IntSlider(20, min=4, max=100, step=2, description="T"),
+                "T": w.IntSlider(10, min=4, max=100, step=2, description="T"),
                 "clipnorm": w.FloatLogSlider(1.0, base=10, min=-2, max=2, step=0.25,
                                              description="clipnorm")}
     return Explorer(compute, draw, controls, title="The adding problem", run_button=True)
@@ -165,3 +165,14 @@ def gradient_explorer():
                 "units": w.IntSlider(32, min=4, max=128, step=4, description="units"),
                 "seed": w.IntSlider(0, min=0, max=9, description="seed")}
     return Explorer(compute, draw, controls, title="Gradient flow through time at initialisation")
+
+
+def next_symbol_task(n: int, T: int, K: int = 4, rng=0):
+    """A tagging task that only later context decides: symbols s<t> in 0..K-1 (one-hot
+    x (n, T, K)); the tag of step t is the symbol that FOLLOWS it, s<t+1>, and K ("end") at the
+    last step. A left-to-right reader has not seen s<t+1> when it must tag step t, so it can
+    do no better than chance (1/K) there; a bidirectional one reads it from its backward half."""
+    rng = rng_from(rng)
+    s = rng.integers(0, K, (n, T))
+    tags = np.concatenate([s[:, 1:], np.full((n, 1), K)], axis=1)
+    return np.eye(K)[s], tags
