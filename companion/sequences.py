@@ -175,11 +175,21 @@ def gradient_flow(T: int = 50, units: int = 32, gain: float = 1.0, activation: s
     layer = SimpleRNN(units, activation=activation,
                       recurrent_initializer=lambda s, r: gain * init(s, r))
     layer.build((T, D), rng)
-    x = rng.standard_normal((N, T, D))
-    layer.forward(x)
-    u = rng.standard_normal((N, units)) / np.sqrt(units)
+    return input_gradient_norms(layer, rng.standard_normal((N, T, D)), seed=seed)
+
+
+def input_gradient_norms(layer, x, seed=0) -> np.ndarray:
+    """Mean over the batch of ||dL/dx<t>|| for L = sum(h<T> * u), u random of unit scale, for
+    any recurrent layer (its ``return_sequences`` setting is respected). Returns (T,)."""
+    out = layer.forward(x)
+    u = np.random.default_rng(seed).standard_normal(out.shape[:1] + out.shape[-1:])
+    u /= np.sqrt(out.shape[-1])
+    dout = u
+    if getattr(layer, "return_sequences", False):
+        dout = np.zeros_like(out)
+        dout[:, -1] = u
     with np.errstate(over="ignore", invalid="ignore"):
-        dx = layer.backward(u)
+        dx = layer.backward(dout)
     return np.sqrt((dx ** 2).sum(axis=2)).mean(axis=0)
 
 
