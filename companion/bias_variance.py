@@ -118,3 +118,24 @@ def diagnose(train_error: float, dev_error: float, target_error: float = 0.0,
     if variance:
         return "high variance: more data, regularisation, try another architecture"
     return "low bias and low variance"
+
+
+def classifier_errors(train, dev, n_train: int | None = None, hidden: int = 32,
+                      epochs: int = 100, learning_rate: float = 0.01, seed=0) -> tuple:
+    """(train error, dev error) of a one-hidden-layer ReLU softmax network trained full-batch
+    with Adam on the first ``n_train`` training examples (labels as integers).
+
+    The point of a learning curve: vary ``n_train`` (data) or ``hidden`` (model size).
+    """
+    from .deep import deep_network, train_and_score
+    from .optim import Adam
+    x, y = train
+    n = len(x) if n_train is None else int(n_train)
+    if not 1 <= n <= len(x):
+        raise ValueError(f"n_train must lie in [1, {len(x)}], got {n_train!r}")
+    k = int(max(np.max(y), np.max(dev[1]))) + 1
+    model = deep_network([x.shape[1], int(hidden), k], output_activation="softmax", seed=seed)
+    out = train_and_score(model, (x[:n], y[:n]), dev, loss="sparse_categorical_crossentropy",
+                          optimizer=Adam(learning_rate), epochs=epochs, seed=seed,
+                          validate=False)
+    return 1.0 - out["train_acc"], 1.0 - out["dev_acc"]

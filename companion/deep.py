@@ -69,15 +69,16 @@ def deep_network(layer_sizes: Sequence[int], activations="relu", output_activati
 
 def train_and_score(model: Sequential, train: tuple, dev: tuple, loss="binary_crossentropy",
                     optimizer="adam", epochs: int = 200, batch_size: int | None = None,
-                    seed=0, **fit_kwargs) -> dict:
+                    seed=0, validate: bool = True, **fit_kwargs) -> dict:
     """Fit ``model`` on ``train`` and return its history with final train/dev accuracies.
 
     ``train`` and ``dev`` are (X, y) pairs; accuracies are measured in inference mode (no
-    dropout). Returns ``{"history", "train_acc", "dev_acc", "model"}``.
+    dropout). ``validate=False`` skips the per-epoch dev evaluation (faster; the history then
+    has no val_* curves). Returns ``{"history", "train_acc", "dev_acc", "model"}``.
     """
     x, y = train
     history = fit(model, x, y, loss, optimizer, epochs=epochs, batch_size=batch_size,
-                  validation_data=dev, seed=seed, **fit_kwargs)
+                  validation_data=dev if validate else None, seed=seed, **fit_kwargs)
     return {"history": history, "model": model,
             "train_acc": accuracy(y, model.predict(x)),
             "dev_acc": accuracy(dev[1], model.predict(dev[0]))}

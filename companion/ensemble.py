@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from .errors import rng_from
 from .metrics import accuracy
 
 
@@ -21,6 +22,16 @@ def train_ensemble(make_model: Callable[[int], object], train_fn: Callable, seed
         train_fn(model, int(seed))
         models.append(model)
     return models
+
+
+def bootstrap(x, y, seed) -> tuple:
+    """A bootstrap resample of (x, y): len(x) examples drawn with replacement (bagging).
+
+    Training each member on its own resample makes the members' errors less alike, so
+    averaging them removes more variance than different initialisations alone.
+    """
+    idx = rng_from(seed).integers(0, len(x), len(x))
+    return x[idx], np.asarray(y)[idx]
 
 
 def ensemble_predict(models, x) -> np.ndarray:

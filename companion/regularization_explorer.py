@@ -43,7 +43,7 @@ def run(train, dev, lam: float = 0.0, keep_prob: float = 1.0, initializer: str =
                          seed=seed)
     try:
         out = train_and_score(model, train, dev, optimizer=optim.Adam(learning_rate),
-                              epochs=epochs, seed=seed)
+                              epochs=epochs, seed=seed, validate=False)
     except DivergenceError as exc:
         return {"model": None, "train_acc": float("nan"), "dev_acc": float("nan"),
                 "summary": f"diverged: {exc}"}

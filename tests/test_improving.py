@@ -93,6 +93,9 @@ def test_ensemble_averages_member_probabilities():
     assert len(report["members"]) == 3 and 0 <= report["ensemble"] <= 1
     with pytest.raises(ValueError, match="at least one model"):
         ensemble.ensemble_predict([], x)
+    xb, yb = ensemble.bootstrap(x, y, 0)
+    assert xb.shape == x.shape and yb.shape == y.shape
+    assert len(np.unique(xb[:, 0])) < len(x)                  # drawn with replacement
 
 
 # --- initialisation statistics --------------------------------------------------------------
@@ -139,3 +142,13 @@ def test_gradient_descent_path_and_steps():
     assert scaling.steps_to_converge(X, y, 2.5 * c["max_learning_rate"], max_steps=500) == 500
     with pytest.raises(ValueError, match="how must be one of"):
         scaling.scale(X, "minmax")
+
+
+def test_classifier_errors_fall_with_more_data():
+    X, y = data.digits()
+    (xt, yt), (xd, yd), _ = data.train_dev_test_split(X / 16, y, seed=0)
+    small = bv.classifier_errors((xt, yt), (xd, yd), n_train=30, epochs=60)
+    large = bv.classifier_errors((xt, yt), (xd, yd), epochs=60)
+    assert small[1] > large[1] and 0 <= large[0] <= 1
+    with pytest.raises(ValueError, match="n_train must lie in"):
+        bv.classifier_errors((xt, yt), (xd, yd), n_train=0)
