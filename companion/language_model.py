@@ -20,7 +20,7 @@ sum(mask * -log p(y<t>)) / sum(mask), and its gradient is zero on padding.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -279,7 +279,7 @@ class BigramModel:
         ids = self.vocab.encode(chars(name), add_eos=True)
         return np.r_[self.vocab.eos, ids[:-1]], ids
 
-    def fit(self, names: Sequence[str]) -> "BigramModel":
+    def fit(self, names: Sequence[str]) -> BigramModel:
         pairs = Counter()
         for name in names:
             pairs.update(zip(*map(list, self._pairs(name))))

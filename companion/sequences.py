@@ -10,7 +10,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import partial
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -288,7 +288,7 @@ def clipping_explorer(names, vocab):
 
     def compute(clip, threshold, learning_rate):
         h = exploding_run(names, vocab, clip, threshold, learning_rate)
-        end = "diverged (NaN) at step %d" % h["diverged_at"] if h["diverged_at"] is not None \
+        end = f"diverged (NaN) at step {h['diverged_at']}" if h["diverged_at"] is not None \
             else f"final batch loss {h['batch_loss'][-1]:.3f}"
         return {"history": h, "summary": f"clip={clip}: {end}; largest gradient norm "
                                          f"{np.nanmax(h['grad_norm'] or [np.nan]):.3g}"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -47,7 +47,7 @@ class Vocabulary:
 
     @classmethod
     def build(cls, tokens: Iterable[str], max_size: int | None = None, min_count: int = 1,
-              order: str = "frequency", pad: bool = False) -> "Vocabulary":
+              order: str = "frequency", pad: bool = False) -> Vocabulary:
         """The vocabulary of a training text: its ``max_size`` most frequent tokens (those seen
         at least ``min_count`` times); everything else will be encoded as <UNK>.
         ``max_size`` counts the ordinary tokens only (not <EOS>, <UNK>, <PAD>)."""
@@ -151,7 +151,7 @@ def load_names(sex: str | None = None) -> list[str]:
         return list(_read_census(sex))
     if sex is not None:
         raise ValueError(f"sex must be 'female', 'male' or None, got {sex!r}")
-    names, labels, freq = names_by_sex()
+    names, _, freq = names_by_sex()
     return [names[i] for i in np.argsort(-freq, kind="stable")]
 
 

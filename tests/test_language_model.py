@@ -8,9 +8,10 @@ import pytest
 from companion import reference
 from companion.gradcheck import numerical_gradient, rel_error
 from companion.language_model import (BigramModel, CharLanguageModel, clip_by_value,
-                                      clip_gradients, global_norm, train, uniform_loss)
+                                      clip_gradients, global_norm, stream_chunks, train,
+                                      uniform_loss)
 from companion.layers import GRU, LSTM, SimpleRNN
-from companion.text import char_vocabulary
+from companion.text import char_vocabulary, load_names
 
 NAMES = ["anna", "bob", "abba", "nan", "bo", "ab", "banana", "noa"]
 
@@ -64,7 +65,7 @@ def test_probabilities_of_all_strings_sum_to_at_most_one():
     vocab = char_vocabulary(["ab"])
     lm = CharLanguageModel(vocab, units=4, seed=1)
     total = [0.0]
-    for L in range(0, 6):
+    for L in range(6):
         for s in itertools.product("ab", repeat=L):
             total.append(total[-1] + lm.probability("".join(s)))
     assert np.all(np.diff(total) > 0) and total[-1] < 1.0
@@ -123,7 +124,7 @@ def test_other_recurrent_cells_plug_in(cell, kw):
     hist = train(lm, NAMES, epochs=2, batch_size=4, seed=0, clipvalue=1.0)
     assert np.isfinite(hist["loss"]).all()
     assert len(lm.sample(np.random.default_rng(0), n=3, max_len=5)) == 3
-    total, count = lm.log_likelihood(NAMES)
+    total, _ = lm.log_likelihood(NAMES)
     assert total == pytest.approx(sum(lm.log_prob(n) for n in NAMES), rel=1e-10)
 
 
@@ -150,3 +151,36 @@ def test_keras_twin_gives_the_same_log_likelihood(lm, keras):
     theirs = lm.log_likelihood(NAMES, predict=lambda x: keras.ops.convert_to_numpy(
         kmodel(x.astype("float32"))))[0]
     assert theirs == pytest.approx(ours, rel=1e-5)
+
+
+def test_stream_chunks_and_window_training():
+    vocab = char_vocabulary(NAMES)
+    chunks = stream_chunks(vocab, NAMES, 5)
+    stream = "".join(n + "|" for n in NAMES)
+    assert chunks.shape == (len(stream) // 5, 5)
+    assert "".join("|" if t == "<EOS>" else t for t in vocab.decode(chunks.ravel())) == \
+        stream[:chunks.size]
+    with pytest.raises(ValueError, match="seq_len must be a positive integer"):
+        stream_chunks(vocab, NAMES, 0)
+    with pytest.raises(ValueError, match="longer than the whole stream"):
+        stream_chunks(vocab, ["ab"], 10)
+    lm = CharLanguageModel(vocab, units=5, seed=0)
+    hist = train(lm, NAMES * 3, epochs=2, batch_size=4, seq_len=6, seed=0)
+    assert len(hist["batch_loss"]) == 2 * int(np.ceil(len(stream_chunks(vocab, NAMES * 3, 6)) / 4))
+
+
+def test_divergence_keeps_the_history():
+    from functools import partial
+
+    from companion import optim
+    from companion.errors import DivergenceError
+    from companion.initializers import orthogonal
+    names = load_names()[:4000]
+    vocab = char_vocabulary(names)
+    lm = CharLanguageModel(vocab, units=64, seed=0, activation="relu",
+                           recurrent_initializer=partial(orthogonal, gain=1.2))
+    with pytest.raises(DivergenceError, match="at step") as info:
+        train(lm, names, epochs=1, batch_size=16, optimizer=optim.SGD(0.3), seq_len=50, seed=0)
+    hist = info.value.history
+    assert 0 < len(hist["batch_loss"]) == len(hist["grad_norm"])
+    assert max(hist["grad_norm"]) > 1e6

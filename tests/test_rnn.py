@@ -67,6 +67,7 @@ def test_bptt_sums_over_time_and_matches_steps(rng):
     dh[:, -1] = 1.0
     dx, dh0, dWx, dWh, db = rnn_backward(dh, caches)
     assert dx.shape == x.shape and dh0.shape == h0.shape and dWx.shape == Wx.shape
+    assert dWh.shape == Wh.shape and db.shape == b.shape
 
 
 def test_return_state_gradients(rng):
