@@ -29,8 +29,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from companion.layers.gru import GRU  # noqa: E402
-from companion.layers.lstm import LSTM  # noqa: E402
+from companion.layers.gru import GRU
+from companion.layers.lstm import LSTM
 
 SHAPES = [(32, 20, 16, 32), (64, 20, 28, 64), (32, 50, 64, 64), (64, 50, 32, 128),
           (64, 30, 64, 128)]
@@ -47,7 +47,7 @@ def best_time(fn, repeats: int) -> float:
 
 
 def build(cell, shape, rng):
-    n, t, d, u = shape
+    _, t, d, u = shape
     layer = GRU(u, return_sequences=True) if cell == "GRU" else LSTM(u, return_sequences=True)
     layer.build((t, d), rng)
     layer.params = {k: v.astype(np.float32) for k, v in layer.params.items()}
@@ -83,7 +83,7 @@ def keras_step(keras, layer, x):
 
         @jax.jit
         def grad(xx, tvars):
-            f = lambda xx, tv: klayer.stateless_call(tv, [], xx)[0].sum()  # noqa: E731
+            f = lambda xx, tv: klayer.stateless_call(tv, [], xx)[0].sum()
             return jax.grad(f, argnums=(0, 1))(xx, tvars)
         return lambda: jax.block_until_ready(grad(x, tv))
     raise SystemExit(f"benchmark supports the tensorflow and jax backends, not {backend}")

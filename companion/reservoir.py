@@ -59,7 +59,7 @@ class EchoStateNetwork:
     def _design(self, a):
         return np.concatenate([a, np.ones(a.shape[:-1] + (1,))], axis=-1)
 
-    def fit(self, x, y, last_only: bool = False) -> "EchoStateNetwork":
+    def fit(self, x, y, last_only: bool = False) -> EchoStateNetwork:
         """Solve (A^T A + ridge I) W_out = A^T Y for the read-out; the reservoir stays fixed."""
         a = self.states(x)
         y = np.asarray(y, dtype=np.float64)

@@ -8,8 +8,12 @@ from companion.layers import Dense
 from companion.layers.bidirectional import Bidirectional
 from companion.layers.gru import GRU
 from companion.layers.lstm import LSTM
-from companion.rnn_checks import (keras_model_check, keras_state_check, perturb,
-                                  sequence_gradient_errors)
+from companion.rnn_checks import (
+    keras_model_check,
+    keras_state_check,
+    perturb,
+    sequence_gradient_errors,
+)
 
 TOL = 1e-7
 
@@ -95,3 +99,11 @@ def test_stacked_bidirectional_matches_keras(merge_mode, rng, keras):
     for layer in model.layers:
         perturb(layer, rng, 0.3)
     keras_model_check(model, rng.standard_normal((3, 7, 3)), rng)
+
+
+@pytest.mark.keras
+def test_bidirectional_simple_rnn_matches_keras(rng, keras):
+    from companion.layers.recurrent import SimpleRNN
+    model = Sequential([Bidirectional(SimpleRNN(4, return_sequences=True)), GRU(3), Dense(2)],
+                       input_shape=(5, 3), seed=4)
+    keras_model_check(model, rng.standard_normal((2, 5, 3)), rng)

@@ -6,10 +6,13 @@ from companion import Sequential
 from companion.gradcheck import numerical_gradient, rel_error
 from companion.layers import Dense
 from companion.layers.gru import GRU, gru_step_backward, gru_step_forward
-from companion.notes_gru import (keras_gru_to_notes, notes_gru_step_backward,
-                                 notes_gru_step_forward)
-from companion.rnn_checks import (keras_model_check, keras_state_check, perturb,
-                                  sequence_gradient_errors)
+from companion.notes_gru import keras_gru_to_notes, notes_gru_step_backward, notes_gru_step_forward
+from companion.rnn_checks import (
+    keras_model_check,
+    keras_state_check,
+    perturb,
+    sequence_gradient_errors,
+)
 
 TOL = 1e-7
 
@@ -85,8 +88,8 @@ def test_notes_gru_gradients(simplified, rng):
 
     assert rel_error(dx, numerical_gradient(f, x)) < TOL
     assert rel_error(dc_prev, numerical_gradient(f, c)) < TOL
-    for k in p:
-        assert rel_error(dp[k], numerical_gradient(f, p[k])) < TOL, k
+    for k, value in p.items():
+        assert rel_error(dp[k], numerical_gradient(f, value)) < TOL, k
 
 
 def test_shapes_and_bias_layouts(rng):

@@ -6,8 +6,12 @@ from companion import Sequential
 from companion.gradcheck import numerical_gradient, rel_error
 from companion.layers import Dense
 from companion.layers.lstm import LSTM, lstm_step_backward, lstm_step_forward
-from companion.rnn_checks import (keras_model_check, keras_state_check, perturb,
-                                  sequence_gradient_errors)
+from companion.rnn_checks import (
+    keras_model_check,
+    keras_state_check,
+    perturb,
+    sequence_gradient_errors,
+)
 
 TOL = 1e-7
 

@@ -140,8 +140,8 @@ class RecurrentBase(Layer):
 
     # -- Keras ----------------------------------------------------------------------------
     def _keras_kwargs(self):
-        return dict(units=self.units, return_sequences=self.return_sequences,
-                    return_state=self.return_state, go_backwards=self.go_backwards)
+        return {"units": self.units, "return_sequences": self.return_sequences,
+                "return_state": self.return_state, "go_backwards": self.go_backwards}
 
     def __repr__(self):
         extra = ", return_sequences=True" if self.return_sequences else ""
