@@ -11,6 +11,30 @@ os.environ["COMPANION_PROGRESS"] = "0"
 import pytest  # noqa: E402
 
 
+def _execute_like_jupyter():
+    """Make nbval execute cells the way Jupyter's Restart & Run All does: with history.
+
+    nbval sends every cell with ``store_history=False``. IPython then cannot see the cell's
+    text when deciding whether a trailing ``;`` silences its value, so a line such as
+    ``plt.plot(x, y);`` prints ``[<matplotlib.lines.Line2D ...>]`` under nbval but nothing in
+    JupyterLab or in the stored notebook. Executing with history makes the test run see
+    exactly what a learner sees, instead of rewriting every notebook around the difference.
+    """
+    try:
+        from nbval.kernel import RunningKernel
+    except ImportError:        # nbval not installed: package tests only
+        return
+
+    def execute_cell_input(self, cell_input, allow_stdin=None):
+        return self.kc.execute(cell_input, store_history=True, allow_stdin=allow_stdin,
+                               stop_on_error=False)
+
+    RunningKernel.execute_cell_input = execute_cell_input
+
+
+_execute_like_jupyter()
+
+
 def pytest_collectstart(collector):
     """nbval: compare text outputs strictly, but not stderr or widget/HTML payloads."""
     if getattr(collector, "path", None) is not None and collector.path.suffix == ".ipynb":
