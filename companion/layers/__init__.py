@@ -29,3 +29,6 @@ __all__ += ["Activation"]
 from .embedding import Embedding, embedding_backward, embedding_forward
 
 __all__ += ["Embedding", "embedding_forward", "embedding_backward"]
+from .bidirectional import Bidirectional
+
+__all__ += ["Bidirectional"]
