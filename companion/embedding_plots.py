@@ -4,6 +4,8 @@ matplotlib and ipywidgets are imported inside the functions that draw.
 """
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from .embeddings import UnknownWordError, WordVectors
@@ -50,8 +52,8 @@ def plot_word_groups(wv: WordVectors, groups: dict | None = None, figsize=(15, 4
         pos = dict(zip(words, xy))
         colours = plt.cm.tab10(np.arange(max(len(t) for t in tuples)))
         for t in tuples:
-            for a, b in zip(t[:-1], t[1:]):
-                ax.annotate("", pos[b], pos[a], arrowprops=dict(arrowstyle="->", color="0.6"))
+            for a, b in pairwise(t):
+                ax.annotate("", pos[b], pos[a], arrowprops={"arrowstyle": "->", "color": "0.6"})
             for k, w in enumerate(t):
                 ax.scatter(*pos[w], color=colours[k], s=18)
                 ax.annotate(w, pos[w], fontsize=8, xytext=(3, 3), textcoords="offset points")
@@ -94,6 +96,7 @@ def draw_neighbours(result: dict):
 def word_explorer(wv: WordVectors, words: str = "king", k: int = 8):
     """Type a word, or three (a b c for a : b :: c : ?); unknown words print a clear message."""
     import ipywidgets as w
+
     from .widgets import Explorer
     controls = {"words": w.Text(value=words, description="word(s)"),
                 "k": w.IntSlider(value=k, min=1, max=20, description="k")}
@@ -101,5 +104,12 @@ def word_explorer(wv: WordVectors, words: str = "king", k: int = 8):
                     title="Word vectors: one word for neighbours, three for an analogy")
 
 
-__all__ = ["GROUPS", "pca_2d", "plot_word_groups", "explore", "draw_neighbours",
-           "word_explorer", "UnknownWordError"]
+__all__ = [
+    "GROUPS",
+    "UnknownWordError",
+    "draw_neighbours",
+    "explore",
+    "pca_2d",
+    "plot_word_groups",
+    "word_explorer",
+]

@@ -5,8 +5,13 @@ import pytest
 from companion import Sequential
 from companion.gradcheck import model_gradient_errors, numerical_gradient, rel_error
 from companion.layers import Dense
-from companion.layers.embedding import (Embedding, embedding_backward, embedding_backward_onehot,
-                                        embedding_forward, keras_gradients)
+from companion.layers.embedding import (
+    Embedding,
+    embedding_backward,
+    embedding_backward_onehot,
+    embedding_forward,
+    keras_gradients,
+)
 
 
 def make(input_dim=7, output_dim=4, input_shape=(3,), seed=0):

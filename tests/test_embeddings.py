@@ -3,9 +3,18 @@ few-label task, the PCA picture and the explorer."""
 import numpy as np
 import pytest
 
-from companion.embeddings import (SEMANTIC, UnknownWordError, WordVectors, cosine_similarity,
-                                  evaluate_analogies, load_glove, normalize_rows,
-                                  read_analogies, similarity_correlation, top_k)
+from companion.embeddings import (
+    SEMANTIC,
+    UnknownWordError,
+    WordVectors,
+    cosine_similarity,
+    evaluate_analogies,
+    load_glove,
+    normalize_rows,
+    read_analogies,
+    similarity_correlation,
+    top_k,
+)
 
 
 @pytest.fixture(scope="module")

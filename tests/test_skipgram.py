@@ -3,9 +3,20 @@ import numpy as np
 import pytest
 
 from companion.gradcheck import numerical_gradient, rel_error
-from companion.skipgram import (SkipGram, build_vocab, noise_distribution, pydoc_corpus,
-                                sample_negatives, scatter_add_rows, sgns_backward, sgns_forward,
-                                skipgram_pairs, subsample, tokenize, train_skipgram)
+from companion.skipgram import (
+    SkipGram,
+    build_vocab,
+    noise_distribution,
+    pydoc_corpus,
+    sample_negatives,
+    scatter_add_rows,
+    sgns_backward,
+    sgns_forward,
+    skipgram_pairs,
+    subsample,
+    tokenize,
+    train_skipgram,
+)
 
 
 @pytest.mark.parametrize("B,K", [(1, 1), (1, 5), (4, 1), (6, 3)])
@@ -18,7 +29,7 @@ def test_sgns_gradient_check(B, K):
     negatives = rng.integers(0, 8, (B, K))
     negatives[0, 0] = 2                                  # a word both center and negative
     loss, dW_in, dW_out = sgns_backward(W_in, W_out, centers, contexts, negatives)
-    f = lambda: sgns_forward(W_in, W_out, centers, contexts, negatives)  # noqa: E731
+    f = lambda: sgns_forward(W_in, W_out, centers, contexts, negatives)
     assert loss == pytest.approx(f())
     assert rel_error(dW_in, numerical_gradient(f, W_in)) < 1e-7
     assert rel_error(dW_out, numerical_gradient(f, W_out)) < 1e-7
