@@ -29,7 +29,7 @@ class Explorer:
         self.error: str | None = None
         self.button = w.Button(description="Run", button_style="primary") if run_button else None
         if self.button is not None:
-            self.button.on_click(lambda _: self.refresh())
+            self.button.on_click(lambda _: self._refresh_reporting_errors())
         else:
             for c in self.controls.values():
                 c.observe(self._on_change, names="value")
@@ -52,33 +52,54 @@ class Explorer:
 
     def _on_change(self, _change) -> None:
         if not self._silent:
+            self._refresh_reporting_errors()
+
+    def _refresh_reporting_errors(self) -> None:
+        """From a widget event: an unexpected error is shown in the output area as a traceback
+        (raising it into the widget machinery would only reach the kernel's log)."""
+        try:
             self.refresh()
+        except Exception as exc:       # noqa: BLE001 - shown to the learner, not swallowed
+            import traceback
+            self.output.outputs = ({"output_type": "error", "ename": type(exc).__name__,
+                                    "evalue": str(exc),
+                                    "traceback": traceback.format_exception(exc)},)
 
     def values(self) -> dict:
         return {k: c.value for k, c in self.controls.items()}
 
     def refresh(self) -> dict | None:
-        """Recompute from the current control values and redraw into the output area."""
+        """Recompute from the current control values and redraw into the output area.
+
+        The output area's content is replaced in one step by setting the Output widget's
+        ``outputs`` (the summary line, then the figure), not by capturing printed output with
+        ``with output:``. Capturing routes messages by the id of the request being handled,
+        and in a live JupyterLab the kernel may start on the front end's next widget message
+        (the Output widget echoing its state) before a callback has finished, so the figure
+        of a redraw was attributed to that other message and lost (seen in the browser tests:
+        a blank or half-drawn figure after moving a slider).
+        """
         import matplotlib.pyplot as plt
         self.error = None
-        with self.output:
-            self.output.clear_output(wait=True)
-            try:
-                self.result = self.compute(**self.values())
-            except (ValueError, FloatingPointError, ArithmeticError) as exc:
-                # bad settings (a diverging learning rate...) are reported, never raised into
-                # the widget machinery where they would vanish or break the kernel's display
-                self.result, self.error = None, f"{type(exc).__name__}: {exc}"
-                print(self.error)
-                return None
-            if self.result.get("summary"):
-                print(self.result["summary"])
-            if self.draw is not None:
-                fig = self.draw(self.result)
-                if fig is not None:
-                    from IPython.display import display
-                    display(fig)
+        outputs = []
+        try:
+            self.result = self.compute(**self.values())
+        except (ValueError, FloatingPointError, ArithmeticError) as exc:
+            # bad settings (a diverging learning rate...) are reported, never raised into
+            # the widget machinery where they would vanish or break the kernel's display
+            self.result, self.error = None, f"{type(exc).__name__}: {exc}"
+            self.output.outputs = (_stream(self.error),)
+            return None
+        if self.result.get("summary"):
+            outputs.append(_stream(str(self.result["summary"])))
+        if self.draw is not None:
+            fig = self.draw(self.result)
+            if fig is not None:
+                try:
+                    outputs.append(_figure_output(fig))
+                finally:
                     plt.close(fig)
+        self.output.outputs = tuple(outputs)
         return self.result
 
     def update(self, **values) -> dict | None:
@@ -97,3 +118,29 @@ class Explorer:
     def _ipython_display_(self):
         from IPython.display import display
         display(self.box)
+
+
+def _stream(text: str) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text.rstrip("\n") + "\n"}
+
+
+def _figure_output(fig) -> dict:
+    """A display_data output for a matplotlib figure, formatted as the notebook would show it
+    (the inline backend's formats when an IPython shell is running, else a PNG)."""
+    import base64
+    import io
+    data, metadata = None, {}
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is not None:
+        data, metadata = shell.display_formatter.format(fig)
+    if not data or not any(k.startswith("image/") for k in data):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        data = {"image/png": buf.getvalue(), "text/plain": repr(fig)}
+    clean = {k: (base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v)
+             for k, v in data.items()}
+    return {"output_type": "display_data", "data": clean, "metadata": metadata or {}}

@@ -110,6 +110,27 @@ JS_EXPLORER_SIG = """(el) => {
 }"""
 
 
+# Share of "inked" (non-white) pixels in each figure an explorer shows: a redraw that comes
+# out blank or half-drawn (as it once did in JupyterLab but not headless) has almost none.
+JS_INK = """async (el) => {
+  const imgs = [...el.querySelectorAll('.companion-explorer-output img')];
+  const ink = [];
+  for (const img of imgs) {
+    if (!img.complete) await new Promise(r => { img.onload = r; img.onerror = r; });
+    const w = img.naturalWidth, h = img.naturalHeight;
+    if (!w || !h) { ink.push(0); continue; }
+    const c = document.createElement('canvas'); c.width = w; c.height = h;
+    const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, w, h).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4)
+      if (d[i + 3] > 32 && (d[i] < 225 || d[i + 1] < 225 || d[i + 2] < 225)) n += 1;
+    ink.push(n / (w * h));
+  }
+  return ink;
+}"""
+
+
 def _wait(page, js, predicate, timeout, what, poll=0.5, arg=None):
     deadline = time.monotonic() + timeout
     while True:
@@ -262,6 +283,7 @@ def _exercise_explorer(page, explorer, index: int, notes: list) -> str:
     assert before is not None, f"explorer {index}: no output area"
     assert before["tracebacks"] == 0 and before["errorText"] == 0, \
         f"explorer {index} shows an error before any control moved: {before['text'][:300]}"
+    ink_before = sum(explorer.evaluate(JS_INK))
     if before["images"] == 0:
         notes.append(f"explorer {index} showed no figure after Run All: {before['text'][:200]!r}")
     controls = explorer.locator(".companion-explorer-control")
@@ -291,6 +313,13 @@ def _exercise_explorer(page, explorer, index: int, notes: list) -> str:
             continue
         assert changed["tracebacks"] == 0 and changed["errorText"] == 0, \
             f"explorer {index}: {moved} raised in its callback: {changed['text'][:500]}"
+        ink_after = sum(explorer.evaluate(JS_INK))
+        if before["images"] and not changed["images"]:
+            assert "Error" in changed["text"], \
+                f"explorer {index}: {moved} left no figure and no message: {changed['text']!r}"
+        elif before["images"] and ink_after < 0.2 * ink_before:
+            raise AssertionError(f"explorer {index}: after {moved} the figure is nearly blank "
+                                 f"(ink {ink_after:.4f} against {ink_before:.4f} before)")
         return moved
     raise AssertionError(f"explorer {index}: no control changed what it draws; tried "
                          + "; ".join(tried))
