@@ -12,7 +12,7 @@ other diagnosis tool: train and dev error against the training-set size (or mode
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -8,7 +8,7 @@ each hidden layer whose keep probability is below 1 (never after the output laye
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -6,7 +6,7 @@ ensemble's dev error is usually below the members' average dev error (and often 
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

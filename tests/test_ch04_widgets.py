@@ -12,7 +12,7 @@ def small_data():
 
 
 def test_noisy_moons_shapes_and_flips():
-    (xt, yt), (xd, yd) = noisy_moons()
+    (xt, yt), (xd, _) = noisy_moons()
     assert xt.shape == (150, 2) and yt.shape == (150, 1) and xd.shape == (500, 2)
     with pytest.raises(ValueError, match="exceeds n"):
         noisy_moons(n=100)

@@ -77,12 +77,12 @@ def test_l2_shrinks_the_weights():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(layer_sizes=[3]), "at least two positive sizes"),
-    (dict(layer_sizes=[3, 0, 1]), "at least two positive sizes"),
-    (dict(layer_sizes=[3, 4, 4, 1], activations=["relu"]), r"activations: expected one value "
-                                                           r"per hidden layer \(2\), got 1"),
-    (dict(layer_sizes=[3, 4, 1], keep_probs=0.0), r"keep probability must lie in \(0, 1\]"),
-    (dict(layer_sizes=[3, 4, 1], keep_probs=[0.5, 0.5]), r"keep_probs: expected one value"),
+    ({"layer_sizes": [3]}, "at least two positive sizes"),
+    ({"layer_sizes": [3, 0, 1]}, "at least two positive sizes"),
+    ({"layer_sizes": [3, 4, 4, 1], "activations": ["relu"]},
+     r"activations: expected one value per hidden layer \(2\), got 1"),
+    ({"layer_sizes": [3, 4, 1], "keep_probs": 0.0}, r"keep probability must lie in \(0, 1\]"),
+    ({"layer_sizes": [3, 4, 1], "keep_probs": [0.5, 0.5]}, r"keep_probs: expected one value"),
 ])
 def test_bad_arguments_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from companion import augment, bias_variance as bv, data, ensemble, init_stats
+from companion import augment, data, ensemble, init_stats
+from companion import bias_variance as bv
 from companion import input_scaling as scaling
 from companion.deep import deep_network, train_and_score
 
@@ -119,7 +120,7 @@ def test_theory_matches_he_and_glorot_on_average():
 
 # --- input scaling -------------------------------------------------------------------------
 def test_standardising_fixes_the_conditioning_dividing_by_variance_does_not():
-    X, y, _ = data.breast_cancer()
+    X, _, _ = data.breast_cancer()
     X = X[:, [1, 3]]                                          # texture (std 4), area (std 350)
     cond = {how: scaling.conditioning(scaling.scale(X, how))["condition"]
             for how in scaling.SCALINGS}

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from companion import optim, reference
 from companion import initializers as inits
+from companion import optim, reference
 from companion.deep import deep_network
 from companion.regularizers import L1, L1L2, L2, from_notes_lambda
 
