@@ -80,7 +80,7 @@ def test_pages_are_offline_with_figures_embedded(site):
         info = pages[page.stem + ".ipynb"]
         if info["executed"]:
             assert "<img" in text or info["widgets"] == 0, f"{page.name}: no figure"
-        assert text.count("companion-snapshot'") >= info["widgets"]
+        assert len(re.findall(r"class=[\"']companion-snapshot[\"']", text)) >= info["widgets"]
 
 
 def test_links_are_rewritten_and_widgets_snapshotted():
