@@ -89,10 +89,11 @@ def keras_step(keras, layer, x):
     raise SystemExit(f"benchmark supports the tensorflow and jax backends, not {backend}")
 
 
-def limit_threads(keras, n: int) -> None:
+def limit_threads(n: int) -> None:
+    """Cap BLAS and TensorFlow threads (before TensorFlow creates its thread pools)."""
     from threadpoolctl import threadpool_limits
     threadpool_limits(n)
-    if keras.backend.backend() == "tensorflow":
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         import tensorflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(n)
         tf.config.threading.set_inter_op_parallelism_threads(n)
@@ -105,10 +106,10 @@ def main(argv=None) -> None:
                     help="threads for BLAS and TensorFlow (0: library defaults)")
     args = ap.parse_args(argv)
     repeats = 3 if args.quick else 7
+    if args.threads:
+        limit_threads(args.threads)
     from companion.reference import device, import_keras
     keras = import_keras()
-    if args.threads:
-        limit_threads(keras, args.threads)
     print(f"float32, return_sequences=True, forward + backward; best of {repeats}; "
           f"Keras on {device()}; {os.cpu_count()} CPU cores visible; threads: "
           f"{args.threads or 'library defaults'}")
