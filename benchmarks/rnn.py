@@ -11,10 +11,10 @@ it offers on this machine. Ours: one matmul projects x for all steps, then a Pyt
 time with one (N, u) x (u, k u) matmul per step forward and two backward. Target: within 3x.
 
 ``--threads`` (default 1) caps both sides alike: NumPy's BLAS (through threadpoolctl, which
-scikit-learn installs) and TensorFlow's intra-/inter-op pools. The per-step matrices are small,
-and on a busy shared machine a multi-threaded BLAS spends more time waiting for its threads
-than computing (we measured 5-10x slow-downs at load 7 on 2 cores); pass ``--threads 0`` to
-leave both libraries at their defaults.
+scikit-learn installs) and TensorFlow's intra-/inter-op pools; ``--threads 0`` leaves both at
+their defaults. (Our layers run their time loop with one BLAS thread in any case, see
+``rnn_base.one_blas_thread``: on a busy 2-core machine a multi-threaded BLAS made the loop
+10-70x slower, waiting for its threads on matrices far too small to share.)
 """
 from __future__ import annotations
 

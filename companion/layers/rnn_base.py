@@ -22,11 +22,33 @@ in ``_make_params`` and the two sequence functions ``_run_forward`` / ``_run_bac
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from .. import initializers
 from ..errors import as_array
 from .base import Layer
+
+_CONTROLLER = []
+
+
+def one_blas_thread():
+    """A context in which BLAS uses one thread (through threadpoolctl when it is installed).
+
+    The time loop multiplies small (N, u) x (u, k u) matrices hundreds of times; a multi-threaded
+    BLAS gains nothing on them and, on a busy machine, loses a lot waiting for its threads
+    (benchmarks/rnn.py measured 10-70x slow-downs at load 8 on 2 cores). Costs ~3 µs per use.
+    """
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _CONTROLLER.append(ThreadpoolController())
+        except ImportError:                       # optional: without it, nothing changes
+            _CONTROLLER.append(None)
+    if _CONTROLLER[0] is None:
+        return contextlib.nullcontext()
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def sigmoid(a):
@@ -107,7 +129,8 @@ class RecurrentBase(Layer):
         states0 = self._initial_states(initial_state, x.shape[0], dtype)
         if self.go_backwards:
             x = x[:, ::-1]
-        hs, final, cache = self._run_forward(x, states0)            # hs: (T, N, units)
+        with one_blas_thread():
+            hs, final, cache = self._run_forward(x, states0)        # hs: (T, N, units)
         self._cache = cache
         self.final_state = final[0] if self.n_states == 1 else final
         out = hs.transpose(1, 0, 2) if self.return_sequences else final[0]
@@ -133,7 +156,8 @@ class RecurrentBase(Layer):
                 dhs = dout.transpose(1, 0, 2)
             else:
                 dfinal[0] = dout if dfinal[0] is None else dfinal[0] + dout
-        dx, dstates0, grads = self._run_backward(dhs, dfinal, self._cache)
+        with one_blas_thread():
+            dx, dstates0, grads = self._run_backward(dhs, dfinal, self._cache)
         self.grads = grads
         self.dinitial_state = dstates0[0] if self.n_states == 1 else dstates0
         return dx[:, ::-1] if self.go_backwards else dx
