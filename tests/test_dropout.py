@@ -108,3 +108,11 @@ def test_wrong_input_width_is_refused(rng):
     layer.build((3,), rng)
     with pytest.raises(ValueError, match=r"expected \(N, 3\)"):
         layer.forward(np.ones((4, 5)), training=True)
+
+
+def test_training_without_any_randomness_source_is_refused():
+    layer = Dropout(0.5)
+    layer.build((3,))
+    with pytest.raises(RuntimeError, match="no random generator"):
+        layer.forward(np.ones((2, 3)), training=True)
+    np.testing.assert_array_equal(layer.forward(np.ones((2, 3))), np.ones((2, 3)))

@@ -59,9 +59,9 @@ class Dropout(Layer):
         return 1.0 - self.rate
 
     def build(self, input_shape, rng=None):
-        if self.rng is None:
-            rng = rng_from(rng) if rng is not None else np.random.default_rng()
-            self.rng = rng.spawn(1)[0]       # a child stream; the parent's draws are untouched
+        if self.rng is None and rng is not None:
+            # a child stream: the parent's draws (the other layers' weights) are untouched
+            self.rng = rng_from(rng).spawn(1)[0]
         return super().build(input_shape, rng)
 
     def fix_mask(self, mask) -> None:
@@ -80,7 +80,8 @@ class Dropout(Layer):
             mask = self.fixed_mask
         else:
             if self.rng is None:
-                raise RuntimeError(f"{self.name}: build the layer (or pass seed=) before training")
+                raise RuntimeError(f"{self.name}: no random generator for the masks; pass "
+                                   "seed= or build the layer with an rng before training")
             mask = dropout_mask(x.shape, self.keep_prob, self.rng)
         self.last_mask = mask
         self._cache = mask
