@@ -40,15 +40,40 @@ def pca_2d(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return Xc @ comps.T, comps, (s[:2] ** 2) / np.sum(s ** 2)
 
 
-def plot_word_groups(wv: WordVectors, groups: dict | None = None, figsize=(15, 4.6)):
-    """One panel per group: words projected by PCA fitted on that group, each tuple joined by
-    arrows (man -> woman, france -> paris, walk -> walked -> walking). Returns the Figure."""
+def offset_2d(X, tuples_index) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D view built for offsets: x is the direction of the mean difference (last - first
+    word of each tuple), y the principal direction of what x leaves. Returns (coords, axes)."""
+    X = as_array(X, "X", ndim=2).astype(np.float64)
+    Xc = X - X.mean(axis=0)
+    d = np.mean([X[t[-1]] - X[t[0]] for t in tuples_index], axis=0)
+    d /= np.linalg.norm(d)
+    rest = Xc - np.outer(Xc @ d, d)
+    _, _, Vt = np.linalg.svd(rest, full_matrices=False)
+    y = Vt[0] * np.sign(Vt[0][np.abs(Vt[0]).argmax()])
+    axes = np.stack([d, y])
+    return Xc @ axes.T, axes
+
+
+def plot_word_groups(wv: WordVectors, groups: dict | None = None, method: str = "pca",
+                     figsize=(15, 4.6)):
+    """One panel per group, each tuple joined by arrows (man -> woman, france -> paris,
+    walk -> walked -> walking). ``method="pca"``: the group's two principal directions;
+    ``"offset"``: x along the group's mean offset, y the main direction left. Returns the Figure."""
     import matplotlib.pyplot as plt
+    if method not in ("pca", "offset"):
+        raise ValueError(f"method must be 'pca' or 'offset', got {method!r}")
     groups = GROUPS if groups is None else groups
     fig, axes = plt.subplots(1, len(groups), figsize=figsize)
     for ax, (title, tuples) in zip(np.atleast_1d(axes), groups.items()):
         words = [w for t in tuples for w in t]
-        xy, _, ratio = pca_2d(wv.unit[wv.ids(words)])
+        X = wv.unit[wv.ids(words)]
+        if method == "pca":
+            xy, _, ratio = pca_2d(X)
+            title = f"{title} (PCA: {100 * ratio.sum():.0f}% of variance)"
+        else:
+            starts = np.cumsum([0] + [len(t) for t in tuples])
+            xy, _ = offset_2d(X, [range(a, b) for a, b in pairwise(starts)])
+            title = f"{title} (x: mean offset)"
         pos = dict(zip(words, xy))
         colours = plt.cm.tab10(np.arange(max(len(t) for t in tuples)))
         for t in tuples:
@@ -57,7 +82,7 @@ def plot_word_groups(wv: WordVectors, groups: dict | None = None, figsize=(15, 4
             for k, w in enumerate(t):
                 ax.scatter(*pos[w], color=colours[k], s=18)
                 ax.annotate(w, pos[w], fontsize=8, xytext=(3, 3), textcoords="offset points")
-        ax.set_title(f"{title} (PCA: {100 * ratio.sum():.0f}% of variance)", fontsize=10)
+        ax.set_title(title, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()

@@ -191,3 +191,19 @@ def test_explorer_neighbours_analogy_and_bad_words(wv):
     assert ex.update(words="") is None
     fig = plot_word_groups(wv)
     assert len(fig.axes) == 3
+    fig = plot_word_groups(wv, method="offset")
+    assert "mean offset" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="method must be 'pca' or 'offset'"):
+        plot_word_groups(wv, method="tsne")
+
+
+def test_offset_2d_puts_a_shared_offset_on_x(rng):
+    from companion.embedding_plots import offset_2d
+    base = rng.standard_normal((6, 10))
+    shift = np.zeros(10)
+    shift[3] = 2.0
+    X = np.concatenate([base, base + shift])
+    xy, axes = offset_2d(X, [(i, i + 6) for i in range(6)])
+    np.testing.assert_allclose(np.abs(axes[0]), np.eye(10)[3], atol=1e-12)
+    np.testing.assert_allclose(xy[6:, 0] - xy[:6, 0], 2.0)
+    assert abs(axes[0] @ axes[1]) < 1e-12
