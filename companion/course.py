@@ -52,11 +52,12 @@ CHAPTERS: tuple[Chapter, ...] = (
             "stopping and good initialisation.",
             "Improving Deep Neural Networks (Train/Test/Dev to Vanishing/Exploding Gradients)",
             (3,)),
-    Chapter(5, "05_optimization.ipynb", "Optimisation algorithms",
+    Chapter(5, "05_optimization.ipynb", "Optimization algorithms",
             "Implement mini-batch SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam and compare "
             "their paths.",
             "Optimization algorithms", (4,)),
-    Chapter(6, "06_hyperparameters_batchnorm.ipynb", "Hyper-parameter tuning and batch norm",
+    Chapter(6, "06_hyperparameters_batchnorm.ipynb",
+            "Hyper-parameter tuning and batch normalisation",
             "Search hyper-parameters sensibly and implement batch normalisation, training and "
             "inference modes.",
             "Hyperparameter tuning and normalization", (5,)),
