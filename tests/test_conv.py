@@ -155,3 +155,33 @@ def test_cnn_training_steps_match_keras(rng, keras):
         kopt.apply_gradients(zip(g, kmodel.trainable_weights))
     for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
         reference.compare("weights", ours, theirs, KTOL, quiet=True)
+
+
+# --- chapter helpers and explorers -----------------------------------------------------------
+def test_photo_and_kernels():
+    from companion import cnn
+    img = cnn.photo("china.jpg", gray=True, scale=4)
+    assert img.shape == (106, 160) and 0 <= img.min() and img.max() <= 1
+    step = np.array([[10.0] * 3 + [0.0] * 3] * 6)
+    np.testing.assert_allclose(cnn.apply_kernel(step, cnn.KERNELS["vertical edge"]),
+                               [[0, 30, 30, 0]] * 4)
+    assert cnn.apply_kernel(img, cnn.KERNELS["blur"], stride=2, padding="same").shape == (53, 80)
+
+
+def test_filter_explorer_updates():
+    from companion import cnn
+    img = cnn.photo("china.jpg", scale=8)                    # 53 x 80
+    ex = cnn.filter_explorer(img)
+    assert ex.result["out"].shape == (51, 78)
+    r = ex.update(stride=4, padding="same", kernel="Sobel horizontal")
+    assert r["out"].shape == (14, 20)
+    assert "53x80 -> 14x20" in r["summary"]
+
+
+def test_cnn_explorer_trains():
+    from companion import cnn
+    (X, y), (Xd, yd), _ = cnn.digits_images(seed=0)
+    ex = cnn.cnn_explorer((X[:200], y[:200]), (Xd[:100], yd[:100]), epochs=1)
+    r = ex.update(filters=2, learning_rate=0.01)
+    assert r["model"].layers[0].filters == 2 and len(r["history"]["loss"]) == 1
+    assert "2/4 filters" in r["summary"]

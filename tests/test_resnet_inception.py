@@ -130,3 +130,15 @@ def test_residual_inception_training_steps_match_keras(rng, keras):
         kopt.apply_gradients(zip(g, kmodel.trainable_weights))
     for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
         reference.compare("weights", ours, theirs, KTOL, quiet=True)
+
+
+def test_depth_explorer_and_deep_cnn(rng):
+    from companion import cnn
+    (X, y), _, _ = cnn.digits_images(seed=0)
+    plain, res = cnn.deep_cnn(3, False), cnn.deep_cnn(3, True)
+    assert plain.count_params() == res.count_params()
+    assert len(cnn.kernel_gradient_norms(plain, X[:32], y[:32])) == 2 * 3 + 2
+    ex = cnn.depth_explorer(X[:32], y[:32])
+    r = ex.update(blocks=6, initializer="glorot_uniform")
+    assert len(r["norms"]["plain"]) == 2 * 6 + 2
+    assert r["median"]["residual"] > 30 * r["median"]["plain"]      # the vanishing gradient
