@@ -102,3 +102,11 @@ def test_stacked_matches_keras(rng, keras):
     for layer in model.layers:
         perturb(layer, rng, 0.3)
     keras_model_check(model, rng.standard_normal((4, 8, 3)), rng)
+
+
+@pytest.mark.keras
+def test_go_backwards_matches_keras(rng, keras):
+    model = Sequential([LSTM(4, return_sequences=True, go_backwards=True), Dense(2)],
+                       input_shape=(6, 3), seed=5)
+    perturb(model.layers[0], rng, 0.3)
+    keras_model_check(model, rng.standard_normal((3, 6, 3)), rng)
