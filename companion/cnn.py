@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import data
-from .layers import (Conv2D, Dense, Flatten, InceptionModule, MaxPooling2D, PlainBlock,
-                     ResidualBlock)
+from .layers import Conv2D, Dense, Flatten, InceptionModule, MaxPooling2D, PlainBlock, ResidualBlock
 from .layers.conv import conv2d_forward
 from .model import Sequential
 
