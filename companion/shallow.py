@@ -215,3 +215,48 @@ def keras_sgd_steps(params: dict, X, Y, activation: str = "tanh", output: str = 
         opt.apply_gradients(zip(grads, kmodel.trainable_weights))
         out.append(kmodel.get_weights())
     return out
+
+
+# --- the chapter's explorer -----------------------------------------------------------------
+def explore(n_h: int = 4, activation: str = "tanh", learning_rate: float = 1.2,
+            iterations: int = 1000, seed: int = 0) -> dict:
+    """Train on the flower data and report the training accuracy (the explorer's compute)."""
+    from .data import flower
+    X, y = flower(seed=0)
+    params, hist = train(X, y, n_h, activation, learning_rate, iterations, seed=seed)
+    acc = float(np.mean(predict(X, params, activation) == y))
+    return {"X": X, "y": y, "params": params, "history": hist, "accuracy": acc,
+            "activation": activation,
+            "summary": f"{n_h} {activation} units, learning rate {learning_rate:g}, "
+                       f"{iterations} iterations: loss {hist['loss'][-1]:.4f}, "
+                       f"training accuracy {acc:.1%}"}
+
+
+def draw(result):
+    """The decision boundary on the flower data and the loss curve."""
+    import matplotlib.pyplot as plt
+
+    from .plots import decision_boundary
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    act, params = result["activation"], result["params"]
+    decision_boundary(lambda P: forward(P, params, act)[0], result["X"], result["y"], ax=ax,
+                      steps=120, title=f"accuracy {result['accuracy']:.1%}")
+    ax2.plot(result["history"]["iteration"], result["history"]["loss"])
+    ax2.set(xlabel="iteration", ylabel="loss", title="training loss")
+    fig.tight_layout()
+    return fig
+
+
+def explorer():
+    """Sliders over hidden units, learning rate and iterations; a dropdown over activations."""
+    import ipywidgets as w
+
+    from .widgets import Explorer
+    controls = {"n_h": w.IntSlider(value=4, min=1, max=50, description="hidden units"),
+                "activation": w.Dropdown(options=["tanh", "sigmoid", "relu", "linear"],
+                                         value="tanh", description="activation"),
+                "learning_rate": w.FloatLogSlider(value=1.2, base=10, min=-2, max=1,
+                                                  description="learning rate"),
+                "iterations": w.IntSlider(value=1000, min=10, max=5000, step=10,
+                                          description="iterations")}
+    return Explorer(explore, draw, controls, title="Shallow network explorer")
