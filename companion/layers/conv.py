@@ -76,7 +76,11 @@ def pad_input(x, kernel, strides, padding, value=0.0):
     pads = tuple(pad_amounts(n, f, s, padding) for n, f, s in zip(x.shape[1:3], kernel, strides))
     if pads == ((0, 0), (0, 0)):
         return x, pads
-    return np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value), pads
+    (t, b), (l, r) = pads
+    n, h, w, c = x.shape
+    xp = np.full((n, h + t + b, w + l + r, c), value, dtype=np.result_type(x, np.float16))
+    xp[:, t:t + h, l:l + w, :] = x                        # (np.pad does the same, slower)
+    return xp, pads
 
 
 def windows(xp, kernel, strides, out_hw):
