@@ -23,8 +23,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from companion import batch_timing as bt  # noqa: E402
-from companion.hyperparams import digits_split  # noqa: E402
+from companion import batch_timing as bt
+from companion.hyperparams import digits_split
 
 
 def keras_times(sizes, X, y, hidden, rounds):

@@ -12,7 +12,7 @@ gradients give the same parameters; where the notes write something else, chapte
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -6,8 +6,8 @@ the paths come from the very code that trains the networks.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from companion import ewa, optim, optim_check, surfaces
-from companion.optim_notes import (BiasCorrectedAdam, EWAMomentum, NotesAdam, NotesMomentum,
-                                   NotesRMSProp, notes_adagrad)
+from companion.optim_notes import (
+    BiasCorrectedAdam,
+    EWAMomentum,
+    NotesAdam,
+    NotesMomentum,
+    NotesRMSProp,
+    notes_adagrad,
+)
 
 STEPS = 120
 KERAS_TOL = 1e-6      # float64 variables; Keras keeps the learning rate in float32
@@ -201,7 +207,7 @@ def test_ewa_bias_correction():
     x = np.full(50, 7.0)
     assert ewa.ewa(x, 0.9)[0] == pytest.approx(0.7)                 # the early underestimate
     np.testing.assert_allclose(ewa.ewa(x, 0.9, bias_correction=True), 7.0)
-    t, series = ewa.noisy_series(100, seed=0)
+    _, series = ewa.noisy_series(100, seed=0)
     corrected = ewa.ewa(series, 0.98, bias_correction=True)
     assert abs(corrected[0] - series[0]) < 1e-12
     assert np.max(ewa.notes_ewa(x, 0.9)) > 7.0 * 1.5               # the notes' recursion overshoots
@@ -216,9 +222,9 @@ def test_ewa_bias_correction():
 def test_surface_gradients_are_right(name):
     s = surfaces.SURFACES[name]()
     from companion.gradcheck import numerical_gradient, rel_error
-    for p in (np.array(s.start, float), np.array([0.3, -0.7])):
-        num = numerical_gradient(lambda: s(p), p)
-        assert rel_error(s.grad(p), num) < 1e-7
+    for point in (np.array(s.start, float), np.array([0.3, -0.7])):
+        num = numerical_gradient(lambda p=point: s(p), point)
+        assert rel_error(s.grad(point), num) < 1e-7
 
 
 def test_run_path_converges_and_reports_divergence():
