@@ -14,6 +14,7 @@ import numpy as np
 
 from .activations import sigmoid
 from .errors import DivergenceError, as_array, check_positive, check_same_length
+from .layers.rnn_base import one_blas_thread
 
 
 class Function2D(NamedTuple):
@@ -130,17 +131,19 @@ def logistic_gd(X, y, learning_rate: float, steps: int, w0=None, b0: float = 0.0
     w = np.zeros(X.shape[1]) if w0 is None else as_array(w0, "w0", ndim=1).astype(float).copy()
     b = float(b0)
     losses, path = [], [np.r_[w, b]]
-    for n in range(int(steps) + 1):
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss, dw, db = logistic_loss(w, b, X, y)
-        if not np.isfinite(loss):
-            raise DivergenceError(f"loss became {loss} at step {n}: gradient descent diverged "
-                                  f"(learning_rate={lr:g} is too large; standardise the inputs)")
-        losses.append(loss)
-        if n == steps:
-            break
-        w, b = w - lr * dw, b - lr * db
-        path.append(np.r_[w, b])
+    with one_blas_thread():          # small matrices: extra BLAS threads only wait (busy CPUs)
+        for n in range(int(steps) + 1):
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, dw, db = logistic_loss(w, b, X, y)
+            if not np.isfinite(loss):
+                raise DivergenceError(f"loss became {loss} at step {n}: gradient descent "
+                                      f"diverged (learning_rate={lr:g} is too large; "
+                                      "standardise the inputs)")
+            losses.append(loss)
+            if n == steps:
+                break
+            w, b = w - lr * dw, b - lr * db
+            path.append(np.r_[w, b])
     return LogisticRun(w, b, np.array(losses), np.array(path))
 
 

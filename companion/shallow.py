@@ -16,6 +16,7 @@ import numpy as np
 from . import activations
 from .errors import DivergenceError, as_array, check_positive, check_same_length, rng_from
 from .gradcheck import numerical_gradient, rel_error
+from .layers.rnn_base import one_blas_thread
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 BUGS = ("no_activation_derivative", "forgot_mean", "bias_mean")
@@ -158,18 +159,19 @@ def train(X, y, n_h: int = 4, activation: str = "tanh", learning_rate: float = 1
     if params is None:
         params = init_params(X.shape[1], n_h, Y.shape[1], seed, init, scale)
     hist: dict[str, list] = {"iteration": [], "loss": []}
-    for it in range(int(iterations) + 1):
-        with np.errstate(over="ignore", invalid="ignore"):
-            value, grads = loss_and_grads(X, Y, params, activation, output)
-        if not np.isfinite(value):
-            raise DivergenceError(f"loss became {value} at step {it}: training diverged "
-                                  f"(try a smaller learning_rate than {lr:g})")
-        if it % record_every == 0 or it == iterations:
-            hist["iteration"].append(it)
-            hist["loss"].append(value)
-        if it == iterations:
-            break
-        params = {k: params[k] - lr * grads[k] for k in PARAM_NAMES}
+    with one_blas_thread():          # small matrices: extra BLAS threads only wait (busy CPUs)
+        for it in range(int(iterations) + 1):
+            with np.errstate(over="ignore", invalid="ignore"):
+                value, grads = loss_and_grads(X, Y, params, activation, output)
+            if not np.isfinite(value):
+                raise DivergenceError(f"loss became {value} at step {it}: training diverged "
+                                      f"(try a smaller learning_rate than {lr:g})")
+            if it % record_every == 0 or it == iterations:
+                hist["iteration"].append(it)
+                hist["loss"].append(value)
+            if it == iterations:
+                break
+            params = {k: params[k] - lr * grads[k] for k in PARAM_NAMES}
     return params, hist
 
 
