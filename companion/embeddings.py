@@ -262,3 +262,10 @@ def similarity_correlation(a: WordVectors, b: WordVectors, words) -> float:
     A, B = a.unit[a.ids(words)], b.unit[b.ids(words)]
     iu = np.triu_indices(len(words), k=1)
     return float(np.corrcoef((A @ A.T)[iu], (B @ B.T)[iu])[0, 1])
+
+
+def partner_rank(wv: WordVectors, a: str, b: str) -> int:
+    """Where ``b`` comes among the neighbours of ``a`` (1 = nearest; ``len(wv) - 1`` = farthest)."""
+    scores = wv.unit @ wv.unit[wv.id(a)]
+    scores[wv.id(a)] = -np.inf
+    return int(np.sum(scores > scores[wv.id(b)])) + 1

@@ -25,6 +25,18 @@ from .errors import check_positive, rng_from
 
 TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
+# Related pairs of the Python docs' vocabulary, listed before any training (not picked from the
+# results), to measure what skip-gram learns on that corpus: where does b rank among a's
+# neighbours? (Pairs with a word under min_count=5 are skipped by the notebook.)
+PYDOC_PAIRS = [("true", "false"), ("integer", "float"), ("list", "tuple"), ("key", "value"),
+               ("read", "write"), ("open", "close"), ("start", "end"), ("class", "instance"),
+               ("exception", "raised"), ("import", "module"), ("args", "kwargs"),
+               ("first", "last"), ("left", "right"), ("positive", "negative"), ("min", "max"),
+               ("get", "set"), ("input", "output"), ("add", "subtract"), ("upper", "lower"),
+               ("keys", "values"), ("encode", "decode"), ("break", "continue"), ("if", "else"),
+               ("try", "except"), ("yield", "generator"), ("async", "await"),
+               ("global", "nonlocal"), ("str", "bytes"), ("dict", "set")]
+
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased words (letters, with an inner apostrophe kept: "don't"); digits and

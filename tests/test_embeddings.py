@@ -137,6 +137,14 @@ def test_excluding_question_words_matters(wv):
     assert naive.accuracy < good.accuracy - 0.1
 
 
+def test_partner_rank(wv):
+    from companion.embeddings import partner_rank
+    assert partner_rank(wv, "france", "french") == 1
+    assert partner_rank(wv, "france", "paris") == 3
+    small = WordVectors(["a", "b", "c"], [[1.0, 0.0], [0.0, 1.0], [1.0, 0.1]])
+    assert partner_rank(small, "a", "c") == 1 and partner_rank(small, "a", "b") == 2
+
+
 def test_similarity_correlation(wv):
     words = wv.words[100:200]
     assert similarity_correlation(wv, wv, words) == pytest.approx(1)
