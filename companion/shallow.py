@@ -88,7 +88,7 @@ def backward(params: dict, cache, Y, activation: str = "tanh", bug: str | None =
 
     ``bug`` plants a classic mistake (one of ``BUGS``) so a gradient check can catch it.
     """
-    X, Z1, A1, Z2, A2 = cache
+    X, Z1, A1, _, A2 = cache
     Y = as_array(Y, "Y", ndim=2)
     if Y.shape != A2.shape:
         raise ValueError(f"Y: expected shape {A2.shape} (like the output), got {Y.shape}")

@@ -79,15 +79,15 @@ def test_deterministic():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(y=np.array([0.0, 1.0, 1.0])), r"-1 or \+1"),
-    (dict(X=np.ones(3)), r"X: expected a 2-D array, got shape \(3,\)"),
-    (dict(y=np.array([1.0, -1.0])), "X has 3 rows but y has 2"),
-    (dict(learning_rate=0.0), "learning_rate must be a positive number"),
-    (dict(epochs=0), "epochs must be a positive integer"),
-    (dict(w0=np.zeros(3)), r"w0: expected shape \(2,\), got \(3,\)"),
+    ({"y": np.array([0.0, 1.0, 1.0])}, r"-1 or \+1"),
+    ({"X": np.ones(3)}, r"X: expected a 2-D array, got shape \(3,\)"),
+    ({"y": np.array([1.0, -1.0])}, "X has 3 rows but y has 2"),
+    ({"learning_rate": 0.0}, "learning_rate must be a positive number"),
+    ({"epochs": 0}, "epochs must be a positive integer"),
+    ({"w0": np.zeros(3)}, r"w0: expected shape \(2,\), got \(3,\)"),
 ])
 def test_bad_input_is_explained(kwargs, match):
-    args = dict(X=np.ones((3, 2)), y=np.array([1.0, -1.0, 1.0]), learning_rate=1.0, epochs=2)
+    args = {"X": np.ones((3, 2)), "y": np.array([1.0, -1.0, 1.0]), "learning_rate": 1.0, "epochs": 2}
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         perceptron.train(**args)
@@ -108,8 +108,8 @@ def test_explorer_recomputes_on_update():
 
 
 def test_exercise_check():
-    good = lambda w, b, x, y, a: (w + a * y * x, b + a * y) if y * (w @ x + b) <= 0 else (w, b)  # noqa: E731
-    strict = lambda w, b, x, y, a: (w + a * y * x, b + a * y) if y * (w @ x + b) < 0 else (w, b)  # noqa: E731
+    good = lambda w, b, x, y, a: (w + a * y * x, b + a * y) if y * (w @ x + b) <= 0 else (w, b)
+    strict = lambda w, b, x, y, a: (w + a * y * x, b + a * y) if y * (w @ x + b) < 0 else (w, b)
     assert ch01.check_step(good) is True
     assert ch01.check_step(strict) is False
 
