@@ -185,3 +185,18 @@ def test_cnn_explorer_trains():
     r = ex.update(filters=2, learning_rate=0.01)
     assert r["model"].layers[0].filters == 2 and len(r["history"]["loss"]) == 1
     assert "2/4 filters" in r["summary"]
+
+
+def test_exercise_checks_accept_right_and_reject_wrong(capsys):
+    from companion.exercises import ch07
+    assert ch07.check_output_size(lambda n, f, p, s: (n + 2 * p - f) // s + 1)
+    assert not ch07.check_output_size(lambda n, f, p, s: n - f + 1)
+    assert "forgets the padding" in capsys.readouterr().out
+    assert ch07.check_correlate2d(lambda img, k: conv2d_forward(
+        img[None, :, :, None], k[:, :, None, None])[0][0, :, :, 0])
+    assert not ch07.check_correlate2d(lambda img, k: conv2d_forward(
+        img[None, :, :, None], k[::-1, ::-1, None, None])[0][0, :, :, 0])
+    assert "flipped the kernel" in capsys.readouterr().out
+    assert ch07.check_max_pool(lambda x, s: x[:x.shape[0] // s * s, :x.shape[1] // s * s]
+                               .reshape(x.shape[0] // s, s, x.shape[1] // s, s).max(axis=(1, 3)))
+    assert not ch07.check_max_pool(lambda x, s: x[::s, ::s])

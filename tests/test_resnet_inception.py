@@ -142,3 +142,24 @@ def test_depth_explorer_and_deep_cnn(rng):
     r = ex.update(blocks=6, initializer="glorot_uniform")
     assert len(r["norms"]["plain"]) == 2 * 6 + 2
     assert r["median"]["residual"] > 30 * r["median"]["plain"]      # the vanishing gradient
+
+
+def test_exercise_checks_accept_right_and_reject_wrong(capsys):
+    from companion.exercises import ch08
+    from companion.layers.conv import conv2d_forward
+
+    def conv(x, W, b):
+        return conv2d_forward(x, W, b, padding="same")[0]
+
+    def right(a, W1, b1, W2, b2):
+        return np.maximum(conv(np.maximum(conv(a, W1, b1), 0), W2, b2) + a, 0)
+
+    def after(a, W1, b1, W2, b2):
+        return np.maximum(conv(np.maximum(conv(a, W1, b1), 0), W2, b2), 0) + a
+
+    assert ch08.check_residual_forward(right)
+    assert not ch08.check_residual_forward(after)
+    assert "before* the last ReLU" in capsys.readouterr().out
+    assert ch08.check_conv_multiplications(lambda h, w, f, ci, co: h * w * co * f * f * ci)
+    assert not ch08.check_conv_multiplications(lambda h, w, f, ci, co: h * w * f * f * ci)
+    assert not ch08.check_residual_forward(lambda *a: 1 / 0)      # errors become feedback
