@@ -189,3 +189,13 @@ def test_chapter6_checks(capsys):
     assert not ch06.check_batchnorm_forward(
         lambda x, g, b, e: g * (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + e) + b)
     assert "biased variance" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "softmax"])
+def test_activation_layer_gradients(name, rng):
+    layer = Activation(name)
+    layer.build((4,))
+    x = rng.standard_normal((5, 4)) + 0.1
+    errs = gradcheck.layer_gradient_errors(layer, x)
+    assert set(errs) == {"x"} and errs["x"] < 1e-7
+    assert layer.count_params() == 0

@@ -284,3 +284,13 @@ def test_keras_nesterov_is_the_gradient_at_the_look_ahead_point():
     points, ahead = lookahead_nesterov(q.grad, q.start, 0.02, 0.9, 50)
     np.testing.assert_allclose(keras_form.points, ahead, rtol=1e-12, atol=1e-12)
     assert not np.allclose(points[1:], ahead[1:])
+
+
+@pytest.mark.keras
+def test_keras_optimizer_mapping_refuses_what_keras_lacks(keras):
+    with pytest.raises(TypeError, match="LearningRateSchedule"):
+        optim.keras_optimizer(optim.SGD(lambda step: 0.1), keras)
+    with pytest.raises(TypeError, match="no Keras counterpart"):
+        optim.keras_optimizer(NotesAdam(0.1), keras)
+    k = optim.keras_optimizer(optim.Adagrad(0.1), keras)
+    assert k.initial_accumulator_value == 0.1 and k.epsilon == 1e-7
