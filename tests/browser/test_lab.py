@@ -42,10 +42,16 @@ JS_INSTALL_PROBES = """() => {
   window.__busy = 0;
   k.statusChanged.connect((_, s) => { if (s === 'busy') window.__busy += 1; });
   window.__bars = 0;
+  window.__barTexts = [];
   const seen = new WeakSet();
   new MutationObserver(() => {
     for (const el of w.node.querySelectorAll('.widget-hprogress, .widget-vprogress')) {
-      if (!seen.has(el)) { seen.add(el); window.__bars += 1; }
+      if (!seen.has(el)) {
+        seen.add(el); window.__bars += 1;
+        // what the bar says a moment later (tqdm: "epochs:  40%|... 24/60 [00:01<00:02, ...]")
+        setTimeout(() => { const box = el.parentElement;
+          if (box && window.__barTexts.length < 5) window.__barTexts.push(box.innerText.trim().replace(/\\s+/g, ' ')); }, 400);
+      }
     }
   }).observe(w.node, {childList: true, subtree: true});
 }"""
@@ -342,7 +348,8 @@ def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suit
         cells = _run_all(page, name)
         report["run_all_seconds"] = round(time.monotonic() - start, 1)
         report.update(code_cells=cells["code"], stderr=cells["stderr"],
-                      progress_bars_seen=page.evaluate("() => window.__bars"))
+                      progress_bars_seen=page.evaluate("() => window.__bars"),
+                      progress_bar_texts=page.evaluate("() => window.__barTexts"))
         assert not cells["errors"], f"{name}: cells show errors: {cells['errors']}"
         assert not cells["unexecuted"], \
             f"{name}: code cells {cells['unexecuted']} did not run (Run All stopped early)"
