@@ -10,7 +10,7 @@ The browser is the SYSTEM Chromium (``/usr/bin/chromium``, or $COMPANION_CHROMIU
 by Playwright; Playwright's own downloaded browsers are never used. No Chromium: skipped.
 
 Environment knobs: COMPANION_BROWSER_NOTEBOOKS=<folder> tests another folder of NN_*.ipynb;
-COMPANION_CHROMIUM=<path> picks the browser.
+COMPANION_CHROMIUM=<path> picks the browser (COMPANION_CHROMIUM=none skips the suite).
 """
 from __future__ import annotations
 
@@ -43,9 +43,12 @@ LAB_SETTINGS = {
 
 
 def find_chromium() -> str | None:
-    for cand in (os.environ.get("COMPANION_CHROMIUM"), "/usr/bin/chromium",
-                 shutil.which("chromium"), shutil.which("chromium-browser"),
-                 shutil.which("google-chrome")):
+    """$COMPANION_CHROMIUM if set (any non-executable value, e.g. 'none', disables the suite),
+    else the system Chromium."""
+    chosen = os.environ.get("COMPANION_CHROMIUM")
+    cands = [chosen] if chosen else ["/usr/bin/chromium", shutil.which("chromium"),
+                                     shutil.which("chromium-browser")]
+    for cand in cands:
         if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
             return cand
     return None
@@ -77,8 +80,9 @@ def _wait_for_server(url: str, proc: subprocess.Popen, log: Path, timeout: float
 def chromium_path() -> str:
     path = find_chromium()
     if path is None:
-        pytest.skip("no system Chromium found (/usr/bin/chromium; `apt-get install chromium` "
-                    "or set COMPANION_CHROMIUM): browser tests skipped")
+        where = os.environ.get("COMPANION_CHROMIUM") or "/usr/bin/chromium or chromium on PATH"
+        pytest.skip(f"no system Chromium found ({where}; `apt-get install chromium` or set "
+                    "COMPANION_CHROMIUM=/path/to/chromium): browser tests skipped")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
