@@ -7,6 +7,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("PYTHONHASHSEED", "0")
 os.environ["COMPANION_PROGRESS"] = "0"
+# One BLAS thread: the course's matrices are small, and on 2 cores a second OpenBLAS thread
+# costs more in synchronisation than it gains (measured: ~10x more CPU under load). The same
+# setting is used when the stored notebooks are produced (tools/execute_notebooks.py).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 

@@ -20,7 +20,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYTHONHASHSEED": "0",
-       "COMPANION_PROGRESS": "0"}
+       "COMPANION_PROGRESS": "0", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def execute(path: Path, timeout: int = 600) -> float:
