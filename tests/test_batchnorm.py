@@ -199,3 +199,23 @@ def test_activation_layer_gradients(name, rng):
     errs = gradcheck.layer_gradient_errors(layer, x)
     assert set(errs) == {"x"} and errs["x"] < 1e-7
     assert layer.count_params() == 0
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("flags", [{"center": False}, {"scale": False}])
+def test_center_and_scale_flags_match_keras(flags, rng, keras):
+    model = Sequential([BatchNormalization(**flags)], input_shape=(3,), seed=0)
+    for p in model.layers[0].params.values():
+        p[...] = rng.uniform(0.5, 1.5, 3)
+    kmodel = reference.twin(model)
+    assert [w.shape for w in kmodel.get_weights()] == [w.shape for w in model.get_weights()]
+    x = rng.standard_normal((7, 3)).astype(np.float32)
+    dout = rng.standard_normal((7, 3)).astype(np.float32)
+    for training in (True, False):
+        out = model.forward(x.astype(np.float64), training=training)
+        dx = model.backward(dout.astype(np.float64))
+        _, k_out, k_dx, k_dw = reference.backward(kmodel, x, dout, training=training)
+        reference.compare("output", out, k_out, KERAS_TOL, quiet=True)
+        reference.compare("dx", dx, k_dx, KERAS_TOL, quiet=True)
+        for ours, theirs in zip(model.grads(), k_dw):
+            reference.compare("dweight", ours, theirs, KERAS_TOL, quiet=True)
