@@ -8,7 +8,12 @@
 ``learning_rate`` may be a number or a schedule ``f(step) -> lr`` (step counts from 0, as
 Keras' ``optimizer.iterations``). State is a dict of named lists, one entry per parameter,
 plus ``"step"``. Every formula below is the one in Keras 3's ``update_step`` so the same
-gradients give the same parameters; where the notes write something else, chapter 5 shows it.
+gradients give the same parameters; where the notes write something else, chapter 5 shows it
+(the notes' forms are in ``optim_notes``).
+
+Learning-rate schedules (``ExponentialDecay``, ``InverseTimeDecay``, ``PiecewiseConstantDecay``,
+and the notes' per-epoch decay ``per_epoch_decay``) match ``keras.optimizers.schedules``;
+``keras_optimizer(opt, keras)`` builds the Keras twin of an optimiser (schedule included).
 """
 from __future__ import annotations
 
