@@ -67,17 +67,22 @@ class Path:
 
 
 def run_path(optimizer: optim.Optimizer, surface: Surface, steps: int = 100, start=None,
-             limit: float = 1e6) -> Path:
+             limit: float = 1e6, noise: float = 0.0, seed: int = 0) -> Path:
     """Run ``optimizer`` from ``start`` (default: the surface's) for ``steps`` steps.
 
-    A run whose point becomes non-finite or leaves |p| < ``limit`` stops there and records
-    ``diverged_at`` instead of raising (explorers show it as text)."""
+    ``noise`` > 0 adds N(0, noise^2) to each gradient component (a stand-in for mini-batch
+    gradients). A run whose point becomes non-finite or leaves |p| < ``limit`` stops there and
+    records ``diverged_at`` instead of raising (explorers show it as text)."""
     p = np.array(surface.start if start is None else start, dtype=np.float64)
     params = [p]
     state = optimizer.init(params)
     points, losses = [p.copy()], [surface(p)]
+    rng = np.random.default_rng(seed)
     for step in range(int(steps)):
-        updates, state = optimizer.update([surface.grad(params[0])], state, params)
+        g = surface.grad(params[0])
+        if noise:
+            g = g + noise * rng.standard_normal(g.shape)
+        updates, state = optimizer.update([g], state, params)
         optim.apply_updates(params, updates)
         if not np.all(np.isfinite(params[0])) or np.max(np.abs(params[0])) > limit:
             return Path(np.array(points), np.array(losses), diverged_at=step)

@@ -294,3 +294,13 @@ def test_keras_optimizer_mapping_refuses_what_keras_lacks(keras):
         optim.keras_optimizer(NotesAdam(0.1), keras)
     k = optim.keras_optimizer(optim.Adagrad(0.1), keras)
     assert k.initial_accumulator_value == 0.1 and k.epsilon == 1e-7
+
+
+def test_noisy_gradients_decay_beats_a_constant_rate():
+    q = surfaces.quadratic(25)
+    const = surfaces.run_path(optim.SGD(0.03), q, 600, noise=2.0, seed=0)
+    decayed = surfaces.run_path(optim.SGD(optim.per_epoch_decay(0.03, 0.5, 20)), q, 600,
+                                noise=2.0, seed=0)
+    again = surfaces.run_path(optim.SGD(0.03), q, 600, noise=2.0, seed=0)
+    np.testing.assert_array_equal(const.points, again.points)           # seeded
+    assert decayed.losses[-100:].mean() < 0.2 * const.losses[-100:].mean()
