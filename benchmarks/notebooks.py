@@ -30,10 +30,18 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 TIMES = ROOT / "benchmarks" / "notebook_times.json"
-ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYTHONHASHSEED": "0",
-       "COMPANION_PROGRESS": "0"}
 TARGET_S = 60.0
 
+
+def kernel_env() -> dict:
+    """The kernel environment tools/execute_notebooks.py uses (quiet TensorFlow, no bars,
+    one OpenBLAS thread...), read from it so the two never drift apart."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("execute_notebooks",
+                                                  ROOT / "tools" / "execute_notebooks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return dict(mod.ENV)
 
 def time_notebook(path: Path, timeout: int = 600) -> dict:
     """Execute a copy of ``path`` in a fresh kernel; return its row for the table."""
@@ -41,7 +49,7 @@ def time_notebook(path: Path, timeout: int = 600) -> dict:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    os.environ.update(ENV)
+    os.environ.update(kernel_env())
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     status = "ok"
@@ -61,6 +69,7 @@ def time_notebook(path: Path, timeout: int = 600) -> dict:
 def machine() -> dict:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {"cpus": os.cpu_count(), "platform": platform.platform(terse=True),
+            "kernel_env": kernel_env(),
             "python": platform.python_version(),
             "load_average_at_start": None if load is None else round(load, 2)}
 
