@@ -1,4 +1,5 @@
-"""One JupyterLab server and one headless Chromium for the whole browser suite.
+"""One JupyterLab server and one headless Chromium for the whole browser suite (module scope:
+they are shut down as soon as the suite is done, before nbval runs the notebooks).
 
 The server runs from this environment (``sys.executable -m jupyter lab``) on a free loopback
 port with authentication off (for the test only), over a temporary copy of ``notebooks/``
@@ -90,7 +91,7 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_server(chromium_path, tmp_path_factory):
     """Start JupyterLab on a copy of the notebooks; yield (base_url, root_dir)."""
     home = tmp_path_factory.mktemp("lab")
@@ -135,7 +136,7 @@ def lab_server(chromium_path, tmp_path_factory):
             proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
@@ -152,7 +153,7 @@ def screenshots_dir() -> Path:
     return SCREENSHOTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def suite_report():
     """Per-notebook findings, written to artifacts/browser-report.json at the end."""
     report: dict = {"started": time.time(), "notebooks": {}}
