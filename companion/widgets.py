@@ -12,7 +12,7 @@ ipywidgets and matplotlib are imported when an Explorer is built, not at package
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 
 class Explorer:

@@ -24,7 +24,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from companion.course import CHAPTERS, INDEX_FILE, run_times  # noqa: E402
+from companion.course import CHAPTERS, INDEX_FILE, run_times
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "html_template"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -121,9 +121,9 @@ def render_widget(model_id: str, state: dict, seen: set | None = None) -> str:
 def snapshot_html(view: dict, state: dict) -> str:
     body = render_widget(str(view.get("model_id", "")), state)
     if not body:
-        return (f"<div class='companion-snapshot'><p class='companion-snapshot-note'>"
-                f"Interactive widget: it needs a live kernel (open the chapter in JupyterLab, "
-                f"<code>make lab</code>).</p></div>")
+        return ("<div class='companion-snapshot'><p class='companion-snapshot-note'>"
+                "Interactive widget: it needs a live kernel (open the chapter in JupyterLab, "
+                "<code>make lab</code>).</p></div>")
     return (f"<div class='companion-snapshot'><p class='companion-snapshot-note'>{SNAPSHOT_NOTE}"
             f"</p>{body}</div>")
 

@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from labtools import ROOT, notebooks_dir  # noqa: F401
+from labtools import ROOT, notebooks_dir
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from labtools import chapter_notebooks, shutdown_kernels
 
 pytestmark = pytest.mark.browser
