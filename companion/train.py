@@ -115,7 +115,9 @@ def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None =
             optim.apply_updates(params, updates)
             history["batch_loss"].append(value)
             step += 1
-        tr_loss, tr_acc = evaluate(model, x, y, loss)
+        with np.errstate(over="ignore", invalid="ignore"):    # checked just below
+            tr_loss, tr_acc = evaluate(model, x, y, loss)
+        check_finite(tr_loss, step, optimizer.learning_rate)
         history["loss"].append(tr_loss + model.regularization_loss())
         history["accuracy"].append(tr_acc)
         if validation_data is not None:
