@@ -24,6 +24,8 @@ class Explorer:
         for c in self.controls.values():
             if hasattr(c, "continuous_update"):
                 c.continuous_update = False
+            if "description_width" in getattr(getattr(c, "style", None), "keys", ()):
+                c.style.description_width = "initial"      # show whole labels, not "hidden un..."
         self.output = w.Output()
         self.result: dict | None = None
         self.error: str | None = None
