@@ -75,10 +75,6 @@ def model_gradient_errors(model, x, y, loss, h: float = 1e-6,
             for (name, p), g in zip(model.named_params(), analytic)}
 
 
-def _backprop(model, x, y, loss):
-    model.loss_and_grads(x, y, loss, training=False)
-
-
 def layer_gradient_errors(layer, x: np.ndarray, dout: np.ndarray | None = None, seed: int = 0,
                           h: float = 1e-6, training: bool = False) -> dict[str, float]:
     """Check a layer's backward against numerical gradients of sum(forward(x) * dout).

@@ -159,9 +159,8 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """lr = initial_learning_rate * decay_rate ** (step / decay_steps) (floor'ed if staircase)."""
-    keras_name = "ExponentialDecay"
+class _DecaySchedule(LearningRateSchedule):
+    """Shared by the two Keras decays: progress p = step / decay_steps, floor'ed if staircase."""
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False):
@@ -170,29 +169,29 @@ class ExponentialDecay(LearningRateSchedule):
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase = decay_rate, bool(staircase)
 
-    def __call__(self, step):
+    def _progress(self, step):
         p = np.asarray(step, dtype=np.float64) / self.decay_steps
-        p = np.floor(p) if self.staircase else p
+        return np.floor(p) if self.staircase else p
+
+
+class ExponentialDecay(_DecaySchedule):
+    """lr = initial_learning_rate * decay_rate ** (step / decay_steps) (floor'ed if staircase)."""
+    keras_name = "ExponentialDecay"
+
+    def __call__(self, step):
+        p = self._progress(step)
         return self.initial_learning_rate * self.decay_rate ** p
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecaySchedule):
     """lr = initial_learning_rate / (1 + decay_rate * step / decay_steps) (floor'ed if staircase).
 
     The notes' 1 / (1 + decay_rate * epoch) is this with decay_steps = steps per epoch and
     staircase=True (``per_epoch_decay``)."""
     keras_name = "InverseTimeDecay"
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False):
-        check_positive(initial_learning_rate, "initial_learning_rate")
-        check_positive(decay_steps, "decay_steps")
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase = decay_rate, bool(staircase)
-
     def __call__(self, step):
-        p = np.asarray(step, dtype=np.float64) / self.decay_steps
-        p = np.floor(p) if self.staircase else p
+        p = self._progress(step)
         return self.initial_learning_rate / (1 + self.decay_rate * p)
 
 

@@ -77,8 +77,18 @@ class Layer:
             self.params[key] = new.astype(old.dtype, copy=True)
 
     def regularization_loss(self) -> float:
-        """Penalty this layer adds to the loss (0 unless it has a regulariser)."""
-        return 0.0
+        """Penalty this layer adds to the loss (0 unless it has a ``kernel_regularizer``)."""
+        reg = getattr(self, "kernel_regularizer", None)
+        return 0.0 if reg is None else reg(self.params["kernel"])
+
+    def _set_kernel_grads(self, dW, db) -> None:
+        """Store kernel/bias gradients, adding the kernel regulariser's gradient if any."""
+        reg = getattr(self, "kernel_regularizer", None)
+        if reg is not None:
+            dW = dW + reg.gradient(self.params["kernel"])
+        self.grads = {"kernel": dW}
+        if getattr(self, "use_bias", False):
+            self.grads["bias"] = db
 
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))

@@ -247,17 +247,8 @@ class Conv2D(Layer):
                                                self.padding)
         else:
             dx, dW, db = conv2d_backward(dz, cache)
-        if self.kernel_regularizer is not None:
-            dW = dW + self.kernel_regularizer.gradient(self.params["kernel"])
-        self.grads = {"kernel": dW}
-        if self.use_bias:
-            self.grads["bias"] = db
+        self._set_kernel_grads(dW, db)
         return dx
-
-    def regularization_loss(self):
-        if self.kernel_regularizer is None:
-            return 0.0
-        return self.kernel_regularizer(self.params["kernel"])
 
     def keras_layer(self, keras):
         reg = None

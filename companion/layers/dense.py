@@ -71,17 +71,8 @@ class Dense(Layer):
         """Backward pass starting from dL/dz (used when the loss supplies dz = (p - y)/m)."""
         x = self._cache[0]
         dx, dW, db = dense_backward(dz, x, self.params["kernel"])
-        if self.kernel_regularizer is not None:
-            dW = dW + self.kernel_regularizer.gradient(self.params["kernel"])
-        self.grads = {"kernel": dW}
-        if self.use_bias:
-            self.grads["bias"] = db
+        self._set_kernel_grads(dW, db)
         return dx
-
-    def regularization_loss(self):
-        if self.kernel_regularizer is None:
-            return 0.0
-        return self.kernel_regularizer(self.params["kernel"])
 
     def __repr__(self):
         return f"Dense({self.units}, activation={self.activation!r})"
