@@ -23,12 +23,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from companion import batch_timing as bt
-from companion.hyperparams import digits_split
+from companion.chapters import ch05 as bt
+from companion.chapters.ch06 import digits_split
 
 
 def keras_times(sizes, X, y, hidden, rounds):
-    from companion.reference import import_keras
+    from companion.keras_twin import import_keras
     keras = import_keras()
     best = {}
     for b in sizes:

@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from companion.layers.conv import (
+from companion.nn.layers.conv import (
     conv2d_backward,
     conv2d_backward_naive,
     conv2d_forward,
@@ -108,7 +108,7 @@ def main(argv=None) -> None:
             tf.config.threading.set_intra_op_parallelism_threads(args.threads)
             tf.config.threading.set_inter_op_parallelism_threads(1)
         threads = f"{args.threads} thread(s) each"
-    from companion.reference import device, import_keras
+    from companion.keras_twin import device, import_keras
     keras = import_keras()
     print(f"float32, padding='same', stride 1; best of {repeats}; Keras on {device()}; "
           f"{os.cpu_count()} CPU cores visible, {threads}; load average "

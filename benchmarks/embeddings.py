@@ -18,9 +18,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from companion import embeddings
-from companion.layers.embedding import embedding_backward, embedding_backward_onehot
-from companion.skipgram import scatter_add_rows
+from companion.data import word_vectors as embeddings
+from companion.models.skipgram import scatter_add_rows
+from companion.nn.layers.embedding import embedding_backward, embedding_backward_onehot
 
 
 def best_times(variants: dict, rounds: int, repeat: int = 1) -> dict[str, float]:

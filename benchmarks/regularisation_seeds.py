@@ -13,10 +13,9 @@ import sys
 
 import numpy as np
 
-from companion import optim
-from companion.deep import deep_network, train_and_score
-from companion.regularization_explorer import noisy_moons
-from companion.regularizers import from_notes_lambda
+from companion.chapters.ch04 import deep_network, noisy_moons, train_and_score
+from companion.nn import optim
+from companion.nn.regularizers import from_notes_lambda
 
 SETTINGS = {"none": {}, "L2 lambda=1.5": {"regularizer": from_notes_lambda(1.5, 150)},
             "dropout keep=0.4": {"keep_probs": 0.4}}

@@ -29,8 +29,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from companion.layers.gru import GRU
-from companion.layers.lstm import LSTM
+from companion.nn.layers.gru import GRU
+from companion.nn.layers.lstm import LSTM
 
 SHAPES = [(32, 20, 16, 32), (64, 20, 28, 64), (32, 50, 64, 64), (64, 50, 32, 128),
           (64, 30, 64, 128)]
@@ -108,7 +108,7 @@ def main(argv=None) -> None:
     repeats = 3 if args.quick else 7
     if args.threads:
         limit_threads(args.threads)
-    from companion.reference import device, import_keras
+    from companion.keras_twin import device, import_keras
     keras = import_keras()
     print(f"float32, return_sequences=True, forward + backward; best of {repeats}; "
           f"Keras on {device()}; {os.cpu_count()} CPU cores visible; threads: "

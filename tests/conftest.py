@@ -10,5 +10,5 @@ def rng():
 
 @pytest.fixture(scope="session")
 def keras():
-    from companion.reference import import_keras
+    from companion.keras_twin import import_keras
     return import_keras()

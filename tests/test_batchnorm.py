@@ -3,9 +3,12 @@ models and optimisers, and Keras' BatchNormalization in training and inference m
 import numpy as np
 import pytest
 
-from companion import Sequential, fit, gradcheck, optim, reference
-from companion.layers import Activation, BatchNormalization, Dense
-from companion.layers.batchnorm import batchnorm_forward
+from companion import keras_twin as reference
+from companion.nn import gradcheck, optim
+from companion.nn.layers import Activation, BatchNormalization, Dense
+from companion.nn.layers.batchnorm import batchnorm_forward
+from companion.nn.model import Sequential
+from companion.nn.train import fit
 
 KERAS_TOL = 1e-5          # float32
 
@@ -165,7 +168,8 @@ def test_bn_network_training_steps_match_keras(rng, keras):
 def test_bn_study_and_explorer():
     import matplotlib
     matplotlib.use("Agg")
-    from companion import bn_study, hyperparams
+    from companion.chapters import ch06 as bn_study
+    from companion.chapters import ch06 as hyperparams
     data = hyperparams.digits_split()
     model = bn_study.deep_model(True, depth=2)
     assert [type(layer).__name__ for layer in model.layers][:3] == [

@@ -2,18 +2,18 @@
 import numpy as np
 import pytest
 
-from companion import Sequential
-from companion.gradcheck import layer_gradient_errors
-from companion.layers import Dense
-from companion.layers.bidirectional import Bidirectional
-from companion.layers.gru import GRU
-from companion.layers.lstm import LSTM
-from companion.rnn_checks import (
+from companion.chapters.ch11 import (
     keras_model_check,
     keras_state_check,
     perturb,
     sequence_gradient_errors,
 )
+from companion.nn.gradcheck import layer_gradient_errors
+from companion.nn.layers import Dense
+from companion.nn.layers.bidirectional import Bidirectional
+from companion.nn.layers.gru import GRU
+from companion.nn.layers.lstm import LSTM
+from companion.nn.model import Sequential
 
 TOL = 1e-7
 
@@ -103,7 +103,7 @@ def test_stacked_bidirectional_matches_keras(merge_mode, rng, keras):
 
 @pytest.mark.keras
 def test_bidirectional_simple_rnn_matches_keras(rng, keras):
-    from companion.layers.recurrent import SimpleRNN
+    from companion.nn.layers.recurrent import SimpleRNN
     model = Sequential([Bidirectional(SimpleRNN(4, return_sequences=True)), GRU(3), Dense(2)],
                        input_shape=(5, 3), seed=4)
     keras_model_check(model, rng.standard_normal((2, 5, 3)), rng)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
+from companion.chapters.ch04 import explorer, noisy_moons, run
 from companion.exercises import ch04
-from companion.regularization_explorer import explorer, noisy_moons, run
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,11 @@ echo state network, the notes' GRU mapping and the exercise checks."""
 import numpy as np
 import pytest
 
-from companion import long_range as lr
+from companion.chapters import ch11 as lr
+from companion.chapters.ch11 import keras_gru_to_notes, notes_to_keras_gru
 from companion.exercises import ch11
-from companion.layers.gru import GRU
-from companion.notes_gru import keras_gru_to_notes, notes_to_keras_gru
-from companion.reservoir import EchoStateNetwork, delay_task, memory_curve
+from companion.models.echo_state import EchoStateNetwork, delay_task, memory_curve
+from companion.nn.layers.gru import GRU
 
 
 def test_adding_problem(rng):

@@ -2,18 +2,15 @@
 import numpy as np
 import pytest
 
-from companion import Sequential, optim, reference
-from companion.gradcheck import layer_gradient_errors, model_gradient_errors
-from companion.layers import Conv2D, Dense, Flatten, MaxPooling2D
-from companion.layers.conv import (
-    conv2d_backward,
-    conv2d_backward_naive,
-    conv2d_forward,
-    conv2d_forward_naive,
-    conv_output_size,
-    output_hw,
-    same_padding,
-)
+from companion import data
+from companion import keras_twin as reference
+from companion.chapters import ch07 as chapter07
+from companion.nn import Sequential, optim
+from companion.nn.gradcheck import layer_gradient_errors, model_gradient_errors
+from companion.nn.layers import Conv2D, Dense, Flatten, MaxPooling2D
+from companion.nn.layers.conv import (conv2d_backward, conv2d_backward_naive, conv2d_forward,
+                                      conv2d_forward_naive, conv_output_size, output_hw,
+                                      same_padding)
 
 TOL = 1e-7
 KTOL = 1e-5
@@ -163,19 +160,17 @@ def test_cnn_training_steps_match_keras(rng, keras):
 
 # --- chapter helpers and explorers -----------------------------------------------------------
 def test_photo_and_kernels():
-    from companion import cnn
-    img = cnn.photo("china.jpg", gray=True, scale=4)
+    img = chapter07.photo("china.jpg", gray=True, scale=4)
     assert img.shape == (106, 160) and 0 <= img.min() and img.max() <= 1
     step = np.array([[10.0] * 3 + [0.0] * 3] * 6)
-    np.testing.assert_allclose(cnn.apply_kernel(step, cnn.KERNELS["vertical edge"]),
+    np.testing.assert_allclose(chapter07.apply_kernel(step, chapter07.KERNELS["vertical edge"]),
                                [[0, 30, 30, 0]] * 4)
-    assert cnn.apply_kernel(img, cnn.KERNELS["blur"], stride=2, padding="same").shape == (53, 80)
+    assert chapter07.apply_kernel(img, chapter07.KERNELS["blur"], stride=2, padding="same").shape == (53, 80)
 
 
 def test_filter_explorer_updates():
-    from companion import cnn
-    img = cnn.photo("china.jpg", scale=8)                    # 53 x 80
-    ex = cnn.filter_explorer(img)
+    img = chapter07.photo("china.jpg", scale=8)                    # 53 x 80
+    ex = chapter07.filter_explorer(img)
     assert ex.result["out"].shape == (51, 78)
     r = ex.update(stride=4, padding="same", kernel="Sobel horizontal")
     assert r["out"].shape == (14, 20)
@@ -183,9 +178,8 @@ def test_filter_explorer_updates():
 
 
 def test_cnn_explorer_trains():
-    from companion import cnn
-    (X, y), (Xd, yd), _ = cnn.digits_images(seed=0)
-    ex = cnn.cnn_explorer((X[:200], y[:200]), (Xd[:100], yd[:100]), epochs=1)
+    (X, y), (Xd, yd), _ = data.digits_images(seed=0)
+    ex = chapter07.cnn_explorer((X[:200], y[:200]), (Xd[:100], yd[:100]), epochs=1)
     r = ex.update(filters=2, learning_rate=0.01)
     assert r["model"].layers[0].filters == 2 and len(r["history"]["loss"]) == 1
     assert "2/4 filters" in r["summary"]

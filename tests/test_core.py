@@ -5,8 +5,15 @@ import sys
 import numpy as np
 import pytest
 
-from companion import Dense, Sequential, activations, losses
-from companion.gradcheck import layer_gradient_errors, model_gradient_errors, numerical_gradient, rel_error
+from companion.nn import activations, losses
+from companion.nn.gradcheck import (
+    layer_gradient_errors,
+    model_gradient_errors,
+    numerical_gradient,
+    rel_error,
+)
+from companion.nn.layers import Dense
+from companion.nn.model import Sequential
 
 TOL = 1e-7
 

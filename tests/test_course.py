@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from companion import course
+from companion.lab import course
 
 
 def test_catalogue_is_consistent():
@@ -51,7 +51,7 @@ def test_index_explorer_redraws_when_the_chapter_changes():
     import ipywidgets as widgets
     import matplotlib
     matplotlib.use("Agg")
-    from companion.widgets import Explorer
+    from companion.lab.explorer import Explorer
     ex = Explorer(course.explore_chapter, course.draw_chapter,
                   {"chapter": widgets.Dropdown(options=course.chapter_options(), value=1)})
     assert ex.result["chapter"] == 1 and ex.result["prerequisites"] == []

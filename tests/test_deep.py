@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from companion import Dense, gradcheck
-from companion.deep import deep_network, kernel_norms, train_and_score
-from companion.layers import Dropout
-from companion.layers.dropout import frozen_masks
-from companion.regularizers import L1, L1L2, L2
+from companion.chapters.ch04 import deep_network, kernel_norms, train_and_score
+from companion.nn import gradcheck
+from companion.nn.layers import Dense, Dropout
+from companion.nn.layers.dropout import frozen_masks
+from companion.nn.regularizers import L1, L1L2, L2
 
 
 def test_layer_sizes_activations_and_dropout_positions():

@@ -2,9 +2,15 @@
 import numpy as np
 import pytest
 
-from companion import Dense, Sequential, gradcheck
-from companion.layers import Dropout
-from companion.layers.dropout import dropout_backward, dropout_forward, dropout_mask, frozen_masks
+from companion.nn import gradcheck
+from companion.nn.layers import Dense, Dropout
+from companion.nn.layers.dropout import (
+    dropout_backward,
+    dropout_forward,
+    dropout_mask,
+    frozen_masks,
+)
+from companion.nn.model import Sequential
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (5, 3), (4, 3, 2)])

@@ -2,16 +2,16 @@
 import numpy as np
 import pytest
 
-from companion import Sequential
-from companion.gradcheck import model_gradient_errors, numerical_gradient, rel_error
-from companion.layers import Dense
-from companion.layers.embedding import (
+from companion.nn.gradcheck import model_gradient_errors, numerical_gradient, rel_error
+from companion.nn.layers import Dense
+from companion.nn.layers.embedding import (
     Embedding,
     embedding_backward,
     embedding_backward_onehot,
     embedding_forward,
     keras_gradients,
 )
+from companion.nn.model import Sequential
 
 
 def make(input_dim=7, output_dim=4, input_shape=(3,), seed=0):
@@ -115,7 +115,7 @@ def test_keras_embedding_same_lookups_and_gradients(keras, ids_shape, rng):
 
 @pytest.mark.keras
 def test_keras_twin_of_embedding_model(keras):
-    from companion.reference import twin
+    from companion.keras_twin import twin
     model = Sequential([Embedding(10, 5), Dense(3, "softmax")], input_shape=(4,), seed=2)
     ids = np.random.default_rng(0).integers(0, 10, (6, 4))
     kmodel = twin(model)

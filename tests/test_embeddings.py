@@ -3,7 +3,7 @@ few-label task, the PCA picture and the explorer."""
 import numpy as np
 import pytest
 
-from companion.embeddings import (
+from companion.data.word_vectors import (
     SEMANTIC,
     UnknownWordError,
     WordVectors,
@@ -138,7 +138,7 @@ def test_excluding_question_words_matters(wv):
 
 
 def test_partner_rank(wv):
-    from companion.embeddings import partner_rank
+    from companion.data.word_vectors import partner_rank
     assert partner_rank(wv, "france", "french") == 1
     assert partner_rank(wv, "france", "paris") == 3
     small = WordVectors(["a", "b", "c"], [[1.0, 0.0], [0.0, 1.0], [1.0, 0.1]])
@@ -154,7 +154,7 @@ def test_similarity_correlation(wv):
 
 # --- the few-label task -------------------------------------------------------------------
 def test_categories_are_in_the_vocabulary_and_disjoint(wv):
-    from companion.word_categories import category_dataset, few_label_split
+    from companion.chapters.ch12 import category_dataset, few_label_split
     words, y, names = category_dataset()
     assert len(names) == 8 and len(set(words)) == len(words)
     assert all(w in wv for w in words)
@@ -166,7 +166,7 @@ def test_categories_are_in_the_vocabulary_and_disjoint(wv):
 
 
 def test_pretrained_vectors_beat_one_hot_with_few_labels(wv):
-    from companion.word_categories import compare_inputs
+    from companion.chapters.ch12 import compare_inputs
     acc = compare_inputs(wv, per_class=3, seeds=(0, 1), epochs=100)
     assert acc["glove"] > 0.8
     assert acc["one-hot"] < 0.3 and acc["random"] < 0.3      # chance is 1/8
@@ -174,7 +174,7 @@ def test_pretrained_vectors_beat_one_hot_with_few_labels(wv):
 
 # --- pictures and the explorer ------------------------------------------------------------
 def test_pca_2d(rng):
-    from companion.embedding_plots import pca_2d
+    from companion.chapters.ch12 import pca_2d
     X = rng.standard_normal((30, 5)) * [5, 2, 1, 0.5, 0.1]
     xy, comps, ratio = pca_2d(X)
     np.testing.assert_allclose(comps @ comps.T, np.eye(2), atol=1e-10)
@@ -187,7 +187,7 @@ def test_explorer_neighbours_analogy_and_bad_words(wv):
     pytest.importorskip("ipywidgets")
     import matplotlib
     matplotlib.use("Agg")
-    from companion.embedding_plots import plot_word_groups, word_explorer
+    from companion.chapters.ch12 import plot_word_groups, word_explorer
     ex = word_explorer(wv, "frog", k=5)
     assert len(ex.result["neighbours"]) == 5 and ex.result["neighbours"][2][0] == "toad"
     res = ex.update(words="man woman king", k=3)
@@ -206,7 +206,7 @@ def test_explorer_neighbours_analogy_and_bad_words(wv):
 
 
 def test_offset_2d_puts_a_shared_offset_on_x(rng):
-    from companion.embedding_plots import offset_2d
+    from companion.chapters.ch12 import offset_2d
     base = rng.standard_normal((6, 10))
     shift = np.zeros(10)
     shift[3] = 2.0

@@ -2,9 +2,12 @@
 import numpy as np
 import pytest
 
-from companion import Dense, Sequential, fit, losses, optim
-from companion.data import Standardizer, train_dev_test_split
-from companion.errors import DivergenceError, check_probability
+from companion.data.datasets import Standardizer, train_dev_test_split
+from companion.nn import losses, optim
+from companion.nn.layers import Dense
+from companion.nn.model import Sequential
+from companion.nn.train import fit
+from companion.nn.validation import DivergenceError, check_probability
 
 
 def model():

@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
-from companion import data, gradcheck
-from companion import gradient_descent as gd
-from companion.errors import DivergenceError
+from companion.chapters import ch02 as gd
+from companion.data import datasets as data
 from companion.exercises import ch02
+from companion.nn import gradcheck
+from companion.nn.validation import DivergenceError
 
 
 @pytest.mark.parametrize("name", sorted(gd.FUNCTIONS))

@@ -2,17 +2,19 @@
 import numpy as np
 import pytest
 
-from companion import Sequential
-from companion.gradcheck import numerical_gradient, rel_error
-from companion.layers import Dense
-from companion.layers.gru import GRU, gru_step_backward, gru_step_forward
-from companion.notes_gru import keras_gru_to_notes, notes_gru_step_backward, notes_gru_step_forward
-from companion.rnn_checks import (
+from companion.chapters.ch11 import (
+    keras_gru_to_notes,
     keras_model_check,
     keras_state_check,
+    notes_gru_step_backward,
+    notes_gru_step_forward,
     perturb,
     sequence_gradient_errors,
 )
+from companion.nn.gradcheck import numerical_gradient, rel_error
+from companion.nn.layers import Dense
+from companion.nn.layers.gru import GRU, gru_step_backward, gru_step_forward
+from companion.nn.model import Sequential
 
 TOL = 1e-7
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.course import CHAPTERS, INDEX_FILE
+from companion.lab.course import CHAPTERS, INDEX_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

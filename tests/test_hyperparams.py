@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from companion import hyperparams as hp
+from companion.chapters import ch06 as hp
 
 SPACE = {"learning_rate": hp.LogUniform(1e-4, 1.0), "momentum": hp.OneMinusLogUniform(0.9, 0.999),
          "batch_size": hp.Choice((16, 32, 64))}

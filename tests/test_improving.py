@@ -2,10 +2,13 @@
 import numpy as np
 import pytest
 
-from companion import augment, data, ensemble, init_stats
-from companion import bias_variance as bv
-from companion import input_scaling as scaling
-from companion.deep import deep_network, train_and_score
+from companion.chapters import ch04 as bv
+from companion.chapters import ch04 as ensemble
+from companion.chapters import ch04 as init_stats
+from companion.chapters import ch04 as scaling
+from companion.chapters.ch04 import deep_network, train_and_score
+from companion.data import augment
+from companion.data import datasets as data
 
 
 # --- bias and variance ---------------------------------------------------------------------

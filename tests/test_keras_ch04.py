@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
-from companion import initializers as inits
-from companion import optim, reference
-from companion.deep import deep_network
-from companion.regularizers import L1, L1L2, L2, from_notes_lambda
+from companion import keras_twin as reference
+from companion.chapters.ch04 import deep_network
+from companion.nn import initializers as inits
+from companion.nn import optim
+from companion.nn.regularizers import L1, L1L2, L2, from_notes_lambda
 
 pytestmark = pytest.mark.keras
 TOL = 1e-5

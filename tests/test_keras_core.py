@@ -2,8 +2,11 @@
 import numpy as np
 import pytest
 
-from companion import Dense, Sequential, optim, reference
-from companion.regularizers import L2
+from companion import keras_twin as reference
+from companion.nn import optim
+from companion.nn.layers import Dense
+from companion.nn.model import Sequential
+from companion.nn.regularizers import L2
 
 pytestmark = pytest.mark.keras
 TOL = 1e-5

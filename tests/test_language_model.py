@@ -5,13 +5,20 @@ import itertools
 import numpy as np
 import pytest
 
-from companion import reference
-from companion.gradcheck import numerical_gradient, rel_error
-from companion.language_model import (BigramModel, CharLanguageModel, clip_by_value,
-                                      clip_gradients, global_norm, stream_chunks, train,
-                                      uniform_loss)
-from companion.layers import GRU, LSTM, SimpleRNN
-from companion.text import char_vocabulary, load_names
+from companion import keras_twin as reference
+from companion.data.text import char_vocabulary, load_names
+from companion.models.char_lm import (
+    BigramModel,
+    CharLanguageModel,
+    clip_by_value,
+    clip_gradients,
+    global_norm,
+    stream_chunks,
+    train,
+    uniform_loss,
+)
+from companion.nn.gradcheck import numerical_gradient, rel_error
+from companion.nn.layers import GRU, LSTM, SimpleRNN
 
 NAMES = ["anna", "bob", "abba", "nan", "bo", "ab", "banana", "noa"]
 
@@ -172,9 +179,9 @@ def test_stream_chunks_and_window_training():
 def test_divergence_keeps_the_history():
     from functools import partial
 
-    from companion import optim
-    from companion.errors import DivergenceError
-    from companion.initializers import orthogonal
+    from companion.nn import optim
+    from companion.nn.initializers import orthogonal
+    from companion.nn.validation import DivergenceError
     names = load_names()[:4000]
     vocab = char_vocabulary(names)
     lm = CharLanguageModel(vocab, units=64, seed=0, activation="relu",

@@ -2,16 +2,16 @@
 import numpy as np
 import pytest
 
-from companion import Sequential
-from companion.gradcheck import numerical_gradient, rel_error
-from companion.layers import Dense
-from companion.layers.lstm import LSTM, lstm_step_backward, lstm_step_forward
-from companion.rnn_checks import (
+from companion.chapters.ch11 import (
     keras_model_check,
     keras_state_check,
     perturb,
     sequence_gradient_errors,
 )
+from companion.nn.gradcheck import numerical_gradient, rel_error
+from companion.nn.layers import Dense
+from companion.nn.layers.lstm import LSTM, lstm_step_backward, lstm_step_forward
+from companion.nn.model import Sequential
 
 TOL = 1e-7
 
@@ -54,7 +54,7 @@ def test_without_return_state_in_a_model(rng):
                        input_shape=(5, 3), seed=0)
     x = rng.standard_normal((2, 5, 3))
     y = rng.standard_normal((2, 2))
-    from companion.gradcheck import model_gradient_errors
+    from companion.nn.gradcheck import model_gradient_errors
     assert max(model_gradient_errors(model, x, y, "mse").values()) < TOL
 
 

@@ -6,8 +6,10 @@ gradients, with float64 Keras variables; equivalence tests pin down the notes' f
 import numpy as np
 import pytest
 
-from companion import ewa, optim, optim_check, surfaces
-from companion.optim_notes import (
+from companion.chapters import ch05 as ewa
+from companion.chapters import ch05 as optim_check
+from companion.chapters import ch05 as surfaces
+from companion.chapters.ch05 import (
     BiasCorrectedAdam,
     EWAMomentum,
     NotesAdam,
@@ -15,6 +17,7 @@ from companion.optim_notes import (
     NotesRMSProp,
     notes_adagrad,
 )
+from companion.nn import optim
 
 STEPS = 120
 KERAS_TOL = 1e-6      # float64 variables; Keras keeps the learning rate in float32
@@ -221,7 +224,7 @@ def test_ewa_bias_correction():
 @pytest.mark.parametrize("name", sorted(surfaces.SURFACES))
 def test_surface_gradients_are_right(name):
     s = surfaces.SURFACES[name]()
-    from companion.gradcheck import numerical_gradient, rel_error
+    from companion.nn.gradcheck import numerical_gradient, rel_error
     for point in (np.array(s.start, float), np.array([0.3, -0.7])):
         num = numerical_gradient(lambda p=point: s(p), point)
         assert rel_error(s.grad(point), num) < 1e-7
@@ -244,7 +247,7 @@ def test_run_path_converges_and_reports_divergence():
 def test_path_explorer_recomputes(monkeypatch):
     import matplotlib
     matplotlib.use("Agg")
-    from companion import optim_explorer
+    from companion.chapters import ch05 as optim_explorer
     ex = optim_explorer.explorer()
     assert ex.result["summary"].startswith("Adam on Rosenbrock")
     r = ex.update(optimizer="SGD", surface="quadratic", learning_rate=0.1)
@@ -278,7 +281,7 @@ def test_chapter5_checks_accept_right_and_diagnose_wrong(capsys):
 
 
 def test_keras_nesterov_is_the_gradient_at_the_look_ahead_point():
-    from companion.optim_notes import lookahead_nesterov
+    from companion.chapters.ch05 import lookahead_nesterov
     q = surfaces.quadratic(25)
     keras_form = surfaces.run_path(optim.SGD(0.02, momentum=0.9, nesterov=True), q, steps=50)
     points, ahead = lookahead_nesterov(q.grad, q.start, 0.02, 0.9, 50)

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from companion import gradcheck, perceptron
+from companion.chapters import ch01 as perceptron
 from companion.exercises import ch01
+from companion.nn import gradcheck
 
 
 def _problem(n, d=2, seed=0):

@@ -2,15 +2,16 @@
 import numpy as np
 import pytest
 
-from companion import Sequential, reference
-from companion.gradcheck import layer_gradient_errors
-from companion.layers import AveragePooling2D, Flatten, MaxPooling2D
-from companion.layers.pool import (
+from companion import keras_twin as reference
+from companion.nn.gradcheck import layer_gradient_errors
+from companion.nn.layers import AveragePooling2D, Flatten, MaxPooling2D
+from companion.nn.layers.pool import (
     avg_pool_backward,
     avg_pool_forward,
     max_pool_backward,
     max_pool_forward,
 )
+from companion.nn.model import Sequential
 
 TOL = 1e-7
 KTOL = 1e-5

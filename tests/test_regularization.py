@@ -2,10 +2,9 @@
 import numpy as np
 import pytest
 
-from companion import optim
-from companion.deep import deep_network
-from companion.regularizers import L1, L2, from_notes_lambda, soft_threshold
-from companion.sparsity import fit_l1, sparsity_report
+from companion.chapters.ch04 import deep_network, fit_l1, sparsity_report
+from companion.nn import optim
+from companion.nn.regularizers import L1, L2, from_notes_lambda, soft_threshold
 
 
 def test_notes_lambda_maps_to_keras_strength(rng):

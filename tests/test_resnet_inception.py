@@ -2,10 +2,14 @@
 import numpy as np
 import pytest
 
-from companion import Sequential, optim, reference
-from companion.gradcheck import layer_gradient_errors, model_gradient_errors
-from companion.layers import Conv2D, Dense, Flatten, InceptionModule, PlainBlock, ResidualBlock
-from companion.layers.inception import bottleneck_savings
+from companion import data
+from companion import keras_twin as reference
+from companion.chapters import ch08 as chapter08
+from companion.nn import Sequential, optim
+from companion.nn.gradcheck import layer_gradient_errors, model_gradient_errors
+from companion.nn.layers import (Conv2D, Dense, Flatten, InceptionModule, PlainBlock,
+                                 ResidualBlock)
+from companion.nn.layers.inception import bottleneck_savings
 
 TOL = 1e-7
 KTOL = 1e-5
@@ -133,20 +137,20 @@ def test_residual_inception_training_steps_match_keras(rng, keras):
 
 
 def test_depth_explorer_and_deep_cnn(rng):
-    from companion import cnn
-    (X, y), _, _ = cnn.digits_images(seed=0)
-    plain, res = cnn.deep_cnn(3, False), cnn.deep_cnn(3, True)
+    (X, y), _, _ = data.digits_images(seed=0)
+    plain, res = chapter08.deep_cnn(3, False), chapter08.deep_cnn(3, True)
     assert plain.count_params() == res.count_params()
-    assert len(cnn.kernel_gradient_norms(plain, X[:32], y[:32])) == 2 * 3 + 2
-    ex = cnn.depth_explorer(X[:32], y[:32])
+    assert len(chapter08.kernel_gradient_norms(plain, X[:32], y[:32])) == 2 * 3 + 2
+    ex = chapter08.depth_explorer(X[:32], y[:32])
     r = ex.update(blocks=6, initializer="glorot_uniform")
     assert len(r["norms"]["plain"]) == 2 * 6 + 2
     assert r["median"]["residual"] > 30 * r["median"]["plain"]      # the vanishing gradient
 
 
 def test_exercise_checks_accept_right_and_reject_wrong(capsys):
+    from companion.nn.layers.conv import conv2d_forward
+
     from companion.exercises import ch08
-    from companion.layers.conv import conv2d_forward
 
     def conv(x, W, b):
         return conv2d_forward(x, W, b, padding="same")[0]

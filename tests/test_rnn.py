@@ -2,10 +2,18 @@
 import numpy as np
 import pytest
 
-from companion import Dense, Sequential, reference
-from companion.gradcheck import layer_gradient_errors, numerical_gradient, rel_error
-from companion.layers import (SimpleRNN, rnn_backward, rnn_forward, rnn_step_backward,
-                              rnn_step_forward)
+from companion import keras_twin as reference
+from companion.nn.gradcheck import (layer_gradient_errors, model_gradient_errors,
+                                    numerical_gradient, rel_error)
+from companion.nn.layers import (
+    Dense,
+    SimpleRNN,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
+from companion.nn.model import Sequential
 
 TOL = 1e-7
 
@@ -108,7 +116,7 @@ def test_dense_after_rnn_acts_per_time_step(rng):
     assert p.shape == (3, 8, 5)
     np.testing.assert_allclose(p.sum(axis=-1), 1.0)
     y = rng.integers(0, 5, (3, 8))
-    errors = __import__("companion").gradcheck.model_gradient_errors(
+    errors = model_gradient_errors(
         model, x, y, "sparse_categorical_crossentropy")
     assert max(errors.values()) < TOL, errors
 

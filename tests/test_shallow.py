@@ -3,9 +3,11 @@ Sequential and a Keras twin; initialisation, collapse without non-linearity, tra
 import numpy as np
 import pytest
 
-from companion import activations, data, shallow
-from companion.errors import DivergenceError
+from companion.chapters import ch03 as shallow
+from companion.data import datasets as data
 from companion.exercises import ch03
+from companion.nn import activations
+from companion.nn.validation import DivergenceError
 
 CASES = [(1, 1, 1, 1), (1, 3, 2, 1), (6, 2, 4, 1), (9, 5, 3, 3), (4, 2, 1, 2)]
 
@@ -150,7 +152,7 @@ TOL = 1e-5
 @pytest.mark.keras
 @pytest.mark.parametrize("activation,n_y", [("tanh", 1), ("relu", 1), ("sigmoid", 4)])
 def test_keras_twin_outputs_and_gradients(activation, n_y, keras):
-    from companion import reference
+    from companion import keras_twin as reference
     X, Y, params, output = _setup(16, 3, 5, n_y, seed=1)
     kmodel = reference.twin(shallow.as_sequential(params, activation, output))
     kloss = "binary_crossentropy" if n_y == 1 else "categorical_crossentropy"
@@ -166,7 +168,7 @@ def test_keras_twin_outputs_and_gradients(activation, n_y, keras):
 @pytest.mark.keras
 @pytest.mark.parametrize("output", ["sigmoid", "softmax"])
 def test_keras_sgd_steps_match(output, keras):
-    from companion import reference
+    from companion import keras_twin as reference
     X, Y, params, _ = _setup(24, 3, 6, 1 if output == "sigmoid" else 3, seed=2)
     keras_steps = shallow.keras_sgd_steps(params, X, Y, "tanh", output, 0.5, steps=4)
     p = params

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from companion.gradcheck import numerical_gradient, rel_error
-from companion.skipgram import (
+from companion.models.skipgram import (
     SkipGram,
     build_vocab,
     noise_distribution,
@@ -17,6 +16,7 @@ from companion.skipgram import (
     tokenize,
     train_skipgram,
 )
+from companion.nn.gradcheck import numerical_gradient, rel_error
 
 
 @pytest.mark.parametrize("B,K", [(1, 1), (1, 5), (4, 1), (6, 3)])

@@ -2,8 +2,18 @@
 import numpy as np
 import pytest
 
-from companion.text import (EOS, PAD, UNK, Vocabulary, char_vocabulary, chars, encode_padded,
-                            load_names, names_by_sex, words)
+from companion.data.text import (
+    EOS,
+    PAD,
+    UNK,
+    Vocabulary,
+    char_vocabulary,
+    chars,
+    encode_padded,
+    load_names,
+    names_by_sex,
+    words,
+)
 
 TEXT = "the cat sat on the mat. the dog sat on the log! a cat"
 

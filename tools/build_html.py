@@ -24,7 +24,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from companion.course import CHAPTERS, INDEX_FILE, run_times
+from companion.lab.course import CHAPTERS, INDEX_FILE, run_times
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "html_template"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -1,9 +1,10 @@
 """Chapter 1 exercise: write one step of the perceptron's online update rule."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 # (w, b, x, y, learning_rate): misclassified, correct, on the boundary, a negative label
 CASES = [
@@ -16,7 +17,7 @@ CASES = [
 
 def reference_step(w, b, x, y, learning_rate):
     """The package's answer: one online pass over a single point."""
-    from ..perceptron import train
+    from companion.chapters.ch01 import train
     w2, b2, _ = train(x[None, :], np.array([y]), learning_rate, 1, w0=w, b0=b)
     return w2, b2
 

@@ -1,9 +1,10 @@
 """Chapter 2 exercise: the gradient of the logistic loss, then gradient descent with it."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 
 def _case(seed=0, n=12, d=3):
@@ -14,7 +15,7 @@ def _case(seed=0, n=12, d=3):
 
 def check_gradients(logistic_gradients) -> bool:
     """``logistic_gradients(w, b, X, y) -> (dw, db)`` for the mean binary cross-entropy."""
-    from ..gradient_descent import logistic_loss
+    from companion.chapters.ch02 import logistic_loss
 
     def run(*_):
         for seed in range(3):

@@ -1,9 +1,10 @@
 """Chapter 3 exercise: the backward pass of the shallow network (tanh hidden, sigmoid output)."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 MISTAKES = {"no_activation_derivative": "you forgot to multiply dA1 by tanh'(Z1) = 1 - A1^2",
             "forgot_mean": "you forgot to divide dZ2 by the number of examples N",
@@ -13,7 +14,7 @@ MISTAKES = {"no_activation_derivative": "you forgot to multiply dA1 by tanh'(Z1)
 
 def check_backward(backward) -> bool:
     """``backward(X, Y, params) -> {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}``."""
-    from .. import shallow
+    from companion.chapters import ch03 as shallow
 
     def run(*_):
         rng = np.random.default_rng(3)

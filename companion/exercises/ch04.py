@@ -1,9 +1,10 @@
 """Chapter 4 exercises: inverted dropout, the notes' lambda in Keras units, He's standard deviation."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 
 def check_inverted_dropout(dropout) -> bool:

@@ -1,9 +1,10 @@
 """Chapter 5 exercises: a bias-corrected moving average, and one step of Adam done right."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 
 def _series(seed=0, n=30):
@@ -13,7 +14,7 @@ def _series(seed=0, n=30):
 def check_ewa(ewa_corrected) -> bool:
     """``ewa_corrected(theta, beta) -> v`` (same length): v_t = beta v_{t-1} + (1-beta) theta_t
     from v_0 = 0, reported as v_t / (1 - beta^t); the uncorrected v_t is what recurses."""
-    from ..ewa import ewa, notes_ewa
+    from companion.chapters.ch05 import ewa, notes_ewa
 
     def run(*_):
         for beta in (0.5, 0.9, 0.98):
@@ -42,7 +43,7 @@ def check_ewa(ewa_corrected) -> bool:
 def check_adam_step(adam_step) -> bool:
     """``adam_step(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon) -> (w, m, v)``:
     the paper's Adam, returning the *uncorrected* m and v for the next step."""
-    from ..optim_notes import BiasCorrectedAdam, NotesAdam
+    from companion.chapters.ch05 import BiasCorrectedAdam, NotesAdam
 
     def trajectory(cls_or_fn, grads, lr=0.01, b1=0.9, b2=0.999, eps=1e-8):
         w, m, v = np.array([1.0, -2.0, 0.5]), np.zeros(3), np.zeros(3)

@@ -1,14 +1,15 @@
 """Chapter 6 exercises: sample learning rates on a log scale; the batch-norm forward pass."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 
 def check_log_sampling(sample_learning_rates) -> bool:
     """``sample_learning_rates(rng, n, low, high) -> (n,)`` with log10 of the values uniform."""
-    from ..hyperparams import decade_shares
+    from companion.chapters.ch06 import decade_shares
 
     def run(*_):
         low, high = 1e-5, 1e-1
@@ -33,7 +34,7 @@ def check_log_sampling(sample_learning_rates) -> bool:
 
 def check_batchnorm_forward(bn_forward) -> bool:
     """``bn_forward(x, gamma, beta, epsilon) -> out`` in training mode (batch statistics)."""
-    from ..layers.batchnorm import batchnorm_forward
+    from companion.nn.layers.batchnorm import batchnorm_forward
 
     def run(*_):
         rng = np.random.default_rng(3)

@@ -1,9 +1,10 @@
 """Chapter 7 exercises: the output-size formula, one convolution by hand, and max pooling."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 # (n, f, p, s): the notes' case (p=0, s=1), 'same' padding, strides that leave rows unused
 SIZE_CASES = [(6, 3, 0, 1), (6, 3, 1, 1), (7, 3, 0, 2), (8, 3, 1, 2), (28, 5, 2, 1),
@@ -31,7 +32,7 @@ def check_output_size(output_size) -> bool:
 def check_correlate2d(correlate2d) -> bool:
     """``correlate2d(image (H, W), kernel (f, f)) -> (H-f+1, W-f+1)``: 'valid', stride 1, the
     kernel multiplied element-wise with each window and summed (no flipping)."""
-    from ..layers.conv import conv2d_forward
+    from companion.nn.layers.conv import conv2d_forward
     rng = np.random.default_rng(7)
     cases = [(np.arange(16.0).reshape(4, 4), np.array([[1.0, 0, -1]] * 3)),
              (rng.standard_normal((5, 6)), rng.standard_normal((3, 3))),

@@ -1,15 +1,16 @@
 """Chapter 8 exercises: a residual block's forward pass, and the cost of a convolution."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 
 def check_residual_forward(residual_forward) -> bool:
     """``residual_forward(a, W1, b1, W2, b2) -> a2`` with 'same' 3x3 convolutions (use
     ``conv2d_forward(x, W, b, padding="same")[0]``) and ReLU: a2 = relu(z2 + a)."""
-    from ..layers.conv import conv2d_forward
+    from companion.nn.layers.conv import conv2d_forward
     rng = np.random.default_rng(11)
     relu = lambda z: np.maximum(z, 0)
 

@@ -1,10 +1,11 @@
 """Chapter 9 exercises: the RNN cell in the notes' column layout, the loss summed over time,
 and one step of backpropagation through time."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 
 def _cell_case(seed=0, n_x=4, n_a=3, m=5):
@@ -17,7 +18,7 @@ def _cell_case(seed=0, n_x=4, n_a=3, m=5):
 def check_cell_notes(rnn_cell_forward) -> bool:
     """``rnn_cell_forward(x, a_prev, Wax, Waa, ba) -> a_next``, column layout: x (n_x, m),
     a_prev (n_a, m), Wax (n_a, n_x), Waa (n_a, n_a), ba (n_a, 1); a_next (n_a, m) with tanh."""
-    from ..layers.recurrent import rnn_step_forward
+    from companion.nn.layers.recurrent import rnn_step_forward
 
     def run():
         for seed, m in ((0, 5), (1, 1)):
@@ -68,7 +69,7 @@ def check_sequence_loss(sequence_loss) -> bool:
 def check_step_backward(step_backward) -> bool:
     """``step_backward(dh, x_t, h_prev, h, Wx, Wh) -> (dx_t, dh_prev, dWx, dWh, db)`` for the
     batch-first tanh cell h = tanh(x_t Wx + h_prev Wh + b)."""
-    from ..layers.recurrent import rnn_step_backward, rnn_step_forward
+    from companion.nn.layers.recurrent import rnn_step_backward, rnn_step_forward
 
     def run():
         rng = np.random.default_rng(3)

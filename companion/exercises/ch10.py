@@ -1,18 +1,19 @@
 """Chapter 10 exercises: a sequence's probability from bigram counts, temperature, and clipping
 by global norm."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 
 def check_bigram_probability(sequence_probability) -> bool:
     """``sequence_probability(P, vocab, name) -> float``: P[prev, next] conditional
     probabilities (rows = previous token, the <EOS> row for the first letter); the product
     over every letter and the final <EOS>."""
-    from ..language_model import BigramModel
-    from ..text import char_vocabulary
+    from companion.data.text import char_vocabulary
+    from companion.models.char_lm import BigramModel
 
     def run():
         names = ["anna", "ann", "bob", "nan", "abba"]

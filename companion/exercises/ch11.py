@@ -1,10 +1,11 @@
 """Chapter 11 exercises: the LSTM step, the notes' GRU update gate from Keras' weights, and the
 output of a bidirectional layer."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 
 def _lstm_case(seed=0, N=3, D=4, u=5):
@@ -17,8 +18,8 @@ def _lstm_case(seed=0, N=3, D=4, u=5):
 def check_lstm_step(lstm_step) -> bool:
     """``lstm_step(x, h_prev, c_prev, kernel, recurrent_kernel, bias) -> (h, c)`` with Keras'
     layout and gate order i, f, c, o."""
-    from ..layers.lstm import lstm_step_forward
-    from ..layers.rnn_base import sigmoid
+    from companion.nn.layers.lstm import lstm_step_forward
+    from companion.nn.layers.rnn_base import sigmoid
 
     def run():
         for seed, N in ((0, 3), (1, 1)):
@@ -51,7 +52,7 @@ def check_update_gate_mapping(to_notes_update_gate) -> bool:
     """``to_notes_update_gate(kernel_z, recurrent_kernel_z, bias_z) -> (Wu, bu)``: Keras' update
     gate weights (D, u), (u, u), (u,) -> the notes' Wu (u, u + D) acting on [c_prev, x] and
     bu (u,), such that Γu = σ(Wu [c_prev, x] + bu) = 1 - z."""
-    from ..notes_gru import keras_gru_to_notes
+    from companion.chapters.ch11 import keras_gru_to_notes
 
     def run():
         rng = np.random.default_rng(4)
@@ -81,8 +82,8 @@ def check_bidirectional_first_output(first_output) -> bool:
     """``first_output(forward_layer, backward_layer, x) -> (N, 2u)``: the concatenated output at
     the FIRST time step of a bidirectional layer with return_sequences=True, built from two
     GRU layers with return_sequences=True (each has ``.forward(x)`` -> (N, T, u))."""
-    from ..layers.bidirectional import Bidirectional
-    from ..layers.gru import GRU
+    from companion.nn.layers.bidirectional import Bidirectional
+    from companion.nn.layers.gru import GRU
 
     def run():
         rng = np.random.default_rng(5)

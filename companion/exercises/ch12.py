@@ -1,9 +1,10 @@
 """Checks for chapter 12's exercises (word embeddings). Each prints what is wrong, never raises."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from . import feedback, run_check
+from companion.exercises import feedback, run_check
 
 
 def check_cosine_similarity(fn) -> bool:

@@ -1,0 +1,241 @@
+"""Chapter 12: the experiment drivers and explorers that only this chapter uses.
+
+It imports the library (``companion.nn``, ``data``, ``models``, ``lab``), never another
+chapter. Its sections:
+
+- Pictures and an explorer for word vectors: 2-D PCA of word groups, neighbours, analogies.
+- A task with few labels: which category does a word belong to?.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+
+from companion.data.word_vectors import UnknownWordError, WordVectors
+from companion.nn.validation import as_array, rng_from
+
+GROUPS: dict[str, list[tuple[str, ...]]] = {
+    "gender pairs": [("man", "woman"), ("king", "queen"), ("boy", "girl"), ("brother", "sister"),
+                     ("uncle", "aunt"), ("father", "mother"), ("husband", "wife"),
+                     ("prince", "princess"), ("actor", "actress"), ("he", "she")],
+    "countries and capitals": [("france", "paris"), ("germany", "berlin"), ("italy", "rome"),
+                               ("spain", "madrid"), ("japan", "tokyo"), ("china", "beijing"),
+                               ("russia", "moscow"), ("egypt", "cairo"), ("greece", "athens"),
+                               ("turkey", "ankara")],
+    "verb tenses": [("walk", "walked", "walking"), ("swim", "swam", "swimming"),
+                    ("go", "went", "going"), ("eat", "ate", "eating"),
+                    ("take", "took", "taking"), ("write", "wrote", "writing"),
+                    ("sing", "sang", "singing"), ("run", "ran", "running")],
+}
+
+
+def pca_2d(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Project the rows of X (n, d) on their two principal directions.
+
+    Returns (coords (n, 2), components (2, d), explained variance ratio (2,)), from the SVD of
+    the centred matrix; each component's sign is fixed (largest entry positive) so the picture
+    does not flip between runs.
+    """
+    X = as_array(X, "X", ndim=2).astype(np.float64)
+    Xc = X - X.mean(axis=0)
+    _, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    comps = Vt[:2] * np.sign(Vt[:2][np.arange(2), np.abs(Vt[:2]).argmax(axis=1)])[:, None]
+    return Xc @ comps.T, comps, (s[:2] ** 2) / np.sum(s ** 2)
+
+
+def offset_2d(X, tuples_index) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D view built for offsets: x is the direction of the mean difference (last - first
+    word of each tuple), y the principal direction of what x leaves. Returns (coords, axes)."""
+    X = as_array(X, "X", ndim=2).astype(np.float64)
+    Xc = X - X.mean(axis=0)
+    d = np.mean([X[t[-1]] - X[t[0]] for t in tuples_index], axis=0)
+    d /= np.linalg.norm(d)
+    rest = Xc - np.outer(Xc @ d, d)
+    _, _, Vt = np.linalg.svd(rest, full_matrices=False)
+    y = Vt[0] * np.sign(Vt[0][np.abs(Vt[0]).argmax()])
+    axes = np.stack([d, y])
+    return Xc @ axes.T, axes
+
+
+def plot_word_groups(wv: WordVectors, groups: dict | None = None, method: str = "pca",
+                     figsize=(15, 4.6)):
+    """One panel per group, each tuple joined by arrows (man -> woman, france -> paris,
+    walk -> walked -> walking). ``method="pca"``: the group's two principal directions;
+    ``"offset"``: x along the group's mean offset, y the main direction left. Returns the Figure."""
+    import matplotlib.pyplot as plt
+    if method not in ("pca", "offset"):
+        raise ValueError(f"method must be 'pca' or 'offset', got {method!r}")
+    groups = GROUPS if groups is None else groups
+    fig, axes = plt.subplots(1, len(groups), figsize=figsize)
+    for ax, (title, tuples) in zip(np.atleast_1d(axes), groups.items()):
+        words = [w for t in tuples for w in t]
+        X = wv.unit[wv.ids(words)]
+        if method == "pca":
+            xy, _, ratio = pca_2d(X)
+            title = f"{title} (PCA: {100 * ratio.sum():.0f}% of variance)"
+        else:
+            starts = np.cumsum([0] + [len(t) for t in tuples])
+            xy, _ = offset_2d(X, [range(a, b) for a, b in pairwise(starts)])
+            title = f"{title} (x: mean offset)"
+        pos = dict(zip(words, xy))
+        colours = plt.cm.tab10(np.arange(max(len(t) for t in tuples)))
+        for t in tuples:
+            for a, b in pairwise(t):
+                ax.annotate("", pos[b], pos[a], arrowprops={"arrowstyle": "->", "color": "0.6"})
+            for k, w in enumerate(t):
+                ax.scatter(*pos[w], color=colours[k], s=18)
+                ax.annotate(w, pos[w], fontsize=8, xytext=(3, 3), textcoords="offset points")
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def explore(wv: WordVectors, words: str, k: int = 8) -> dict:
+    """What the explorer computes: one word -> its k nearest neighbours; three words a b c ->
+    the analogy a : b :: c : ?. Raises ValueError (UnknownWordError included) on bad input."""
+    parts = words.lower().replace(",", " ").replace(":", " ").split()
+    if len(parts) == 1:
+        pairs, title = wv.nearest(parts[0], k), f"nearest neighbours of {parts[0]!r}"
+    elif len(parts) == 3:
+        pairs = wv.analogy(*parts, k=k)
+        title = f"{parts[0]} : {parts[1]} :: {parts[2]} : ?"
+    else:
+        raise ValueError(f"type one word (for its neighbours) or three words a b c (for the "
+                         f"analogy a : b :: c : ?), got {len(parts)} words")
+    summary = title + " -> " + ", ".join(f"{w} ({s:.2f})" for w, s in pairs)
+    return {"words": parts, "neighbours": pairs, "title": title, "summary": summary}
+
+
+def draw_neighbours(result: dict):
+    import matplotlib.pyplot as plt
+    words, sims = zip(*result["neighbours"])
+    fig, ax = plt.subplots(figsize=(6, 0.3 * len(words) + 1))
+    ax.barh(range(len(words))[::-1], sims, color="tab:blue")
+    ax.set_yticks(range(len(words))[::-1], words)
+    ax.set_xlabel("cosine similarity")
+    ax.set_xlim(min(0, min(sims)), 1)
+    ax.set_title(result["title"])
+    fig.tight_layout()
+    return fig
+
+
+def word_explorer(wv: WordVectors, words: str = "king", k: int = 8):
+    """Type a word, or three (a b c for a : b :: c : ?); unknown words print a clear message."""
+    import ipywidgets as w
+
+    from companion.lab.explorer import Explorer
+    controls = {"words": w.Text(value=words, description="word(s)"),
+                "k": w.IntSlider(value=k, min=1, max=20, description="k")}
+    return Explorer(lambda words, k: explore(wv, words, k), draw_neighbours, controls,
+                    title="Word vectors: one word for neighbours, three for an analogy")
+
+
+__all__ = [
+    "GROUPS",
+    "UnknownWordError",
+    "draw_neighbours",
+    "explore",
+    "pca_2d",
+    "plot_word_groups",
+    "word_explorer",
+]
+
+CATEGORIES: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in {
+    "country": "france germany italy spain portugal greece poland sweden norway denmark finland "
+               "ireland russia ukraine china japan india pakistan brazil argentina chile peru "
+               "mexico canada egypt nigeria kenya ethiopia iran iraq turkey australia vietnam "
+               "thailand indonesia malaysia philippines korea morocco algeria",
+    "animal": "dog cat horse cow pig sheep goat lion tiger bear wolf fox rabbit mouse rat "
+              "elephant giraffe zebra monkey snake frog eagle owl duck whale dolphin shark deer "
+              "camel donkey squirrel crocodile penguin parrot leopard",
+    "colour": "red blue green yellow purple pink brown black white grey gray violet crimson "
+              "scarlet turquoise beige maroon navy indigo lavender ivory khaki amber",
+    "number": "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+              "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty "
+              "seventy eighty ninety hundred thousand million billion",
+    "profession": "doctor nurse teacher lawyer engineer farmer soldier pilot chef baker carpenter "
+                  "plumber electrician dentist surgeon journalist writer painter musician "
+                  "scientist professor accountant banker architect mechanic firefighter "
+                  "librarian pharmacist",
+    "food": "bread cheese rice pasta soup salad meat beef pork potato tomato onion garlic butter "
+            "sugar cake pie cookie sandwich pizza noodles yogurt cereal sausage lettuce carrot "
+            "cabbage spinach",
+    "body": "head hand foot arm leg eye ear nose mouth finger toe knee elbow shoulder neck heart "
+            "lung liver stomach tooth skin brain ankle wrist thumb chin forehead spine",
+    "sport": "football soccer tennis golf baseball basketball hockey cricket rugby boxing "
+             "swimming cycling skiing volleyball wrestling badminton softball lacrosse "
+             "snowboarding gymnastics fencing rowing sailing archery",
+}.items()}
+
+
+def category_dataset(categories: dict | None = None):
+    """(words, labels, class_names): every word once, labels 0..n_classes-1."""
+    categories = CATEGORIES if categories is None else categories
+    names = list(categories)
+    words = [w for name in names for w in categories[name]]
+    labels = np.array([k for k, name in enumerate(names) for _ in categories[name]])
+    return words, labels, names
+
+
+def few_label_split(labels: np.ndarray, per_class: int, seed=0):
+    """Indices (train, test): ``per_class`` labelled words of each class, the rest held out."""
+    rng = rng_from(seed)
+    train = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if per_class >= len(idx):
+            raise ValueError(f"per_class={per_class} leaves no test word in class {c} "
+                             f"({len(idx)} words)")
+        train.append(rng.choice(idx, per_class, replace=False))
+    train = np.sort(np.concatenate(train))
+    return train, np.setdiff1d(np.arange(len(labels)), train)
+
+
+def features(kind: str, words, wv=None, seed=0) -> np.ndarray:
+    """Inputs for each word: ``"one-hot"`` over the task's words, ``"random"`` 50-d vectors
+    (no pretraining), or ``"glove"`` (the pretrained vectors, each scaled to unit length)."""
+    if kind == "one-hot":
+        return np.eye(len(words))
+    if kind == "random":
+        return rng_from(seed).standard_normal((len(words), 50)) / np.sqrt(50)
+    if kind == "glove":
+        if wv is None:
+            raise ValueError("features('glove', ...) needs the word vectors: pass wv=load_glove()")
+        return wv.unit[wv.ids(words)].astype(np.float64)
+    raise ValueError(f"kind must be 'one-hot', 'random' or 'glove', got {kind!r}")
+
+
+def train_classifier(X, y, train, test, n_classes: int, seed=0, epochs: int = 200,
+                     learning_rate: float = 0.05) -> dict:
+    """A softmax classifier (companion's Dense + fit, Adam, full batch) on the training words;
+    returns its train and test accuracy and the model."""
+    from companion.nn.layers import Dense
+    from companion.nn.metrics import accuracy
+    from companion.nn.model import Sequential
+    from companion.nn.optim import Adam
+    from companion.nn.train import fit
+    model = Sequential([Dense(n_classes, "softmax")], input_shape=(X.shape[1],), seed=seed)
+    fit(model, X[train], y[train], "sparse_categorical_crossentropy",
+        Adam(learning_rate=learning_rate), epochs=epochs, batch_size=None, seed=seed)
+    return {"train_accuracy": accuracy(y[train], model.predict(X[train])),
+            "test_accuracy": accuracy(y[test], model.predict(X[test])), "model": model}
+
+
+def compare_inputs(wv, per_class: int = 4, seeds=(0,), kinds=("one-hot", "random", "glove"),
+                   epochs: int = 200) -> dict[str, float]:
+    """Mean held-out accuracy of the same classifier on each kind of input."""
+    words, y, names = category_dataset()
+    out = {}
+    for kind in kinds:
+        accs = []
+        for seed in seeds:
+            train, test = few_label_split(y, per_class, seed)
+            X = features(kind, words, wv, seed)
+            accs.append(train_classifier(X, y, train, test, len(names), seed, epochs)
+                        ["test_accuracy"])
+        out[kind] = float(np.mean(accs))
+    return out

@@ -1,0 +1,170 @@
+"""Offline datasets, splits and input normalisation.
+
+Generated 2-D sets (flower, moons, circles, blobs, XOR) are made here from an explicit seed.
+Real sets come from files installed with scikit-learn (iris, breast cancer, digits: they ship
+inside its wheel, nothing is downloaded) or from the course's ``assets/`` folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from companion.nn.validation import as_array, check_same_length, rng_from
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+# --- generated 2-D sets: X (N, 2) float64, y (N,) int64 ------------------------------------
+def flower(n: int = 400, petals: int = 4, noise: float = 0.2, seed=0):
+    """The planar 'flower' of two interleaved classes (as in the classic shallow-net exercise)."""
+    rng = rng_from(seed)
+    half = n // 2
+    X, y = np.zeros((2 * half, 2)), np.repeat([0, 1], half)
+    for j in range(2):
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, half) + rng.standard_normal(half) * noise
+        r = petals * np.sin(4 * t) + rng.standard_normal(half) * noise
+        X[j * half:(j + 1) * half] = np.c_[r * np.sin(t), r * np.cos(t)]
+    return X, y
+
+
+def moons(n: int = 400, noise: float = 0.2, seed=0):
+    """Two interleaving half circles."""
+    rng = rng_from(seed)
+    n0 = n // 2
+    t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n - n0)
+    X = np.r_[np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]]
+    X = X + rng.normal(0, noise, X.shape)
+    y = np.r_[np.zeros(n0, np.int64), np.ones(n - n0, np.int64)]
+    perm = rng.permutation(n)
+    return X[perm], y[perm]
+
+
+def circles(n: int = 400, noise: float = 0.1, factor: float = 0.5, seed=0):
+    """A small circle (class 1) inside a large one (class 0)."""
+    rng = rng_from(seed)
+    n0 = n // 2
+    t0, t1 = rng.uniform(0, 2 * np.pi, n0), rng.uniform(0, 2 * np.pi, n - n0)
+    X = np.r_[np.c_[np.cos(t0), np.sin(t0)], factor * np.c_[np.cos(t1), np.sin(t1)]]
+    X = X + rng.normal(0, noise, X.shape)
+    y = np.r_[np.zeros(n0, np.int64), np.ones(n - n0, np.int64)]
+    return X, y
+
+
+def blobs(n: int = 400, centers=((-2, -2), (2, 2)), std: float = 1.0, seed=0):
+    """Gaussian blobs around ``centers`` (class k around centers[k])."""
+    rng = rng_from(seed)
+    centers = np.asarray(centers, dtype=float)
+    y = np.arange(n) % len(centers)
+    X = centers[y] + rng.normal(0, std, (n, centers.shape[1]))
+    return X, y.astype(np.int64)
+
+
+def xor(n: int = 400, noise: float = 0.0, seed=0):
+    """Points in [-1, 1]^2 labelled by the sign of x1 * x2 (not linearly separable)."""
+    rng = rng_from(seed)
+    X = rng.uniform(-1, 1, (n, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    return X + rng.normal(0, noise, X.shape), y
+
+
+TOY_SETS = {"flower": flower, "moons": moons, "circles": circles, "blobs": blobs, "xor": xor}
+
+
+# --- real sets shipped with scikit-learn ---------------------------------------------------
+def iris():
+    """Iris: X (150, 4) in cm, y (150,) in {0 setosa, 1 versicolor, 2 virginica}; names."""
+    from sklearn.datasets import load_iris
+    d = load_iris()
+    return d.data, d.target.astype(np.int64), list(d.feature_names), list(d.target_names)
+
+
+def breast_cancer():
+    """Wisconsin breast cancer: X (569, 30), features spanning 1e-3 to 1e3; y 1 = benign."""
+    from sklearn.datasets import load_breast_cancer
+    d = load_breast_cancer()
+    return d.data, d.target.astype(np.int64), list(d.feature_names)
+
+
+def digits(flat: bool = True):
+    """8x8 handwritten digits: X (1797, 64) with values 0..16 (or (1797, 8, 8, 1)), y 0..9."""
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    X = d.data if flat else d.images[..., None]
+    return X.astype(np.float64), d.target.astype(np.int64)
+
+
+def digits_images(seed: int = 0):
+    """8x8 digits as (N, 8, 8, 1) in [0, 1], split 60/20/20 (stratified):
+    ``(X_train, y_train), (X_dev, y_dev), (X_test, y_test)``."""
+    X, y = digits(flat=False)
+    return train_dev_test_split(X / 16.0, y, seed=seed)
+
+
+# --- splits and normalisation --------------------------------------------------------------
+def train_dev_test_split(X, y, fractions=(0.6, 0.2, 0.2), seed=0, stratify: bool = True):
+    """Shuffle and split into train/dev/test; with ``stratify`` each class keeps its share.
+
+    Returns ``(X_train, y_train), (X_dev, y_dev), (X_test, y_test)``.
+    """
+    X, y = as_array(X, "X"), np.asarray(y)
+    check_same_length(X, y, "X", "y")
+    fr = np.asarray(fractions, dtype=float)
+    if fr.shape != (3,) or np.any(fr < 0) or not np.isclose(fr.sum(), 1):
+        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+    rng = rng_from(seed)
+    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for idx in groups:
+        idx = rng.permutation(idx)
+        cuts = np.round(np.cumsum(fr)[:2] * len(idx)).astype(int)
+        for k, piece in enumerate(np.split(idx, cuts)):
+            parts[k].append(piece)
+    out = []
+    for p in parts:
+        idx = rng.permutation(np.concatenate(p))
+        out.append((X[idx], y[idx]))
+    return tuple(out)
+
+
+@dataclass
+class Standardizer:
+    """x -> (x - mean) / std, with the statistics taken from the data passed to ``fit`` only.
+
+    (The notes say "divide by the variance": that leaves features on different scales unless
+    the variance happens to be 1. Dividing by the standard deviation gives unit variance.)
+    """
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+
+    def fit(self, X) -> "Standardizer":
+        X = as_array(X, "X")
+        self.mean = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.std = np.where(std > 0, std, 1.0)            # constant features stay as they are
+        return self
+
+    def transform(self, X):
+        if self.mean is None:
+            raise RuntimeError("Standardizer: call fit(X_train) before transform")
+        X = as_array(X, "X")
+        if X.shape[1:] != self.mean.shape:
+            raise ValueError(f"X: expected shape (N, {', '.join(map(str, self.mean.shape))}), "
+                             f"got {X.shape}")
+        return (X - self.mean) / self.std
+
+    def fit_transform(self, X):
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, Z):
+        return as_array(Z, "Z") * self.std + self.mean
+
+
+def one_hot(y, n_classes: int | None = None) -> np.ndarray:
+    """Integer labels (...,) -> one-hot rows (..., n_classes)."""
+    from companion.nn.validation import check_labels
+    y = np.asarray(y)
+    n = int(y.max()) + 1 if n_classes is None else n_classes
+    return np.eye(n)[check_labels(y, n)]

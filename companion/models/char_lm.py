@@ -1,0 +1,308 @@
+"""A character-level language model, its training loop, gradient clipping and two baselines.
+
+    lm = CharLanguageModel(vocab, units=64, cell=SimpleRNN, seed=0)   # or cell=GRU, LSTM
+    history = train(lm, train_names, epochs=8, batch_size=32, clipnorm=5.0, seed=0)
+    lm.loss(val_names)            # mean -log p per character (incl. the final <EOS>), nats
+    lm.probability("anna")        # P(a) P(n|a) P(n|an) P(a|ann) P(<EOS>|anna)
+    lm.sample(rng, n=10, temperature=0.8)
+
+The model is the notes' picture: x<1> = 0 (a zero vector), x<t> = one-hot(y<t-1>); a recurrent
+layer with ``return_sequences=True``; then y_hat<t> = softmax(Wya a<t> + by), a ``Dense(V,
+"softmax")`` on every step. ``cell`` is any recurrent layer class that follows the SimpleRNN
+interface (``units``, ``return_sequences``, ``forward(x, training, initial_state)``,
+``final_state``, ``backward``, ``keras_layer``).
+
+Batches: names of different lengths are right-padded to the longest in the batch and a mask
+marks the real characters. Because the network reads left to right, padding *after* a name
+cannot change its predictions, so only the loss needs the mask: the per-character loss is
+sum(mask * -log p(y<t>)) / sum(mask), and its gradient is zero on padding.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from companion.data.text import Vocabulary, chars, encode_padded
+from companion.nn import optim
+from companion.nn.layers.dense import Dense
+from companion.nn.layers.recurrent import SimpleRNN
+from companion.nn.model import Sequential
+from companion.nn.train import _progress_bar, check_finite, clip_by_global_norm
+from companion.nn.validation import DivergenceError, check_positive, rng_from
+
+TINY = 1e-12
+
+
+# --- gradient clipping --------------------------------------------------------------------
+def global_norm(grads: Sequence[np.ndarray]) -> float:
+    """sqrt(sum of every squared gradient entry): the length of the whole gradient vector."""
+    return float(np.sqrt(sum(np.sum(g * g) for g in grads)))
+
+
+def clip_by_value(grads: Sequence[np.ndarray], clipvalue: float) -> list[np.ndarray]:
+    """Clip every entry to [-clipvalue, clipvalue] (Keras' ``clipvalue``). Changes direction."""
+    check_positive(clipvalue, "clipvalue")
+    return [np.clip(g, -clipvalue, clipvalue) for g in grads]
+
+
+def clip_gradients(grads, clipvalue: float | None = None, clipnorm: float | None = None):
+    """Clip by value, then rescale to a global norm of at most ``clipnorm`` (Keras'
+    ``global_clipnorm``: keeps the direction). Either may be None."""
+    if clipvalue is not None:
+        grads = clip_by_value(grads, clipvalue)
+    if clipnorm is not None:
+        grads = clip_by_global_norm(list(grads), check_positive(clipnorm, "clipnorm"))
+    return list(grads)
+
+
+# --- the model ----------------------------------------------------------------------------
+class CharLanguageModel:
+    """One-hot characters -> recurrent layer -> Dense(V, softmax) on every step."""
+
+    def __init__(self, vocab: Vocabulary, units: int = 64, cell=SimpleRNN, seed=0,
+                 **cell_kwargs):
+        self.vocab = vocab
+        V = len(vocab)
+        self.rnn = cell(units, return_sequences=True, **cell_kwargs)
+        self.dense = Dense(V, "softmax")
+        self.model = Sequential([self.rnn, self.dense], input_shape=(None, V), seed=seed)
+
+    # -- data --------------------------------------------------------------------------
+    def inputs(self, targets: np.ndarray) -> np.ndarray:
+        """Targets (N, T) -> inputs (N, T, V): x<1> = 0, x<t> = one-hot(y<t-1>) (teacher forcing)."""
+        x = np.zeros(targets.shape + (len(self.vocab),))
+        x[:, 1:] = np.eye(len(self.vocab))[targets[:, :-1]]
+        return x
+
+    def batch(self, names: Sequence[str]):
+        """Names -> (x (N, T, V), y (N, T) ids ending in <EOS>, mask (N, T))."""
+        y, mask = encode_padded(self.vocab, names, add_eos=True)
+        return self.inputs(y), y, mask
+
+    # -- loss --------------------------------------------------------------------------
+    def loss_and_grads(self, x, y, mask) -> float:
+        """Masked mean cross-entropy per character; fills the layers' grads."""
+        p = self.model.forward(x, training=True)
+        n = mask.sum()
+        N, T = y.shape
+        p_true = p[np.arange(N)[:, None], np.arange(T)[None, :], y]
+        value = -np.sum(np.log(np.maximum(p_true, TINY)) * mask) / n
+        dz = p.copy()
+        dz[np.arange(N)[:, None], np.arange(T)[None, :], y] -= 1.0
+        dz *= mask[..., None] / n                         # dL/dz of the softmax, 0 on padding
+        self.model.backward(dz, from_logits=True)
+        return float(value)
+
+    def log_likelihood(self, names: Sequence[str], predict: Callable | None = None,
+                       batch_size: int = 1024) -> tuple[float, int]:
+        """(sum of log p over every character of every name incl. <EOS>, number of characters).
+
+        ``predict(x) -> probabilities (N, T, V)`` defaults to our model; pass a Keras twin's
+        to compare."""
+        predict = predict or (lambda x: self.model.forward(x))
+        total, count = 0.0, 0
+        for i in range(0, len(names), batch_size):
+            x, y, mask = self.batch(names[i:i + batch_size])
+            p = np.asarray(predict(x), dtype=np.float64)
+            p_true = np.take_along_axis(p, y[..., None], axis=-1)[..., 0]
+            total += float(np.sum(np.log(np.maximum(p_true, TINY)) * mask))
+            count += int(mask.sum())
+        return total, count
+
+    def loss(self, names: Sequence[str], predict: Callable | None = None) -> float:
+        """Mean -log p per character (nats), the held-out number to compare with baselines."""
+        total, count = self.log_likelihood(names, predict)
+        return -total / count
+
+    def conditionals(self, name: str) -> np.ndarray:
+        """P(y<t> | y<1..t-1>) for every character of ``name`` and the final <EOS>: (T+1,)."""
+        x, y, _ = self.batch([name])
+        p = self.model.forward(x)
+        return p[0, np.arange(y.shape[1]), y[0]]
+
+    def log_prob(self, name: str) -> float:
+        return float(np.sum(np.log(self.conditionals(name))))
+
+    def probability(self, name: str) -> float:
+        """P(name) = product over t of P(y<t> | y<1..t-1>), <EOS> included."""
+        return float(np.prod(self.conditionals(name)))
+
+    # -- sampling ----------------------------------------------------------------------
+    def next_distribution(self, x_t, state=None):
+        """One step: x_t (N, V) -> (probabilities (N, V), new state)."""
+        a = self.rnn.forward(x_t[:, None, :], initial_state=state)
+        return self.dense.forward(a)[:, 0], self.rnn.final_state
+
+    def sample(self, rng, n: int = 1, temperature: float = 1.0, max_len: int = 20,
+               prefix: str = "") -> list[str]:
+        """Draw ``n`` names character by character until <EOS> (or ``max_len`` characters).
+
+        Temperature rescales log-probabilities: p_i^(1/T) / sum_j p_j^(1/T); T < 1 sharpens,
+        T > 1 flattens, T = 0 takes the most probable character (greedy). <UNK> is never drawn.
+        """
+        rng = rng_from(rng)
+        if temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+        V = len(self.vocab)
+        x = np.zeros((n, V))
+        state, out = None, [[] for _ in range(n)]
+        done = np.zeros(n, dtype=bool)
+        for ch in prefix:                               # read the given start
+            p, state = self.next_distribution(x, state)
+            x = np.zeros((n, V))
+            x[:, self.vocab.index(ch)] = 1.0
+        for _ in range(max_len + 1):
+            p, state = self.next_distribution(x, state)
+            ids = self._draw(p, rng, temperature)
+            x = np.eye(V)[ids]
+            for i in np.flatnonzero(~done):
+                if ids[i] == self.vocab.eos or len(out[i]) >= max_len:
+                    done[i] = True
+                else:
+                    out[i].append(self.vocab.itos[ids[i]])
+            if done.all():
+                break
+        return [prefix + "".join(s) for s in out]
+
+    def _draw(self, p, rng, temperature):
+        p = p.copy()
+        p[:, self.vocab.unk] = 0.0
+        if temperature == 0:
+            return p.argmax(axis=1)
+        logp = np.log(np.maximum(p, TINY)) / temperature
+        q = np.exp(logp - logp.max(axis=1, keepdims=True))
+        q /= q.sum(axis=1, keepdims=True)
+        u = rng.random((len(q), 1))
+        return np.minimum((q.cumsum(axis=1) < u).sum(axis=1), len(self.vocab) - 1)
+
+
+# --- training -----------------------------------------------------------------------------
+def stream_chunks(vocab: Vocabulary, names: Sequence[str], seq_len: int) -> np.ndarray:
+    """All names joined as one stream "anna<EOS>bob<EOS>..." cut into (M, seq_len) windows of
+    target ids (the incomplete last window is dropped)."""
+    if int(seq_len) != seq_len or seq_len < 1:
+        raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
+    stream = np.concatenate([vocab.encode(chars(n), add_eos=True) for n in names])
+    M = len(stream) // seq_len
+    if M == 0:
+        raise ValueError(f"seq_len={seq_len} is longer than the whole stream ({len(stream)})")
+    return stream[:M * seq_len].reshape(M, seq_len)
+
+
+def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_size: int = 32,
+          optimizer=None, clipvalue: float | None = None, clipnorm: float | None = None,
+          val_names: Sequence[str] | None = None, seq_len: int | None = None, seed=None,
+          rng=None, progress=False) -> dict:
+    """Mini-batch training of the language model (Adam(0.01) unless ``optimizer`` is given).
+
+    Batches are names right-padded to the longest in the batch (with a mask), or, with
+    ``seq_len``, equal windows of ``seq_len`` characters cut from all names joined into one
+    stream (``stream_chunks``): longer sequences, as a char-rnn reads running text.
+
+    History: per step ``batch_loss`` and ``grad_norm`` (the global norm *before* clipping),
+    ``clipped`` (whether clipping changed the gradient); per epoch ``loss`` (mean of that
+    epoch's batch losses) and ``val_loss`` when ``val_names`` is given. A NaN/inf loss raises
+    ``DivergenceError`` with the step number; the history so far is its ``history`` attribute.
+    """
+    optimizer = optim.get(optimizer) if optimizer is not None else optim.Adam(0.01)
+    rng = rng_from(rng if rng is not None else seed)
+    names = list(names)
+    if seq_len is None:
+        y_all, mask_all = encode_padded(lm.vocab, names, add_eos=True)
+    else:
+        y_all = stream_chunks(lm.vocab, names, seq_len)
+        mask_all = np.ones(y_all.shape, dtype=bool)
+    params = lm.model.params()
+    state = optimizer.init(params)
+    hist: dict[str, list] = {"batch_loss": [], "grad_norm": [], "clipped": [], "loss": []}
+    if val_names is not None:
+        hist["val_loss"] = []
+    bar = _progress_bar(epochs, progress)
+    step = 0
+    for _ in range(int(epochs)):
+        order = rng.permutation(len(y_all))
+        losses = []
+        for start in range(0, len(y_all), batch_size):
+            idx = order[start:start + batch_size]
+            T = int(mask_all[idx].sum(axis=1).max())
+            y, mask = y_all[idx, :T], mask_all[idx, :T]
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = lm.loss_and_grads(lm.inputs(y), y, mask)
+            try:
+                check_finite(value, step, optimizer.learning_rate)
+            except DivergenceError as exc:
+                exc.history = hist                  # what happened up to the divergence
+                raise
+            grads = lm.model.grads()
+            with np.errstate(over="ignore", invalid="ignore"):
+                norm = global_norm(grads)
+            clipped = clip_gradients(grads, clipvalue, clipnorm)
+            updates, state = optimizer.update(clipped, state, params)
+            optim.apply_updates(params, updates)
+            hist["batch_loss"].append(value)
+            hist["grad_norm"].append(norm)
+            hist["clipped"].append(any(c is not g and not np.array_equal(c, g)
+                                       for c, g in zip(clipped, grads)))
+            losses.append(value)
+            step += 1
+        hist["loss"].append(float(np.mean(losses)))
+        if val_names is not None:
+            hist["val_loss"].append(lm.loss(val_names))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{hist['loss'][-1]:.4f}")
+    if bar is not None:
+        bar.close()
+    return hist
+
+
+# --- baselines ----------------------------------------------------------------------------
+def uniform_loss(vocab: Vocabulary) -> float:
+    """Per-character loss of a model that gives every token the same probability: log V."""
+    return float(np.log(len(vocab)))
+
+
+class BigramModel:
+    """P(next | previous character) from counts with add-``alpha`` smoothing.
+
+    ``counts[prev, next]``; the start of a name uses the <EOS> row as its "previous" symbol
+    (a name starts after the end of the previous one), so row <EOS> holds first letters.
+    """
+
+    def __init__(self, vocab: Vocabulary, alpha: float = 1.0):
+        self.vocab, self.alpha = vocab, float(alpha)
+        self.counts = np.zeros((len(vocab), len(vocab)))
+
+    def _pairs(self, name: str):
+        ids = self.vocab.encode(chars(name), add_eos=True)
+        return np.r_[self.vocab.eos, ids[:-1]], ids
+
+    def fit(self, names: Sequence[str]) -> BigramModel:
+        pairs = Counter()
+        for name in names:
+            pairs.update(zip(*map(list, self._pairs(name))))
+        for (a, b), c in pairs.items():
+            self.counts[a, b] += c
+        return self
+
+    @property
+    def probs(self) -> np.ndarray:
+        """(V, V) rows of conditional probabilities P(next | prev)."""
+        c = self.counts + self.alpha
+        return c / c.sum(axis=1, keepdims=True)
+
+    def log_likelihood(self, names: Sequence[str]) -> tuple[float, int]:
+        P = np.log(self.probs)
+        total, count = 0.0, 0
+        for name in names:
+            prev, nxt = self._pairs(name)
+            total += float(P[prev, nxt].sum())
+            count += len(nxt)
+        return total, count
+
+    def loss(self, names: Sequence[str]) -> float:
+        total, count = self.log_likelihood(names)
+        return -total / count

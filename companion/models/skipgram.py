@@ -1,0 +1,217 @@
+"""Skip-gram with negative sampling (word2vec, Mikolov et al. 2013) in NumPy.
+
+From unlabelled text, each position gives (center, context) pairs for the words within a
+window. The model has two matrices, W_in (the embeddings we keep) and W_out (context vectors),
+both (n_words, n_features). For a pair (c, o) and K negative words n_1..n_K drawn from the
+unigram distribution raised to the power 3/4, the loss is
+
+    L = -log sigma(u_o . v_c) - sum_k log sigma(-u_{n_k} . v_c),   v = W_in[c], u = W_out[.]
+
+averaged over a batch of pairs. Its gradients touch only the rows used (scatter-adds).
+
+    tokens = pydoc_corpus()                     # the Python docs that ship with CPython
+    vocab = build_vocab(tokens, min_count=5)
+    model = SkipGram(len(vocab), 50, seed=0)
+    history = train_skipgram(model, vocab, vocab.encode(tokens), epochs=3, seed=0)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from companion.nn.validation import check_positive, rng_from
+
+TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+# Related pairs of the Python docs' vocabulary, listed before any training (not picked from the
+# results), to measure what skip-gram learns on that corpus: where does b rank among a's
+# neighbours? (Pairs with a word under min_count=5 are skipped by the notebook.)
+PYDOC_PAIRS = [("true", "false"), ("integer", "float"), ("list", "tuple"), ("key", "value"),
+               ("read", "write"), ("open", "close"), ("start", "end"), ("class", "instance"),
+               ("exception", "raised"), ("import", "module"), ("args", "kwargs"),
+               ("first", "last"), ("left", "right"), ("positive", "negative"), ("min", "max"),
+               ("get", "set"), ("input", "output"), ("add", "subtract"), ("upper", "lower"),
+               ("keys", "values"), ("encode", "decode"), ("break", "continue"), ("if", "else"),
+               ("try", "except"), ("yield", "generator"), ("async", "await"),
+               ("global", "nonlocal"), ("str", "bytes"), ("dict", "set")]
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words (letters, with an inner apostrophe kept: "don't"); digits and
+    punctuation dropped."""
+    return TOKEN.findall(text.lower())
+
+
+def pydoc_corpus() -> list[str]:
+    """The text of ``pydoc_data.topics`` (CPython's own help pages, shipped with the standard
+    library: about 64,000 English words of technical prose), tokenised, topics in sorted order."""
+    from pydoc_data.topics import topics
+    return [t for key in sorted(topics) for t in tokenize(topics[key])]
+
+
+@dataclass
+class Vocab:
+    """Words seen at least ``min_count`` times, most frequent first, with their counts."""
+    words: list[str]
+    counts: np.ndarray
+
+    def __post_init__(self):
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def encode(self, tokens) -> np.ndarray:
+        """Ids of the tokens in the vocabulary (out-of-vocabulary tokens are dropped)."""
+        return np.array([self.index[t] for t in tokens if t in self.index], dtype=np.int64)
+
+
+def build_vocab(tokens, min_count: int = 5) -> Vocab:
+    words, counts = np.unique(np.asarray(tokens), return_counts=True)
+    order = np.lexsort((words, -counts))                 # by count, ties alphabetical
+    keep = order[counts[order] >= min_count]
+    return Vocab([str(w) for w in words[keep]], counts[keep].astype(np.int64))
+
+
+def subsample(ids: np.ndarray, counts: np.ndarray, t: float = 1e-3, rng=None) -> np.ndarray:
+    """Drop frequent words at random: keep a token of frequency f with probability
+    min(1, sqrt(t / f) + t / f) (the word2vec C code's rule), so "the" goes most often."""
+    f = counts / counts.sum()
+    keep_p = np.minimum(1.0, np.sqrt(t / f) + t / f)
+    return ids[rng_from(rng).random(len(ids)) < keep_p[ids]]
+
+
+def skipgram_pairs(ids: np.ndarray, window: int = 2, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    """(centers, contexts): every pair of positions at distance 1..window.
+
+    With ``rng`` each center draws its own window size in 1..window (word2vec's dynamic window,
+    which weights near neighbours more); without, the window is fixed.
+    """
+    ids = np.asarray(ids)
+    n = len(ids)
+    reach = rng_from(rng).integers(1, window + 1, n) if rng is not None else np.full(n, window)
+    centers, contexts = [], []
+    for d in range(1, window + 1):
+        pos = np.arange(n - d)                         # pairs (pos, pos + d) both ways
+        right = pos[reach[pos] >= d]
+        left = pos[reach[pos + d] >= d] + d
+        centers += [ids[right], ids[left]]
+        contexts += [ids[right + d], ids[left - d]]
+    return np.concatenate(centers), np.concatenate(contexts)
+
+
+def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
+    """P(w) proportional to count(w)^power (3/4 flattens the unigram distribution)."""
+    p = np.asarray(counts, dtype=np.float64) ** power
+    return p / p.sum()
+
+
+def sample_negatives(p: np.ndarray, shape: tuple, rng) -> np.ndarray:
+    """Draw word ids from the distribution ``p`` (inverse CDF with searchsorted)."""
+    cdf = np.cumsum(p)
+    return np.minimum(np.searchsorted(cdf, rng_from(rng).random(shape) * cdf[-1]), len(p) - 1)
+
+
+def log_sigmoid(z):
+    """log sigma(z) = -log(1 + e^-z), computed without overflow."""
+    return -np.logaddexp(0.0, -z)
+
+
+def sgns_forward(W_in, W_out, centers, contexts, negatives) -> float:
+    """Mean negative-sampling loss of a batch. centers, contexts: (B,); negatives: (B, K)."""
+    v = W_in[centers]                                              # (B, D)
+    U = W_out[np.concatenate([contexts[:, None], negatives], axis=1)]  # (B, 1+K, D)
+    s = np.einsum("bd,bkd->bk", v, U)                              # (B, 1+K) scores
+    s[:, 1:] *= -1                                                 # negatives: sigma(-u.v)
+    return float(-log_sigmoid(s).sum(axis=1).mean())
+
+
+def sgns_backward(W_in, W_out, centers, contexts, negatives):
+    """Loss and gradients (dW_in, dW_out), each (n_words, D) and nonzero only in used rows."""
+    B = len(centers)
+    out_ids = np.concatenate([contexts[:, None], negatives], axis=1)   # (B, 1+K)
+    v, U = W_in[centers], W_out[out_ids]
+    sign = np.ones(out_ids.shape[1])
+    sign[1:] = -1.0
+    z = np.einsum("bd,bkd->bk", v, U) * sign                       # (B, 1+K)
+    loss = float(-log_sigmoid(z).sum(axis=1).mean())
+    ds = -sign / B * np.exp(log_sigmoid(-z))                       # dL/ds = -sign sigma(-z) / B
+    dv = np.einsum("bk,bkd->bd", ds, U)                            # (B, D)
+    dU = ds[:, :, None] * v[:, None, :]                            # (B, 1+K, D)
+    dW_in = scatter_add_rows(len(W_in), centers, dv)
+    dW_out = scatter_add_rows(len(W_out), out_ids.reshape(-1), dU.reshape(-1, dU.shape[-1]))
+    return loss, dW_in, dW_out
+
+
+def scatter_add_rows(n_rows: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """out[i] = sum of values[j] over j with ids[j] == i: the same as ``np.add.at`` into zeros
+    (``companion.nn.layers.embedding.embedding_backward``), computed as one ``np.bincount`` over
+    the flattened (row, column) positions, which is about three times faster here."""
+    D = values.shape[-1]
+    flat = (np.asarray(ids)[:, None] * D + np.arange(D)).ravel()
+    return np.bincount(flat, weights=values.ravel(), minlength=n_rows * D).reshape(n_rows, D)
+
+
+class SkipGram:
+    """The two matrices of skip-gram: ``W_in`` (the word embeddings) and ``W_out`` (contexts).
+
+    Initialised as in word2vec: W_in uniform in +-0.5/n_features, W_out zeros.
+    """
+
+    def __init__(self, n_words: int, n_features: int = 50, seed=None, rng=None):
+        rng = rng_from(rng if rng is not None else seed)
+        self.W_in = rng.uniform(-0.5, 0.5, (n_words, n_features)) / n_features
+        self.W_out = np.zeros((n_words, n_features))
+
+    def params(self) -> list[np.ndarray]:
+        return [self.W_in, self.W_out]
+
+    def loss_and_grads(self, centers, contexts, negatives):
+        loss, dW_in, dW_out = sgns_backward(self.W_in, self.W_out, centers, contexts, negatives)
+        return loss, [dW_in, dW_out]
+
+    def vectors(self, add_context: bool = False) -> np.ndarray:
+        """The learned embeddings (W_in, or W_in + W_out as GloVe recommends)."""
+        return self.W_in + self.W_out if add_context else self.W_in.copy()
+
+
+def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int = 3,
+                   window: int = 4, negatives: int = 5, batch_size: int = 1024,
+                   learning_rate: float = 0.01, subsample_t: float | None = 1e-3,
+                   seed=None, rng=None, progress=False) -> dict:
+    """Train with Adam on mini-batches of (center, context) pairs, re-drawing each epoch the
+    subsampling, the dynamic windows and the negatives. Returns {"loss": per-epoch mean,
+    "batch_loss": per step}."""
+    from companion.nn import optim
+    from companion.nn.train import _progress_bar, check_finite
+    check_positive(learning_rate, "learning_rate")
+    rng = rng_from(rng if rng is not None else seed)
+    p_noise = noise_distribution(vocab.counts)
+    opt = optim.Adam(learning_rate=learning_rate)
+    params = model.params()
+    state = opt.init(params)
+    history: dict[str, list] = {"loss": [], "batch_loss": []}
+    bar = _progress_bar(epochs, progress)
+    for _ in range(int(epochs)):
+        kept = ids if subsample_t is None else subsample(ids, vocab.counts, subsample_t, rng)
+        c, o = skipgram_pairs(kept, window, rng)
+        order = rng.permutation(len(c))
+        losses = []
+        for start in range(0, len(c), batch_size):
+            b = order[start:start + batch_size]
+            neg = sample_negatives(p_noise, (len(b), negatives), rng)
+            loss, grads = model.loss_and_grads(c[b], o[b], neg)
+            check_finite(loss, len(history["batch_loss"]), learning_rate)
+            updates, state = opt.update(grads, state)
+            optim.apply_updates(params, updates)
+            losses.append(loss)
+        history["batch_loss"] += losses
+        history["loss"].append(float(np.mean(losses)))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return history

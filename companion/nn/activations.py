@@ -1,0 +1,108 @@
+"""Activation functions and their derivatives (element-wise, any shape).
+
+Each derivative is written in terms of the pre-activation ``z``; softmax, which is not
+element-wise, has a Jacobian-vector product instead.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+
+def sigmoid(z):
+    """1 / (1 + exp(-z)), computed without overflow for large |z|."""
+    z = np.asarray(z, dtype=float) if not isinstance(z, np.ndarray) else z
+    out = np.empty_like(z, dtype=np.result_type(z, np.float32))
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def sigmoid_grad(z):
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def tanh(z):
+    return np.tanh(z)
+
+
+def tanh_grad(z):
+    return 1.0 - np.tanh(z) ** 2
+
+
+def relu(z):
+    """max(0, z)."""
+    return np.maximum(z, 0)
+
+
+def relu_grad(z):
+    """1 for z > 0, else 0 (the value at exactly 0 is a convention; we use 0, like Keras)."""
+    return (np.asarray(z) > 0).astype(np.result_type(z, np.float32))
+
+
+def linear(z):
+    return z
+
+
+def linear_grad(z):
+    return np.ones_like(z)
+
+
+def sign(z):
+    """The perceptron's activation: +1 for z >= 0, -1 otherwise (as in the notes)."""
+    return np.where(np.asarray(z) >= 0, 1, -1)
+
+
+def softmax(z, axis: int = -1):
+    """exp(z) / sum(exp(z)) along ``axis``, shifted by the max for stability."""
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_backward(dout, s, axis: int = -1):
+    """Vector-Jacobian product of softmax: given dL/ds and s = softmax(z), return dL/dz."""
+    return s * (dout - np.sum(dout * s, axis=axis, keepdims=True))
+
+
+class Activation(NamedTuple):
+    name: str
+    fn: Callable
+    grad: Callable | None   # element-wise derivative in terms of z; None for softmax
+
+
+ACTIVATIONS = {
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_grad),
+    "tanh": Activation("tanh", tanh, tanh_grad),
+    "relu": Activation("relu", relu, relu_grad),
+    "linear": Activation("linear", linear, linear_grad),
+    "softmax": Activation("softmax", softmax, None),
+}
+
+
+def get(name: str | None) -> Activation:
+    """Look up an activation by its Keras name (``None`` means linear)."""
+    name = "linear" if name is None else name
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+def forward(name: str | None, z):
+    return get(name).fn(z)
+
+
+def backward(name: str | None, dout, z, out):
+    """dL/dz from dL/da for the activation ``name`` (``out`` = activation(z), reused for softmax)."""
+    act = get(name)
+    if act.grad is None:
+        return softmax_backward(dout, out)
+    if act.name == "sigmoid":
+        return dout * out * (1.0 - out)
+    if act.name == "tanh":
+        return dout * (1.0 - out ** 2)
+    return dout * act.grad(z)

@@ -1,0 +1,127 @@
+"""Batch normalisation (Ioffe & Szegedy 2015), as Keras' ``BatchNormalization``.
+
+Training: normalise each feature with the *batch* mean and (biased) variance,
+    x_hat = (x - mu_B) / sqrt(var_B + epsilon),   out = gamma * x_hat + beta,
+and update the moving statistics  moving = momentum * moving + (1 - momentum) * batch value.
+Inference: the same formula with moving_mean / moving_variance in place of mu_B / var_B, so a
+single example is normalised by statistics estimated over the whole training run.
+
+The statistics run over every axis but the last (features / channels), as Keras' ``axis=-1``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from companion.nn.layers.base import Layer
+
+
+def batchnorm_forward(x, gamma, beta, epsilon: float = 1e-3):
+    """Training-mode forward pass.
+
+    Input shape: (N, ..., C); gamma, beta: (C,). Output shape: (N, ..., C).
+    Returns (out, cache, mean (C,), var (C,)).
+    """
+    axes = tuple(range(x.ndim - 1))
+    mean = x.mean(axis=axes)                                   # (C,)
+    var = x.var(axis=axes)                                     # (C,) biased, as Keras
+    inv_std = 1.0 / np.sqrt(var + epsilon)
+    x_hat = (x - mean) * inv_std                               # (N, ..., C)
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma), mean, var
+
+
+def batchnorm_backward(dout, cache):
+    """Backward of ``batchnorm_forward``. Returns (dx, dgamma, dbeta).
+
+    With m values per feature:  dx = inv_std / m * (m * dx_hat - sum(dx_hat) - x_hat *
+    sum(dx_hat * x_hat)),  dx_hat = dout * gamma (the three paths through mu and var folded).
+    """
+    x_hat, inv_std, gamma = cache
+    axes = tuple(range(dout.ndim - 1))
+    m = dout.size // dout.shape[-1]
+    dbeta = dout.sum(axis=axes)
+    dgamma = (dout * x_hat).sum(axis=axes)
+    dx_hat = dout * gamma
+    dx = inv_std / m * (m * dx_hat - dx_hat.sum(axis=axes) - x_hat * (dx_hat * x_hat).sum(axis=axes))
+    return dx, dgamma, dbeta
+
+
+def batchnorm_inference(x, gamma, beta, mean, var, epsilon: float = 1e-3):
+    """Inference-mode forward pass with fixed statistics. Returns (out, cache)."""
+    inv_std = 1.0 / np.sqrt(var + epsilon)
+    x_hat = (x - mean) * inv_std
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma)
+
+
+def batchnorm_inference_backward(dout, cache):
+    """Backward of ``batchnorm_inference`` (statistics are constants). Returns (dx, dgamma, dbeta)."""
+    x_hat, inv_std, gamma = cache
+    axes = tuple(range(dout.ndim - 1))
+    return dout * gamma * inv_std, (dout * x_hat).sum(axis=axes), dout.sum(axis=axes)
+
+
+class BatchNormalization(Layer):
+    """BatchNormalization(momentum=0.99, epsilon=1e-3): Keras' layer and defaults.
+
+    Weights, in Keras order: ``gamma`` (C,) and ``beta`` (C,) (trainable, present when
+    ``scale`` / ``center``), ``moving_mean`` (C,) and ``moving_variance`` (C,) (non-trainable:
+    no gradient; updated by every training-mode forward pass).
+    Input shape: (N, ..., C). Output shape: same.
+    """
+    non_trainable = ("moving_mean", "moving_variance")
+
+    def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, name: str | None = None):
+        super().__init__(name)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"BatchNormalization: momentum must lie in [0, 1], got {momentum!r}")
+        if not epsilon > 0:
+            raise ValueError(f"BatchNormalization: epsilon must be > 0, got {epsilon!r}")
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+
+    def build(self, input_shape, rng=None):
+        c = input_shape[-1]
+        self.params = {}
+        if self.scale:
+            self.params["gamma"] = np.ones(c)
+        if self.center:
+            self.params["beta"] = np.zeros(c)
+        self.params["moving_mean"] = np.zeros(c)
+        self.params["moving_variance"] = np.ones(c)
+        return super().build(input_shape, rng)
+
+    def _gamma_beta(self, c):
+        return self.params.get("gamma", np.ones(c)), self.params.get("beta", np.zeros(c))
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        gamma, beta = self._gamma_beta(x.shape[-1])
+        if training:
+            out, cache, mean, var = batchnorm_forward(x, gamma, beta, self.epsilon)
+            mom, p = self.momentum, self.params
+            p["moving_mean"][...] = p["moving_mean"] * mom + mean * (1 - mom)
+            p["moving_variance"][...] = p["moving_variance"] * mom + var * (1 - mom)
+        else:
+            out, cache = batchnorm_inference(x, gamma, beta, self.params["moving_mean"],
+                                             self.params["moving_variance"], self.epsilon)
+        self._cache = (cache, training)
+        return out
+
+    def backward(self, dout):
+        cache, training = self._cache
+        dx, dgamma, dbeta = (batchnorm_backward if training else
+                             batchnorm_inference_backward)(dout, cache)
+        self.grads = {}
+        if self.scale:
+            self.grads["gamma"] = dgamma
+        if self.center:
+            self.grads["beta"] = dbeta
+        return dx
+
+    def keras_layer(self, keras):
+        return keras.layers.BatchNormalization(momentum=self.momentum, epsilon=self.epsilon,
+                                               center=self.center, scale=self.scale)
+
+    def __repr__(self):
+        return f"BatchNormalization(momentum={self.momentum:g}, epsilon={self.epsilon:g})"

@@ -1,0 +1,121 @@
+"""Inverted dropout: zero each *unit* (activation) with probability ``rate`` while training.
+
+    keep_prob = 1 - rate                   (the notes' keep probability; Keras' Dropout(rate))
+    mask ~ Bernoulli(keep_prob), shape of the activations a
+    a_drop = a * mask / keep_prob          ("inverted": E[a_drop] = a, so inference needs no rescaling)
+    da = da_drop * mask / keep_prob        (the *same* mask in the backward pass)
+
+At inference (``training=False``) the layer is the identity. The notes say dropout "sets some
+weights to zero": it zeroes activations (units); the weights are untouched.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+from companion.nn.layers.base import Layer
+from companion.nn.validation import as_array, rng_from
+
+
+def dropout_mask(shape, keep_prob: float, rng) -> np.ndarray:
+    """A 0/1 float mask with P(1) = keep_prob. Shape: ``shape``."""
+    return (rng_from(rng).random(shape) < keep_prob).astype(np.float64)
+
+
+def dropout_forward(x, mask, keep_prob: float):
+    """Inverted dropout with a given mask. x, mask: (N, ...). Output: (N, ...)."""
+    return x * mask / keep_prob
+
+
+def dropout_backward(dout, mask, keep_prob: float):
+    """dL/dx = dL/dout * mask / keep_prob (the forward pass' mask). Shapes: (N, ...)."""
+    return dout * mask / keep_prob
+
+
+class Dropout(Layer):
+    """Dropout(rate): Keras' layer of the same name, with ``keep_prob = 1 - rate`` shown.
+
+    ``seed`` fixes the layer's own mask stream; without it the stream is spawned from the
+    model's build rng (without drawing from it, so a model's weights are the same with and
+    without dropout layers). ``fix_mask(mask)`` makes every training pass reuse one mask
+    (for gradient checks); ``fix_mask(None)`` goes back to fresh masks.
+    Input shape: (N, ...). Output shape: the same.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, name: str | None = None):
+        super().__init__(name)
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"Dropout: rate must lie in [0, 1) (keep_prob = 1 - rate > 0), "
+                             f"got {rate!r}")
+        self.rate = float(rate)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed) if seed is not None else None
+        self.fixed_mask: np.ndarray | None = None
+        self.last_mask: np.ndarray | None = None
+
+    @property
+    def keep_prob(self) -> float:
+        return 1.0 - self.rate
+
+    def build(self, input_shape, rng=None):
+        if self.rng is None and rng is not None:
+            # a child stream: the parent's draws (the other layers' weights) are untouched
+            self.rng = rng_from(rng).spawn(1)[0]
+        return super().build(input_shape, rng)
+
+    def fix_mask(self, mask) -> None:
+        """Reuse ``mask`` (0/1, the activations' shape) in every training pass; None to undo."""
+        self.fixed_mask = None if mask is None else np.asarray(mask, dtype=np.float64)
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        if not training or self.rate == 0.0:
+            self._cache = None
+            return x
+        if self.fixed_mask is not None:
+            if self.fixed_mask.shape != x.shape:
+                raise ValueError(f"{self.name}: fixed mask has shape {self.fixed_mask.shape}, "
+                                 f"x has shape {x.shape}")
+            mask = self.fixed_mask
+        else:
+            if self.rng is None:
+                raise RuntimeError(f"{self.name}: no random generator for the masks; pass "
+                                   "seed= or build the layer with an rng before training")
+            mask = dropout_mask(x.shape, self.keep_prob, self.rng)
+        self.last_mask = mask
+        self._cache = mask
+        return dropout_forward(x, mask, self.keep_prob)
+
+    def backward(self, dout):
+        dout = as_array(dout, f"{self.name}: dout")
+        self.grads = {}
+        if self._cache is None:                        # inference pass: identity
+            return dout
+        return dropout_backward(dout, self._cache, self.keep_prob)
+
+    def keras_layer(self, keras):
+        return keras.layers.Dropout(self.rate, seed=self.seed)
+
+    def __repr__(self):
+        return f"Dropout(rate={self.rate:g})"
+
+
+def dropout_layers(model) -> list[Dropout]:
+    return [layer for layer in model.layers if isinstance(layer, Dropout)]
+
+
+@contextmanager
+def frozen_masks(model, x):
+    """Inside the block every Dropout layer of ``model`` reuses the mask of one training pass
+    on ``x``, so forward(x, training=True) is a deterministic function (for gradient checks)."""
+    model.forward(x, training=True)
+    layers = dropout_layers(model)
+    for layer in layers:
+        layer.fix_mask(layer.last_mask if layer.rate > 0 else None)
+    try:
+        yield [layer.fixed_mask for layer in layers]
+    finally:
+        for layer in layers:
+            layer.fix_mask(None)

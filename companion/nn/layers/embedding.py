@@ -1,0 +1,153 @@
+"""The embedding layer: a trainable (n_words, n_features) matrix read by row.
+
+A word id i picks row i of E. Written with one-hot vectors, o_i E = E[i]: the lookup *is* a
+matrix product, but indexing costs O(n_features) instead of O(n_words * n_features).
+Backward: only the rows that were looked up receive gradient, and a row used several times
+receives the sum of its upstream gradients (a scatter-add, ``np.add.at``), exactly what
+one-hot^T @ dout computes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from companion.nn.layers.base import Layer
+from companion.nn.validation import rng_from
+
+
+def embedding_forward(ids: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """out = E[ids].  ids: (N, ...) integers in [0, n_words); E: (n_words, n_features).
+    Output shape: (N, ..., n_features)."""
+    return E[ids]
+
+
+def embedding_backward(dout: np.ndarray, ids: np.ndarray, n_words: int) -> np.ndarray:
+    """dE: (n_words, n_features), zero except the used rows, which sum their upstream gradients.
+
+    ``dE[ids] += dout`` would be wrong: with a repeated id, fancy-index assignment keeps only
+    one of the contributions. ``np.add.at`` accumulates every one of them.
+    """
+    dE = np.zeros((n_words, dout.shape[-1]), dtype=dout.dtype)
+    np.add.at(dE, ids.reshape(-1), dout.reshape(-1, dout.shape[-1]))
+    return dE
+
+
+def embedding_backward_onehot(dout: np.ndarray, ids: np.ndarray, n_words: int) -> np.ndarray:
+    """The same gradient written as one-hot^T @ dout: (n_words, M) @ (M, n_features)."""
+    onehot = np.eye(n_words, dtype=dout.dtype)[ids.reshape(-1)]          # (M, n_words)
+    return onehot.T @ dout.reshape(-1, dout.shape[-1])
+
+
+def random_uniform(shape, rng, minval: float = -0.05, maxval: float = 0.05) -> np.ndarray:
+    """Keras' ``"uniform"`` initializer (RandomUniform(-0.05, 0.05)), Embedding's default."""
+    return rng_from(rng).uniform(minval, maxval, size=shape)
+
+
+class Embedding(Layer):
+    """Embedding(input_dim, output_dim): Keras' layer of the same name (no masking).
+
+    Parameter: ``embeddings`` (input_dim, output_dim) = (n_words, n_features).
+    Input shape: (N, ...) integer ids in [0, input_dim). Output shape: (N, ..., output_dim).
+    ``embeddings_initializer`` is a callable ``(shape, rng) -> array`` or an array to start
+    from (pretrained vectors).
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer=random_uniform,
+                 name: str | None = None):
+        super().__init__(name)
+        for arg, v in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if isinstance(v, bool) or int(v) != v or v < 1:
+                raise ValueError(f"Embedding: {arg} must be a positive integer, got {v!r}")
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = embeddings_initializer
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def build(self, input_shape, rng=None):
+        shape = (self.input_dim, self.output_dim)
+        init = self.embeddings_initializer
+        if callable(init):
+            E = np.asarray(init(shape, rng), dtype=np.float64)
+        else:
+            E = np.array(init, dtype=np.float64)
+            if E.shape != shape:
+                raise ValueError(f"{self.name}: embeddings_initializer has shape {E.shape}, "
+                                 f"expected (input_dim, output_dim) = {shape}")
+        self.params = {"embeddings": E}
+        return super().build(input_shape, rng)
+
+    def _check_ids(self, x) -> np.ndarray:
+        ids = np.asarray(x)
+        if ids.dtype.kind == "f" and np.all(np.mod(ids, 1) == 0):
+            ids = ids.astype(np.int64)            # ids that travelled as floats (as in Keras)
+        if ids.dtype.kind not in "iu":
+            raise TypeError(f"{self.name}: expected integer word ids, got dtype {ids.dtype}")
+        if self.input_shape is not None and tuple(ids.shape[1:]) != self.input_shape:
+            raise ValueError(f"{self.name}: ids have shape {ids.shape}, expected "
+                             f"(N, {', '.join(map(str, self.input_shape))})")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
+            raise ValueError(f"{self.name}: ids must lie in 0..{self.input_dim - 1} "
+                             f"(input_dim={self.input_dim}), got values from {ids.min()} "
+                             f"to {ids.max()}")
+        return ids
+
+    def forward(self, x, training=False):
+        ids = self._check_ids(x)
+        self._cache = ids
+        return embedding_forward(ids, self.params["embeddings"])
+
+    def backward(self, dout):
+        ids = self._cache
+        dout = np.asarray(dout)
+        if dout.shape != ids.shape + (self.output_dim,):
+            raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected "
+                             f"{ids.shape + (self.output_dim,)}")
+        self.grads = {"embeddings": embedding_backward(dout, ids, self.input_dim)}
+        return np.zeros(ids.shape)              # ids are not differentiable
+
+    def keras_layer(self, keras):
+        return keras.layers.Embedding(self.input_dim, self.output_dim)
+
+    def __repr__(self):
+        return f"Embedding({self.input_dim}, {self.output_dim})"
+
+
+def keras_gradients(layer: Embedding, ids, dout) -> tuple[np.ndarray, np.ndarray]:
+    """Keras' Embedding with our matrix (float32): its output and d sum(out * dout) / dE.
+
+    Under TensorFlow the gradient of a gather comes back as ``IndexedSlices`` (the used rows
+    and their gradients: the scatter-add, kept sparse); ``tf.convert_to_tensor`` sums repeated
+    rows into the dense (n_words, n_features) matrix that we compare with.
+    """
+    from companion.keras_twin import import_keras
+    keras = import_keras()
+    kl = keras.layers.Embedding(layer.input_dim, layer.output_dim)
+    kl.build()
+    kl.set_weights([layer.params["embeddings"].astype(np.float32)])
+    ids = np.asarray(ids, dtype=np.int32)
+    d = np.asarray(dout, dtype=np.float32)
+    b = keras.backend.backend()
+    if b == "tensorflow":
+        import tensorflow as tf
+        with tf.GradientTape() as tape:
+            out = kl(ids)
+            value = keras.ops.sum(out * d)
+        grad = tf.convert_to_tensor(tape.gradient(value, kl.trainable_weights[0]))
+    elif b == "jax":
+        import jax
+
+        def f(E):
+            out, _ = kl.stateless_call([E], [], ids)
+            return keras.ops.sum(out * d), out
+        (_, out), grad = jax.value_and_grad(f, has_aux=True)(kl.trainable_variables[0].value)
+    elif b == "torch":
+        kl.trainable_weights[0].value.grad = None
+        out = kl(ids)
+        keras.ops.sum(out * keras.ops.convert_to_tensor(d)).backward()
+        grad = kl.trainable_weights[0].value.grad
+        out = out.detach().cpu()
+        grad = grad.cpu()
+    else:
+        raise RuntimeError(f"keras_gradients: unsupported Keras backend {b!r}")
+    return np.asarray(out), np.asarray(grad)

@@ -1,0 +1,130 @@
+"""Max and average pooling on NHWC images, and Flatten.
+
+Pooling slides a window over each channel separately and keeps its maximum (max pooling) or
+its mean (average pooling); it has no parameters. Backward:
+- max: the gradient goes to the position that held the maximum (the "max mask"), nothing to
+  the others; with ties the first maximum in the window (row-major order) takes it all;
+- average: the gradient is spread evenly over the window, d/count to each position.
+
+Padding follows Keras: 'same' pads as for a convolution (``same_padding``); padded positions
+never win a max and are not counted in an average (an edge window averages fewer numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from companion.nn.layers.base import Layer
+from companion.nn.layers.conv import (check_padding, col2im, output_hw, pad_input, pair, unpad,
+                                      windows)
+
+
+def _prepare(x, pool_size, strides, padding, fill):
+    pool_size = pair(pool_size, "pool_size")
+    strides = pool_size if strides is None else pair(strides, "strides")
+    xp, pads = pad_input(x, pool_size, strides, padding, value=fill)
+    out_hw = output_hw(x.shape[1:3], pool_size, strides, padding)
+    return xp, pads, pool_size, strides, windows(xp, pool_size, strides, out_hw)
+
+
+def max_pool_forward(x, pool_size=2, strides=None, padding="valid"):
+    """x: (N, H, W, C) -> (out (N, Ho, Wo, C), cache). Padding is -inf, so it never wins."""
+    xp, pads, (ph, pw), strides, win = _prepare(x, pool_size, strides, padding, -np.inf)
+    n, ho, wo = win.shape[:3]
+    flat = win.reshape(n, ho, wo, ph * pw, x.shape[3])                # one copy
+    arg = flat.argmax(axis=3)                                         # (N, Ho, Wo, C)
+    out = flat.max(axis=3)
+    return out, (arg, xp.shape, pads, (ph, pw), strides)
+
+
+def max_pool_backward(dout, cache):
+    """Route each output gradient to the argmax of its window (the max mask)."""
+    arg, xp_shape, pads, (ph, pw), strides = cache
+    mask = arg[:, :, :, None, :] == np.arange(ph * pw)[:, None]      # (N, Ho, Wo, ph*pw, C)
+    dwin = (mask * dout[:, :, :, None, :]).reshape(dout.shape[:3] + (ph, pw, dout.shape[3]))
+    return unpad(col2im(dwin, xp_shape, strides, dout.dtype), pads)
+
+
+def avg_pool_forward(x, pool_size=2, strides=None, padding="valid"):
+    """x: (N, H, W, C) -> (out, cache); the mean over the window's non-padded positions."""
+    xp, pads, size, strides, win = _prepare(x, pool_size, strides, padding, 0.0)
+    ones = np.zeros((1,) + xp.shape[1:3] + (1,), dtype=x.dtype)
+    (t, b), (l, r) = pads
+    ones[:, t:ones.shape[1] - b, l:ones.shape[2] - r] = 1
+    count = windows(ones, size, strides, win.shape[1:3]).sum(axis=(3, 4))   # (1, Ho, Wo, 1)
+    out = win.sum(axis=(3, 4)) / count
+    return out, (count, xp.shape, pads, size, strides)
+
+
+def avg_pool_backward(dout, cache):
+    """Spread each output gradient evenly over its window: dout / count to every position."""
+    count, xp_shape, pads, (ph, pw), strides = cache
+    share = dout / count                                              # (N, Ho, Wo, C)
+    dwin = np.broadcast_to(share[:, :, :, None, None, :], dout.shape[:3] + (ph, pw, dout.shape[3]))
+    return unpad(col2im(dwin, xp_shape, strides, dout.dtype), pads)
+
+
+class _Pool2D(Layer):
+    _forward = _backward = None
+    _keras = ""
+
+    def __init__(self, pool_size=2, strides=None, padding: str = "valid", name: str | None = None):
+        super().__init__(name)
+        self.pool_size = pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else pair(strides, "strides")
+        self.padding = check_padding(padding)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name}: expects images (H, W, C) per example, got input "
+                             f"shape {tuple(input_shape)}")
+        return output_hw(input_shape[:2], self.pool_size, self.strides, self.padding) + \
+            (input_shape[2],)
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        out, self._cache = self._forward(x, self.pool_size, self.strides, self.padding)
+        return out
+
+    def backward(self, dout):
+        return self._backward(dout, self._cache)
+
+    def keras_layer(self, keras):
+        return getattr(keras.layers, self._keras)(self.pool_size, strides=self.strides,
+                                                  padding=self.padding)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.pool_size[0]}, s={self.strides[0]}, {self.padding})"
+
+
+class MaxPooling2D(_Pool2D):
+    """MaxPooling2D(pool_size=2, strides=None, padding='valid'): as in Keras (strides default
+    to pool_size). Input (N, H, W, C); output (N, Ho, Wo, C)."""
+    _forward, _backward = staticmethod(max_pool_forward), staticmethod(max_pool_backward)
+    _keras = "MaxPooling2D"
+
+
+class AveragePooling2D(_Pool2D):
+    """AveragePooling2D(pool_size=2, strides=None, padding='valid'): as in Keras."""
+    _forward, _backward = staticmethod(avg_pool_forward), staticmethod(avg_pool_backward)
+    _keras = "AveragePooling2D"
+
+
+class Flatten(Layer):
+    """Flatten(): (N, d1, d2, ...) -> (N, d1*d2*...), in row-major (C) order as Keras does."""
+
+    def compute_output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape((dout.shape[0],) + self.input_shape)
+
+    def keras_layer(self, keras):
+        return keras.layers.Flatten()
+
+    def __repr__(self):
+        return "Flatten()"

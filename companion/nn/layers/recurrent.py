@@ -1,0 +1,183 @@
+"""The simple recurrent layer: a<t> = g(x<t> Wx + a<t-1> Wh + b), run over the time axis.
+
+The notes write the cell with column vectors, one example at a time:
+
+    a<t> = g1(Waa a<t-1> + Wax x<t> + ba)        Wax (n_a, n_x), Waa (n_a, n_a), ba (n_a, 1)
+    y<t> = g2(Wya a<t> + by)                     Wya (n_y, n_a), by (n_y, 1)
+
+We store a batch as rows (N, T, D), batch first, and the weights in Keras' layout, so that the
+same arrays go into ``keras.layers.SimpleRNN.set_weights`` unchanged:
+
+    kernel = Wax.T (n_x, n_a)    recurrent_kernel = Waa.T (n_a, n_a)    bias = ba.ravel() (n_a,)
+    a<t> (N, n_a) = g1(x<t> @ kernel + a<t-1> @ recurrent_kernel + bias)
+
+(each row of ours is the transpose of one of the notes' columns: (W a)^T = a^T W^T). The output
+y<t> = g2(Wya a<t> + by) is a ``Dense(n_y, "softmax")`` applied to the (N, T, n_a) sequence of
+states, with Dense.kernel = Wya.T.
+
+Interface shared by every recurrent layer of the package (SimpleRNN here, GRU and LSTM in
+chapter 11), which is what ``companion.models.char_lm`` relies on:
+
+    layer.forward(x (N, T, D), training=False, initial_state=None)
+        -> (N, T, units) if return_sequences else (N, units); sets ``layer.final_state``
+           (the state to pass as ``initial_state`` to carry on: here an (N, units) array)
+    layer.backward(dout) -> dx (N, T, D); fills ``layer.grads`` and ``layer.dinitial_state``
+
+With ``return_state=True`` (Keras' option) ``forward`` returns ``[output, h_T]`` and ``backward``
+takes ``[dout, dh_T]`` (either may be None), as the chapter-11 layers do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from companion.nn import activations, initializers
+from companion.nn.layers.base import Layer
+from companion.nn.validation import as_array, check_shape
+
+
+def rnn_step_forward(x_t, h_prev, Wx, Wh, b, activation: str = "tanh"):
+    """One time step for a batch: h = g(x_t Wx + h_prev Wh + b).
+
+    x_t: (N, D); h_prev: (N, H); Wx: (D, H); Wh: (H, H); b: (H,). Returns (h (N, H), cache).
+    """
+    z = x_t @ Wx + h_prev @ Wh + b                             # (N, H)
+    h = activations.forward(activation, z)
+    return h, (x_t, h_prev, Wx, Wh, z, h, activation)
+
+
+def rnn_step_backward(dh, cache):
+    """Gradients of one step given dL/dh (N, H). Returns (dx_t, dh_prev, dWx, dWh, db)."""
+    x_t, h_prev, Wx, Wh, z, h, activation = cache
+    dz = activations.backward(activation, dh, z, h)            # tanh: dh * (1 - h**2)
+    return dz @ Wx.T, dz @ Wh.T, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+
+def rnn_forward(x, h0, Wx, Wh, b, activation: str = "tanh"):
+    """Run the cell over all T steps. x: (N, T, D); h0: (N, H). Returns (h (N, T, H), caches)."""
+    N, T, _ = x.shape
+    h = np.empty((N, T, Wh.shape[0]), dtype=np.result_type(x, Wx))
+    caches, prev = [], h0
+    for t in range(T):
+        prev, cache = rnn_step_forward(x[:, t], prev, Wx, Wh, b, activation)
+        h[:, t] = prev
+        caches.append(cache)
+    return h, caches
+
+
+def rnn_backward(dh, caches):
+    """Backpropagation through time.
+
+    dh: (N, T, H), the gradient of the loss with respect to every state h<t> *from above*
+    (the outputs); the gradient flowing back through h<t+1> is added step by step.
+    Returns (dx (N, T, D), dh0 (N, H), dWx, dWh, db): weight gradients summed over time,
+    because the same weights are used at every step.
+    """
+    N, T, H = dh.shape
+    Wx = caches[0][2]
+    dx = np.empty((N, T, Wx.shape[0]), dtype=dh.dtype)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros((H, H), Wx.dtype), np.zeros(H, Wx.dtype)
+    dnext = np.zeros((N, H), dtype=dh.dtype)                   # dL/dh<t> from step t+1
+    for t in reversed(range(T)):
+        dx[:, t], dnext, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t] + dnext, caches[t])
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dnext, dWx, dWh, db
+
+
+class SimpleRNN(Layer):
+    """SimpleRNN(units, activation="tanh", return_sequences=False): Keras' layer of that name.
+
+    Parameters (Keras order): ``kernel`` (D, units), ``recurrent_kernel`` (units, units),
+    ``bias`` (units,). Input shape: (N, T, D). Output shape: (N, T, units) with
+    ``return_sequences`` else (N, units) (the last state). The initial state is zeros unless
+    ``initial_state`` (N, units) is given; its gradient is ``dinitial_state`` after backward.
+    """
+
+    def __init__(self, units: int, activation: str = "tanh", return_sequences: bool = False,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", return_state: bool = False, name: str | None = None):
+        super().__init__(name)
+        if int(units) != units or units < 1:
+            raise ValueError(f"{type(self).__name__}: units must be a positive integer, "
+                             f"got {units!r}")
+        self.units = int(units)
+        self.activation = activations.get(activation).name
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.final_state = None
+        self.dinitial_state = None
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"{self.name}: expected inputs of shape (N, T, D), so input_shape "
+                             f"(T, D); got input_shape {tuple(input_shape)}")
+        return (input_shape[0], self.units) if self.return_sequences else (self.units,)
+
+    def build(self, input_shape, rng=None):
+        D, H = input_shape[-1], self.units
+        self.params = {"kernel": self.kernel_initializer((D, H), rng),
+                       "recurrent_kernel": self.recurrent_initializer((H, H), rng),
+                       "bias": self.bias_initializer((H,), rng)}
+        return super().build(input_shape, rng)
+
+    def _initial_state(self, x, initial_state):
+        N = x.shape[0]
+        if initial_state is None:
+            return np.zeros((N, self.units), dtype=np.result_type(x, self.params["kernel"]))
+        h0 = as_array(initial_state, f"{self.name}: initial_state")
+        check_shape(h0, (N, self.units), f"{self.name}: initial_state")
+        return h0
+
+    def forward(self, x, training=False, initial_state=None):
+        x = self._check_input(x)
+        if x.shape[1] < 1:
+            raise ValueError(f"{self.name}: x has shape {x.shape}: a sequence needs T >= 1 steps")
+        h0 = self._initial_state(x, initial_state)
+        p = self.params
+        h, caches = rnn_forward(x, h0, p["kernel"], p["recurrent_kernel"], p["bias"],
+                                self.activation)
+        self._cache = (caches, h.shape)
+        self.final_state = h[:, -1]
+        out = h if self.return_sequences else h[:, -1]
+        return [out, self.final_state] if self.return_state else out
+
+    def backward(self, dout):
+        caches, shape = self._cache
+        dstate = None
+        if self.return_state:
+            dout, dstate = dout
+        given = [d for d in (dout, dstate) if d is not None]
+        dtype = np.result_type(self.params["kernel"], *given)
+        if dout is None:
+            dh = np.zeros(shape, dtype=dtype)
+        elif self.return_sequences:
+            dh = as_array(dout, f"{self.name}: dout")
+            check_shape(dh, shape, f"{self.name}: dout")
+        else:
+            check_shape(as_array(dout, f"{self.name}: dout"), (shape[0], shape[2]),
+                        f"{self.name}: dout")
+            dh = np.zeros(shape, dtype=dtype)
+            dh[:, -1] = dout
+        if dstate is not None:
+            check_shape(as_array(dstate, f"{self.name}: dstate"), (shape[0], shape[2]),
+                        f"{self.name}: dstate")
+            dh = dh.copy()                                     # never write into dout
+            dh[:, -1] += dstate
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, caches)
+        self.grads = {"kernel": dWx, "recurrent_kernel": dWh, "bias": db}
+        self.dinitial_state = dh0
+        return dx
+
+    def keras_layer(self, keras):
+        return keras.layers.SimpleRNN(self.units, activation=self.activation,
+                                      return_sequences=self.return_sequences,
+                                      return_state=self.return_state)
+
+    def __repr__(self):
+        seq = ", return_sequences=True" if self.return_sequences else ""
+        return f"SimpleRNN({self.units}, activation={self.activation!r}{seq})"

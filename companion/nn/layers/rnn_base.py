@@ -1,0 +1,173 @@
+"""What every gated recurrent layer shares: shapes, the time direction, states in and out.
+
+A recurrent layer maps a batch of sequences ``x`` (N, T, D) to
+
+    (N, T, units)   when ``return_sequences=True``  (one hidden vector per time step)
+    (N, units)      otherwise                       (the last hidden vector, as in Keras)
+
+``forward(x, training=False, initial_state=None)``: ``initial_state`` is ``h0`` (N, units)
+for a GRU, ``[h0, c0]`` for an LSTM (zeros when None, as in Keras).
+
+``return_state=True`` (Keras' option): ``forward`` returns a list ``[output, *final_states]``
+(``[out, h_T]`` for a GRU, ``[out, h_T, c_T]`` for an LSTM) and ``backward`` then takes the
+matching list ``[dout, dh_T(, dc_T)]`` (any entry may be None for "no gradient"). A layer built
+this way is used on its own (or in our Bidirectional), not inside ``Sequential``, which passes
+one array between layers. Whatever the option, ``layer.final_state`` holds the final state(s)
+after ``forward`` and ``layer.dinitial_state`` the gradient w.r.t. the initial state(s) after
+``backward``, shaped like ``initial_state``: one (N, units) array for a GRU (as for SimpleRNN),
+a list ``[h, c]`` for an LSTM.
+
+Subclasses supply ``n_gates`` (3 for GRU, 4 for LSTM), ``n_states`` (1 or 2), weight creation
+in ``_make_params`` and the two sequence functions ``_run_forward`` / ``_run_backward``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from companion.nn import initializers
+from companion.nn.layers.base import Layer
+from companion.nn.threads import blas_threads
+from companion.nn.validation import as_array
+
+
+def sigmoid(a):
+    """The logistic function as 0.5 (1 + tanh(a/2)): exact, overflow-free and fast."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+class RecurrentBase(Layer):
+    n_gates = 1
+    n_states = 1
+
+    def __init__(self, units: int, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 name: str | None = None):
+        super().__init__(name)
+        if int(units) != units or units < 1:
+            raise ValueError(f"{type(self).__name__}: units must be a positive integer, "
+                             f"got {units!r}")
+        self.units = int(units)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.final_state: list[np.ndarray] | None = None
+        self.dinitial_state: list[np.ndarray] | None = None
+
+    # -- shapes ---------------------------------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"{self.name}: input_shape must be (T, D) (time steps, features), "
+                             f"got {tuple(input_shape)}")
+        T = input_shape[0]
+        return (T, self.units) if self.return_sequences else (self.units,)
+
+    def build(self, input_shape, rng=None):
+        self.compute_output_shape(input_shape)
+        self.params = self._make_params(int(input_shape[-1]), rng)
+        return super().build(input_shape, rng)
+
+    def _check_sequence(self, x):
+        x = as_array(x, f"{self.name}: x")
+        want_d = self.input_shape[-1] if self.input_shape else None
+        if x.ndim != 3 or (want_d is not None and x.shape[2] != want_d):
+            raise ValueError(f"{self.name}: x has shape {x.shape}, expected (N, T, "
+                             f"{want_d if want_d is not None else 'D'})")
+        if x.shape[1] < 1:
+            raise ValueError(f"{self.name}: x has shape {x.shape}: a sequence needs T >= 1 steps")
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
+        return x
+
+    def _initial_states(self, initial_state, n, dtype):
+        if initial_state is None:
+            return [np.zeros((n, self.units), dtype) for _ in range(self.n_states)]
+        states = [initial_state] if isinstance(initial_state, np.ndarray) else list(initial_state)
+        if len(states) != self.n_states:
+            raise ValueError(f"{self.name}: initial_state needs {self.n_states} array(s), "
+                             f"got {len(states)}")
+        out = []
+        for i, s in enumerate(states):
+            s = as_array(s, f"{self.name}: initial_state[{i}]")
+            if s.shape != (n, self.units):
+                raise ValueError(f"{self.name}: initial_state[{i}] has shape {s.shape}, "
+                                 f"expected ({n}, {self.units})")
+            out.append(s.astype(dtype, copy=False))
+        return out
+
+    # -- passes ---------------------------------------------------------------------------
+    def forward(self, x, training=False, initial_state=None):
+        """x (N, T, D) -> (N, T, units) or (N, units); a list with the states if return_state."""
+        if not self.built:
+            raise RuntimeError(f"{self.name}: build(input_shape, rng) the layer first")
+        x = self._check_sequence(x)
+        dtype = np.result_type(x.dtype, self.params["kernel"].dtype)
+        states0 = self._initial_states(initial_state, x.shape[0], dtype)
+        if self.go_backwards:
+            x = x[:, ::-1]
+        with blas_threads(1):
+            hs, final, cache = self._run_forward(x, states0)        # hs: (T, N, units)
+        self._cache = cache
+        self.final_state = final[0] if self.n_states == 1 else final
+        out = hs.transpose(1, 0, 2) if self.return_sequences else final[0]
+        return [out, *final] if self.return_state else out
+
+    def backward(self, dout):
+        """dout like forward's output -> dx (N, T, D); fills grads and dinitial_state."""
+        if self._cache is None:
+            raise RuntimeError(f"{self.name}: call forward before backward")
+        dfinal = [None] * self.n_states
+        if self.return_state:
+            dout, *rest = dout
+            dfinal = list(rest) + [None] * (self.n_states - len(rest))
+        dhs = None
+        if dout is not None:
+            dout = as_array(dout, f"{self.name}: dout")
+            N, T = self._cache[0][:2]
+            want = (N, T, self.units) if self.return_sequences else (N, self.units)
+            if dout.shape != want:
+                raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected {want} "
+                                 "(the shape forward returned)")
+            if self.return_sequences:
+                dhs = dout.transpose(1, 0, 2)
+            else:
+                dfinal[0] = dout if dfinal[0] is None else dfinal[0] + dout
+        with blas_threads(1):
+            dx, dstates0, grads = self._run_backward(dhs, dfinal, self._cache)
+        self.grads = grads
+        self.dinitial_state = dstates0[0] if self.n_states == 1 else dstates0
+        return dx[:, ::-1] if self.go_backwards else dx
+
+    # -- Keras ----------------------------------------------------------------------------
+    def _keras_kwargs(self):
+        return {"units": self.units, "return_sequences": self.return_sequences,
+                "return_state": self.return_state, "go_backwards": self.go_backwards}
+
+    def __repr__(self):
+        extra = ", return_sequences=True" if self.return_sequences else ""
+        return f"{type(self).__name__}({self.units}{extra})"
+
+
+def project_inputs(x, kernel, bias):
+    """x W + b for every time step in one matmul, laid out time-major.
+
+    x (N, T, D), kernel (D, k u), bias (k u,) or None -> (T, N, k u), contiguous per step.
+    """
+    N, T, D = x.shape
+    xt = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
+    xw = xt @ kernel
+    if bias is not None:
+        xw += bias
+    return xw.reshape(T, N, -1), xt
+
+
+def input_gradients(dxw, xt, kernel, shape):
+    """Backward of ``project_inputs``: dxw (T, N, k u) -> (dx (N, T, D), dkernel, dbias)."""
+    N, T, D = shape
+    d2 = dxw.reshape(T * N, -1)
+    dx = (d2 @ kernel.T).reshape(T, N, D).transpose(1, 0, 2)
+    return dx, xt.T @ d2, d2.sum(axis=0)

@@ -1,0 +1,147 @@
+"""Loss functions. Each call returns ``(loss, dloss/dy_pred)``; the loss is a mean over examples.
+
+Reductions follow Keras' default (``sum_over_batch_size``): per-example losses are averaged over
+every leading axis (batch, and time for sequences), and element-wise losses (binary
+cross-entropy, MSE) are first averaged over the last axis. Probabilities are clipped to
+``[EPSILON, 1 - EPSILON]`` as Keras does, so log(0) never happens.
+
+Cross-entropy after a sigmoid/softmax output has the famous simple gradient with respect to the
+pre-activation, ``dz = (p - y) / m``. ``dlogits`` returns it, and the model uses it instead of
+dividing by p(1-p) and multiplying back, which is exact and numerically safer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from companion.nn.validation import as_array, check_labels
+
+EPSILON = 1e-7   # keras.config.epsilon()
+
+
+def _match(y_true, y_pred, name):
+    y_pred = as_array(y_pred, "y_pred")
+    y_true = as_array(y_true, "y_true").astype(y_pred.dtype, copy=False)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{name}: y_true has shape {y_true.shape} but y_pred has shape "
+                         f"{y_pred.shape}; they must match (one column per output)")
+    return y_true, y_pred
+
+
+class Loss:
+    """Base class: ``loss(y_true, y_pred) -> (value, dvalue/dy_pred)``."""
+    name = "loss"
+    fused_activation: str | None = None   # output activation whose dz has a closed form
+
+    def __call__(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def dlogits(self, y_true, y_pred):
+        """dL/dz for z the pre-activation of ``fused_activation`` (y_pred = activation(z))."""
+        raise NotImplementedError(f"{self.name} has no fused output gradient")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class BinaryCrossentropy(Loss):
+    """-mean[y log p + (1 - y) log(1 - p)]  for y in {0, 1} and p in (0, 1).
+
+    Input shape: (N, k) or (N,) probabilities. Output: a scalar.
+    """
+    name = "binary_crossentropy"
+    fused_activation = "sigmoid"
+
+    def __call__(self, y_true, y_pred):
+        y, p = _match(y_true, y_pred, self.name)
+        pc = np.clip(p, EPSILON, 1 - EPSILON)
+        loss = -np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))
+        inside = (p > EPSILON) & (p < 1 - EPSILON)          # clip has zero gradient outside
+        grad = np.where(inside, (pc - y) / (pc * (1 - pc)), 0.0) / p.size
+        return float(loss), grad.astype(p.dtype, copy=False)
+
+    def dlogits(self, y_true, y_pred):
+        y, p = _match(y_true, y_pred, self.name)
+        return (p - y) / p.size
+
+
+class CategoricalCrossentropy(Loss):
+    """-mean over examples of sum_k y_k log p_k, for one-hot y. Shapes (..., K)."""
+    name = "categorical_crossentropy"
+    fused_activation = "softmax"
+
+    def __call__(self, y_true, y_pred):
+        y, p = _match(y_true, y_pred, self.name)
+        m = p.size // p.shape[-1]
+        pc = np.clip(p, EPSILON, 1 - EPSILON)
+        loss = -np.sum(y * np.log(pc)) / m
+        inside = (p > EPSILON) & (p < 1 - EPSILON)
+        grad = np.where(inside, -y / pc, 0.0) / m
+        return float(loss), grad.astype(p.dtype, copy=False)
+
+    def dlogits(self, y_true, y_pred):
+        y, p = _match(y_true, y_pred, self.name)
+        return (p - y * np.sum(y, axis=-1, keepdims=True)) / (p.size // p.shape[-1])
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Categorical cross-entropy with integer labels: y_true shape (...,), y_pred (..., K)."""
+    name = "sparse_categorical_crossentropy"
+    fused_activation = "softmax"
+
+    def _onehot(self, y_true, y_pred):
+        p = as_array(y_pred, "y_pred")
+        y = check_labels(y_true, p.shape[-1], "y_true")
+        if y.shape != p.shape[:-1]:
+            raise ValueError(f"{self.name}: y_true has shape {y.shape}, expected {p.shape[:-1]} "
+                             f"(one integer label per row of y_pred {p.shape})")
+        return np.eye(p.shape[-1], dtype=p.dtype)[y], p
+
+    def __call__(self, y_true, y_pred):
+        return CategoricalCrossentropy()(*self._onehot(y_true, y_pred))
+
+    def dlogits(self, y_true, y_pred):
+        return CategoricalCrossentropy().dlogits(*self._onehot(y_true, y_pred))
+
+
+class MeanSquaredError(Loss):
+    """mean((y_pred - y_true)^2) over every element."""
+    name = "mean_squared_error"
+
+    def __call__(self, y_true, y_pred):
+        y, p = _match(y_true, y_pred, self.name)
+        diff = p - y
+        return float(np.mean(diff ** 2)), 2.0 * diff / p.size
+
+
+class PerceptronLoss(Loss):
+    """The notes' perceptron criterion: L = -sum over misclassified i of y_i * score_i.
+
+    ``y_true`` in {-1, +1}, ``y_pred`` the raw scores w.x + b. A point counts as misclassified
+    when y * score <= 0 (a point on the boundary is not yet correct). It is a sum, not a mean,
+    as in the notes, so its gradient is -y_i on each misclassified point and 0 elsewhere.
+    """
+    name = "perceptron"
+
+    def __call__(self, y_true, y_pred):
+        y, s = _match(y_true, y_pred, self.name)
+        if not np.all(np.isin(y, (-1, 1))):
+            raise ValueError("perceptron: y_true must hold -1 and +1 labels, "
+                             f"got values {np.unique(y)[:5]}")
+        wrong = y * s <= 0
+        return float(-np.sum(y * s * wrong)), np.where(wrong, -y, 0.0)
+
+
+_LOSSES = {cls.name: cls for cls in (BinaryCrossentropy, CategoricalCrossentropy,
+                                     SparseCategoricalCrossentropy, MeanSquaredError,
+                                     PerceptronLoss)}
+_LOSSES["mse"] = MeanSquaredError
+
+
+def get(loss) -> Loss:
+    """A ``Loss`` from an instance or its Keras name (``"binary_crossentropy"``, ``"mse"``...)."""
+    if isinstance(loss, Loss):
+        return loss
+    if loss not in _LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(_LOSSES)}")
+    return _LOSSES[loss]()

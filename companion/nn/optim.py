@@ -1,0 +1,264 @@
+"""Optimisers as pairs of pure functions (optax style), with Keras' formulas and defaults.
+
+    opt = Adam(learning_rate=1e-3)
+    state = opt.init(params)                        # params: a list of arrays
+    updates, state = opt.update(grads, state)       # updates to *add* to the parameters
+    apply_updates(params, updates)                  # in place
+
+``learning_rate`` may be a number or a schedule ``f(step) -> lr`` (step counts from 0, as
+Keras' ``optimizer.iterations``). State is a dict of named lists, one entry per parameter,
+plus ``"step"``. Every formula below is the one in Keras 3's ``update_step`` so the same
+gradients give the same parameters; where the notes write something else, chapter 5 shows it
+(the notes' forms are in ``optim_notes``).
+
+Learning-rate schedules (``ExponentialDecay``, ``InverseTimeDecay``, ``PiecewiseConstantDecay``,
+and the notes' per-epoch decay ``per_epoch_decay``) match ``keras.optimizers.schedules``;
+``keras_optimizer(opt, keras)`` builds the Keras twin of an optimiser (schedule included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from companion.nn.validation import check_positive
+
+Schedule = Callable[[int], float]
+
+
+def _lr_value(learning_rate, step: int) -> float:
+    lr = learning_rate(step) if callable(learning_rate) else learning_rate
+    return float(lr)
+
+
+class Optimizer:
+    """Base class: subclasses implement ``_update_one`` for one parameter."""
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate: float | Schedule = 0.01):
+        if not callable(learning_rate):
+            check_positive(learning_rate, "learning_rate")
+        self.learning_rate = learning_rate
+
+    def init(self, params: list[np.ndarray]) -> dict:
+        state: dict = {"step": 0}
+        for slot in self.slots:
+            state[slot] = [np.full_like(p, self._slot_init(slot), dtype=p.dtype) for p in params]
+        return state
+
+    def _slot_init(self, slot: str) -> float:
+        return 0.0
+
+    def update(self, grads: list[np.ndarray], state: dict, params=None):
+        """Return (updates, new_state); the inputs are not modified."""
+        step = state["step"]
+        lr = _lr_value(self.learning_rate, step)
+        new = {"step": step + 1, **{s: [] for s in self.slots}}
+        updates = []
+        for i, g in enumerate(grads):
+            slots = {s: state[s][i] for s in self.slots}
+            upd, slots = self._update_one(g, slots, lr, step + 1)
+            updates.append(upd)
+            for s in self.slots:
+                new[s].append(slots[s])
+        return updates, new
+
+    def _update_one(self, g, slots, lr, t):
+        raise NotImplementedError
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
+
+class SGD(Optimizer):
+    """Keras SGD: v = momentum*v - lr*g; w += v (nesterov: w += momentum*v - lr*g)."""
+
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__(learning_rate)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.slots = ("velocity",) if momentum else ()
+
+    def _update_one(self, g, slots, lr, t):
+        if not self.momentum:
+            return -lr * g, slots
+        v = self.momentum * slots["velocity"] - lr * g
+        upd = self.momentum * v - lr * g if self.nesterov else v
+        return upd, {"velocity": v}
+
+
+class Adagrad(Optimizer):
+    """Keras Adagrad: G += g^2 (G starts at 0.1); w -= lr * g / sqrt(G + epsilon)."""
+    slots = ("accumulator",)
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value: float = 0.1,
+                 epsilon: float = 1e-7):
+        super().__init__(learning_rate)
+        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+
+    def _slot_init(self, slot):
+        return self.initial_accumulator_value
+
+    def _update_one(self, g, slots, lr, t):
+        acc = slots["accumulator"] + g * g
+        return -lr * g / np.sqrt(acc + self.epsilon), {"accumulator": acc}
+
+
+class RMSprop(Optimizer):
+    """Keras RMSprop: s = rho*s + (1-rho)*g^2; w -= lr * g / sqrt(s + epsilon)."""
+    slots = ("velocity",)
+
+    def __init__(self, learning_rate=0.001, rho: float = 0.9, epsilon: float = 1e-7):
+        super().__init__(learning_rate)
+        self.rho, self.epsilon = rho, epsilon
+
+    def _update_one(self, g, slots, lr, t):
+        s = self.rho * slots["velocity"] + (1 - self.rho) * g * g
+        return -lr * g / np.sqrt(s + self.epsilon), {"velocity": s}
+
+
+class Adam(Optimizer):
+    """Keras Adam: m, v moving averages of g and g^2; the bias correction is folded into the
+    step size, alpha_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t); w -= alpha_t m / (sqrt(v) + eps).
+
+    (This is the paper's "epsilon-hat" form: the same as dividing m and v by their corrections
+    except that epsilon is scaled by sqrt(1 - beta_2^t).)
+    """
+    slots = ("m", "v")
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7):
+        super().__init__(learning_rate)
+        for name, b in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0 <= b < 1:
+                raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def _update_one(self, g, slots, lr, t):
+        m = slots["m"] + (g - slots["m"]) * (1 - self.beta_1)
+        v = slots["v"] + (g * g - slots["v"]) * (1 - self.beta_2)
+        alpha = lr * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        return -alpha * m / (np.sqrt(v) + self.epsilon), {"m": m, "v": v}
+
+
+# -- learning-rate schedules: keras.optimizers.schedules, callable(step) -------------------
+class LearningRateSchedule:
+    """``schedule(step) -> learning rate``; ``step`` counts optimiser steps from 0 (Keras'
+    ``optimizer.iterations``). ``keras(keras)`` builds the Keras schedule with the same numbers."""
+    keras_name = ""
+
+    def __call__(self, step: int) -> float:
+        raise NotImplementedError
+
+    def keras(self, keras):
+        return getattr(keras.optimizers.schedules, self.keras_name)(**vars(self))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+
+
+class _DecaySchedule(LearningRateSchedule):
+    """Shared by the two Keras decays: progress p = step / decay_steps, floor'ed if staircase."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False):
+        check_positive(initial_learning_rate, "initial_learning_rate")
+        check_positive(decay_steps, "decay_steps")
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase = decay_rate, bool(staircase)
+
+    def _progress(self, step):
+        p = np.asarray(step, dtype=np.float64) / self.decay_steps
+        return np.floor(p) if self.staircase else p
+
+
+class ExponentialDecay(_DecaySchedule):
+    """lr = initial_learning_rate * decay_rate ** (step / decay_steps) (floor'ed if staircase)."""
+    keras_name = "ExponentialDecay"
+
+    def __call__(self, step):
+        p = self._progress(step)
+        return self.initial_learning_rate * self.decay_rate ** p
+
+
+class InverseTimeDecay(_DecaySchedule):
+    """lr = initial_learning_rate / (1 + decay_rate * step / decay_steps) (floor'ed if staircase).
+
+    The notes' 1 / (1 + decay_rate * epoch) is this with decay_steps = steps per epoch and
+    staircase=True (``per_epoch_decay``)."""
+    keras_name = "InverseTimeDecay"
+
+    def __call__(self, step):
+        p = self._progress(step)
+        return self.initial_learning_rate / (1 + self.decay_rate * p)
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """values[i] while boundaries[i-1] < step <= boundaries[i] (Keras' convention)."""
+    keras_name = "PiecewiseConstantDecay"
+
+    def __init__(self, boundaries: list[int], values: list[float]):
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(f"values needs len(boundaries) + 1 = {len(boundaries) + 1} "
+                             f"entries, got {len(values)}")
+        self.boundaries, self.values = list(boundaries), list(values)
+
+    def __call__(self, step):
+        i = np.searchsorted(self.boundaries, np.asarray(step), side="left")
+        return np.asarray(self.values, dtype=np.float64)[i]
+
+
+def per_epoch_decay(learning_rate: float, decay_rate: float, steps_per_epoch: int):
+    """The notes' decay, lr = learning_rate / (1 + decay_rate * epoch), as a step schedule."""
+    return InverseTimeDecay(learning_rate, steps_per_epoch, decay_rate, staircase=True)
+
+
+def keras_optimizer(opt: Optimizer, keras):
+    """The Keras optimiser with the same formula and hyper-parameters as ``opt``."""
+    lr = opt.learning_rate
+    if isinstance(lr, LearningRateSchedule):
+        lr = lr.keras(keras)
+    elif callable(lr):
+        raise TypeError("keras_optimizer: only LearningRateSchedule objects map to Keras")
+    if isinstance(opt, SGD):
+        return keras.optimizers.SGD(lr, momentum=opt.momentum, nesterov=opt.nesterov)
+    if isinstance(opt, Adagrad):
+        return keras.optimizers.Adagrad(lr, initial_accumulator_value=opt.initial_accumulator_value,
+                                        epsilon=opt.epsilon)
+    if isinstance(opt, RMSprop):
+        return keras.optimizers.RMSprop(lr, rho=opt.rho, epsilon=opt.epsilon)
+    if type(opt) is Adam:
+        return keras.optimizers.Adam(lr, beta_1=opt.beta_1, beta_2=opt.beta_2, epsilon=opt.epsilon)
+    raise TypeError(f"{type(opt).__name__} has no Keras counterpart")
+
+
+def apply_updates(params: list[np.ndarray], updates: list[np.ndarray]) -> None:
+    """params[i] += updates[i], in place (so layers holding the arrays see the change)."""
+    for p, u in zip(params, updates):
+        p += u.astype(p.dtype, copy=False)
+
+
+class Stateful:
+    """Convenience wrapper keeping the state for you: ``opt.step(params, grads)``."""
+
+    def __init__(self, optimizer: Optimizer):
+        self.optimizer = optimizer
+        self.state = None
+
+    def step(self, params, grads):
+        if self.state is None:
+            self.state = self.optimizer.init(params)
+        updates, self.state = self.optimizer.update(grads, self.state, params)
+        apply_updates(params, updates)
+
+
+def get(opt) -> Optimizer:
+    if isinstance(opt, Optimizer):
+        return opt
+    table = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+    if opt not in table:
+        raise ValueError(f"unknown optimizer {opt!r}; choose one of {sorted(table)}")
+    return table[opt]()

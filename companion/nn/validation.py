@@ -1,0 +1,85 @@
+"""Input validation shared by the whole package: clear messages naming what was wrong.
+
+Every public function that takes arrays checks them here, so a learner who passes the wrong
+shape reads ``x: expected shape (N, 2), got (2, 5)`` instead of a broadcasting error three
+calls deeper.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class DivergenceError(FloatingPointError):
+    """Raised when a training run produces a NaN or infinite loss."""
+
+
+def as_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
+             dtype=None) -> np.ndarray:
+    """Return ``x`` as a floating (or given dtype) array, checking its number of dimensions."""
+    try:
+        arr = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name}: expected a numeric array, got {type(x).__name__} ({exc})") from None
+    if dtype is None and not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
+        raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name}: expected a {want} array, got shape {arr.shape}")
+    return arr
+
+
+def check_shape(x: np.ndarray, expected: tuple, name: str) -> None:
+    """Check ``x.shape`` against ``expected``; ``None`` in ``expected`` matches any size."""
+    ok = x.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, x.shape))
+    if not ok:
+        shown = "(" + ", ".join("N" if e is None else str(e) for e in expected) + \
+            ("," if len(expected) == 1 else "") + ")"
+        raise ValueError(f"{name}: expected shape {shown}, got {x.shape}")
+
+
+def check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    if len(a) != len(b):
+        raise ValueError(f"{name_a} has {len(a)} rows but {name_b} has {len(b)}: "
+                         "they must describe the same examples")
+
+
+def check_positive(value: float, name: str) -> float:
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def check_probability(value: float, name: str, low_open: bool = True) -> float:
+    """Check ``value`` lies in (0, 1] (or [0, 1] when ``low_open`` is False)."""
+    ok = (0 < value <= 1) if low_open else (0 <= value <= 1)
+    if not ok:
+        interval = "(0, 1]" if low_open else "[0, 1]"
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return float(value)
+
+
+def check_labels(y, n_classes: int, name: str = "y") -> np.ndarray:
+    """Integer class labels in ``range(n_classes)``."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "iub":
+        if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
+            y = y.astype(np.int64)
+        else:
+            raise TypeError(f"{name}: expected integer class labels, got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"{name}: labels must lie in 0..{n_classes - 1}, "
+                         f"got values from {y.min()} to {y.max()}")
+    return y.astype(np.int64)
+
+
+def rng_from(seed_or_rng) -> np.random.Generator:
+    """Accept a ``numpy.random.Generator`` or an int seed (never touches the global state)."""
+    if isinstance(seed_or_rng, np.random.Generator):
+        return seed_or_rng
+    if seed_or_rng is None:
+        raise ValueError("pass rng=np.random.default_rng(seed) or seed=<int>: "
+                         "the package never uses hidden global randomness")
+    return np.random.default_rng(seed_or_rng)
