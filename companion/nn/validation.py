@@ -46,19 +46,94 @@ def check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) ->
                          "they must describe the same examples")
 
 
-def check_positive(value: float, name: str) -> float:
-    if not np.isfinite(value) or value <= 0:
+def _is_real(value) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)))
+
+
+def check_number(value, name: str, what: str = "a finite number") -> float:
+    """A real, finite number (not a string, None, bool, array or NaN); ``what`` describes
+    the number expected in the message."""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return float(value)
+
+
+def check_positive(value, name: str) -> float:
+    """A finite number > 0."""
+    if check_number(value, name, "a positive number") <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
 
 
-def check_probability(value: float, name: str, low_open: bool = True) -> float:
-    """Check ``value`` lies in (0, 1] (or [0, 1] when ``low_open`` is False)."""
-    ok = (0 < value <= 1) if low_open else (0 <= value <= 1)
-    if not ok:
-        interval = "(0, 1]" if low_open else "[0, 1]"
-        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+def check_non_negative(value, name: str) -> float:
+    """A finite number >= 0."""
+    if check_number(value, name, "a number >= 0") < 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
     return float(value)
+
+
+def check_interval(value, name: str, low: float, high: float, closed: str = "[)") -> float:
+    """A number in the interval from ``low`` to ``high``, ends open or closed as ``closed``
+    says (``"[)"``, ``"(]"``, ``"[]"`` or ``"()"``)."""
+    interval = f"{closed[0]}{low:g}, {high:g}{closed[1]}"
+    v = check_number(value, name, f"a number in {interval}")
+    ok_low = v >= low if closed[0] == "[" else v > low
+    ok_high = v <= high if closed[1] == "]" else v < high
+    if not (ok_low and ok_high):
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return v
+
+
+def check_probability(value, name: str, low_open: bool = True) -> float:
+    """Check ``value`` lies in (0, 1] (or [0, 1] when ``low_open`` is False)."""
+    return check_interval(value, name, 0, 1, "(]" if low_open else "[]")
+
+
+def check_int(value, name: str, minimum: int | None = 1) -> int:
+    """An integer (an integral float such as 32.0 is accepted) >= ``minimum``.
+
+    ``2.7`` raises rather than silently becoming 2.
+    """
+    what = ("an integer" if minimum is None else
+            "a positive integer" if minimum == 1 else f"an integer >= {minimum}")
+    if isinstance(value, (bool, np.bool_)) or not _is_real(value):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    if not np.isfinite(value) or int(value) != value:
+        raise ValueError(f"{name} must be {what}, got {value!r} (not a whole number)")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return int(value)
+
+
+def check_bool(value, name: str) -> bool:
+    """True or False (not a string such as "no", which Python would count as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_finite(x: np.ndarray, name: str) -> np.ndarray:
+    """Raise if ``x`` holds NaN or inf, naming how many and where the first one is."""
+    x = np.asarray(x)
+    if x.dtype.kind in "fc":
+        bad = ~np.isfinite(x)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"{name} contains {int(bad.sum())} NaN or infinite value(s) "
+                             f"(the first at index {first}); expected finite numbers: "
+                             "clean or drop those entries first")
+    return x
+
+
+def check_nonempty(x: np.ndarray, name: str) -> np.ndarray:
+    """Raise if ``x`` has no rows (or no elements)."""
+    x = np.asarray(x)
+    if x.size == 0 or (x.ndim and len(x) == 0):
+        raise ValueError(f"{name} is empty (shape {x.shape}); expected at least one example")
+    return x
 
 
 def check_labels(y, n_classes: int, name: str = "y") -> np.ndarray:
