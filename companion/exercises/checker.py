@@ -79,7 +79,7 @@ def run_check(what: str, body: Callable, *args) -> bool:
         return feedback(False, what, str(exc))
     except NotImplementedError:
         return feedback(False, what, NOT_IMPLEMENTED)
-    except Exception as exc:  # the learner's code may fail in any way; report it, don't crash
+    except Exception as exc:  # noqa: BLE001 - the learner's code may fail in any way
         return feedback(False, what, f"your code raised {_one_line(exc)}")
 
 
@@ -157,8 +157,8 @@ def _same(a: dict, b: dict, rtol: float, atol: float) -> bool:
 
 def _where(got: dict, want: dict, rtol: float, atol: float) -> str:
     """Which output differs first, where (index of the largest difference) and by how much."""
-    for k in want:
-        g, w = got[k], want[k]
+    for k, w in want.items():
+        g = got[k]
         bad = ~np.isclose(g, w, rtol=rtol, atol=atol)
         if bad.any():
             i = np.unravel_index(int(np.argmax(np.abs(g - w) * bad)), w.shape)
