@@ -1,0 +1,173 @@
+"""Chapter 7's exercise checkers: the solution passes, each planted mistake gets its hint,
+garbage gets one sentence and no traceback."""
+
+from functools import partial
+
+import numpy as np
+import pytest
+
+from companion.exercises import ch07
+
+
+def verdict(capsys, check, fn, *extra):
+    """Run a checker; return (ok, the one line it printed)."""
+    ok = check(fn, *extra)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "Traceback" not in out, out
+    return ok, out
+
+
+# --- learner code: the solutions, with switches that plant the mistakes ---------------------
+def zero_pad(x, pad):
+    return np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+
+
+def conv_single_step(a_slice, W, b, flip=False, bias=True, mean=False):
+    prod = a_slice * (W[::-1, ::-1] if flip else W)
+    return float((np.mean(prod) if mean else np.sum(prod)) + (np.sum(b) if bias else 0))
+
+
+def conv_forward(x, W, b, stride, pad, step=None, flip=False, bias=True):
+    N, H, Wd, _ = x.shape
+    f, _, _, F = W.shape
+    Ho, Wo = (H + 2 * pad - f) // stride + 1, (Wd + 2 * pad - f) // stride + 1
+    xp, step = zero_pad(x, pad), stride if step is None else step
+    out = np.zeros((N, Ho, Wo, F))
+    for n in range(N):
+        for i in range(Ho):
+            for j in range(Wo):
+                win = xp[n, i * step:i * step + f, j * step:j * step + f]
+                for k in range(F):
+                    out[n, i, j, k] = conv_single_step(win, W[..., k], b[k], flip, bias)
+    return out
+
+
+def conv_backward(dout, x, W, stride, pad, assign=False, flip=False, average=False):
+    f = W.shape[0]
+    xp = zero_pad(x, pad)
+    dxp, dW = np.zeros_like(xp), np.zeros_like(W)
+    Wk = W[::-1, ::-1] if flip else W
+    for n in range(dout.shape[0]):
+        for i in range(dout.shape[1]):
+            for j in range(dout.shape[2]):
+                r, c = i * stride, j * stride
+                g = np.tensordot(dout[n, i, j], Wk, axes=(0, 3))
+                if assign:
+                    dxp[n, r:r + f, c:c + f] = g
+                else:
+                    dxp[n, r:r + f, c:c + f] += g
+                dW += xp[n, r:r + f, c:c + f, :, None] * dout[n, i, j]
+    H, Wd = x.shape[1:3]
+    return dxp[:, pad:pad + H, pad:pad + Wd], dW / (len(x) if average else 1), \
+        dout.sum(axis=(0, 1, 2))
+
+
+def max_pool_forward(x, f, stride, average=False, across=False):
+    N, H, W, C = x.shape
+    Ho, Wo = (H - f) // stride + 1, (W - f) // stride + 1
+    out = np.zeros((N, Ho, Wo, C))
+    for i in range(Ho):
+        for j in range(Wo):
+            win = x[:, i * stride:i * stride + f, j * stride:j * stride + f]
+            if average:
+                out[:, i, j] = win.mean(axis=(1, 2))
+            elif across:
+                out[:, i, j] = win.max(axis=(1, 2, 3))[:, None]
+            else:
+                out[:, i, j] = win.max(axis=(1, 2))
+    return out
+
+
+def max_pool_backward(dout, x, f, stride, how="max", assign=False):
+    dx = np.zeros_like(x)
+    for i in range(dout.shape[1]):
+        for j in range(dout.shape[2]):
+            sl = (slice(None), slice(i * stride, i * stride + f), slice(j * stride, j * stride + f))
+            win, g = x[sl], dout[:, i, j][:, None, None, :]
+            mask = {"max": win == win.max(axis=(1, 2), keepdims=True),
+                    "all": np.ones_like(win), "mean": np.ones_like(win) / f ** 2}[how]
+            if assign:
+                dx[sl] = np.where(mask, g, dx[sl])
+            else:
+                dx[sl] += mask * g
+    return dx
+
+
+def output_size(n, f, p, s):
+    return (n + 2 * p - f) // s + 1
+
+
+SOLUTIONS = [(ch07.check_zero_pad, zero_pad), (ch07.check_conv_single_step, conv_single_step),
+             (ch07.check_conv_forward, conv_forward), (ch07.check_conv_backward, conv_backward),
+             (ch07.check_max_pool_forward, max_pool_forward),
+             (ch07.check_max_pool_backward, max_pool_backward),
+             (ch07.check_output_size, output_size)]
+
+
+@pytest.mark.parametrize("check, solution", SOLUTIONS)
+def test_solution_passes(capsys, check, solution):
+    ok, out = verdict(capsys, check, solution)
+    assert ok and out.startswith("✓")
+
+
+@pytest.mark.parametrize("check, buggy, hint", [
+    (ch07.check_conv_single_step, partial(conv_single_step, bias=False), "add the bias"),
+    (ch07.check_conv_single_step, partial(conv_single_step, flip=True), "flipped the kernel"),
+    (ch07.check_conv_single_step, partial(conv_single_step, mean=True), "do not average"),
+    (ch07.check_conv_forward, partial(conv_forward, step=1), "(i * stride, j * stride)"),
+    (ch07.check_conv_forward, partial(conv_forward, flip=True), "flipped the kernel"),
+    (ch07.check_conv_forward, partial(conv_forward, bias=False), "add the bias"),
+    (ch07.check_conv_backward, partial(conv_backward, assign=True), "+="),
+    (ch07.check_conv_backward, partial(conv_backward, flip=True), "no flip"),
+    (ch07.check_conv_backward, partial(conv_backward, average=True), "do not divide"),
+    (ch07.check_max_pool_forward, partial(max_pool_forward, average=True), "average pooling"),
+    (ch07.check_max_pool_forward, partial(max_pool_forward, across=True), "each channel"),
+    (ch07.check_max_pool_backward, partial(max_pool_backward, how="all"), "mask"),
+    (ch07.check_max_pool_backward, partial(max_pool_backward, how="mean"), "average pooling"),
+    (ch07.check_max_pool_backward, partial(max_pool_backward, assign=True), "do not assign"),
+    (ch07.check_output_size, lambda n, f, p, s: n - f + 1, "forgets the padding"),
+    (ch07.check_output_size, lambda n, f, p, s: (n + 2 * p - f) / s + 1, "round down"),
+    (ch07.check_output_size, lambda n, f, p, s: (n + p - f) // s + 1, "2p"),
+])
+def test_mistake_is_named(capsys, check, buggy, hint):
+    ok, out = verdict(capsys, check, buggy)
+    assert not ok and hint in out
+
+
+def test_unnamed_error_says_where(capsys):
+    """A wrong value no planted mistake explains: the output, the index and both values."""
+    def off(dout, x, W, stride, pad):
+        dx, dW, db = conv_backward(dout, x, W, stride, pad)
+        dW[0, 0, 0, 0] += 1.0
+        return dx, dW, db
+    ok, out = verdict(capsys, ch07.check_conv_backward, off)
+    assert not ok and "dW differs at index (0, 0, 0, 0)" in out
+
+
+def _raises(*args):
+    raise ValueError("operands could not be broadcast")
+
+
+@pytest.mark.parametrize("check", [c for c, _ in SOLUTIONS])
+@pytest.mark.parametrize("garbage, sentence", [
+    (lambda *a: None, "returned None"), (_raises, "raised ValueError"),
+    (lambda *a: np.full((2, 2), np.nan), ""), (lambda *a: "text", "")])
+def test_garbage_gets_one_sentence(capsys, check, garbage, sentence):
+    ok, out = verdict(capsys, check, garbage)
+    assert not ok and out.startswith("✗") and sentence in out
+
+
+def test_nan_and_transposed_shape_are_named(capsys):
+    ok, out = verdict(capsys, ch07.check_max_pool_forward, lambda x, f, s: max_pool_forward(
+        x, f, s) * np.nan)
+    assert not ok and "NaN" in out
+    ok, out = verdict(capsys, ch07.check_conv_forward, lambda x, W, b, s, p: conv_forward(
+        x, W, b, s, p)[:, :-1])
+    assert not ok and "shape" in out
+
+
+def test_not_implemented(capsys):
+    def conv_forward(x, W, b, stride, pad):
+        raise NotImplementedError
+    ok, out = verdict(capsys, ch07.check_conv_forward, conv_forward)
+    assert not ok and "not implemented yet" in out
