@@ -119,3 +119,27 @@ def test_run_check_and_call_for_custom_checks(capsys):
     assert out[3].startswith("✗ square: your code raised ZeroDivisionError: division by zero "
                              "(line ")
     assert out[3].endswith(': `assert not run_check("square", body, lambda x: 1 / 0)`)')
+
+
+def test_a_mistake_with_the_wrong_shape_is_still_recognised(capsys):
+    def off_by_one(a, b):
+        return a @ b, a.sum(axis=0)[:-1]
+    ok, out = run(capsys, off_by_one, mistakes=[Mistake(off_by_one, "one column short")])
+    assert not ok and out == "✗ product: one column short (case: N=2)"
+
+
+def test_a_case_where_the_reference_raises_expects_the_same_exception(capsys):
+    def ref(x):
+        if x < 0:
+            raise ValueError("x must be >= 0")
+        return np.sqrt(x)
+    cases = [Case((4.0,)), Case((-1.0,), label="negative")]
+    assert check("root", ref, ref, cases)
+    assert not check("root", lambda x: np.sqrt(abs(x)), ref, cases)
+    assert not check("root", lambda x: 1 / 0 if x < 0 else np.sqrt(x), ref, cases)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "✓ root (2/2 cases agree)"
+    assert out[1] == ("✗ root: expected your function to raise ValueError (x must be >= 0), "
+                      "but it returned normally (case: negative)")
+    assert out[2].startswith("✗ root: expected ValueError (x must be >= 0), but your code "
+                             "raised ZeroDivisionError: division by zero")

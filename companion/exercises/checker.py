@@ -180,12 +180,17 @@ def _mutated(fn_args: tuple, originals: tuple, reference: Callable) -> str | Non
     return None
 
 
-def _matching_mistake(case: Case, got: dict, want: Any, mistakes: Sequence[Mistake],
+def _matching_mistake(case: Case, raw: Any, want: Any, mistakes: Sequence[Mistake],
                       names, rtol: float, atol: float) -> str | None:
+    """The hint of the first mistake whose output equals the learner's ``raw`` output (also
+    when that output has the wrong shape for ``want``: an off-by-one size, a dropped batch)."""
+    if raw is None:
+        return None
     for m in mistakes:
         try:
             out = call(m.fn, *case.args, **case.kwargs)
-            if _same(got, normalise(out, want, "mistake", "", names), rtol, atol):
+            target = normalise(out, out, "mistake", "", names)
+            if _same(normalise(raw, out, "", "", names), target, rtol, atol):
                 return m.hint
         except Fail:
             continue
@@ -195,21 +200,46 @@ def _matching_mistake(case: Case, got: dict, want: Any, mistakes: Sequence[Mista
 def _check_case(fn, reference, case: Case, mistakes, returns, rtol, atol, names, pure) -> None:
     """Raise :class:`Fail` with the reason when ``fn`` disagrees with ``reference`` on ``case``."""
     suffix = f" (case: {case.label})" if case.label else ""
-    want = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-    args = copy.deepcopy(case.args)
+    try:
+        want = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+    except Exception as exc:  # noqa: BLE001 - the reference raising is the expected answer
+        _expect_raise(fn, case, exc, suffix)
+        return
+    args, raw = copy.deepcopy(case.args), None
     try:
         raw = _call_on(fn, args, case.kwargs, returns)
         got = normalise(raw, want, _name(fn), returns, names)
     except Fail as exc:
-        raise Fail(f"{exc}{'' if str(exc) == NOT_IMPLEMENTED else suffix}") from None
+        if str(exc) == NOT_IMPLEMENTED:
+            raise
+        hint = _matching_mistake(case, raw, want, mistakes, names, rtol, atol)
+        raise Fail(f"{hint or exc}{suffix}") from None
     want_n = normalise(want, want, "reference", returns, names)
     if not _same(got, want_n, rtol, atol):
-        hint = _matching_mistake(case, got, want, mistakes, names, rtol, atol)
+        hint = _matching_mistake(case, raw, want, mistakes, names, rtol, atol)
         raise Fail(f"{hint or _where(got, want_n, rtol, atol)}{suffix}")
     changed = _mutated(args, case.args, reference) if pure else None
     if changed:
         raise Fail(f"`{_name(fn)}` changed its argument `{changed}` in place: work on a new "
                    f"array ({changed} = {changed} - ..., not {changed} -= ...){suffix}")
+
+
+def _expect_raise(fn: Callable, case: Case, expected: Exception, suffix: str) -> None:
+    """The reference raised: the learner's function must raise the same type of exception."""
+    kind = type(expected).__name__
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+    except NotImplementedError:
+        raise Fail(NOT_IMPLEMENTED) from None
+    except Exception as exc:  # noqa: BLE001 - compare the learner's exception with the expected
+        if isinstance(exc, type(expected)):
+            return
+        raise Fail(f"expected {kind} ({expected}), but your code raised "
+                   f"{_one_line(exc)}{suffix}") from None
+    raise Fail(f"expected your function to raise {kind} ({expected}), but it returned "
+               f"normally{suffix}")
 
 
 def _call_on(fn: Callable, args: tuple, kwargs: dict, returns: str) -> Any:
@@ -218,6 +248,8 @@ def _call_on(fn: Callable, args: tuple, kwargs: dict, returns: str) -> Any:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             out = fn(*args, **copy.deepcopy(kwargs))
+    except Fail:
+        raise
     except NotImplementedError:
         raise Fail(NOT_IMPLEMENTED) from None
     except Exception as exc:  # noqa: BLE001 - any learner error is reported in one line
