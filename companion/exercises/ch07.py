@@ -110,8 +110,8 @@ def check_conv_forward(conv_forward: Callable) -> bool:
 
 # --- 4. the naive convolution backward ----------------------------------------------------------
 def _conv_backward(dout, x, W, stride, pad):
-    _, cache = conv2d_forward(_pad(x, pad), W, None, strides=stride)
-    dxp, dW, db = conv2d_backward(dout, cache)
+    _, cache = conv2d_forward(_pad(x, pad), W, np.zeros(W.shape[3]), strides=stride)
+    dxp, (dW, db) = conv2d_backward(dout, cache)
     H, Wd = x.shape[1:3]
     return dxp[:, pad:pad + H, pad:pad + Wd], dW, db
 
