@@ -59,8 +59,15 @@ def test_backward_with_a_fixed_mask_matches_numerical_gradient(shape, rng):
 
 def test_pure_functions_agree_with_the_layer(rng):
     x, mask = rng.standard_normal((3, 4)), dropout_mask((3, 4), 0.75, rng)
-    np.testing.assert_allclose(dropout_forward(x, mask, 0.75), x * mask / 0.75)
-    np.testing.assert_allclose(dropout_backward(x, mask, 0.75), x * mask / 0.75)
+    out, cache = dropout_forward(x, mask, 0.75)
+    np.testing.assert_allclose(out, x * mask / 0.75)
+    dx, grads = dropout_backward(x, cache)
+    np.testing.assert_allclose(dx, x * mask / 0.75)
+    assert grads == ()
+    layer = Dropout(0.25)
+    layer.fix_mask(mask)
+    np.testing.assert_array_equal(layer.forward(x, training=True), out)
+    np.testing.assert_array_equal(layer.backward(x), dx)
     assert set(np.unique(mask)) <= {0.0, 1.0}
 
 

@@ -29,7 +29,13 @@ def test_forward_is_row_lookup_and_one_hot_product(ids_shape, rng):
     assert out.shape == ids_shape + (4,)
     np.testing.assert_array_equal(out, E[ids])
     np.testing.assert_allclose(out, np.eye(7)[ids] @ E, rtol=0, atol=1e-15)
-    np.testing.assert_array_equal(embedding_forward(ids, E), out)
+    pure, cache = embedding_forward(ids, E)
+    np.testing.assert_array_equal(pure, out)
+    dout = rng.standard_normal(out.shape)
+    dids, (dE,) = embedding_backward(dout, cache)
+    layer.backward(dout)
+    np.testing.assert_array_equal(layer.grads["embeddings"], dE)
+    assert dids.shape == ids.shape and not dids.any()
 
 
 @pytest.mark.parametrize("ids_shape", [(1,), (1, 1), (2, 3), (6, 4)])
@@ -48,12 +54,12 @@ def test_backward_gradient_check(ids_shape, rng):
 def test_backward_accumulates_repeated_ids_and_leaves_unused_rows_zero():
     ids = np.array([[2, 2, 5], [2, 0, 5]])
     dout = np.arange(24, dtype=float).reshape(2, 3, 4)
-    dE = embedding_backward(dout, ids, 7)
+    _, (dE,) = embedding_backward(dout, (ids, 7))
     np.testing.assert_allclose(dE[2], dout[0, 0] + dout[0, 1] + dout[1, 0])
     np.testing.assert_allclose(dE[5], dout[0, 2] + dout[1, 2])
     np.testing.assert_allclose(dE[0], dout[1, 1])
     assert not dE[[1, 3, 4, 6]].any()
-    np.testing.assert_allclose(dE, embedding_backward_onehot(dout, ids, 7), atol=1e-12)
+    np.testing.assert_allclose(dE, embedding_backward_onehot(dout, (ids, 7))[1][0], atol=1e-12)
     naive = np.zeros((7, 4))
     naive[ids.reshape(-1)] += dout.reshape(-1, 4)          # the classic bug loses repeats
     assert not np.allclose(naive, dE)

@@ -6,29 +6,41 @@ import numpy as np
 
 from companion.nn import losses as losses_mod
 from companion.nn.layers.base import Layer
+from companion.nn.layers.composite import Block
 from companion.nn.validation import as_array, rng_from
 
 
-class Sequential:
+class Sequential(Block):
     """A stack of layers, built for a given input shape (without the batch axis).
 
     >>> model = Sequential([Dense(4, "tanh"), Dense(1, "sigmoid")], input_shape=(2,), seed=0)
     >>> loss = model.loss_and_grads(X, y, "binary_crossentropy")   # fills every layer.grads
 
-    ``params()`` and ``grads()`` list the arrays in Keras' ``get_weights()`` order, so an
-    optimiser can walk them in lockstep and ``set_weights`` copies to a Keras twin unchanged.
+    A model is a layer too: a ``Sequential`` can sit inside another one (or be a branch of a
+    block), as Keras models nest; ``build``, ``forward``, ``backward``, ``get_weights`` and
+    ``set_weights`` work the same at every depth. ``params()`` and ``grads()`` list the
+    trainable arrays in Keras' ``get_weights()`` order (the training protocol of
+    ``companion.nn.train``), so an optimiser walks them in lockstep and ``set_weights`` copies
+    to a Keras twin unchanged; ``trainable_params()`` gives them by name.
+    ``dtype="float32"`` sets every layer's dtype (otherwise each keeps its own, float64 by
+    default).
     """
 
     def __init__(self, layers: list[Layer], input_shape: tuple | None = None,
-                 seed: int | None = None, rng: np.random.Generator | None = None):
-        if not layers:
-            raise ValueError("Sequential needs at least one layer")
+                 seed: int | None = None, rng: np.random.Generator | None = None,
+                 name: str | None = None, dtype=None):
+        if isinstance(layers, Layer) or not layers:
+            raise ValueError("Sequential needs a non-empty list of layers, got "
+                             f"{layers!r}")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is a {type(layer).__name__}, not a companion Layer")
+        self._setup(name, dtype if dtype is not None else layers[0].dtype)
         self.layers = list(layers)
         self._name_layers()
-        self.input_shape = None
+        self.sublayers = {layer.name: layer for layer in self.layers}
+        if dtype is not None:
+            self._set_dtype(dtype)
         if input_shape is not None:
             self.build(input_shape, rng if rng is not None else seed)
 
@@ -42,25 +54,29 @@ class Sequential:
             else:
                 seen[base] = 0
 
-    def build(self, input_shape, rng) -> "Sequential":
+    def _collect(self):
+        """Nothing to collect: ``params()`` is the training protocol's method here."""
+
+    def build(self, input_shape, rng) -> tuple:
+        """Build every layer in turn (one ``rng`` for all); return the output shape."""
         rng = rng_from(rng)
         shape = tuple(input_shape) if np.iterable(input_shape) else (int(input_shape),)
         self.input_shape = shape
         for layer in self.layers:
             shape = layer.build(shape, rng)
         self.output_shape = shape
-        return self
+        self.built = True
+        return shape
 
     # -- passes -----------------------------------------------------------------------
     def forward(self, x, training: bool = False):
-        if self.input_shape is None:
-            raise RuntimeError("call model.build(input_shape, seed) (or pass input_shape=) first")
+        if not self.built:
+            raise RuntimeError(f"{self.name}: call build(input_shape, seed) (or pass "
+                               "input_shape=) first")
         out = as_array(x, "x")
         for layer in self.layers:
             out = layer.forward(out, training=training)
         return out
-
-    __call__ = forward
 
     def predict(self, x, batch_size: int = 4096):
         x = as_array(x, "x")
@@ -77,8 +93,14 @@ class Sequential:
             dout = layer.backward(dout)
         return dout
 
-    def regularization_loss(self) -> float:
-        return float(sum(layer.regularization_loss() for layer in self.layers))
+    def backward_from_logits(self, dz):
+        """Backward from dL/dz of the last layer (when the loss fuses with its activation)."""
+        return self.backward(dz, from_logits=True)
+
+    @property
+    def activation(self) -> str | None:
+        """The last layer's activation (what a loss may fuse with)."""
+        return getattr(self.layers[-1], "activation", None)
 
     def loss_and_grads(self, x, y, loss, training: bool = True) -> float:
         """Forward, loss (plus penalties), backward. Returns the loss; gradients in ``grads()``.
@@ -99,35 +121,18 @@ class Sequential:
             self.backward(dout)
         return value + self.regularization_loss()
 
-    # -- parameters --------------------------------------------------------------------
+    # -- parameters (the training protocol) ---------------------------------------------
     def params(self) -> list[np.ndarray]:
         """Trainable parameters (layers' ``non_trainable`` weights, e.g. moving statistics,
         are left out: they have no gradient; ``get_weights`` still includes them)."""
-        return [p for layer in self.layers for p in layer.trainable_params().values()]
+        return list(self.trainable_params().values())
 
     def grads(self) -> list[np.ndarray]:
-        return [layer.grads[k] for layer in self.layers for k in layer.trainable_params()]
+        """Gradients of ``params()``, same order (after ``backward``)."""
+        return list(self.trainable_grads().values())
 
     def named_params(self) -> list[tuple[str, np.ndarray]]:
-        return [(f"{layer.name}.{k}", p) for layer in self.layers
-                for k, p in layer.trainable_params().items()]
-
-    def get_weights(self) -> list[np.ndarray]:
-        return [w for layer in self.layers for w in layer.get_weights()]
-
-    def set_weights(self, weights) -> None:
-        weights = list(weights)
-        expected = sum(len(layer.params) for layer in self.layers)
-        if len(weights) != expected:
-            raise ValueError(f"set_weights: expected {expected} arrays, got {len(weights)}")
-        i = 0
-        for layer in self.layers:
-            n = len(layer.params)
-            layer.set_weights(weights[i:i + n])
-            i += n
-
-    def count_params(self) -> int:
-        return sum(layer.count_params() for layer in self.layers)
+        return list(self.trainable_params().items())
 
     def summary(self) -> str:
         rows = [f"{'layer':28} {'output shape':>18} {'params':>8}"]

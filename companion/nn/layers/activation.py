@@ -1,9 +1,28 @@
-"""A layer that only applies an activation, so something (batch norm) can sit before it."""
+"""A layer that only applies an activation, so something (batch norm) can sit before it, and
+the pure activation pair every layer with an ``activation=`` argument calls."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from companion.nn import activations
 from companion.nn.layers.base import Layer
+
+
+def activation_forward(z, activation: str | None):
+    """a = g(z), element-wise (softmax: along the last axis).
+
+    Input shape: (N, ...). Output: (a, cache), a of the same shape; cache = (z, a, name).
+    """
+    name = activations.get(activation).name
+    a = activations.forward(name, z)
+    return a, (z, a, name)
+
+
+def activation_backward(dout, cache):
+    """dL/dz from dL/da = ``dout`` (N, ...). Returns (dz (N, ...), grads ()): no weights."""
+    z, a, name = cache
+    return activations.backward(name, dout, z, a), ()
 
 
 class Activation(Layer):
@@ -12,20 +31,19 @@ class Activation(Layer):
     Input shape: (N, ...). Output shape: same.
     """
 
-    def __init__(self, activation: str, name: str | None = None):
-        super().__init__(name)
+    def __init__(self, activation: str, name: str | None = None, dtype="float64"):
+        super().__init__(name, dtype)
         self.activation = activations.get(activation).name
 
     def forward(self, x, training=False):
         x = self._check_input(x)
-        a = activations.forward(self.activation, x)
-        self._cache = (x, a)
+        a, self._cache = activation_forward(x, self.activation)
         return a
 
     def backward(self, dout):
-        z, a = self._cache
         self.grads = {}
-        return activations.backward(self.activation, dout, z, a)
+        dx, _ = activation_backward(np.asarray(dout, dtype=self.dtype), self._cache)
+        return dx
 
     def backward_from_logits(self, dz):
         """When the loss supplies dL/dz (softmax/sigmoid fused with cross-entropy)."""

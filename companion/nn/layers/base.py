@@ -4,12 +4,17 @@ A layer owns its parameters in ``self.params`` (an ordered dict, in the order Ke
 ``get_weights()`` returns them, so ``set_weights`` copies straight across) and, after
 ``backward``, their gradients in ``self.grads`` under the same names.
 
+    layer = Dense(4, dtype="float32")                 (float64 unless told: gradient checks)
     layer.build(input_shape, rng) -> output_shape      (input_shape without the batch axis)
     layer.forward(x, training=False) -> out           (keeps what backward needs in a cache)
     layer.backward(dout) -> dx                        (fills layer.grads)
+    layer.get_weights() / layer.set_weights(weights)  (Keras order and layouts)
 
-The pure maths sits in module-level ``*_forward`` / ``*_backward`` functions beside each
-layer class (cs231n style); the classes only hold parameters and caches.
+The pure maths sits in module-level ``name_forward(x, params..., ...) -> (out, cache)`` and
+``name_backward(dout, cache) -> (dx, grads)`` functions beside each layer class (cs231n
+style); the classes call them and only hold parameters and caches. A layer computes in its
+``dtype`` end to end: its weights are built in it and its input is cast to it (as Keras'
+layers cast their inputs to their compute dtype), so a float32 layer never silently upcasts.
 """
 
 from __future__ import annotations
@@ -17,6 +22,19 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn.validation import as_array
+
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def float_dtype(dtype, owner: str = "layer") -> np.dtype:
+    """``"float32"`` or ``"float64"`` (or the numpy types) as a ``numpy.dtype``."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in FLOAT_DTYPES:
+        raise ValueError(f"{owner}: dtype must be one of {FLOAT_DTYPES}, got {dtype!r}")
+    return dt
 
 
 class Layer:
@@ -28,10 +46,14 @@ class Layer:
     """
     non_trainable: tuple[str, ...] = ()
 
-    def __init__(self, name: str | None = None):
-        self.name = name or type(self).__name__.lower()
+    def __init__(self, name: str | None = None, dtype="float64"):
+        self._setup(name, dtype)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+
+    def _setup(self, name: str | None, dtype) -> None:
+        self.name = name or type(self).__name__.lower()
+        self.dtype = float_dtype(dtype, type(self).__name__)
         self.input_shape: tuple | None = None
         self.output_shape: tuple | None = None
         self.built = False
@@ -48,6 +70,17 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
 
+    def _set_dtype(self, dtype) -> None:
+        """Change the dtype before ``build`` (a model passes its own ``dtype=`` down)."""
+        if self.built:
+            raise RuntimeError(f"{self.name}: set the dtype before build, not after")
+        self.dtype = float_dtype(dtype, type(self).__name__)
+
+    def add_weight(self, name: str, value) -> np.ndarray:
+        """Store ``value`` as the parameter ``name``, in the layer's dtype."""
+        self.params[name] = np.asarray(value, dtype=self.dtype)
+        return self.params[name]
+
     # -- computation --------------------------------------------------------------------
     def forward(self, x, training: bool = False):
         raise NotImplementedError
@@ -63,19 +96,41 @@ class Layer:
         """The entries of ``params`` that have gradients (all of them unless ``non_trainable``)."""
         return {k: p for k, p in self.params.items() if k not in self.non_trainable}
 
+    def trainable_grads(self) -> dict[str, np.ndarray]:
+        """The gradients of ``trainable_params()``, same names and order (after ``backward``)."""
+        missing = [k for k in self.trainable_params() if k not in self.grads]
+        if missing:
+            raise RuntimeError(f"{self.name}: no gradient for {', '.join(missing)} yet: run "
+                               "forward and backward first")
+        return {k: self.grads[k] for k in self.trainable_params()}
+
     def get_weights(self) -> list[np.ndarray]:
         return [w.copy() for w in self.params.values()]
 
     def set_weights(self, weights) -> None:
+        """Copy ``weights`` (Keras order) into the layer, checking count, shapes and values."""
         weights = list(weights)
+        if not self.built:
+            raise RuntimeError(f"{self.name}: set_weights before build: build(input_shape, "
+                               "rng) the layer (or its model) first")
         if len(weights) != len(self.params):
-            raise ValueError(f"{self.name}: expected {len(self.params)} arrays "
+            raise ValueError(f"{self.name}: set_weights expected {len(self.params)} arrays "
                              f"({', '.join(self.params)}), got {len(weights)}")
-        for (key, old), new in zip(self.params.items(), weights):
-            new = np.asarray(new)
-            if new.shape != old.shape:
-                raise ValueError(f"{self.name}.{key}: expected shape {old.shape}, got {new.shape}")
-            self.params[key] = new.astype(old.dtype, copy=True)
+        checked = [self._checked_weight(key, old, new)
+                   for (key, old), new in zip(self.params.items(), weights)]
+        for key, new in zip(list(self.params), checked):
+            self.params[key] = new
+
+    def _checked_weight(self, key: str, old: np.ndarray, new) -> np.ndarray:
+        new = as_array(new, f"{self.name}.set_weights: weight '{key}'")
+        if new.shape != old.shape:
+            raise ValueError(f"{self.name}.set_weights: weight '{key}' has shape {new.shape}, "
+                             f"expected {old.shape}")
+        if not np.all(np.isfinite(new)):
+            raise ValueError(f"{self.name}.set_weights: weight '{key}' contains "
+                             f"{int(np.sum(~np.isfinite(new)))} NaN or infinite value(s); "
+                             "expected finite numbers")
+        return new.astype(old.dtype, copy=True)
 
     def regularization_loss(self) -> float:
         """Penalty this layer adds to the loss (0 unless it has a ``kernel_regularizer``)."""
@@ -94,14 +149,22 @@ class Layer:
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
 
+    # -- checks ---------------------------------------------------------------------------
+    def _require_built(self) -> None:
+        if not self.built:
+            raise RuntimeError(f"{self.name}: the layer has no weights yet: call "
+                               f"{self.name}.build(input_shape, rng) first, or put it in a "
+                               "Sequential with input_shape=")
+
     def _check_input(self, x, name: str = "x"):
+        """``x`` as an array of the layer's dtype, its shape checked against the build shape."""
         x = as_array(x, f"{self.name}: {name}")
         want = self.input_shape
         if want is not None and (x.ndim != len(want) + 1 or any(
                 w is not None and w != s for w, s in zip(want, x.shape[1:]))):
             raise ValueError(f"{self.name}: {name} has shape {x.shape}, expected "
                              f"(N, {', '.join('T' if w is None else str(w) for w in want)})")
-        return x
+        return x.astype(self.dtype, copy=False)
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"

@@ -17,47 +17,55 @@ from companion.nn.layers.base import Layer
 
 
 def batchnorm_forward(x, gamma, beta, epsilon: float = 1e-3):
-    """Training-mode forward pass.
+    """Training-mode forward pass with the batch's statistics.
 
-    Input shape: (N, ..., C); gamma, beta: (C,). Output shape: (N, ..., C).
-    Returns (out, cache, mean (C,), var (C,)).
+    Input shape: x (N, ..., C); gamma, beta: (C,). Returns (out (N, ..., C), cache) with
+    cache = (x_hat (N, ..., C), inv_std (C,), gamma (C,), mean (C,), var (C,)): the batch
+    mean and (biased, as Keras) variance are the last two, for the moving statistics.
     """
     axes = tuple(range(x.ndim - 1))
     mean = x.mean(axis=axes)                                   # (C,)
     var = x.var(axis=axes)                                     # (C,) biased, as Keras
     inv_std = 1.0 / np.sqrt(var + epsilon)
     x_hat = (x - mean) * inv_std                               # (N, ..., C)
-    return gamma * x_hat + beta, (x_hat, inv_std, gamma), mean, var
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma, mean, var)
 
 
 def batchnorm_backward(dout, cache):
-    """Backward of ``batchnorm_forward``. Returns (dx, dgamma, dbeta).
+    """Backward of ``batchnorm_forward``: dout (N, ..., C).
 
+    Returns (dx (N, ..., C), grads) with grads the tuple (dgamma (C,), dbeta (C,)).
     With m values per feature:  dx = inv_std / m * (m * dx_hat - sum(dx_hat) - x_hat *
     sum(dx_hat * x_hat)),  dx_hat = dout * gamma (the three paths through mu and var folded).
     """
-    x_hat, inv_std, gamma = cache
+    x_hat, inv_std, gamma = cache[:3]
     axes = tuple(range(dout.ndim - 1))
     m = dout.size // dout.shape[-1]
     dbeta = dout.sum(axis=axes)
     dgamma = (dout * x_hat).sum(axis=axes)
     dx_hat = dout * gamma
     dx = inv_std / m * (m * dx_hat - dx_hat.sum(axis=axes) - x_hat * (dx_hat * x_hat).sum(axis=axes))
-    return dx, dgamma, dbeta
+    return dx, (dgamma, dbeta)
 
 
 def batchnorm_inference(x, gamma, beta, mean, var, epsilon: float = 1e-3):
-    """Inference-mode forward pass with fixed statistics. Returns (out, cache)."""
+    """Inference-mode forward pass with fixed statistics mean, var (C,).
+
+    Input shape: x (N, ..., C). Returns (out (N, ..., C), cache = (x_hat, inv_std, gamma)).
+    """
     inv_std = 1.0 / np.sqrt(var + epsilon)
     x_hat = (x - mean) * inv_std
     return gamma * x_hat + beta, (x_hat, inv_std, gamma)
 
 
 def batchnorm_inference_backward(dout, cache):
-    """Backward of ``batchnorm_inference`` (statistics are constants). Returns (dx, dgamma, dbeta)."""
+    """Backward of ``batchnorm_inference`` (the statistics are constants): dout (N, ..., C).
+
+    Returns (dx (N, ..., C), grads) with grads the tuple (dgamma (C,), dbeta (C,)).
+    """
     x_hat, inv_std, gamma = cache
     axes = tuple(range(dout.ndim - 1))
-    return dout * gamma * inv_std, (dout * x_hat).sum(axis=axes), dout.sum(axis=axes)
+    return dout * gamma * inv_std, ((dout * x_hat).sum(axis=axes), dout.sum(axis=axes))
 
 
 class BatchNormalization(Layer):
@@ -71,8 +79,8 @@ class BatchNormalization(Layer):
     non_trainable = ("moving_mean", "moving_variance")
 
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, name: str | None = None):
-        super().__init__(name)
+                 scale: bool = True, name: str | None = None, dtype="float64"):
+        super().__init__(name, dtype)
         if not 0 <= momentum <= 1:
             raise ValueError(f"BatchNormalization: momentum must lie in [0, 1], got {momentum!r}")
         if not epsilon > 0:
@@ -84,21 +92,24 @@ class BatchNormalization(Layer):
         c = input_shape[-1]
         self.params = {}
         if self.scale:
-            self.params["gamma"] = np.ones(c)
+            self.add_weight("gamma", np.ones(c))
         if self.center:
-            self.params["beta"] = np.zeros(c)
-        self.params["moving_mean"] = np.zeros(c)
-        self.params["moving_variance"] = np.ones(c)
+            self.add_weight("beta", np.zeros(c))
+        self.add_weight("moving_mean", np.zeros(c))
+        self.add_weight("moving_variance", np.ones(c))
         return super().build(input_shape, rng)
 
     def _gamma_beta(self, c):
-        return self.params.get("gamma", np.ones(c)), self.params.get("beta", np.zeros(c))
+        return (self.params.get("gamma", np.ones(c, dtype=self.dtype)),
+                self.params.get("beta", np.zeros(c, dtype=self.dtype)))
 
     def forward(self, x, training=False):
+        self._require_built()
         x = self._check_input(x)
         gamma, beta = self._gamma_beta(x.shape[-1])
         if training:
-            out, cache, mean, var = batchnorm_forward(x, gamma, beta, self.epsilon)
+            out, cache = batchnorm_forward(x, gamma, beta, self.epsilon)
+            mean, var = cache[3:]
             mom, p = self.momentum, self.params
             p["moving_mean"][...] = p["moving_mean"] * mom + mean * (1 - mom)
             p["moving_variance"][...] = p["moving_variance"] * mom + var * (1 - mom)
@@ -110,8 +121,9 @@ class BatchNormalization(Layer):
 
     def backward(self, dout):
         cache, training = self._cache
-        dx, dgamma, dbeta = (batchnorm_backward if training else
-                             batchnorm_inference_backward)(dout, cache)
+        dout = np.asarray(dout, dtype=self.dtype)
+        dx, (dgamma, dbeta) = (batchnorm_backward if training else
+                               batchnorm_inference_backward)(dout, cache)
         self.grads = {}
         if self.scale:
             self.grads["gamma"] = dgamma

@@ -1,39 +1,22 @@
-"""Composite layers: a block made of sub-layers (residual blocks, Inception modules).
+"""Composite layers: a layer made of sub-layers (Sequential, residual blocks, Inception).
 
-A ``Block`` is a ``Layer`` whose parameters are those of its sub-layers, listed flat as
-``"<sublayer>.<param>"`` in the order Keras' functional twin lists its weights, so a
-``Sequential`` of blocks trains with any optimiser and copies to Keras unchanged. The
-arrays in ``block.params`` *are* the sub-layers' arrays (an optimiser's in-place update or a
-gradient check's perturbation reaches them).
+A ``Block`` keeps its sub-layers in ``self.sublayers`` (name -> Layer) in the order Keras'
+twin lists their weights, so ``get_weights``/``set_weights`` copy to Keras unchanged, and it
+names their parameters ``"<sublayer>.<param>"``. Sub-layers may themselves be blocks (a
+``Sequential`` inside a ``Sequential``, an Inception branch), to any depth: the weights,
+gradients and penalties are collected recursively, and the arrays are the sub-layers' own
+(an optimiser's in-place update or a gradient check's perturbation reaches them).
 
 Its Keras twin is a small functional ``keras.Model`` (built by ``keras_graph``, with ``Add`` and
 ``Concatenate`` where the block joins paths); a Keras model is itself a layer, so it drops into
-``reference.twin``'s ``keras.Sequential`` like any other layer.
+a ``keras.Sequential`` like any other layer.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from companion.nn.layers.base import Layer
-
-
-def run(layers, x, training=False):
-    """Forward through a chain of layers."""
-    for layer in layers:
-        x = layer.forward(x, training=training)
-    return x
-
-
-def run_backward(layers, dout):
-    """Backward through a chain of layers (in reverse)."""
-    for layer in reversed(layers):
-        dout = layer.backward(dout)
-    return dout
-
-
-def build_chain(layers, shape, rng):
-    for layer in layers:
-        shape = layer.build(shape, rng)
-    return shape
 
 
 class Block(Layer):
@@ -43,8 +26,9 @@ class Block(Layer):
     sublayers: dict
 
     def _collect(self):
+        """``self.params``: the sub-layers' arrays under ``"<sublayer>.<param>"`` names."""
         self.params = {f"{n}.{k}": p for n, layer in self.sublayers.items()
-                       for k, p in layer.params.items()}
+                       for k, p in _all_params(layer).items()}
 
     def build(self, input_shape, rng=None):
         out = super().build(input_shape, rng)
@@ -52,22 +36,43 @@ class Block(Layer):
         return out
 
     def _collect_grads(self):
-        self.grads = {f"{n}.{k}": g for n, layer in self.sublayers.items()
-                      for k, g in layer.grads.items()}
+        self.grads = self.trainable_grads()
+
+    def trainable_params(self) -> dict[str, np.ndarray]:
+        return {f"{n}.{k}": p for n, layer in self.sublayers.items()
+                for k, p in layer.trainable_params().items()}
+
+    def trainable_grads(self) -> dict[str, np.ndarray]:
+        return {f"{n}.{k}": g for n, layer in self.sublayers.items()
+                for k, g in layer.trainable_grads().items()}
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w for layer in self.sublayers.values() for w in layer.get_weights()]
 
     def set_weights(self, weights) -> None:
+        """Split ``weights`` (Keras order) among the sub-layers; each checks its own."""
         weights = list(weights)
-        if len(weights) != len(self.params):
-            raise ValueError(f"{self.name}: expected {len(self.params)} arrays "
-                             f"({', '.join(self.params)}), got {len(weights)}")
+        counts = [len(layer.get_weights()) for layer in self.sublayers.values()]
+        if len(weights) != sum(counts):
+            names = ", ".join(_all_params(self))
+            raise ValueError(f"{self.name}: set_weights expected {sum(counts)} arrays "
+                             f"({names}), got {len(weights)}")
         i = 0
-        for layer in self.sublayers.values():
-            layer.set_weights(weights[i:i + len(layer.params)])
-            i += len(layer.params)
+        for layer, n in zip(self.sublayers.values(), counts):
+            layer.set_weights(weights[i:i + n])
+            i += n
         self._collect()
 
-    def regularization_loss(self):
+    def regularization_loss(self) -> float:
         return float(sum(layer.regularization_loss() for layer in self.sublayers.values()))
+
+    def count_params(self) -> int:
+        return int(sum(layer.count_params() for layer in self.sublayers.values()))
+
+    def _set_dtype(self, dtype) -> None:
+        super()._set_dtype(dtype)
+        for layer in getattr(self, "sublayers", {}).values():
+            layer._set_dtype(dtype)
 
     def keras_graph(self, keras, x):
         """Apply the block's Keras layers to the symbolic tensor ``x``; return the output."""
@@ -77,3 +82,20 @@ class Block(Layer):
         """A functional ``keras.Model`` computing this block (weights not yet copied)."""
         inputs = keras.Input(shape=self.input_shape)
         return keras.Model(inputs, self.keras_graph(keras, inputs), name=self.name)
+
+
+def _all_params(layer: Layer) -> dict[str, np.ndarray]:
+    """Every weight of ``layer`` by name, non-trainable ones included, at any depth."""
+    if isinstance(layer, Block):
+        return {f"{n}.{k}": p for n, sub in layer.sublayers.items()
+                for k, p in _all_params(sub).items()}
+    return layer.params
+
+
+def leaves(layer: Layer):
+    """The layers inside ``layer`` (itself when it is not a block), depth first."""
+    if isinstance(layer, Block):
+        for sub in layer.sublayers.values():
+            yield from leaves(sub)
+    else:
+        yield layer

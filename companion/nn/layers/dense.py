@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from companion.nn import activations, initializers
+from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.base import Layer
 from companion.nn.regularizers import Regularizer
+from companion.nn.validation import check_int
 
 
-def dense_forward(x, W, b):
-    """z = x W + b.
+def dense_forward(x, W, b=None):
+    """z = x W + b (no bias term when ``b`` is None).
 
-    Input shape: (N, ..., n_in); W: (n_in, n_out) (Keras layout); b: (n_out,).
-    Output shape: (N, ..., n_out).
+    Input shape: x (N, ..., n_in); W (n_in, n_out) (Keras layout); b (n_out,).
+    Returns (z (N, ..., n_out), cache = (x, W)).
     """
-    return x @ W + b
+    z = x @ W if b is None else x @ W + b
+    return z, (x, W)
 
 
-def dense_backward(dz, x, W):
-    """Gradients of z = x W + b given dL/dz. Returns (dx, dW, db)."""
+def dense_backward(dz, cache):
+    """Gradients of z = x W + b given dL/dz (N, ..., n_out) and the forward cache.
+
+    Returns (dx (N, ..., n_in), grads) with grads the tuple (dW (n_in, n_out), db (n_out,)).
+    """
+    x, W = cache
     dx = dz @ W.T                                              # (N, ..., n_in)
     x2 = x.reshape(-1, x.shape[-1])
     dz2 = dz.reshape(-1, dz.shape[-1])
-    return dx, x2.T @ dz2, dz2.sum(axis=0)                     # (n_in, n_out), (n_out,)
+    return dx, (x2.T @ dz2, dz2.sum(axis=0))                   # (n_in, n_out), (n_out,)
 
 
 class Dense(Layer):
@@ -33,11 +42,10 @@ class Dense(Layer):
 
     def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer: Regularizer | None = None, name: str | None = None):
-        super().__init__(name)
-        if int(units) != units or units < 1:
-            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
-        self.units = int(units)
+                 kernel_regularizer: Regularizer | None = None, name: str | None = None,
+                 dtype="float64"):
+        super().__init__(name, dtype)
+        self.units = check_int(units, "Dense: units")
         self.activation = activations.get(activation).name
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -49,27 +57,27 @@ class Dense(Layer):
 
     def build(self, input_shape, rng=None):
         n_in = input_shape[-1]
-        self.params = {"kernel": self.kernel_initializer((n_in, self.units), rng)}
+        self.params = {}
+        self.add_weight("kernel", self.kernel_initializer((n_in, self.units), rng))
         if self.use_bias:
-            self.params["bias"] = self.bias_initializer((self.units,), rng)
+            self.add_weight("bias", self.bias_initializer((self.units,), rng))
         return super().build(input_shape, rng)
 
     def forward(self, x, training=False):
+        self._require_built()
         x = self._check_input(x)
-        W = self.params["kernel"]
-        z = x @ W + self.params["bias"] if self.use_bias else x @ W
-        a = activations.forward(self.activation, z)
-        self._cache = (x, z, a)
+        z, cache = dense_forward(x, self.params["kernel"], self.params.get("bias"))
+        a, act_cache = activation_forward(z, self.activation)
+        self._cache = (cache, act_cache, a)
         return a
 
     def backward(self, dout):
-        _, z, a = self._cache
-        return self.backward_from_logits(activations.backward(self.activation, dout, z, a))
+        dz, _ = activation_backward(np.asarray(dout, dtype=self.dtype), self._cache[1])
+        return self.backward_from_logits(dz)
 
     def backward_from_logits(self, dz):
         """Backward pass starting from dL/dz (used when the loss supplies dz = (p - y)/m)."""
-        x = self._cache[0]
-        dx, dW, db = dense_backward(dz, x, self.params["kernel"])
+        dx, (dW, db) = dense_backward(np.asarray(dz, dtype=self.dtype), self._cache[0])
         self._set_kernel_grads(dW, db)
         return dx
 

@@ -16,22 +16,30 @@ from contextlib import contextmanager
 import numpy as np
 
 from companion.nn.layers.base import Layer
+from companion.nn.layers.composite import leaves
 from companion.nn.validation import as_array, rng_from
 
 
-def dropout_mask(shape, keep_prob: float, rng) -> np.ndarray:
+def dropout_mask(shape, keep_prob: float, rng, dtype=np.float64) -> np.ndarray:
     """A 0/1 float mask with P(1) = keep_prob. Shape: ``shape``."""
-    return (rng_from(rng).random(shape) < keep_prob).astype(np.float64)
+    return (rng_from(rng).random(shape) < keep_prob).astype(dtype)
 
 
 def dropout_forward(x, mask, keep_prob: float):
-    """Inverted dropout with a given mask. x, mask: (N, ...). Output: (N, ...)."""
-    return x * mask / keep_prob
+    """Inverted dropout with a given mask: out = x * mask / keep_prob.
+
+    Input shape: x, mask (N, ...). Returns (out (N, ...), cache = (mask, keep_prob)).
+    """
+    return x * mask / keep_prob, (mask, keep_prob)
 
 
-def dropout_backward(dout, mask, keep_prob: float):
-    """dL/dx = dL/dout * mask / keep_prob (the forward pass' mask). Shapes: (N, ...)."""
-    return dout * mask / keep_prob
+def dropout_backward(dout, cache):
+    """dL/dx = dL/dout * mask / keep_prob with the forward pass' mask. dout: (N, ...).
+
+    Returns (dx (N, ...), grads ()): dropout has no weights.
+    """
+    mask, keep_prob = cache
+    return dout * mask / keep_prob, ()
 
 
 class Dropout(Layer):
@@ -44,8 +52,9 @@ class Dropout(Layer):
     Input shape: (N, ...). Output shape: the same.
     """
 
-    def __init__(self, rate: float, seed: int | None = None, name: str | None = None):
-        super().__init__(name)
+    def __init__(self, rate: float, seed: int | None = None, name: str | None = None,
+                 dtype="float64"):
+        super().__init__(name, dtype)
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"Dropout: rate must lie in [0, 1) (keep_prob = 1 - rate > 0), "
                              f"got {rate!r}")
@@ -67,7 +76,7 @@ class Dropout(Layer):
 
     def fix_mask(self, mask) -> None:
         """Reuse ``mask`` (0/1, the activations' shape) in every training pass; None to undo."""
-        self.fixed_mask = None if mask is None else np.asarray(mask, dtype=np.float64)
+        self.fixed_mask = None if mask is None else np.asarray(mask, dtype=self.dtype)
 
     def forward(self, x, training=False):
         x = self._check_input(x)
@@ -83,17 +92,17 @@ class Dropout(Layer):
             if self.rng is None:
                 raise RuntimeError(f"{self.name}: no random generator for the masks; pass "
                                    "seed= or build the layer with an rng before training")
-            mask = dropout_mask(x.shape, self.keep_prob, self.rng)
+            mask = dropout_mask(x.shape, self.keep_prob, self.rng, self.dtype)
         self.last_mask = mask
-        self._cache = mask
-        return dropout_forward(x, mask, self.keep_prob)
+        out, self._cache = dropout_forward(x, mask, self.keep_prob)
+        return out
 
     def backward(self, dout):
-        dout = as_array(dout, f"{self.name}: dout")
+        dout = as_array(dout, f"{self.name}: dout").astype(self.dtype, copy=False)
         self.grads = {}
         if self._cache is None:                        # inference pass: identity
             return dout
-        return dropout_backward(dout, self._cache, self.keep_prob)
+        return dropout_backward(dout, self._cache)[0]
 
     def keras_layer(self, keras):
         return keras.layers.Dropout(self.rate, seed=self.seed)
@@ -103,7 +112,8 @@ class Dropout(Layer):
 
 
 def dropout_layers(model) -> list[Dropout]:
-    return [layer for layer in model.layers if isinstance(layer, Dropout)]
+    """The Dropout layers of ``model``, nested models included."""
+    return [layer for layer in leaves(model) if isinstance(layer, Dropout)]
 
 
 @contextmanager

@@ -12,30 +12,38 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn.layers.base import Layer
-from companion.nn.validation import rng_from
+from companion.nn.validation import check_int, rng_from
 
 
-def embedding_forward(ids: np.ndarray, E: np.ndarray) -> np.ndarray:
+def embedding_forward(ids: np.ndarray, E: np.ndarray):
     """out = E[ids].  ids: (N, ...) integers in [0, n_words); E: (n_words, n_features).
-    Output shape: (N, ..., n_features)."""
-    return E[ids]
 
-
-def embedding_backward(dout: np.ndarray, ids: np.ndarray, n_words: int) -> np.ndarray:
-    """dE: (n_words, n_features), zero except the used rows, which sum their upstream gradients.
-
-    ``dE[ids] += dout`` would be wrong: with a repeated id, fancy-index assignment keeps only
-    one of the contributions. ``np.add.at`` accumulates every one of them.
+    Returns (out (N, ..., n_features), cache = (ids, n_words)).
     """
+    return E[ids], (ids, len(E))
+
+
+def embedding_backward(dout: np.ndarray, cache):
+    """Gradient of out = E[ids] given dL/dout (N, ..., n_features) and the forward cache.
+
+    Returns (dids, grads): dids zeros of the ids' shape (ids are not differentiable) and
+    grads the tuple (dE,), dE (n_words, n_features) zero except the used rows, which sum
+    their upstream gradients. ``dE[ids] += dout`` would be wrong: with a repeated id,
+    fancy-index assignment keeps only one of the contributions; ``np.add.at`` accumulates
+    every one of them.
+    """
+    ids, n_words = cache
     dE = np.zeros((n_words, dout.shape[-1]), dtype=dout.dtype)
     np.add.at(dE, ids.reshape(-1), dout.reshape(-1, dout.shape[-1]))
-    return dE
+    return np.zeros(ids.shape, dtype=dout.dtype), (dE,)
 
 
-def embedding_backward_onehot(dout: np.ndarray, ids: np.ndarray, n_words: int) -> np.ndarray:
-    """The same gradient written as one-hot^T @ dout: (n_words, M) @ (M, n_features)."""
+def embedding_backward_onehot(dout: np.ndarray, cache):
+    """The same gradient written as one-hot^T @ dout: (n_words, M) @ (M, n_features).
+    Same arguments and returns as ``embedding_backward``."""
+    ids, n_words = cache
     onehot = np.eye(n_words, dtype=dout.dtype)[ids.reshape(-1)]          # (M, n_words)
-    return onehot.T @ dout.reshape(-1, dout.shape[-1])
+    return np.zeros(ids.shape, dtype=dout.dtype), (onehot.T @ dout.reshape(-1, dout.shape[-1]),)
 
 
 def random_uniform(shape, rng, minval: float = -0.05, maxval: float = 0.05) -> np.ndarray:
@@ -53,12 +61,10 @@ class Embedding(Layer):
     """
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer=random_uniform,
-                 name: str | None = None):
-        super().__init__(name)
-        for arg, v in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if isinstance(v, bool) or int(v) != v or v < 1:
-                raise ValueError(f"Embedding: {arg} must be a positive integer, got {v!r}")
-        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+                 name: str | None = None, dtype="float64"):
+        super().__init__(name, dtype)
+        self.input_dim = check_int(input_dim, "Embedding: input_dim")
+        self.output_dim = check_int(output_dim, "Embedding: output_dim")
         self.embeddings_initializer = embeddings_initializer
 
     def compute_output_shape(self, input_shape):
@@ -67,14 +73,12 @@ class Embedding(Layer):
     def build(self, input_shape, rng=None):
         shape = (self.input_dim, self.output_dim)
         init = self.embeddings_initializer
-        if callable(init):
-            E = np.asarray(init(shape, rng), dtype=np.float64)
-        else:
-            E = np.array(init, dtype=np.float64)
-            if E.shape != shape:
-                raise ValueError(f"{self.name}: embeddings_initializer has shape {E.shape}, "
-                                 f"expected (input_dim, output_dim) = {shape}")
-        self.params = {"embeddings": E}
+        E = np.asarray(init(shape, rng) if callable(init) else init, dtype=self.dtype)
+        if E.shape != shape:
+            raise ValueError(f"{self.name}: embeddings_initializer has shape {E.shape}, "
+                             f"expected (input_dim, output_dim) = {shape}")
+        self.params = {}
+        self.add_weight("embeddings", E.copy())
         return super().build(input_shape, rng)
 
     def _check_ids(self, x) -> np.ndarray:
@@ -93,18 +97,20 @@ class Embedding(Layer):
         return ids
 
     def forward(self, x, training=False):
+        self._require_built()
         ids = self._check_ids(x)
-        self._cache = ids
-        return embedding_forward(ids, self.params["embeddings"])
+        out, self._cache = embedding_forward(ids, self.params["embeddings"])
+        return out
 
     def backward(self, dout):
-        ids = self._cache
-        dout = np.asarray(dout)
+        ids = self._cache[0]
+        dout = np.asarray(dout, dtype=self.dtype)
         if dout.shape != ids.shape + (self.output_dim,):
             raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected "
                              f"{ids.shape + (self.output_dim,)}")
-        self.grads = {"embeddings": embedding_backward(dout, ids, self.input_dim)}
-        return np.zeros(ids.shape)              # ids are not differentiable
+        dids, (dE,) = embedding_backward(dout, self._cache)
+        self.grads = {"embeddings": dE}
+        return dids                              # zeros: ids are not differentiable
 
     def keras_layer(self, keras):
         return keras.layers.Embedding(self.input_dim, self.output_dim)

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.layers.composite import Block, build_chain, run, run_backward
+from companion.nn.layers.composite import Block
 from companion.nn.layers.conv import Conv2D
 from companion.nn.layers.pool import MaxPooling2D
+from companion.nn.model import Sequential
 
 
 def conv_multiplications(out_hw, kernel: int, in_channels: int, filters: int) -> int:
@@ -50,8 +51,8 @@ class InceptionModule(Block):
     """
 
     def __init__(self, f1: int, b3: tuple[int, int], b5: tuple[int, int], fp: int,
-                 activation: str = "relu", name: str | None = None):
-        super().__init__(name)
+                 activation: str = "relu", name: str | None = None, dtype="float64"):
+        super().__init__(name, dtype)
         for what, v in (("f1", f1), ("b3", b3), ("b5", b5), ("fp", fp)):
             vals = v if isinstance(v, tuple) else (v,)
             if any(int(k) != k or k < 1 for k in vals):
@@ -61,18 +62,19 @@ class InceptionModule(Block):
 
     def build(self, input_shape, rng=None):
         (f1, (r3, f3), (r5, f5), fp), g = self.widths, self.activation
-        self.branches = [
-            [Conv2D(f1, 1, padding="same", activation=g, name="b1_1x1")],
-            [Conv2D(r3, 1, padding="same", activation=g, name="b3_reduce"),
-             Conv2D(f3, 3, padding="same", activation=g, name="b3_3x3")],
-            [Conv2D(r5, 1, padding="same", activation=g, name="b5_reduce"),
-             Conv2D(f5, 5, padding="same", activation=g, name="b5_5x5")],
-            [MaxPooling2D(3, 1, "same", name="pool"),
-             Conv2D(fp, 1, padding="same", activation=g, name="pool_1x1")]]
-        shapes = [build_chain(branch, input_shape, rng) for branch in self.branches]
+        self.branches = [Sequential(layers, name=f"branch{i}", dtype=self.dtype) for i, layers in
+                         enumerate([
+                             [Conv2D(f1, 1, padding="same", activation=g, name="b1_1x1")],
+                             [Conv2D(r3, 1, padding="same", activation=g, name="b3_reduce"),
+                              Conv2D(f3, 3, padding="same", activation=g, name="b3_3x3")],
+                             [Conv2D(r5, 1, padding="same", activation=g, name="b5_reduce"),
+                              Conv2D(f5, 5, padding="same", activation=g, name="b5_5x5")],
+                             [MaxPooling2D(3, 1, "same", name="pool"),
+                              Conv2D(fp, 1, padding="same", activation=g, name="pool_1x1")]])]
+        shapes = [branch.build(input_shape, rng) for branch in self.branches]
         # Keras' functional model lists weights by depth in the graph (the bottlenecks, then
         # the layers producing the outputs, each level in branch order): we list ours the same
-        by_name = {layer.name: layer for branch in self.branches for layer in branch}
+        by_name = {layer.name: layer for branch in self.branches for layer in branch.layers}
         self.sublayers = {n: by_name[n] for n in ("b3_reduce", "b5_reduce", "b1_1x1", "b3_3x3",
                                                    "b5_5x5", "pool_1x1")}
         self.splits = np.cumsum([s[-1] for s in shapes])[:-1]
@@ -84,11 +86,11 @@ class InceptionModule(Block):
 
     def forward(self, x, training=False):
         x = self._check_input(x)
-        return np.concatenate([run(b, x, training) for b in self.branches], axis=-1)
+        return np.concatenate([b.forward(x, training) for b in self.branches], axis=-1)
 
     def backward(self, dout):
         parts = np.split(dout, self.splits, axis=-1)
-        dx = sum(run_backward(b, d) for b, d in zip(self.branches, parts))
+        dx = sum(b.backward(d) for b, d in zip(self.branches, parts))
         self._collect_grads()
         return dx
 
@@ -96,7 +98,7 @@ class InceptionModule(Block):
         outs = []
         for branch in self.branches:
             y = x
-            for layer in branch:
+            for layer in branch.layers:
                 y = layer.keras_layer(keras)(y)
             outs.append(y)
         return keras.layers.Concatenate(axis=-1)(outs)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from companion.nn import activations
 from companion.nn.layers.composite import Block
 from companion.nn.layers.conv import Conv2D, pair
+from companion.nn.model import Sequential
 
 
 class ResidualBlock(Block):
@@ -34,8 +35,8 @@ class ResidualBlock(Block):
 
     def __init__(self, filters: int, kernel_size=3, strides=1, shortcut: str = "auto",
                  activation: str = "relu", kernel_initializer="glorot_uniform",
-                 name: str | None = None):
-        super().__init__(name)
+                 name: str | None = None, dtype="float64"):
+        super().__init__(name, dtype)
         if shortcut not in ("auto", "identity", "projection"):
             raise ValueError(f"shortcut must be 'auto', 'identity' or 'projection', "
                              f"got {shortcut!r}")
@@ -50,6 +51,7 @@ class ResidualBlock(Block):
                             self.activation, kernel_initializer=init, name="conv1")
         self.conv2 = Conv2D(self.filters, self.kernel_size, 1, "same", None,
                             kernel_initializer=init, name="conv2")
+        self.main = Sequential([self.conv1, self.conv2], name="main", dtype=self.dtype)
         self.sublayers = {"conv1": self.conv1, "conv2": self.conv2}
         self.proj = None
         if self.residual:
@@ -62,8 +64,9 @@ class ResidualBlock(Block):
             if self.shortcut == "projection" or (self.shortcut == "auto" and not same_shape):
                 self.proj = Conv2D(self.filters, 1, self.strides, "same",
                                    kernel_initializer=init, name="proj")
+                self.proj._set_dtype(self.dtype)
                 self.sublayers["proj"] = self.proj
-        shape = self.conv2.build(self.conv1.build(input_shape, rng), rng)
+        shape = self.main.build(input_shape, rng)
         if self.proj is not None:
             self.proj.build(input_shape, rng)
         self.output_shape = shape
@@ -74,7 +77,7 @@ class ResidualBlock(Block):
 
     def forward(self, x, training=False):
         x = self._check_input(x)
-        z = self.conv2.forward(self.conv1.forward(x, training), training)      # z[l+2]
+        z = self.main.forward(x, training)                                     # z[l+2]
         if self.residual:
             z = z + (x if self.proj is None else self.proj.forward(x, training))
         a = activations.forward(self.activation, z)
@@ -84,7 +87,7 @@ class ResidualBlock(Block):
     def backward(self, dout):
         z, a = self._cache
         dz = activations.backward(self.activation, dout, z, a)
-        dx = self.conv1.backward(self.conv2.backward(dz))
+        dx = self.main.backward(dz)
         if self.residual:
             dx = dx + (dz if self.proj is None else self.proj.backward(dz))   # the skip path
         self._collect_grads()
