@@ -1,97 +1,184 @@
-"""Chapter 9 exercises: the RNN cell in the notes' column layout, the loss summed over time,
-and one step of backpropagation through time."""
+"""Chapter 9 exercises: the RNN cell in the notes' column layout, the forward pass over a whole
+sequence, backpropagation through time, one step of it, and the loss summed over time.
+
+References: ``companion.nn.layers.recurrent`` (batch-first, Keras layout: x_t @ Wx + h @ Wh).
+"""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-from companion.exercises import feedback, run_check
+from companion.exercises.checker import Case, Mistake, check
+from companion.nn.layers.recurrent import (rnn_backward, rnn_forward, rnn_step_backward,
+                                           rnn_step_forward)
 
 
-def _cell_case(seed=0, n_x=4, n_a=3, m=5):
+def _weights(rng, D: int, H: int):
+    return rng.standard_normal((D, H)) * 0.6, rng.standard_normal((H, H)) * 0.5, \
+        rng.standard_normal(H) * 0.3
+
+
+# --- 1. the cell in the notes' layout -------------------------------------------------------------
+def _cell_notes(x, a_prev, Wax, Waa, ba):
+    """The package's batch-first cell with kernel = Wax.T, recurrent_kernel = Waa.T, transposed
+    back to columns."""
+    return rnn_step_forward(x.T, a_prev.T, Wax.T, Waa.T, ba.ravel())[0].T
+
+
+def check_cell_notes(rnn_cell_forward: Callable) -> bool:
+    """``rnn_cell_forward(x (n_x, m), a_prev (n_a, m), Wax (n_a, n_x), Waa (n_a, n_a),
+    ba (n_a, 1)) -> a_next (n_a, m)`` = tanh(Waa a_prev + Wax x + ba)."""
+    rng = np.random.default_rng(0)
+    cases = [Case((rng.standard_normal((4, m)), rng.standard_normal((3, m)),
+                   rng.standard_normal((3, 4)), rng.standard_normal((3, 3)),
+                   rng.standard_normal((3, 1))), label=label)
+             for m, label in ((5, "m = 5 examples"), (1, "one example"))]
+    mistakes = [Mistake(lambda x, a, Wax, Waa, ba: np.tanh(Waa @ a + Wax @ x), "the bias ba is "
+                        "missing"),
+                Mistake(lambda x, a, Wax, Waa, ba: Waa @ a + Wax @ x + ba, "apply g1 = tanh to "
+                        "the sum"),
+                Mistake(lambda x, a, Wax, Waa, ba: np.tanh(Waa.T @ a + Wax @ x + ba),
+                        "Waa multiplies a_prev as it is (Waa @ a_prev), not transposed")]
+    return check("RNN cell", rnn_cell_forward, _cell_notes, cases, mistakes,
+                 returns="a_next, an array (n_a, m)")
+
+
+# --- 2. the forward pass over a sequence --------------------------------------------------------
+def _seq_cases(seed: int, backward: bool = False) -> list[Case]:
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((n_x, m)), rng.standard_normal((n_a, m)),
-            rng.standard_normal((n_a, n_x)), rng.standard_normal((n_a, n_a)),
-            rng.standard_normal((n_a, 1)))
+    cases = []
+    for N, T, D, H, label in ((3, 5, 4, 6, "N=3, T=5"), (1, 7, 2, 3, "a batch of one, T=7"),
+                              (2, 1, 3, 4, "T=1")):
+        x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H)) * 0.5
+        Wx, Wh, b = _weights(rng, D, H)
+        if backward:                        # b = 0 here, so hs alone determines the cache
+            hs = rnn_forward(x, h0, Wx, Wh, 0 * b)[0]
+            cases.append(Case((rng.standard_normal((N, T, H)), x, h0, hs, Wx, Wh), label=label))
+        else:
+            cases.append(Case((x, h0, Wx, Wh, b), label=label))
+    return cases
 
 
-def check_cell_notes(rnn_cell_forward) -> bool:
-    """``rnn_cell_forward(x, a_prev, Wax, Waa, ba) -> a_next``, column layout: x (n_x, m),
-    a_prev (n_a, m), Wax (n_a, n_x), Waa (n_a, n_a), ba (n_a, 1); a_next (n_a, m) with tanh."""
-    from companion.nn.layers.recurrent import rnn_step_forward
-
-    def run():
-        for seed, m in ((0, 5), (1, 1)):
-            x, a, Wax, Waa, ba = _cell_case(seed, m=m)
-            got = np.asarray(rnn_cell_forward(x, a, Wax, Waa, ba))
-            # the package's batch-first cell with the Keras-layout weights, transposed back
-            want = rnn_step_forward(x.T, a.T, Wax.T, Waa.T, ba.ravel())[0].T
-            if got.shape != want.shape:
-                hint = " (did you return rows instead of columns?)" \
-                    if got.shape == want.T.shape else ""
-                return feedback(False, "RNN cell", f"a_next has shape {got.shape}, expected "
-                                f"{want.shape}{hint}")
-            if np.allclose(got, np.tanh(Waa @ a + Wax @ x)):
-                return feedback(False, "RNN cell", "the bias ba is missing")
-            if np.allclose(got, Waa @ a + Wax @ x + ba):
-                return feedback(False, "RNN cell", "apply g1 = tanh to the sum")
-            if not np.allclose(got, want):
-                return feedback(False, "RNN cell", "values differ from "
-                                "tanh(Waa a_prev + Wax x + ba)")
-        return feedback(True, "RNN cell: matches the package's cell with kernel = Wax.T, "
-                        "recurrent_kernel = Waa.T")
-    return run_check("RNN cell", run)
+def _forward(x, h0, Wx, Wh, b):
+    return rnn_forward(x, h0, Wx, Wh, b)[0]
 
 
-def check_sequence_loss(sequence_loss) -> bool:
-    """``sequence_loss(y_hat, y) -> float``: the notes' cross-entropy of one sequence, summed
-    over time. y_hat (T, n_y) probabilities, y (T,) integer labels."""
-    def run():
-        rng = np.random.default_rng(2)
-        for T in (1, 6):
-            z = rng.standard_normal((T, 5))
-            y_hat = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-            y = rng.integers(0, 5, T)
-            want = -np.log(y_hat[np.arange(T), y]).sum()
-            got = float(sequence_loss(y_hat, y))
-            if T > 1 and np.isclose(got, want / T):
-                return feedback(False, "loss over time", "that is the mean over time (Keras' "
-                                "reduction); the notes sum the step losses")
-            if np.isclose(got, -want):
-                return feedback(False, "loss over time", "sign: the loss is -sum log y_hat")
-            if not np.isclose(got, want):
-                return feedback(False, "loss over time", f"for T={T} expected {want:.4f}, "
-                                f"got {got:.4f}")
-        return feedback(True, "loss over time: sum over t of -log y_hat<t>[y<t>]")
-    return run_check("loss over time", run)
+def _forward_bug(bug: str):
+    def forward(x, h0, Wx, Wh, b):
+        h, hs = h0, []
+        for t in range(x.shape[1]):
+            prev = h0 if bug == "no recurrence" else h
+            Wr = Wh.T if bug == "transposed" else Wh
+            h = np.tanh(x[:, t] @ Wx + prev @ Wr + (0 if bug == "no bias" else b))
+            hs.append(h)
+        return np.stack(hs, axis=1)
+    return forward
 
 
-def check_step_backward(step_backward) -> bool:
+def check_rnn_forward(rnn_forward_fn: Callable) -> bool:
+    """``rnn_forward(x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,)) -> h (N, T, H)``,
+    h<t> = tanh(x<t> Wx + h<t-1> Wh + b), every state returned."""
+    mistakes = [Mistake(_forward_bug("no recurrence"), "each step reads the PREVIOUS state "
+                        "h<t-1>, not h0 every time"),
+                Mistake(_forward_bug("transposed"), "batch-first: h<t-1> @ Wh, with Wh as given "
+                        "(its rows are indexed by the previous state's units)"),
+                Mistake(_forward_bug("no bias"), "add the bias b at every step")]
+    return check("rnn_forward", rnn_forward_fn, _forward, _seq_cases(1), mistakes,
+                 returns="all the states, an array (N, T, H)")
+
+
+# --- 3. backpropagation through time --------------------------------------------------------
+NAMES = ("dx", "dh0", "dWx", "dWh", "db")
+
+
+def _bptt(dh, x, h0, hs, Wx, Wh):
+    H = Wh.shape[0]
+    caches = rnn_forward(x, h0, Wx, Wh, np.zeros(H))[1]       # the cases' bias is 0
+    return rnn_backward(dh, caches)
+
+
+def _bptt_bug(bug: str):
+    def backward(dh, x, h0, hs, Wx, Wh):
+        N, T, _ = x.shape
+        dx, dWx, dWh = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh)
+        db, dnext = np.zeros(Wh.shape[0]), np.zeros_like(h0)
+        for t in reversed(range(T)):
+            h, prev = hs[:, t], (hs[:, t - 1] if t else h0)
+            g = dh[:, t] if bug == "no future" else dh[:, t] + dnext
+            dz = g * (h * (1 - h) if bug == "sigmoid'" else 1 - h ** 2)
+            dx[:, t], dnext = dz @ Wx.T, dz @ Wh.T
+            if bug == "last step only":
+                dWx, dWh, db = x[:, t].T @ dz, prev.T @ dz, dz.sum(axis=0)
+            else:
+                dWx += x[:, t].T @ dz
+                dWh += (h if bug == "h not h_prev" else prev).T @ dz
+                db += dz.sum(axis=0)
+        return dx, dnext, dWx, dWh, db
+    return backward
+
+
+def check_rnn_backward(rnn_backward_fn: Callable) -> bool:
+    """``rnn_backward(dh (N, T, H), x (N, T, D), h0 (N, H), hs (N, T, H), Wx, Wh) ->
+    (dx, dh0, dWx, dWh, db)``: dh holds dL/dh<t> from the outputs above each step."""
+    mistakes = [Mistake(_bptt_bug("no future"), "each state also gets the gradient coming back "
+                        "from the next step: use dh[:, t] + dnext"),
+                Mistake(_bptt_bug("sigmoid'"), "that is sigmoid' = h (1 - h); the cell is tanh: "
+                        "tanh' = 1 - h**2"),
+                Mistake(_bptt_bug("h not h_prev"), "dWh pairs dz<t> with the state that was "
+                        "multiplied by Wh, h<t-1> (h0 at t = 1)"),
+                Mistake(_bptt_bug("last step only"), "the weights are shared by every step: add "
+                        "each step's dWx, dWh, db (+=), do not overwrite")]
+    return check("rnn_backward", rnn_backward_fn, _bptt, _seq_cases(2, backward=True), mistakes,
+                 returns="the tuple (dx, dh0, dWx, dWh, db)", names=NAMES)
+
+
+# --- 4. one step of BPTT (an extra) ---------------------------------------------------------------
+def _step_backward(dh, x_t, h_prev, h, Wx, Wh):
+    cache = rnn_step_forward(x_t, h_prev, Wx, Wh, np.zeros(Wh.shape[0]))[1]
+    return rnn_step_backward(dh, cache)
+
+
+def check_step_backward(step_backward: Callable) -> bool:
     """``step_backward(dh, x_t, h_prev, h, Wx, Wh) -> (dx_t, dh_prev, dWx, dWh, db)`` for the
     batch-first tanh cell h = tanh(x_t Wx + h_prev Wh + b)."""
-    from companion.nn.layers.recurrent import rnn_step_backward, rnn_step_forward
+    rng = np.random.default_rng(3)
+    cases = []
+    for N, label in ((4, "N=4"), (1, "a batch of one")):
+        x, hp = rng.standard_normal((N, 3)), rng.standard_normal((N, 5))
+        Wx, Wh, _ = _weights(rng, 3, 5)
+        h = rnn_step_forward(x, hp, Wx, Wh, np.zeros(5))[0]        # b = 0, as the reference
+        cases.append(Case((rng.standard_normal((N, 5)), x, hp, h, Wx, Wh), label=label))
 
-    def run():
-        rng = np.random.default_rng(3)
-        x, hp = rng.standard_normal((4, 3)), rng.standard_normal((4, 5))
-        Wx, Wh, b = rng.standard_normal((3, 5)), rng.standard_normal((5, 5)), rng.standard_normal(5)
-        h, cache = rnn_step_forward(x, hp, Wx, Wh, b)
-        dh = rng.standard_normal((4, 5))
-        want = rnn_step_backward(dh, cache)
-        got = step_backward(dh, x, hp, h, Wx, Wh)
-        names = ("dx_t", "dh_prev", "dWx", "dWh", "db")
-        if len(got) != 5:
-            return feedback(False, "step backward", "return five arrays " + ", ".join(names))
-        for name, g, w in zip(names, got, want):
-            g = np.asarray(g)
-            if g.shape != w.shape:
-                return feedback(False, "step backward", f"{name} has shape {g.shape}, "
-                                f"expected {w.shape}")
-            if not np.allclose(g, w):
-                hint = {"dWh": " (it pairs h_prev, not h, with dz)",
-                        "db": " (sum dz over the batch)"}.get(name, "")
-                if np.allclose(got[4], dh.sum(axis=0)):
-                    hint = " (multiply dh by tanh' = 1 - h**2 first)"
-                return feedback(False, "step backward", f"{name} is wrong{hint}")
-        return feedback(True, "step backward: all five gradients agree")
-    return run_check("step backward", run)
+    def bug(kind):
+        def step(dh, x, hp, h, Wx, Wh):
+            dz = dh if kind == "no tanh'" else dh * (1 - h ** 2)
+            return dz @ Wx.T, dz @ Wh.T, x.T @ dz, (h if kind == "h" else hp).T @ dz, dz.sum(0)
+        return step
+    mistakes = [Mistake(bug("no tanh'"), "multiply dh by tanh' = 1 - h**2 first"),
+                Mistake(bug("h"), "dWh pairs h_prev, not h, with dz")]
+    return check("step backward", step_backward, _step_backward, cases, mistakes,
+                 returns="the tuple (dx_t, dh_prev, dWx, dWh, db)", names=NAMES)
+
+
+# --- 5. the loss over time ------------------------------------------------------------------------
+def _loss(y_hat, y):
+    return float(-np.log(y_hat[np.arange(len(y)), y]).sum())
+
+
+def check_sequence_loss(sequence_loss: Callable) -> bool:
+    """``sequence_loss(y_hat (T, n_y) probabilities, y (T,) labels) -> float``: the notes'
+    cross-entropy of one sequence, summed over time."""
+    rng = np.random.default_rng(2)
+    cases = []
+    for T in (6, 1):
+        z = rng.standard_normal((T, 5))
+        cases.append(Case((np.exp(z) / np.exp(z).sum(axis=1, keepdims=True),
+                           rng.integers(0, 5, T)), label=f"T={T}"))
+    mistakes = [Mistake(lambda p, y: _loss(p, y) / len(y), "that is the mean over time (Keras' "
+                        "reduction); the notes sum the step losses"),
+                Mistake(lambda p, y: -_loss(p, y), "sign: the loss is -sum log y_hat"),
+                Mistake(lambda p, y: float(-np.log(p[:, y]).sum()), "p[:, y] takes every "
+                        "label at every step; pick one per step: p[np.arange(T), y]")]
+    return check("loss over time", sequence_loss, _loss, cases, mistakes, returns="a number")
