@@ -1,0 +1,334 @@
+"""Attention: additive (Bahdanau) and scaled dot-product, multi-head attention, layer
+normalisation and sinusoidal positional encodings, each forward and backward in NumPy.
+
+Additive attention (Bahdanau et al. 2015), for queries s_t (N, Tq, Dq) and keys h_j (N, Tv, Dk):
+
+    e_tj = v . tanh(W_q s_t + W_k h_j)        alignment scores       (N, Tq, Tv)
+    a_tj = softmax_j(e_tj)                    attention weights, sum_j a_tj = 1
+    c_t  = sum_j a_tj h_j                     context vector         (N, Tq, Dk)
+
+Keras twin: ``Dense(units, use_bias=False)`` on the query and on the key, then
+``AdditiveAttention(use_scale=True)([W_q s, h, W_k h])`` whose ``scale`` is v.
+
+Scaled dot-product attention (Vaswani et al. 2017): softmax(Q K^T / sqrt(d_k)) V, with a
+padding mask (which keys exist) and a causal mask (query t sees keys <= t). Masked scores get
+-1e9 added, as Keras does, so their weights are exactly 0 in float32 and float64.
+
+Multi-head attention stores its weights in ``keras.layers.MultiHeadAttention``'s layouts:
+query/key/value kernels (d_model, heads, head_dim) with biases (heads, head_dim), output kernel
+(heads, head_dim, d_model) with bias (d_model,). Layer normalisation is Keras'
+``LayerNormalization`` over the last axis (gamma, beta; epsilon 1e-3).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from companion.nn import initializers
+from companion.nn.activations import softmax, softmax_backward
+from companion.nn.layers.base import Layer
+from companion.nn.validation import as_array
+
+NEG = 1e9          # what a masked score loses before the softmax (Keras' value for float32)
+
+
+def _check_last(x, name: str, ndim: int, d: int | None = None) -> np.ndarray:
+    x = as_array(x, name)
+    if x.ndim != ndim or (d is not None and x.shape[-1] != d):
+        want = ", ".join(["N"] + ["T"] * (ndim - 2) + [str(d) if d is not None else "D"])
+        raise ValueError(f"{name}: expected shape ({want}), got {x.shape}")
+    return x
+
+
+def masked_softmax(scores, mask=None):
+    """Softmax over the last axis; ``mask`` (broadcastable, True = attend) removes entries.
+
+    scores (..., Tq, Tv) -> weights (..., Tq, Tv); masked weights are 0.
+    """
+    if mask is not None:
+        scores = scores - NEG * (~np.asarray(mask, dtype=bool))
+    return softmax(scores, axis=-1)
+
+
+def causal_mask(Tq: int, Tv: int | None = None) -> np.ndarray:
+    """(Tq, Tv) boolean lower-triangular mask: query t may attend to keys 0..t."""
+    return np.tri(Tq, Tv if Tv is not None else Tq, dtype=bool)
+
+
+def padding_mask(lengths, T: int, left: bool = False) -> np.ndarray:
+    """(N, T) boolean mask of the real positions of sequences of the given lengths
+    (right-padded, or left-padded with ``left=True``)."""
+    pos = np.arange(T)[None, :]
+    lengths = np.asarray(lengths)[:, None]
+    return pos >= T - lengths if left else pos < lengths
+
+
+# -- additive (Bahdanau) attention ---------------------------------------------------------
+class AdditiveCache(NamedTuple):
+    query: np.ndarray       # (N, Tq, Dq)
+    keys: np.ndarray        # (N, Tv, Dk), also the values
+    Wq: np.ndarray          # (Dq, d)
+    Wk: np.ndarray          # (Dk, d)
+    v: np.ndarray           # (d,)
+    E: np.ndarray           # tanh(W_q s + W_k h): (N, Tq, Tv, d)
+    weights: np.ndarray     # a: (N, Tq, Tv)
+
+
+def additive_attention_forward(query, keys, Wq, Wk, v, mask=None, projected_keys=None):
+    """c = softmax(v . tanh(query Wq + keys Wk)) keys.
+
+    query (N, Tq, Dq), keys (N, Tv, Dk) (they are also the values), Wq (Dq, d), Wk (Dk, d),
+    v (d,), mask (N, Tv) boolean (True = a real key) or None. ``projected_keys`` (N, Tv, d) is
+    keys @ Wk when already computed (a decoder reuses it at every step).
+    Returns (context (N, Tq, Dk), cache); ``cache.weights`` are the a_tj (N, Tq, Tv).
+    """
+    k = keys @ Wk if projected_keys is None else projected_keys
+    E = np.tanh((query @ Wq)[:, :, None, :] + k[:, None, :, :])     # (N, Tq, Tv, d)
+    m = None if mask is None else np.asarray(mask, dtype=bool)[:, None, :]
+    a = masked_softmax(E @ v, m)                                   # (N, Tq, Tv)
+    return a @ keys, AdditiveCache(query, keys, Wq, Wk, v, E, a)
+
+
+def additive_attention_backward(dcontext, cache: AdditiveCache):
+    """dcontext (N, Tq, Dk) -> (dquery (N, Tq, Dq), dkeys (N, Tv, Dk), {"query_kernel",
+    "key_kernel", "scale"} gradients)."""
+    q, h, Wq, Wk, v, E, a = cache
+    dkeys = a.transpose(0, 2, 1) @ dcontext                         # through c = a h
+    de = softmax_backward(dcontext @ h.transpose(0, 2, 1), a)       # (N, Tq, Tv)
+    dv = np.einsum("nqs,nqsd->d", de, E)
+    dpre = de[..., None] * v * (1.0 - E * E)                        # (N, Tq, Tv, d)
+    dq, dk = dpre.sum(axis=2), dpre.sum(axis=1)                     # (N, Tq, d), (N, Tv, d)
+    dkeys += dk @ Wk.T
+    grads = {"query_kernel": np.einsum("nqi,nqd->id", q, dq),
+             "key_kernel": np.einsum("nsi,nsd->id", h, dk), "scale": dv}
+    return dq @ Wq.T, dkeys, grads
+
+
+class BahdanauAttention(Layer):
+    """BahdanauAttention(units): additive attention with its two projections and scale v.
+
+    Parameters (Keras order of the twin Dense, Dense, AdditiveAttention): ``query_kernel``
+    (Dq, units), ``key_kernel`` (Dk, units), ``scale`` (units,).
+    ``forward(query (N, Tq, Dq), keys (N, Tv, Dk), mask=None) -> context (N, Tq, Dk)``;
+    ``weights`` holds the last attention weights (N, Tq, Tv);
+    ``backward(dcontext) -> (dquery, dkeys)``.
+    """
+
+    def __init__(self, units: int, name: str | None = None):
+        super().__init__(name)
+        if int(units) != units or units < 1:
+            raise ValueError(f"BahdanauAttention: units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        self.weights: np.ndarray | None = None
+
+    def build(self, input_shape, rng=None):
+        """``input_shape``: ((Tq, Dq), (Tv, Dk)), the query's and the keys' shapes."""
+        (_, dq), (tv, dk) = input_shape
+        glorot = initializers.get("glorot_uniform")
+        self.params = {"query_kernel": glorot((dq, self.units), rng),
+                       "key_kernel": glorot((dk, self.units), rng),
+                       "scale": glorot((1, self.units), rng)[0]}
+        self.input_shape, self.output_shape = tuple(input_shape), (None, dk)
+        self.built = True
+        return self.output_shape
+
+    def forward(self, query, keys=None, mask=None, training=False):
+        p = self.params
+        q = _check_last(query, f"{self.name}: query", 3, p["query_kernel"].shape[0])
+        k = _check_last(keys, f"{self.name}: keys", 3, p["key_kernel"].shape[0])
+        c, self._cache = additive_attention_forward(q, k, p["query_kernel"], p["key_kernel"],
+                                                    p["scale"], mask)
+        self.weights = self._cache.weights
+        return c
+
+    def backward(self, dout):
+        if self._cache is None:
+            raise RuntimeError(f"{self.name}: call forward before backward")
+        dq, dk, self.grads = additive_attention_backward(dout, self._cache)
+        return dq, dk
+
+
+# -- scaled dot-product attention ------------------------------------------------------------
+def scaled_dot_product_attention_forward(q, k, v, mask=None, causal: bool = False,
+                                         scale: bool = True):
+    """softmax(q k^T / sqrt(d_k) + mask) v, over any leading axes (batch, heads).
+
+    q (..., Tq, dk), k (..., Tv, dk), v (..., Tv, dv); mask broadcastable to (..., Tq, Tv),
+    True = attend (a padding mask (N, Tv) is passed as mask[:, None, :]); ``causal`` adds the
+    lower-triangular mask; ``scale=False`` drops the 1/sqrt(d_k) (to show why it is there).
+    Returns (out (..., Tq, dv), cache) with the weights (..., Tq, Tv) as ``cache[-1]``.
+    """
+    c = 1.0 / np.sqrt(q.shape[-1]) if scale else 1.0
+    s = (q @ np.swapaxes(k, -1, -2)) * c
+    if causal:
+        cm = causal_mask(q.shape[-2], k.shape[-2])
+        mask = cm if mask is None else np.logical_and(mask, cm)
+    a = masked_softmax(s, mask)
+    return a @ v, (q, k, v, c, a)
+
+
+def scaled_dot_product_attention_backward(dout, cache):
+    """dout (..., Tq, dv) -> (dq, dk, dv) shaped like q, k, v."""
+    q, k, v, c, a = cache
+    dv = np.swapaxes(a, -1, -2) @ dout
+    ds = softmax_backward(dout @ np.swapaxes(v, -1, -2), a) * c
+    return ds @ k, np.swapaxes(ds, -1, -2) @ q, dv
+
+
+# -- multi-head attention (Keras layouts) --------------------------------------------------------
+MHA_KEYS = ("query_kernel", "query_bias", "key_kernel", "key_bias", "value_kernel", "value_bias",
+            "output_kernel", "output_bias")
+
+
+def _heads(x, W, b):
+    """x (N, T, D) W (D, h, k) + b (h, k) -> (N, h, T, k)."""
+    return (np.einsum("ntd,dhk->nthk", x, W) + b).transpose(0, 2, 1, 3)
+
+
+def multi_head_attention_forward(query, value, key, p: dict, mask=None, causal: bool = False):
+    """Keras' MultiHeadAttention: heads of scaled dot-product attention, concatenated, projected.
+
+    query (N, Tq, Dq), value (N, Tv, Dv), key (N, Tv, Dk); ``p`` holds the arrays named in
+    ``MHA_KEYS`` (kernels (D, h, head_dim), biases (h, head_dim), output kernel (h, head_dim,
+    d_out), bias (d_out,)); mask (N, Tq, Tv) or (N, Tv) boolean, True = attend.
+    Returns (out (N, Tq, d_out), cache); the weights (N, h, Tq, Tv) are ``cache[-1][-1]``.
+    """
+    Q = _heads(query, p["query_kernel"], p["query_bias"])
+    K = _heads(key, p["key_kernel"], p["key_bias"])
+    V = _heads(value, p["value_kernel"], p["value_bias"])
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        mask = mask[:, None, None, :] if mask.ndim == 2 else mask[:, None]
+    o, att = scaled_dot_product_attention_forward(Q, K, V, mask, causal)   # (N, h, Tq, hd)
+    o = o.transpose(0, 2, 1, 3)                                            # (N, Tq, h, hd)
+    out = np.einsum("nqhk,hkd->nqd", o, p["output_kernel"]) + p["output_bias"]
+    return out, (query, value, key, p, o, att)
+
+
+def _heads_backward(dH, x, W):
+    """Backward of ``_heads``: dH (N, h, T, k) -> (dx, dW, db)."""
+    dH = dH.transpose(0, 2, 1, 3)                                          # (N, T, h, k)
+    return (np.einsum("nthk,dhk->ntd", dH, W), np.einsum("ntd,nthk->dhk", x, dH),
+            dH.sum(axis=(0, 1)))
+
+
+def multi_head_attention_backward(dout, cache):
+    """dout (N, Tq, d_out) -> (dquery, dvalue, dkey, grads named as in ``MHA_KEYS``)."""
+    query, value, key, p, o, att = cache
+    g = {"output_kernel": np.einsum("nqhk,nqd->hkd", o, dout), "output_bias": dout.sum((0, 1))}
+    do = np.einsum("nqd,hkd->nhqk", dout, p["output_kernel"])
+    dQ, dK, dV = scaled_dot_product_attention_backward(do, att)
+    dq, g["query_kernel"], g["query_bias"] = _heads_backward(dQ, query, p["query_kernel"])
+    dk, g["key_kernel"], g["key_bias"] = _heads_backward(dK, key, p["key_kernel"])
+    dv, g["value_kernel"], g["value_bias"] = _heads_backward(dV, value, p["value_kernel"])
+    return dq, dv, dk, {name: g[name] for name in MHA_KEYS}
+
+
+class MultiHeadAttention(Layer):
+    """MultiHeadAttention(num_heads, key_dim): Keras' layer (value_dim = key_dim, biases on).
+
+    ``forward(query, value=None, key=None, attention_mask=None, use_causal_mask=False)``:
+    self-attention when ``value`` is None. ``backward(dout)`` returns dquery for
+    self-attention (the three input gradients summed), else (dquery, dvalue, dkey).
+    ``attention_weights`` (N, heads, Tq, Tv) after forward.
+    """
+
+    def __init__(self, num_heads: int, key_dim: int, name: str | None = None):
+        super().__init__(name)
+        for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
+            if int(val) != val or val < 1:
+                raise ValueError(f"MultiHeadAttention: {arg} must be a positive integer, "
+                                 f"got {val!r}")
+        self.num_heads, self.key_dim = int(num_heads), int(key_dim)
+        self.attention_weights: np.ndarray | None = None
+        self._self_attention = True
+
+    def build(self, input_shape, rng=None):
+        """``input_shape`` (T, d_model) of the query (value and key of the same width)."""
+        d, h, k = int(input_shape[-1]), self.num_heads, self.key_dim
+        glorot, zeros = initializers.get("glorot_uniform"), initializers.get("zeros")
+        self.params = {}
+        for name in ("query", "key", "value"):
+            self.params[f"{name}_kernel"] = glorot((d, h * k), rng).reshape(d, h, k)
+            self.params[f"{name}_bias"] = zeros((h, k))
+        self.params["output_kernel"] = glorot((h * k, d), rng).reshape(h, k, d)
+        self.params["output_bias"] = zeros((d,))
+        return super().build(input_shape, rng)
+
+    def forward(self, query, value=None, key=None, attention_mask=None,
+                use_causal_mask: bool = False, training=False):
+        d = self.params["query_kernel"].shape[0]
+        query = _check_last(query, f"{self.name}: query", 3, d)
+        self._self_attention = value is None and key is None
+        value = query if value is None else _check_last(value, f"{self.name}: value", 3, d)
+        key = value if key is None else _check_last(key, f"{self.name}: key", 3, d)
+        out, self._cache = multi_head_attention_forward(query, value, key, self.params,
+                                                        attention_mask, use_causal_mask)
+        self.attention_weights = self._cache[-1][-1]
+        return out
+
+    def backward(self, dout):
+        if self._cache is None:
+            raise RuntimeError(f"{self.name}: call forward before backward")
+        dq, dv, dk, self.grads = multi_head_attention_backward(dout, self._cache)
+        return dq + dv + dk if self._self_attention else (dq, dv, dk)
+
+
+# -- layer normalisation -----------------------------------------------------------------------
+def layer_norm_forward(x, gamma, beta, epsilon: float = 1e-3):
+    """(x - mean) / sqrt(var + epsilon) * gamma + beta over the last axis.
+
+    x (..., D), gamma (D,), beta (D,). Returns (out (..., D), cache).
+    """
+    mu = x.mean(axis=-1, keepdims=True)
+    inv = 1.0 / np.sqrt(x.var(axis=-1, keepdims=True) + epsilon)
+    xhat = (x - mu) * inv
+    return xhat * gamma + beta, (xhat, inv, gamma)
+
+
+def layer_norm_backward(dout, cache):
+    """dout (..., D) -> (dx, dgamma, dbeta)."""
+    xhat, inv, gamma = cache
+    axes = tuple(range(dout.ndim - 1))
+    dxhat = dout * gamma
+    dx = inv * (dxhat - dxhat.mean(-1, keepdims=True)
+                - xhat * (dxhat * xhat).mean(-1, keepdims=True))
+    return dx, np.sum(dout * xhat, axis=axes), dout.sum(axis=axes)
+
+
+class LayerNormalization(Layer):
+    """LayerNormalization(epsilon=1e-3): Keras' layer over the last axis; ``gamma``, ``beta``."""
+
+    def __init__(self, epsilon: float = 1e-3, name: str | None = None):
+        super().__init__(name)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape, rng=None):
+        d = int(input_shape[-1])
+        self.params = {"gamma": np.ones(d), "beta": np.zeros(d)}
+        return super().build(input_shape, rng)
+
+    def forward(self, x, training=False):
+        x = as_array(x, f"{self.name}: x")
+        if x.shape[-1] != self.params["gamma"].shape[0]:
+            raise ValueError(f"{self.name}: x has shape {x.shape}, expected last axis "
+                             f"{self.params['gamma'].shape[0]}")
+        out, self._cache = layer_norm_forward(x, self.params["gamma"], self.params["beta"],
+                                              self.epsilon)
+        return out
+
+    def backward(self, dout):
+        dx, dg, db = layer_norm_backward(dout, self._cache)
+        self.grads = {"gamma": dg, "beta": db}
+        return dx
+
+
+# -- positional encoding ------------------------------------------------------------------------
+def positional_encoding(T: int, d: int, base: float = 10000.0) -> np.ndarray:
+    """(T, d) sinusoids: PE[t, 2i] = sin(t / base^(2i/d)), PE[t, 2i+1] = cos(t / base^(2i/d))."""
+    if int(T) != T or T < 1 or int(d) != d or d < 1:
+        raise ValueError(f"positional_encoding: T and d must be positive integers, got {T!r}, {d!r}")
+    angle = np.arange(T)[:, None] / base ** (2 * (np.arange(d)[None, :] // 2) / d)
+    return np.where(np.arange(d) % 2 == 0, np.sin(angle), np.cos(angle))
