@@ -57,7 +57,7 @@ def test_unambiguous_shapes_are_accepted(capsys):
 
 @pytest.mark.parametrize("fn, sentence", [
     (lambda a, b: None, "`<lambda>` returned None: return the tuple (p, s) (case: N=2)"),
-    (lambda a, b: a @ b, "`<lambda>` returned a ndarray: return the tuple (p, s) (case: N=2)"),
+    (lambda a, b: a @ b, "`<lambda>` returned an ndarray: return the tuple (p, s) (case: N=2)"),
     (lambda a, b: (a @ b,), "`<lambda>` returned 1 values: return the tuple (p, s) (case: N=2)"),
     (lambda a, b: (a @ b, a.sum(axis=1)), "s has shape (2,), expected (3,) (case: N=2)"),
     (lambda a, b: ((a @ b).T, a.sum(axis=0)), "p has shape (3, 2), expected (2, 3) (transposed?)"),

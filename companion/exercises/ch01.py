@@ -1,47 +1,169 @@
-"""Chapter 1 exercise: write one step of the perceptron's online update rule."""
+"""Chapter 1 exercises: the perceptron's prediction, criterion, update step and training loop.
+
+Each ``check_*`` compares the learner's function with the package (``chapters.ch01``) on
+several cases and names the likely mistake (a strict ``<`` test, a sign, a missing bias...).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises import feedback, run_check
-
-# (w, b, x, y, learning_rate): misclassified, correct, on the boundary, a negative label
-CASES = [
-    (np.array([1.0, -1.0]), 0.5, np.array([0.0, 2.0]), 1.0, 0.1),
-    (np.array([1.0, -1.0]), 0.5, np.array([2.0, 0.0]), 1.0, 0.1),
-    (np.array([0.0, 0.0]), 0.0, np.array([1.0, 3.0]), -1.0, 1.0),
-    (np.array([2.0, 1.0]), -0.5, np.array([1.0, 1.0]), -1.0, 0.5),
-]
+from companion.exercises.checker import Case, Mistake, check
 
 
-def reference_step(w, b, x, y, learning_rate):
-    """The package's answer: one online pass over a single point."""
+def _points(seed: int, n: int, d: int = 2):
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.normal(0, 2, (n, d)), 1)
+    y = np.where(X @ rng.normal(size=d) + 0.3 > 0, 1.0, -1.0)
+    return X, y
+
+
+# --- prediction -----------------------------------------------------------------------------
+def _predict(X, w, b):
+    from companion.chapters.ch01 import predict
+    return predict(X, w, b)
+
+
+def check_predict(predict) -> bool:
+    """``predict(X (N, D), w (D,), b) -> (N,)`` in {-1, +1}; a score of exactly 0 gives +1."""
+    X, _ = _points(0, 6)
+    cases = [Case((X, np.array([1.0, -0.5]), 0.2), label="N=6"),
+             Case((X, np.zeros(2), 0.0), label="w = 0, b = 0: every score is 0"),
+             Case((X[:1], np.array([0.0, 1.0]), -X[0, 1]), label="N=1, on the boundary")]
+    return check("perceptron predict", predict, _predict, cases, PREDICT_MISTAKES,
+                 returns="the array of N labels in {-1, +1}")
+
+
+PREDICT_MISTAKES = [Mistake(lambda X, w, b: np.sign(X @ w + b),
+                        "np.sign(0) is 0: the perceptron's sign(0) is +1 (use np.where(z >= 0, 1, -1))"),
+                Mistake(lambda X, w, b: np.where(X @ w + b > 0, 1.0, -1.0),
+                        "a score of exactly 0 must give +1 (z >= 0), not -1"),
+                Mistake(lambda X, w, b: np.where(X @ w + b >= 0, 1.0, 0.0),
+                        "the perceptron's labels are -1 and +1, not 0 and 1")]
+
+
+# --- criterion and its gradients ------------------------------------------------------------
+def _criterion(X, y, w, b):
+    from companion.chapters.ch01 import criterion
+    return criterion(X, y, w, b)
+
+
+def _criterion_bug(select: str, sign: float = 1.0, bias: bool = True):
+    def crit(X, y, w, b):
+        s = y * (X @ w + b)
+        M = {"le": s <= 0, "lt": s < 0, "all": np.ones_like(s, dtype=bool)}[select]
+        return (-sign * float(np.sum(s[M])), -sign * (X[M].T @ y[M]),
+                -sign * float(np.sum(y[M])) if bias else 0.0)
+    return crit
+
+
+CRITERION_MISTAKES = [Mistake(_criterion_bug("all"), "sum over the misclassified points only "
+                    "(y (w.x + b) <= 0), not over every point"),
+            Mistake(_criterion_bug("lt"), "a point on the boundary (y (w.x + b) = 0) counts "
+                    "as misclassified: use <= 0, not < 0"),
+            Mistake(_criterion_bug("le", sign=-1.0), "the criterion is MINUS the sum of "
+                    "y (w.x + b) (it is >= 0), and so are its gradients"),
+            Mistake(_criterion_bug("le", bias=False), "db is -sum of y_i over the "
+                    "misclassified points, not 0")]
+
+
+def check_criterion(perceptron_criterion) -> bool:
+    """``perceptron_criterion(X, y, w, b) -> (L, dw (D,), db)``: L = -sum over misclassified
+    points (y (w.x + b) <= 0) of y (w.x + b), dw = -sum y x, db = -sum y over the same points."""
+    X, y = _points(1, 8)
+    cases = [Case((X, y, np.array([0.3, -0.8]), 0.2), label="N=8"),
+             Case((X, y, np.array([0.5, 1.0]), 0.0), label="N=8, other w"),
+             Case((X[:1], y[:1], np.array([-1.0, 0.5]), 0.0), label="N=1"),
+             Case((X, y, np.zeros(2), 0.0), label="w = 0, b = 0: every point on the boundary")]
+    return check("perceptron criterion", perceptron_criterion, _criterion, cases, CRITERION_MISTAKES,
+                 returns="the tuple (L, dw, db)", names=("L", "dw", "db"))
+
+
+# --- one update step ------------------------------------------------------------------------
+def _step(w, b, x, y, learning_rate):
     from companion.chapters.ch01 import train
     w2, b2, _ = train(x[None, :], np.array([y]), learning_rate, 1, w0=w, b0=b)
     return w2, b2
 
 
+def _step_bug(test, sign: float = 1.0, bias: bool = True):
+    def step(w, b, x, y, learning_rate):
+        if test(y * (w @ x + b)):
+            return w + sign * learning_rate * y * x, b + (sign * learning_rate * y if bias else 0)
+        return w, b
+    return step
+
+
+# (w, b, x, y, learning_rate): misclassified, correct, on the boundary, a negative label
+STEP_CASES = [Case((np.array([1.0, -1.0]), 0.5, np.array([0.0, 2.0]), 1.0, 0.1),
+                   label="misclassified"),
+              Case((np.array([1.0, -1.0]), 0.5, np.array([2.0, 0.0]), 1.0, 0.1),
+                   label="already correct"),
+              Case((np.array([0.0, 0.0]), 0.0, np.array([1.0, 3.0]), -1.0, 1.0),
+                   label="on the boundary, y = -1"),
+              Case((np.array([2.0, 1.0]), -0.5, np.array([1.0, 1.0]), -1.0, 0.5),
+                   label="misclassified, y = -1")]
+
+
+STEP_MISTAKES = [Mistake(_step_bug(lambda s: s < 0), "a point on the boundary (y (w.x + b) = 0) "
+                    "is misclassified too: update when the product is <= 0"),
+            Mistake(_step_bug(lambda s: True), "update only misclassified points; leave "
+                    "w and b alone when y (w.x + b) > 0"),
+            Mistake(_step_bug(lambda s: s <= 0, sign=-1.0), "the update adds "
+                    "learning_rate * y * x (it steps against the criterion's gradient)"),
+            Mistake(_step_bug(lambda s: s <= 0, bias=False), "update the bias too: "
+                    "b + learning_rate * y")]
+
+
 def check_step(perceptron_step) -> bool:
-    """``perceptron_step(w, b, x, y, learning_rate) -> (w, b)`` must update only a
-    misclassified point (y (w.x + b) <= 0, the boundary included) and leave inputs unchanged."""
-    def run(*_):
-        for w, b, x, y, lr in CASES:
-            w_in = w.copy()
-            got_w, got_b = perceptron_step(w_in, b, x, y, lr)
-            want_w, want_b = reference_step(w, b, x, y, lr)
-            score = float(y * (w @ x + b)) + 0.0      # no "-0" in the message
-            where = f"w={w}, b={b}, x={x}, y={y:+.0f} (y*(w.x+b) = {score:g})"
-            if np.shape(got_w) != want_w.shape:
-                return feedback(False, "perceptron step", f"w has shape {np.shape(got_w)}, "
-                                f"expected {want_w.shape}")
-            if not np.allclose(got_w, want_w) or not np.isclose(got_b, want_b):
-                hint = ("this point is misclassified (<= 0), so it must move the boundary"
-                        if score <= 0 else "this point is already correct: leave w and b alone")
-                return feedback(False, "perceptron step", f"for {where} expected "
-                                f"w={want_w}, b={want_b:g}, got w={got_w}, b={got_b}: {hint}")
-            if not np.array_equal(w_in, w):
-                return feedback(False, "perceptron step", "you modified the w passed in; "
-                                "return a new array (w = w + ..., not w += ...)")
-        return feedback(True, "perceptron step: all cases agree with the update rule")
-    return run_check("perceptron step", run)
+    """``perceptron_step(w, b, x, y, learning_rate) -> (w, b)``: update only a misclassified
+    point (y (w.x + b) <= 0, the boundary included), without changing the w passed in."""
+    return check("perceptron step", perceptron_step, _step, STEP_CASES, STEP_MISTAKES,
+                 returns="the tuple (w, b)", names=("w", "b"), pure=True)
+
+
+# --- the training loop with a convergence test ------------------------------------------------
+def _train(X, y, learning_rate, max_epochs):
+    from companion.chapters.ch01 import train
+    w, b, hist = train(X, y, learning_rate, max_epochs, stop_when_converged=True)
+    return w, b, len(hist.updates)
+
+
+def _train_bug(stop: str = "no_update", test=lambda s: s <= 0):
+    def loop(X, y, learning_rate, max_epochs):
+        w, b = np.zeros(X.shape[1]), 0.0
+        for epoch in range(1, max_epochs + 1):
+            updates = 0
+            for xi, yi in zip(X, y):
+                if test(yi * (xi @ w + b)):
+                    w, b, updates = w + learning_rate * yi * xi, b + learning_rate * yi, updates + 1
+            if stop == "no_update" and updates == 0:
+                return w, b, epoch
+            if stop == "no_error" and np.all(y * (X @ w + b) > 0):
+                return w, b, epoch
+        return w, b, max_epochs
+    return loop
+
+
+TRAIN_MISTAKES = [Mistake(_train_bug(stop="never"), "stop after the first epoch with no update "
+                    "(the convergence test): the loop ran all max_epochs"),
+            Mistake(_train_bug(stop="no_error"), "stop after an epoch with NO UPDATE: "
+                    "you stopped one epoch early, when the errors after an epoch reached 0"),
+            Mistake(_train_bug(test=lambda s: s < 0), "update when y (w.x + b) <= 0: "
+                    "from w = 0 every product is 0, so a strict < 0 never updates")]
+
+
+def check_train(train_perceptron) -> bool:
+    """``train_perceptron(X, y, learning_rate, max_epochs) -> (w, b, epochs)``: from w = 0,
+    b = 0, pass over the points in order, updating the misclassified ones; stop after the
+    first epoch without any update (or after ``max_epochs``) and return how many epochs ran."""
+    from companion.chapters.ch01 import dataset
+    X, y, _ = dataset("setosa-versicolor")
+    Xx, yx, _ = dataset("xor")
+    Xb, yb = _points(2, 12)
+    cases = [Case((X, y, 0.1, 10), label="setosa-versicolor"),
+             Case((Xb, yb, 1.0, 50), label="12 separable points"),
+             Case((Xx[:20], yx[:20], 1.0, 6), label="XOR: never converges, max_epochs=6"),
+             Case((X[:1], y[:1], 0.5, 5), label="N=1")]
+    return check("perceptron training loop", train_perceptron, _train, cases, TRAIN_MISTAKES,
+                 returns="the tuple (w, b, epochs)", names=("w", "b", "epochs"))

@@ -93,6 +93,12 @@ def call(fn: Callable, *args, returns: str = "an array", **kwargs) -> Any:
     return _call_on(fn, copy.deepcopy(args), kwargs, returns)
 
 
+def _a(value: Any) -> str:
+    """'a list', 'an ndarray': the type of ``value`` with its article."""
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' or name == 'ndarray' else 'a'} {name}"
+
+
 def _output_names(want: Any, names: Sequence[str] | None) -> list:
     if isinstance(want, Mapping):
         return list(want)
@@ -107,7 +113,7 @@ def _as_array(value: Any, name: str) -> np.ndarray:
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise Fail(f"{name} is a {type(value).__name__}, not an array of numbers") from None
+        raise Fail(f"{name} is {_a(value)}, not an array of numbers") from None
 
 
 def _conform(got: np.ndarray, want: np.ndarray, name: str) -> np.ndarray:
@@ -126,20 +132,19 @@ def normalise(got: Any, want: Any, fn_name: str, returns: str,
     keys = _output_names(want, names)
     if isinstance(want, Mapping):
         if not isinstance(got, Mapping):
-            raise Fail(f"`{fn_name}` returned a {type(got).__name__}: return {returns}")
+            raise Fail(f"`{fn_name}` returned {_a(got)}: return {returns}")
         missing = [k for k in want if k not in got]
         if missing:
             raise Fail(f"`{fn_name}` returned no {missing[0]!r}: return {returns}")
         pairs = [(k, got[k], want[k]) for k in keys]
     elif isinstance(want, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(want):
-            what = (f"{len(got)} values" if isinstance(got, (tuple, list))
-                    else f"a {type(got).__name__}")
+            what = f"{len(got)} values" if isinstance(got, (tuple, list)) else _a(got)
             raise Fail(f"`{fn_name}` returned {what}: return {returns}")
         pairs = list(zip(keys, got, want))
     else:
         if isinstance(got, (tuple, Mapping)):
-            raise Fail(f"`{fn_name}` returned a {type(got).__name__}: return {returns}")
+            raise Fail(f"`{fn_name}` returned {_a(got)}: return {returns}")
         pairs = [(keys[0], got, want)]
     out = {}
     for key, g, w in pairs:
@@ -275,3 +280,13 @@ def check(title: str, fn: Callable, reference: Callable, cases: list[Case],
             _check_case(fn, reference, case, mistakes, returns, rtol, atol, names, pure)
         return feedback(True, f"{title} ({len(cases)}/{len(cases)} cases agree)")
     return run_check(title, body)
+
+
+def verdict(checker: Callable[[Callable], bool], fn: Callable) -> tuple[bool, str]:
+    """``checker(fn)``'s result and the text it printed (for tests of the checkers)."""
+    import contextlib
+    import io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        ok = checker(fn)
+    return ok, buf.getvalue()
