@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.validation import as_array, check_labels
+from companion.nn.validation import as_array, check_finite, check_labels
 
 EPSILON = 1e-7   # keras.config.epsilon()
 
@@ -25,7 +25,18 @@ def _match(y_true, y_pred, name):
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{name}: y_true has shape {y_true.shape} but y_pred has shape "
                          f"{y_pred.shape}; they must match (one column per output)")
-    return y_true, y_pred
+    return check_finite(y_true, f"{name}: y_true"), y_pred
+
+
+def _check_unit_interval(y, name):
+    """Binary targets are probabilities: hard 0/1 labels or soft ones in between."""
+    if y.size and (y.min() < 0 or y.max() > 1):
+        shown = np.unique(y)
+        raise ValueError(f"{name}: y_true must lie in [0, 1] (labels 0/1 or probabilities), "
+                         f"got values {shown[:5]}{' ...' if len(shown) > 5 else ''}"
+                         " (for -1/+1 labels use (y + 1) / 2; for several classes use "
+                         "categorical or sparse categorical cross-entropy)")
+    return y
 
 
 class Loss:
@@ -45,15 +56,19 @@ class Loss:
 
 
 class BinaryCrossentropy(Loss):
-    """-mean[y log p + (1 - y) log(1 - p)]  for y in {0, 1} and p in (0, 1).
+    """-mean[y log p + (1 - y) log(1 - p)]  for y in [0, 1] (0/1 or soft) and p in (0, 1).
 
     Input shape: (N, k) or (N,) probabilities. Output: a scalar.
     """
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
 
-    def __call__(self, y_true, y_pred):
+    def _targets(self, y_true, y_pred):
         y, p = _match(y_true, y_pred, self.name)
+        return _check_unit_interval(y, self.name), p
+
+    def __call__(self, y_true, y_pred):
+        y, p = self._targets(y_true, y_pred)
         pc = np.clip(p, EPSILON, 1 - EPSILON)
         loss = -np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))
         inside = (p > EPSILON) & (p < 1 - EPSILON)          # clip has zero gradient outside
@@ -61,12 +76,16 @@ class BinaryCrossentropy(Loss):
         return float(loss), grad.astype(p.dtype, copy=False)
 
     def dlogits(self, y_true, y_pred):
-        y, p = _match(y_true, y_pred, self.name)
+        y, p = self._targets(y_true, y_pred)
         return (p - y) / p.size
 
 
 class CategoricalCrossentropy(Loss):
-    """-mean over examples of sum_k y_k log p_k, for one-hot y. Shapes (..., K)."""
+    """-mean over examples of sum_k y_k log p_k. Shapes (..., K).
+
+    y is usually one-hot, but soft (label smoothing) and unnormalised rows are accepted, as in
+    Keras: the loss is linear in y, and ``dlogits`` is exact for any y.
+    """
     name = "categorical_crossentropy"
     fused_activation = "softmax"
 
@@ -80,8 +99,9 @@ class CategoricalCrossentropy(Loss):
         return float(loss), grad.astype(p.dtype, copy=False)
 
     def dlogits(self, y_true, y_pred):
+        """dL/dz_j = (p_j * sum_k y_k - y_j) / m: the familiar p - y when each row sums to 1."""
         y, p = _match(y_true, y_pred, self.name)
-        return (p - y * np.sum(y, axis=-1, keepdims=True)) / (p.size // p.shape[-1])
+        return (p * np.sum(y, axis=-1, keepdims=True) - y) / (p.size // p.shape[-1])
 
 
 class SparseCategoricalCrossentropy(Loss):
