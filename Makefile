@@ -1,25 +1,55 @@
 # The course's commands. `make lab` sets up and opens the course; `make test` runs every test.
+# `make setup PYTHON=python3.12` (or a path, e.g. ~/.pyenv/versions/3.13.0/bin/python3) picks the
+# Python the course's environment is made from: CPython 3.11.5 to 3.13.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements/lock.txt
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 HOST   ?= 127.0.0.1
 PORT   ?= 8888
 BROWSER_FLAG ?= $(if $(DISPLAY),,--no-browser)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test test-package test-browser html bench clean
+.PHONY: setup check-python trust lab test test-package test-browser html bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(LAB_OVERRIDES) trust
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[all]'
+# the Python named by PYTHON= must exist and be 3.11.5 to 3.13 (the pins in $(LOCK) need it)
+check-python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: no Python called '$(PYTHON)'." \
+	  "Name one with: make setup PYTHON=python3.12 (CPython 3.11.5 to 3.13)"; exit 1; }
+	@$(PYTHON) -c 'import sys; v = sys.version_info; ok = (3, 11, 5) <= v[:3] < (3, 14); \
+	  ok or print(f"make: $(PYTHON) is Python {v.major}.{v.minor}.{v.micro}; the course needs" \
+	  " CPython 3.11.5 to 3.13. Name another with: make setup PYTHON=python3.12"); sys.exit(not ok)'
+
+# Installs the exact versions of $(LOCK) (see requirements/lock.py). A venv left without the
+# stamp (an install that failed or was interrupted) is removed first, and a failed install
+# removes the venv, so the next `make setup PYTHON=...` starts clean.
+$(STAMP): pyproject.toml $(LOCK)
+	@if [ -d $(VENV) ] && [ ! -f $(STAMP) ]; then \
+	  echo "removing $(VENV): its last install did not finish"; rm -rf $(VENV); fi
+	@if [ ! -x $(BIN)/python ]; then \
+	  $(MAKE) --no-print-directory check-python PYTHON='$(PYTHON)' && \
+	  echo "$(PYTHON) -m venv $(VENV)" && \
+	  { $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }; }; fi
+	$(BIN)/python -m pip install --upgrade pip && \
+	  $(BIN)/python -m pip install -c $(LOCK) -e '.[all]' \
+	  || { echo "make: the install failed; removing $(VENV) so that the next make starts clean"; \
+	       rm -rf $(VENV); exit 1; }
 	touch $(STAMP)
 
-lab: $(STAMP)
+# the course's JupyterLab settings (no news pop-up, no update check), in the venv's app settings
+$(LAB_OVERRIDES): jupyter/overrides.json $(STAMP)
+	mkdir -p $(dir $@) && cp jupyter/overrides.json $@
+
+# the shipped notebooks are the course's own outputs: trust them (no "not trusted" warning)
+trust: $(STAMP)
+	$(BIN)/jupyter trust notebooks/*.ipynb >/dev/null
+
+lab: $(STAMP) $(LAB_OVERRIDES) trust
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST) --port=$(PORT) $(BROWSER_FLAG) $(ROOT_FLAG)
 
 test: $(STAMP)
