@@ -39,7 +39,7 @@ def test_inputs_are_shifted_targets(lm):
 
 def test_masked_loss_gradients_float64(lm):
     x, y, mask = lm.batch(["anna", "bo", "b"])                  # padded batch
-    lm.loss_and_grads(x, y, mask)
+    lm.loss_and_grads((x, y, mask))
     analytic = [g.copy() for g in lm.model.grads()]
 
     def f():

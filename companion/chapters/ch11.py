@@ -18,7 +18,7 @@ from companion.nn.gradcheck import numerical_gradient, rel_error
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.rnn_base import sigmoid
 from companion.nn.model import Sequential
-from companion.nn.train import check_finite, clip_by_global_norm
+from companion.nn.train import Supervised, train_loop
 from companion.nn.validation import rng_from
 
 BASELINE_MSE = 1 / 6          # Var(u1 + u2) for two independent U(0, 1) values
@@ -50,20 +50,11 @@ def train_adding(model: Sequential, T: int, steps: int = 250, batch_size: int = 
     Returns ``{"loss": per-step MSE, "test_mse", "solved": fraction of test sequences with
     |error| < 0.04}`` (the usual success criterion for this task)."""
     rng = rng_from(seed)
-    opt = optim.Adam(learning_rate)
-    params = model.params()
-    state = opt.init(params)
-    losses = []
-    for step in range(steps):
-        x, y = adding_problem(batch_size, T, rng)
-        value = model.loss_and_grads(x, y, "mse")
-        check_finite(value, step, learning_rate)
-        grads = model.grads()
-        if clipnorm is not None:
-            grads = clip_by_global_norm(grads, clipnorm)
-        updates, state = opt.update(grads, state, params)
-        optim.apply_updates(params, updates)
-        losses.append(value)
+
+    def batches(epoch):
+        return (adding_problem(batch_size, T, rng) for _ in range(steps))
+    losses = train_loop(Supervised(model, "mse"), batches, optim.Adam(learning_rate), 1,
+                        clipnorm=clipnorm)["batch_loss"]
     x, y = adding_problem(n_test, T, rng_from(10_000 + T))
     err = model.predict(x) - y
     return {"loss": np.array(losses), "test_mse": float(np.mean(err ** 2)),

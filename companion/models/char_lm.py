@@ -30,32 +30,17 @@ from companion.nn import optim
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.recurrent import SimpleRNN
 from companion.nn.model import Sequential
-from companion.nn.train import _progress_bar, check_finite, clip_by_global_norm
-from companion.nn.validation import DivergenceError, check_positive, rng_from
+from companion.nn.train import (EpochMeanLoss, EpochMetric, GradientStats, ProgressBar,
+                                check_batch_size, clip_by_value, clip_gradients, global_norm,
+                                train_loop)
+from companion.nn.validation import check_int, rng_from
+
+# the clipping helpers live with the training loop (``companion.nn.train``); listed here too
+# because chapter 10 teaches them with this model
+__all__ = ["BigramModel", "CharLanguageModel", "clip_by_value", "clip_gradients", "global_norm",
+           "stream_chunks", "train", "uniform_loss"]
 
 TINY = 1e-12
-
-
-# --- gradient clipping --------------------------------------------------------------------
-def global_norm(grads: Sequence[np.ndarray]) -> float:
-    """sqrt(sum of every squared gradient entry): the length of the whole gradient vector."""
-    return float(np.sqrt(sum(np.sum(g * g) for g in grads)))
-
-
-def clip_by_value(grads: Sequence[np.ndarray], clipvalue: float) -> list[np.ndarray]:
-    """Clip every entry to [-clipvalue, clipvalue] (Keras' ``clipvalue``). Changes direction."""
-    check_positive(clipvalue, "clipvalue")
-    return [np.clip(g, -clipvalue, clipvalue) for g in grads]
-
-
-def clip_gradients(grads, clipvalue: float | None = None, clipnorm: float | None = None):
-    """Clip by value, then rescale to a global norm of at most ``clipnorm`` (Keras'
-    ``global_clipnorm``: keeps the direction). Either may be None."""
-    if clipvalue is not None:
-        grads = clip_by_value(grads, clipvalue)
-    if clipnorm is not None:
-        grads = clip_by_global_norm(list(grads), check_positive(clipnorm, "clipnorm"))
-    return list(grads)
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -82,9 +67,11 @@ class CharLanguageModel:
         y, mask = encode_padded(self.vocab, names, add_eos=True)
         return self.inputs(y), y, mask
 
-    # -- loss --------------------------------------------------------------------------
-    def loss_and_grads(self, x, y, mask) -> float:
-        """Masked mean cross-entropy per character; fills the layers' grads."""
+    # -- loss (the training protocol of ``companion.nn.train``) --------------------------
+    def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
+        """Masked mean cross-entropy per character of ``batch = (x (N, T, V), y (N, T),
+        mask (N, T))`` and its gradients (``grads()``, also left in the layers' grads)."""
+        x, y, mask = batch
         p = self.model.forward(x, training=True)
         n = mask.sum()
         N, T = y.shape
@@ -94,7 +81,13 @@ class CharLanguageModel:
         dz[np.arange(N)[:, None], np.arange(T)[None, :], y] -= 1.0
         dz *= mask[..., None] / n                         # dL/dz of the softmax, 0 on padding
         self.model.backward(dz, from_logits=True)
-        return float(value)
+        return float(value), self.model.grads()
+
+    def params(self) -> list[np.ndarray]:
+        return self.model.params()
+
+    def grads(self) -> list[np.ndarray]:
+        return self.model.grads()
 
     def log_likelihood(self, names: Sequence[str], predict: Callable | None = None,
                        batch_size: int = 1024) -> tuple[float, int]:
@@ -196,7 +189,8 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
           optimizer=None, clipvalue: float | None = None, clipnorm: float | None = None,
           val_names: Sequence[str] | None = None, seq_len: int | None = None, seed=None,
           rng=None, progress=False) -> dict:
-    """Mini-batch training of the language model (Adam(0.01) unless ``optimizer`` is given).
+    """Mini-batch training of the language model (Adam(0.01) unless ``optimizer`` is given),
+    with the package's one training loop (``companion.nn.train.train_loop``).
 
     Batches are names right-padded to the longest in the batch (with a mask), or, with
     ``seq_len``, equal windows of ``seq_len`` characters cut from all names joined into one
@@ -208,6 +202,7 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
     ``DivergenceError`` with the step number; the history so far is its ``history`` attribute.
     """
     optimizer = optim.get(optimizer) if optimizer is not None else optim.Adam(0.01)
+    batch_size = check_batch_size(batch_size)
     rng = rng_from(rng if rng is not None else seed)
     names = list(names)
     if seq_len is None:
@@ -215,48 +210,24 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
     else:
         y_all = stream_chunks(lm.vocab, names, seq_len)
         mask_all = np.ones(y_all.shape, dtype=bool)
-    params = lm.model.params()
-    state = optimizer.init(params)
-    hist: dict[str, list] = {"batch_loss": [], "grad_norm": [], "clipped": [], "loss": []}
-    if val_names is not None:
-        hist["val_loss"] = []
-    bar = _progress_bar(epochs, progress)
-    step = 0
-    for _ in range(int(epochs)):
+    size = len(y_all) if batch_size is None else batch_size
+
+    def batches(epoch):
         order = rng.permutation(len(y_all))
-        losses = []
-        for start in range(0, len(y_all), batch_size):
-            idx = order[start:start + batch_size]
+        for start in range(0, len(y_all), size):
+            idx = order[start:start + size]
             T = int(mask_all[idx].sum(axis=1).max())
             y, mask = y_all[idx, :T], mask_all[idx, :T]
-            with np.errstate(over="ignore", invalid="ignore"):
-                value = lm.loss_and_grads(lm.inputs(y), y, mask)
-            try:
-                check_finite(value, step, optimizer.learning_rate)
-            except DivergenceError as exc:
-                exc.history = hist                  # what happened up to the divergence
-                raise
-            grads = lm.model.grads()
-            with np.errstate(over="ignore", invalid="ignore"):
-                norm = global_norm(grads)
-            clipped = clip_gradients(grads, clipvalue, clipnorm)
-            updates, state = optimizer.update(clipped, state, params)
-            optim.apply_updates(params, updates)
-            hist["batch_loss"].append(value)
-            hist["grad_norm"].append(norm)
-            hist["clipped"].append(any(c is not g and not np.array_equal(c, g)
-                                       for c, g in zip(clipped, grads)))
-            losses.append(value)
-            step += 1
-        hist["loss"].append(float(np.mean(losses)))
-        if val_names is not None:
-            hist["val_loss"].append(lm.loss(val_names))
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{hist['loss'][-1]:.4f}")
-    if bar is not None:
-        bar.close()
-    return hist
+            yield lm.inputs(y), y, mask
+
+    hist: dict[str, list] = {"batch_loss": [], "grad_norm": [], "clipped": [], "loss": []}
+    callbacks = [GradientStats(), EpochMeanLoss()]
+    if val_names is not None:
+        hist["val_loss"] = []
+        callbacks.append(EpochMetric("val_loss", lambda: lm.loss(val_names)))
+    callbacks.append(ProgressBar(check_int(epochs, "epochs"), progress))
+    return train_loop(lm, batches, optimizer, epochs, callbacks, clipnorm=clipnorm,
+                      clipvalue=clipvalue, history=hist)
 
 
 # --- baselines ----------------------------------------------------------------------------

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.nn.validation import check_positive, rng_from
+from companion.nn import optim
+from companion.nn.train import EpochMeanLoss, ProgressBar, train_loop
+from companion.nn.validation import check_int, check_positive, rng_from
 
 TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
@@ -165,13 +167,22 @@ class SkipGram:
         rng = rng_from(rng if rng is not None else seed)
         self.W_in = rng.uniform(-0.5, 0.5, (n_words, n_features)) / n_features
         self.W_out = np.zeros((n_words, n_features))
+        self._grads = [np.zeros_like(self.W_in), np.zeros_like(self.W_out)]
 
+    # -- the training protocol of ``companion.nn.train`` --------------------------------
     def params(self) -> list[np.ndarray]:
         return [self.W_in, self.W_out]
 
-    def loss_and_grads(self, centers, contexts, negatives):
-        loss, dW_in, dW_out = sgns_backward(self.W_in, self.W_out, centers, contexts, negatives)
-        return loss, [dW_in, dW_out]
+    def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
+        """Loss and [dW_in, dW_out] of ``batch = (centers (B,), contexts (B,), negatives
+        (B, K))``."""
+        loss, dW_in, dW_out = sgns_backward(self.W_in, self.W_out, *batch)
+        self._grads = [dW_in, dW_out]
+        return loss, self._grads
+
+    def grads(self) -> list[np.ndarray]:
+        """The gradients of the last ``loss_and_grads``, same order as ``params()``."""
+        return self._grads
 
     def vectors(self, add_context: bool = False) -> np.ndarray:
         """The learned embeddings (W_in, or W_in + W_out as GloVe recommends)."""
@@ -183,35 +194,23 @@ def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int =
                    learning_rate: float = 0.01, subsample_t: float | None = 1e-3,
                    seed=None, rng=None, progress=False) -> dict:
     """Train with Adam on mini-batches of (center, context) pairs, re-drawing each epoch the
-    subsampling, the dynamic windows and the negatives. Returns {"loss": per-epoch mean,
-    "batch_loss": per step}."""
-    from companion.nn import optim
-    from companion.nn.train import _progress_bar, check_finite
+    subsampling, the dynamic windows and the negatives, with the package's one training loop
+    (``companion.nn.train.train_loop``). Returns {"loss": per-epoch mean, "batch_loss": per
+    step}."""
     check_positive(learning_rate, "learning_rate")
+    batch_size = check_int(batch_size, "batch_size")
+    negatives = check_int(negatives, "negatives")
     rng = rng_from(rng if rng is not None else seed)
     p_noise = noise_distribution(vocab.counts)
-    opt = optim.Adam(learning_rate=learning_rate)
-    params = model.params()
-    state = opt.init(params)
-    history: dict[str, list] = {"loss": [], "batch_loss": []}
-    bar = _progress_bar(epochs, progress)
-    for _ in range(int(epochs)):
+
+    def batches(epoch):
         kept = ids if subsample_t is None else subsample(ids, vocab.counts, subsample_t, rng)
         c, o = skipgram_pairs(kept, window, rng)
         order = rng.permutation(len(c))
-        losses = []
         for start in range(0, len(c), batch_size):
             b = order[start:start + batch_size]
-            neg = sample_negatives(p_noise, (len(b), negatives), rng)
-            loss, grads = model.loss_and_grads(c[b], o[b], neg)
-            check_finite(loss, len(history["batch_loss"]), learning_rate)
-            updates, state = opt.update(grads, state)
-            optim.apply_updates(params, updates)
-            losses.append(loss)
-        history["batch_loss"] += losses
-        history["loss"].append(float(np.mean(losses)))
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    return history
+            yield c[b], o[b], sample_negatives(p_noise, (len(b), negatives), rng)
+
+    callbacks = [EpochMeanLoss(), ProgressBar(check_int(epochs, "epochs"), progress)]
+    return train_loop(model, batches, optim.Adam(learning_rate=learning_rate), epochs,
+                      callbacks, history={"loss": [], "batch_loss": []})

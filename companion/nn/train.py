@@ -1,18 +1,52 @@
-"""The mini-batch training loop: shuffling, history, early stopping and a divergence guard."""
+"""The one training loop, and ``fit``, its front end for a model and a labelled data set.
+
+Anything that follows the ``Trainable`` protocol can be trained:
+
+    loss_and_grads(batch) -> (loss, grads)     one batch: the loss and d loss / d params
+    params() -> [arrays]                        the trainable arrays (updated in place)
+    grads() -> [arrays]                         the last gradients, same order
+
+``train_loop(trainable, batches, optimizer, epochs, callbacks)`` draws each epoch's batches
+from ``batches(epoch)``, computes loss and gradients, guards against divergence (a NaN or
+infinite loss raises ``DivergenceError`` carrying ``step``, ``loss`` and ``history``),
+clips, updates the parameters with the optimiser, and calls the callbacks: per step
+(``on_step``) and per epoch (``on_epoch_end``, which may stop training). The history holds
+per-step ``batch_loss`` and whatever the callbacks record. ``fit(model, x, y, loss,
+optimizer, ...)`` wraps a ``Sequential`` and a loss into a ``Supervised`` trainable, with
+shuffled mini-batches and callbacks for the per-epoch loss/accuracy, validation, early
+stopping and the progress bar. The character language model, skip-gram and the chapters'
+experiments all train through ``train_loop``.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from companion.nn import losses as losses_mod
 from companion.nn import optim
 from companion.nn.metrics import accuracy
-from companion.nn.validation import DivergenceError, as_array, check_same_length, rng_from
+from companion.nn.validation import (DivergenceError, as_array, check_finite, check_int,
+                                     check_nonempty, check_positive, check_same_length,
+                                     rng_from)
 
 
+@runtime_checkable
+class Trainable(Protocol):
+    """What ``train_loop`` trains (see the module docstring)."""
+
+    def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]: ...
+
+    def params(self) -> list[np.ndarray]: ...
+
+    def grads(self) -> list[np.ndarray]: ...
+
+
+# --- helpers -------------------------------------------------------------------------------
 def progress_enabled(progress) -> bool:
     """``progress=None`` means: on, unless the environment sets COMPANION_PROGRESS=0."""
     if progress is None:
@@ -20,20 +54,213 @@ def progress_enabled(progress) -> bool:
     return bool(progress)
 
 
+def progress_bar(total: int, progress, desc: str = "epochs"):
+    """A tqdm bar over ``total`` epochs, or None when ``progress`` is off."""
+    if not progress_enabled(progress):
+        return None
+    from tqdm.auto import tqdm  # imported only when a bar is wanted
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+def check_batch_size(batch_size) -> int | None:
+    """A positive integer, or None (the whole set in one batch)."""
+    return None if batch_size is None else check_int(batch_size, "batch_size")
+
+
 def minibatches(n: int, batch_size: int | None, rng=None, shuffle: bool = True):
     """Yield index arrays covering range(n) once (one epoch), shuffled when ``shuffle``."""
+    size = check_batch_size(batch_size)
     order = rng_from(rng).permutation(n) if shuffle else np.arange(n)
-    size = n if batch_size is None else int(batch_size)
-    if size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    size = n if size is None else size
     for start in range(0, n, size):
         yield order[start:start + size]
 
 
+def global_norm(grads: Sequence[np.ndarray]) -> float:
+    """sqrt(sum of every squared gradient entry): the length of the whole gradient vector."""
+    return float(np.sqrt(sum(np.sum(g * g) for g in grads)))
+
+
+def clip_by_global_norm(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
+    """Scale all gradients together so their joint L2 norm is at most ``max_norm``."""
+    norm = global_norm(grads)
+    if norm <= max_norm or norm == 0:
+        return grads
+    return [g * (max_norm / norm) for g in grads]
+
+
+def clip_by_value(grads: Sequence[np.ndarray], clipvalue: float) -> list[np.ndarray]:
+    """Clip every entry to [-clipvalue, clipvalue] (Keras' ``clipvalue``). Changes direction."""
+    check_positive(clipvalue, "clipvalue")
+    return [np.clip(g, -clipvalue, clipvalue) for g in grads]
+
+
+def clip_gradients(grads, clipvalue: float | None = None, clipnorm: float | None = None):
+    """Clip by value, then rescale to a global norm of at most ``clipnorm`` (Keras'
+    ``global_clipnorm``: keeps the direction). Either may be None."""
+    if clipvalue is not None:
+        grads = clip_by_value(grads, clipvalue)
+    if clipnorm is not None:
+        grads = clip_by_global_norm(list(grads), check_positive(clipnorm, "clipnorm"))
+    return list(grads)
+
+
+def check_loss(value: float, step: int, learning_rate=None, history: dict | None = None) -> None:
+    """The divergence guard: raise ``DivergenceError`` (with ``step``, ``loss`` and the
+    ``history`` so far as attributes, and a hint) instead of continuing with NaN."""
+    if np.isfinite(value):
+        return
+    lr = "" if learning_rate is None or callable(learning_rate) else f" than {learning_rate}"
+    exc = DivergenceError(f"loss became {value} at step {step}: training diverged (try a "
+                          f"smaller learning_rate{lr}, normalise the inputs, or clip the "
+                          "gradients)")
+    exc.step, exc.loss, exc.history = step, float(value), history
+    raise exc
+
+
+def check_data(x, name: str) -> np.ndarray:
+    """Training data must be non-empty and finite: named here, before any step, so a NaN in
+    the data is not mistaken for a diverging run."""
+    return check_finite(check_nonempty(as_array(x, name), name), name)
+
+
+# --- callbacks -----------------------------------------------------------------------------
+class Callback:
+    """Hooks of ``train_loop``; each may add lists to the history it is handed."""
+
+    def on_step(self, step: int, loss: float, grads: list, clipped: list, history: dict) -> None:
+        """After the loss and gradients of a step (``clipped``: what the optimiser gets)."""
+
+    def on_epoch_end(self, epoch: int, history: dict) -> bool:
+        """After an epoch; return True to stop training."""
+        return False
+
+    def on_train_end(self, history: dict) -> None:
+        """Once, when training ends (normally, early, or by an exception)."""
+
+
+class EpochMeanLoss(Callback):
+    """history["loss"]: the mean of each epoch's batch losses."""
+
+    def __init__(self):
+        self.start = 0
+
+    def on_epoch_end(self, epoch, history):
+        losses = history["batch_loss"][self.start:]
+        history.setdefault("loss", []).append(float(np.mean(losses)))
+        self.start += len(losses)
+        return False
+
+
+class GradientStats(Callback):
+    """Per step ``grad_norm`` (the global norm before clipping) and ``clipped`` (whether
+    clipping changed the gradient)."""
+
+    def on_step(self, step, loss, grads, clipped, history):
+        with np.errstate(over="ignore", invalid="ignore"):
+            history.setdefault("grad_norm", []).append(global_norm(grads))
+        history.setdefault("clipped", []).append(any(
+            c is not g and not np.array_equal(c, g) for c, g in zip(clipped, grads)))
+
+
+class EpochMetric(Callback):
+    """history[name]: ``compute()`` at the end of each epoch (a validation loss, say)."""
+
+    def __init__(self, name: str, compute: Callable[[], float]):
+        self.name, self.compute = name, compute
+
+    def on_epoch_end(self, epoch, history):
+        history.setdefault(self.name, []).append(self.compute())
+        return False
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over the epochs, showing the last epoch ``loss`` when there is one."""
+
+    def __init__(self, epochs: int, progress=None):
+        self.bar = progress_bar(epochs, progress)
+
+    def on_epoch_end(self, epoch, history):
+        if self.bar is not None:
+            self.bar.update(1)
+            if history.get("loss"):
+                self.bar.set_postfix(loss=f"{history['loss'][-1]:.4f}")
+        return False
+
+    def on_train_end(self, history):
+        if self.bar is not None:
+            self.bar.close()
+
+
+# --- the loop ------------------------------------------------------------------------------
+def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimizer,
+               epochs: int, callbacks: Sequence[Callback] = (), clipnorm: float | None = None,
+               clipvalue: float | None = None, history: dict | None = None) -> dict:
+    """Train ``trainable`` in place for ``epochs`` passes over ``batches(epoch)``; return the
+    history (per step ``batch_loss``, plus what the callbacks add; pass ``history`` to start
+    from given, e.g. empty, lists in a chosen order).
+
+    Each step: ``loss, grads = trainable.loss_and_grads(batch)``; the divergence guard
+    (``check_loss``); clipping (by value, then by global norm); ``on_step`` callbacks; the
+    optimiser's update, applied in place to ``trainable.params()``. A ``DivergenceError``
+    carries the history so far as its ``history`` attribute.
+    """
+    epochs = check_int(epochs, "epochs")
+    for value, name in ((clipnorm, "clipnorm"), (clipvalue, "clipvalue")):
+        if value is not None:
+            check_positive(value, name)
+    optimizer = optim.get(optimizer)
+    params = trainable.params()
+    state = optimizer.init(params)
+    history = {"batch_loss": []} if history is None else history
+    history.setdefault("batch_loss", [])
+    step = 0
+    try:
+        for epoch in range(epochs):
+            for batch in batches(epoch):
+                with np.errstate(over="ignore", invalid="ignore"):   # checked just below
+                    value, grads = trainable.loss_and_grads(batch)
+                check_loss(value, step, optimizer.learning_rate, history)
+                clipped = clip_gradients(grads, clipvalue, clipnorm)
+                for cb in callbacks:
+                    cb.on_step(step, value, grads, clipped, history)
+                updates, state = optimizer.update(clipped, state, params)
+                optim.apply_updates(params, updates)
+                history["batch_loss"].append(value)
+                step += 1
+            stops = [cb.on_epoch_end(epoch, history) for cb in callbacks]
+            if any(stops):
+                break
+    finally:
+        for cb in callbacks:
+            cb.on_train_end(history)
+    return history
+
+
+# --- fit: a model and a labelled data set ---------------------------------------------------
+class Supervised:
+    """A model and a loss as a ``Trainable``: a batch is ``(x, y)``."""
+
+    def __init__(self, model, loss):
+        self.model, self.loss = model, losses_mod.get(loss)
+
+    def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
+        x, y = batch
+        value = self.model.loss_and_grads(x, y, self.loss, training=True)
+        return value, self.model.grads()
+
+    def params(self) -> list[np.ndarray]:
+        return self.model.params()
+
+    def grads(self) -> list[np.ndarray]:
+        return self.model.grads()
+
+
 @dataclass
-class EarlyStopping:
+class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
-    optionally put back the weights of the best epoch (as Keras' callback of that name)."""
+    optionally put back the weights of the best epoch (as Keras' callback of that name).
+    ``fit`` sets ``model``."""
     monitor: str = "val_loss"
     patience: int = 5
     min_delta: float = 0.0
@@ -41,7 +268,11 @@ class EarlyStopping:
     best: float = field(default=np.inf, init=False)
     best_epoch: int = field(default=-1, init=False)
     stopped_epoch: int | None = field(default=None, init=False)
+    model: object = field(default=None, init=False, repr=False)
     _best_weights: list | None = field(default=None, init=False, repr=False)
+
+    def on_epoch_end(self, epoch, history):
+        return self.should_stop(epoch, history, self.model)
 
     def should_stop(self, epoch: int, history: dict, model) -> bool:
         if self.monitor not in history:
@@ -61,12 +292,25 @@ class EarlyStopping:
         return False
 
 
-def check_finite(value: float, step: int, learning_rate=None) -> None:
-    """Raise a DivergenceError with the step and a hint instead of continuing with NaN."""
-    if not np.isfinite(value):
-        hint = "try a smaller learning_rate" + (f" than {learning_rate}" if learning_rate else "")
-        raise DivergenceError(f"loss became {value} at step {step}: training diverged ({hint}, "
-                              "normalise the inputs, or clip the gradients)")
+class Evaluation(Callback):
+    """fit's per-epoch ``loss`` (plus penalties) and ``accuracy`` on the training set, and
+    ``val_loss``/``val_accuracy`` on ``validation_data``, measured in inference mode."""
+
+    def __init__(self, model, loss, x, y, validation_data=None, learning_rate=None):
+        self.model, self.loss, self.x, self.y = model, loss, x, y
+        self.validation_data, self.learning_rate = validation_data, learning_rate
+
+    def on_epoch_end(self, epoch, history):
+        with np.errstate(over="ignore", invalid="ignore"):    # checked just below
+            tr_loss, tr_acc = evaluate(self.model, self.x, self.y, self.loss)
+        check_loss(tr_loss, len(history["batch_loss"]), self.learning_rate, history)
+        history["loss"].append(tr_loss + self.model.regularization_loss())
+        history["accuracy"].append(tr_acc)
+        if self.validation_data is not None:
+            v_loss, v_acc = evaluate(self.model, *self.validation_data, self.loss)
+            history["val_loss"].append(v_loss)
+            history["val_accuracy"].append(v_acc)
+        return False
 
 
 def evaluate(model, x, y, loss) -> tuple[float, float]:
@@ -77,74 +321,42 @@ def evaluate(model, x, y, loss) -> tuple[float, float]:
     return value, acc
 
 
+def _check_labelled(x, y, name_x: str, name_y: str) -> tuple[np.ndarray, np.ndarray]:
+    x, y = check_data(x, name_x), check_data(y, name_y)
+    check_same_length(x, y, name_x, name_y)
+    return x, y
+
+
 def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None = 32,
         validation_data: tuple | None = None, seed=None, rng=None, shuffle: bool = True,
         early_stopping: EarlyStopping | None = None, progress=False,
-        clipnorm: float | None = None) -> dict:
-    """Train ``model`` in place and return its history.
+        clipnorm: float | None = None, callbacks: Sequence[Callback] = ()) -> dict:
+    """Train ``model`` in place on (x, y) with ``train_loop`` and return its history.
 
     ``history`` holds per-epoch lists ``loss``, ``accuracy`` (on the training set, measured in
     inference mode at the end of each epoch), ``val_loss``/``val_accuracy`` when
-    ``validation_data`` is given, and per-step ``batch_loss``. The loss is checked after every
+    ``validation_data`` is given, and per-step ``batch_loss``. The data are checked first
+    (non-empty, finite, as many labels as examples); then the loss is checked after every
     step: a NaN or infinite loss raises ``DivergenceError`` naming the step.
-    ``batch_size=None`` is full-batch gradient descent.
+    ``batch_size=None`` is full-batch gradient descent. Extra ``callbacks`` run after fit's.
     """
-    x = as_array(x, "x")
-    y = np.asarray(y)
-    check_same_length(x, y, "x", "y")
-    if int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    loss = losses_mod.get(loss)
-    optimizer = optim.get(optimizer)
+    x, y = _check_labelled(x, y, "x", "y")
+    if validation_data is not None:
+        validation_data = _check_labelled(*validation_data, "validation x", "validation y")
+    batch_size = check_batch_size(batch_size)
+    loss, optimizer = losses_mod.get(loss), optim.get(optimizer)
     rng = rng_from(rng if rng is not None else seed)
-    params = model.params()
-    state = optimizer.init(params)
+    cbs: list[Callback] = [Evaluation(model, loss, x, y, validation_data,
+                                      optimizer.learning_rate)]
+    if early_stopping is not None:
+        early_stopping.model = model
+        cbs.append(early_stopping)
+    cbs += [ProgressBar(check_int(epochs, "epochs"), progress), *callbacks]
+
+    def batches(epoch):
+        return ((x[idx], y[idx]) for idx in minibatches(len(x), batch_size, rng, shuffle))
     history: dict[str, list] = {"loss": [], "accuracy": [], "batch_loss": []}
     if validation_data is not None:
         history.update(val_loss=[], val_accuracy=[])
-    bar = _progress_bar(epochs, progress)
-    step = 0
-    for epoch in range(int(epochs)):
-        for idx in minibatches(len(x), batch_size, rng, shuffle):
-            with np.errstate(over="ignore", invalid="ignore"):    # checked just below
-                value = model.loss_and_grads(x[idx], y[idx], loss, training=True)
-            check_finite(value, step, optimizer.learning_rate)
-            grads = model.grads()
-            if clipnorm is not None:
-                grads = clip_by_global_norm(grads, clipnorm)
-            updates, state = optimizer.update(grads, state, params)
-            optim.apply_updates(params, updates)
-            history["batch_loss"].append(value)
-            step += 1
-        with np.errstate(over="ignore", invalid="ignore"):    # checked just below
-            tr_loss, tr_acc = evaluate(model, x, y, loss)
-        check_finite(tr_loss, step, optimizer.learning_rate)
-        history["loss"].append(tr_loss + model.regularization_loss())
-        history["accuracy"].append(tr_acc)
-        if validation_data is not None:
-            v_loss, v_acc = evaluate(model, *validation_data, loss)
-            history["val_loss"].append(v_loss)
-            history["val_accuracy"].append(v_acc)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{history['loss'][-1]:.4f}")
-        if early_stopping is not None and early_stopping.should_stop(epoch, history, model):
-            break
-    if bar is not None:
-        bar.close()
-    return history
-
-
-def clip_by_global_norm(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
-    """Scale all gradients together so their joint L2 norm is at most ``max_norm``."""
-    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
-    if norm <= max_norm or norm == 0:
-        return grads
-    return [g * (max_norm / norm) for g in grads]
-
-
-def _progress_bar(total: int, progress):
-    if not progress_enabled(progress):
-        return None
-    from tqdm.auto import tqdm  # imported only when a bar is wanted
-    return tqdm(total=total, desc="epochs", leave=False)
+    return train_loop(Supervised(model, loss), batches, optimizer, epochs, cbs,
+                      clipnorm=clipnorm, history=history)
