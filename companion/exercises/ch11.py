@@ -1,109 +1,206 @@
-"""Chapter 11 exercises: the LSTM step, the notes' GRU update gate from Keras' weights, and the
-output of a bidirectional layer."""
+"""Chapter 11 exercises: a GRU step, an LSTM step forward and backward, a bidirectional
+layer's outputs, and the notes' GRU update gate from Keras' weights.
+
+References: ``companion.nn.layers.gru`` / ``lstm`` (Keras layout and gate order: GRU z, r, h;
+LSTM i, f, c, o), ``Bidirectional`` and ``chapters.ch11.keras_gru_to_notes``.
+"""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-from companion.exercises import feedback, run_check
+from companion.exercises.checker import Case, Mistake, check
+from companion.nn.activations import sigmoid
+from companion.nn.layers.gru import gru_step_forward
+from companion.nn.layers.lstm import lstm_step_backward, lstm_step_forward
 
 
-def _lstm_case(seed=0, N=3, D=4, u=5):
+def _step_cases(seed: int, gates: int, lstm: bool, backward: bool = False) -> list[Case]:
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((N, D)), rng.standard_normal((N, u)),
-            rng.standard_normal((N, u)), rng.standard_normal((D, 4 * u)),
-            rng.standard_normal((u, 4 * u)), rng.standard_normal(4 * u))
+    cases = []
+    for N, D, u, label in ((3, 4, 5, "N=3"), (1, 2, 3, "a batch of one")):
+        x, h0 = rng.standard_normal((N, D)), rng.standard_normal((N, u))
+        W, U = rng.standard_normal((D, gates * u)), rng.standard_normal((u, gates * u))
+        b = rng.standard_normal(gates * u)
+        state = (h0, rng.standard_normal((N, u))) if lstm else (h0,)
+        args = (x, *state, W, U, b)
+        if backward:
+            args = (rng.standard_normal((N, u)), rng.standard_normal((N, u))) + args
+        cases.append(Case(args, label=label))
+    return cases
 
 
-def check_lstm_step(lstm_step) -> bool:
-    """``lstm_step(x, h_prev, c_prev, kernel, recurrent_kernel, bias) -> (h, c)`` with Keras'
-    layout and gate order i, f, c, o."""
-    from companion.nn.layers.lstm import lstm_step_forward
-    from companion.nn.layers.rnn_base import sigmoid
-
-    def run():
-        for seed, N in ((0, 3), (1, 1)):
-            x, h0, c0, W, U, b = _lstm_case(seed, N)
-            got = lstm_step(x, h0, c0, W, U, b)
-            if not isinstance(got, tuple) or len(got) != 2:
-                return feedback(False, "LSTM step", "return the pair (h, c)")
-            h, c = map(np.asarray, got)
-            want_h, want_c, _ = lstm_step_forward(x, h0, c0, W, U, b)
-            if h.shape != want_h.shape or c.shape != want_c.shape:
-                return feedback(False, "LSTM step", f"h has shape {h.shape} and c {c.shape}, "
-                                f"expected {want_h.shape} for both")
-            a = x @ W + h0 @ U + b
-            u = h0.shape[1]
-            i, f, g, o = (a[:, k * u:(k + 1) * u] for k in range(4))
-            if np.allclose(c, sigmoid(i) * c0 + sigmoid(f) * np.tanh(g)):
-                return feedback(False, "LSTM step", "the input and forget gates are swapped: "
-                                "Keras' order is i, f, c, o (c = f * c_prev + i * c~)")
-            if np.allclose(c, want_c) and np.allclose(h, sigmoid(o) * c):
-                return feedback(False, "LSTM step", "h = o * tanh(c): the tanh is missing")
-            if not np.allclose(c, want_c):
-                return feedback(False, "LSTM step", "c differs from f * c_prev + i * tanh(a_c)")
-            if not np.allclose(h, want_h):
-                return feedback(False, "LSTM step", "c is right but h differs from o * tanh(c)")
-        return feedback(True, "LSTM step: h and c match the package's lstm_step_forward")
-    return run_check("LSTM step", run)
+def _split(a, k: int):
+    u = a.shape[1] // k
+    return [a[:, i * u:(i + 1) * u] for i in range(k)]
 
 
-def check_update_gate_mapping(to_notes_update_gate) -> bool:
-    """``to_notes_update_gate(kernel_z, recurrent_kernel_z, bias_z) -> (Wu, bu)``: Keras' update
-    gate weights (D, u), (u, u), (u,) -> the notes' Wu (u, u + D) acting on [c_prev, x] and
-    bu (u,), such that Γu = σ(Wu [c_prev, x] + bu) = 1 - z."""
-    from companion.chapters.ch11 import keras_gru_to_notes
-
-    def run():
-        rng = np.random.default_rng(4)
-        D, u = 3, 4
-        W, U, b = (rng.standard_normal((D, 3 * u)), rng.standard_normal((u, 3 * u)),
-                   rng.standard_normal(3 * u))
-        want = keras_gru_to_notes(W, U, b)
-        got = to_notes_update_gate(W[:, :u], U[:, :u], b[:u])
-        Wu, bu = map(np.asarray, got)
-        if Wu.shape != (u, u + D):
-            return feedback(False, "update gate", f"Wu has shape {Wu.shape}, expected "
-                            f"{(u, u + D)} (rows: units; columns: c_prev first, then x)")
-        if np.allclose(Wu, -want["Wu"]) and np.allclose(bu, -want["bu"]):
-            return feedback(False, "update gate", "that gives Γu = z; the notes' Γu is 1 - z, "
-                            "and 1 - σ(a) = σ(-a)")
-        if np.allclose(Wu, -np.concatenate([W[:, :u], U[:, :u]]).T):
-            return feedback(False, "update gate", "the columns are [x, c_prev]; the notes "
-                            "write [c_prev, x]")
-        if not (np.allclose(Wu, want["Wu"]) and np.allclose(bu, want["bu"])):
-            return feedback(False, "update gate", "values differ from "
-                            "-[recurrent_kernel_z; kernel_z].T and -bias_z")
-        return feedback(True, "update gate: Wu = -[U_z; W_z].T, bu = -b_z gives Γu = 1 - z")
-    return run_check("update gate", run)
+# --- 1. a GRU step ----------------------------------------------------------------------------------
+def _gru(x, h_prev, W, U, b):
+    return gru_step_forward(x, h_prev, W, U, b, reset_after=False)[0]
 
 
-def check_bidirectional_first_output(first_output) -> bool:
-    """``first_output(forward_layer, backward_layer, x) -> (N, 2u)``: the concatenated output at
-    the FIRST time step of a bidirectional layer with return_sequences=True, built from two
-    GRU layers with return_sequences=True (each has ``.forward(x)`` -> (N, T, u))."""
+def _gru_bug(bug: str):
+    def step(x, h_prev, W, U, b):
+        xw = x @ W + b
+        (xz, xr, xh), (Uz, Ur, Uh) = _split(xw, 3), np.split(U, 3, axis=1)
+        z, r = sigmoid(xz + h_prev @ Uz), sigmoid(xr + h_prev @ Ur)
+        if bug == "order":
+            z, r = r, z
+        hh = np.tanh(xh + (r * (h_prev @ Uh) if bug == "reset after" else
+                           h_prev @ Uh if bug == "no reset" else (r * h_prev) @ Uh))
+        return z * hh + (1 - z) * h_prev if bug == "notes z" else z * h_prev + (1 - z) * hh
+    return step
+
+
+def check_gru_step(gru_step: Callable) -> bool:
+    """``gru_step(x (N, D), h_prev (N, u), kernel (D, 3u), recurrent_kernel (u, 3u),
+    bias (3u,)) -> h (N, u)``: Keras' GRU with reset_after=False, gate order z, r, h."""
+    mistakes = [Mistake(_gru_bug("notes z"), "Keras' update gate runs the other way round: "
+                        "h = z * h_prev + (1 - z) * h~ (the notes' Γu is 1 - z)"),
+                Mistake(_gru_bug("order"), "the blocks are in the order z, r, h: z is the "
+                        "FIRST u columns, r the next u"),
+                Mistake(_gru_bug("reset after"), "with reset_after=False the reset gate "
+                        "multiplies h_prev BEFORE the matrix product: (r * h_prev) @ U_h"),
+                Mistake(_gru_bug("no reset"), "the candidate uses the reset state r * h_prev, "
+                        "not h_prev")]
+    return check("gru_step", gru_step, _gru, _step_cases(0, 3, lstm=False), mistakes,
+                 returns="the new state h (N, u)")
+
+
+# --- 2. an LSTM step forward ------------------------------------------------------------------------
+NAMES_FWD = ("h", "c")
+
+
+def _lstm(x, h_prev, c_prev, W, U, b):
+    return lstm_step_forward(x, h_prev, c_prev, W, U, b)[:2]
+
+
+def _lstm_bug(bug: str):
+    def step(x, h_prev, c_prev, W, U, b):
+        i, f, g, o = _split(x @ W + h_prev @ U + b, 4)
+        if bug == "swap i f":
+            i, f = f, i
+        if bug == "order ifoc":
+            g, o = o, g
+        c = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+        return sigmoid(o) * (c if bug == "no tanh" else np.tanh(c)), c
+    return step
+
+
+def check_lstm_step(lstm_step: Callable) -> bool:
+    """``lstm_step(x, h_prev, c_prev, kernel (D, 4u), recurrent_kernel (u, 4u), bias (4u,))
+    -> (h, c)``, Keras' gate order i, f, c, o."""
+    mistakes = [Mistake(_lstm_bug("swap i f"), "the input and forget gates are swapped: "
+                        "Keras' order is i, f, c, o and c = f * c_prev + i * c~"),
+                Mistake(_lstm_bug("order ifoc"), "the candidate c~ is the THIRD block and the "
+                        "output gate the fourth (i, f, c, o)"),
+                Mistake(_lstm_bug("no tanh"), "h = o * tanh(c): the tanh is missing")]
+    return check("lstm_step", lstm_step, _lstm, _step_cases(1, 4, lstm=True), mistakes,
+                 returns="the pair (h, c)", names=NAMES_FWD)
+
+
+# --- 3. an LSTM step backward -----------------------------------------------------------------------
+NAMES_BWD = ("dx", "dh_prev", "dc_prev", "dkernel", "drecurrent_kernel", "dbias")
+
+
+def _lstm_backward(dh, dc, x, h_prev, c_prev, W, U, b):
+    return lstm_step_backward(dh, dc, lstm_step_forward(x, h_prev, c_prev, W, U, b)[2])
+
+
+def _lstm_backward_bug(bug: str):
+    def backward(dh, dc, x, h_prev, c_prev, W, U, b):
+        ai, af, ag, ao = _split(x @ W + h_prev @ U + b, 4)
+        i, f, g, o = sigmoid(ai), sigmoid(af), np.tanh(ag), sigmoid(ao)
+        c = f * c_prev + i * g
+        tc = np.tanh(c)
+        dct = dc + dh * o * (1 if bug == "no tanh'" else 1 - tc ** 2)
+        if bug == "dc only":
+            dct = dc
+        dg = dct * i * (g * (1 - g) if bug == "sigmoid'" else 1 - g ** 2)
+        da = np.concatenate([dct * g * i * (1 - i), dct * c_prev * f * (1 - f), dg,
+                             dh * tc * o * (1 - o)], axis=1)
+        dc_prev = dct if bug == "no f" else dct * f
+        return da @ W.T, da @ U.T, dc_prev, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+    return backward
+
+
+def check_lstm_step_backward(lstm_step_backward_fn: Callable) -> bool:
+    """``lstm_step_backward(dh, dc, x, h_prev, c_prev, kernel, recurrent_kernel, bias) ->
+    (dx, dh_prev, dc_prev, dkernel, drecurrent_kernel, dbias)``: dh and dc (N, u) are the
+    gradients arriving at h and c from above and from the next step."""
+    mistakes = [Mistake(_lstm_backward_bug("dc only"), "c also gets gradient through h = o * "
+                        "tanh(c): dc_total = dc + dh * o * (1 - tanh(c)**2)"),
+                Mistake(_lstm_backward_bug("no tanh'"), "the path through h = o * tanh(c) "
+                        "needs tanh'(c) = 1 - tanh(c)**2"),
+                Mistake(_lstm_backward_bug("sigmoid'"), "the candidate c~ is a tanh: its "
+                        "derivative is 1 - c~**2, not the sigmoid's c~ (1 - c~)"),
+                Mistake(_lstm_backward_bug("no f"), "dc_prev = dc_total * f: the forget gate "
+                        "scales the copy path")]
+    return check("lstm_step_backward", lstm_step_backward_fn, _lstm_backward,
+                 _step_cases(2, 4, lstm=True, backward=True), mistakes,
+                 returns="the tuple (dx, dh_prev, dc_prev, dkernel, drecurrent_kernel, dbias)",
+                 names=NAMES_BWD)
+
+
+# --- 4. a bidirectional layer's outputs ---------------------------------------------------------------
+def _bi_case(seed: int, N: int, T: int):
     from companion.nn.layers.bidirectional import Bidirectional
     from companion.nn.layers.gru import GRU
+    rng = np.random.default_rng(seed)
+    bi = Bidirectional(GRU(3, return_sequences=True))
+    bi.build((T, 2), rng)
+    return bi, rng.standard_normal((N, T, 2))
 
-    def run():
-        rng = np.random.default_rng(5)
-        bi = Bidirectional(GRU(3, return_sequences=True))
-        bi.build((6, 2), rng)
-        x = rng.standard_normal((4, 6, 2))
-        want = bi.forward(x)[:, 0]
-        got = np.asarray(first_output(bi.forward_layer, bi.backward_layer, x))
-        if got.shape != want.shape:
-            return feedback(False, "bidirectional", f"shape {got.shape}, expected {want.shape}")
-        fwd = bi.forward_layer.forward(x)[:, 0]
-        if np.allclose(got, np.concatenate([fwd, bi.backward_layer.forward(x)[:, 0]], 1)):
-            return feedback(False, "bidirectional", "the backward layer must read the sequence "
-                            "reversed (x[:, ::-1])")
-        if np.allclose(got, np.concatenate([fwd, bi.backward_layer.forward(x[:, ::-1])[:, 0]],
-                                           1)):
-            return feedback(False, "bidirectional", "the backward layer's output is in reversed "
-                            "time: its step for t = 1 is its LAST output")
-        if not np.allclose(got, want):
-            return feedback(False, "bidirectional", "values differ from the package's layer")
-        return feedback(True, "bidirectional: at t = 1 the backward half has read the whole "
-                        "sequence")
-    return run_check("bidirectional", run)
+
+def _bi_reference(forward_layer, backward_layer, x):
+    """What ``Bidirectional`` computes: [forward(x), reverse-in-time(backward(reversed x))]."""
+    return np.concatenate([forward_layer.forward(x),
+                           backward_layer.forward(x[:, ::-1])[:, ::-1]], axis=-1)
+
+
+def check_bidirectional(bidirectional_outputs: Callable) -> bool:
+    """``bidirectional_outputs(forward_layer, backward_layer, x (N, T, D)) -> (N, T, 2u)``:
+    the two GRU(return_sequences=True) layers of a Bidirectional layer, concatenated per step
+    (each has ``.forward(x) -> (N, T, u)``)."""
+    cases = []
+    for seed, N, T, label in ((5, 4, 6, "N=4, T=6"), (6, 1, 3, "a batch of one, T=3")):
+        bi, x = _bi_case(seed, N, T)
+        cases.append(Case((bi.forward_layer, bi.backward_layer, x), label=label))
+    mistakes = [Mistake(lambda f, b, x: np.concatenate([f.forward(x), b.forward(x)], -1),
+                        "the backward layer must read the sequence reversed: x[:, ::-1]"),
+                Mistake(lambda f, b, x: np.concatenate([f.forward(x), b.forward(x[:, ::-1])], -1),
+                        "the backward layer's outputs come out in reversed time: reverse them "
+                        "back ([:, ::-1]) so that step t lines up with the forward layer's"),
+                Mistake(lambda f, b, x: np.concatenate([b.forward(x[:, ::-1])[:, ::-1],
+                                                        f.forward(x)], -1),
+                        "the forward half comes first: [forward, backward]")]
+    return check("bidirectional", bidirectional_outputs, _bi_reference, cases, mistakes,
+                 returns="the concatenated outputs (N, T, 2u)")
+
+
+# --- 5. the notes' update gate from Keras' weights (an extra) ---------------------------------------
+def _update_gate(kernel_z, recurrent_kernel_z, bias_z):
+    from companion.chapters.ch11 import keras_gru_to_notes
+    u = recurrent_kernel_z.shape[0]
+    pad = lambda a: np.concatenate([a, np.zeros(a.shape[:-1] + (2 * u,))], -1)  # noqa: E731
+    notes = keras_gru_to_notes(pad(kernel_z), pad(recurrent_kernel_z), pad(bias_z))
+    return notes["Wu"], notes["bu"]
+
+
+def check_update_gate_mapping(to_notes_update_gate: Callable) -> bool:
+    """``to_notes_update_gate(kernel_z (D, u), recurrent_kernel_z (u, u), bias_z (u,)) ->
+    (Wu (u, u + D), bu (u,))`` with Γu = σ(Wu [c_prev, x] + bu) = 1 - z."""
+    rng = np.random.default_rng(4)
+    cases = [Case((rng.standard_normal((3, 4)), rng.standard_normal((4, 4)),
+                   rng.standard_normal(4)), label="D=3, u=4"),
+             Case((rng.standard_normal((1, 2)), rng.standard_normal((2, 2)),
+                   rng.standard_normal(2)), label="D=1, u=2")]
+    mistakes = [Mistake(lambda W, U, b: (np.concatenate([U, W]).T, b), "that gives Γu = z; "
+                        "the notes' Γu is 1 - z, and 1 - σ(a) = σ(-a): negate"),
+                Mistake(lambda W, U, b: (-np.concatenate([W, U]).T, -b), "the columns are "
+                        "[x, c_prev]; the notes write [c_prev, x]")]
+    return check("update gate", to_notes_update_gate, _update_gate, cases, mistakes,
+                 returns="the pair (Wu, bu)", names=("Wu", "bu"))

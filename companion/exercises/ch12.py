@@ -1,71 +1,163 @@
-"""Checks for chapter 12's exercises (word embeddings). Each prints what is wrong, never raises."""
+"""Chapter 12 exercises: cosine similarity, the analogy solver, the embedding backward
+(scatter-add) and the skip-gram negative-sampling loss with its gradients.
+
+References: ``companion.data.word_vectors`` (``cosine_similarity``, ``WordVectors.analogy``),
+``companion.nn.layers.embedding`` and ``companion.models.skipgram.sgns_backward``.
+"""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-from companion.exercises import feedback, run_check
+from companion.data.word_vectors import cosine_similarity
+from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
+from companion.models.skipgram import sgns_backward
 
 
-def check_cosine_similarity(fn) -> bool:
-    """``fn(u, v)``: cosine similarity of two 1-D vectors."""
-    def run(fn):
-        rng = np.random.default_rng(12)
-        cases = [(np.array([1.0, 0.0]), np.array([0.0, 2.0]), 0.0),
-                 (np.array([1.0, 2.0]), np.array([2.0, 4.0]), 1.0),
-                 (np.array([1.0, 2.0]), np.array([-3.0, -6.0]), -1.0)]
-        u, v = rng.standard_normal(50), rng.standard_normal(50)
-        cases.append((u, v, float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))))
-        for u, v, want in cases:
-            got = float(fn(u, v))
-            if not np.isclose(got, want, atol=1e-9):
-                hint = (" (did you forget to divide by the lengths |u| |v|?)"
-                        if np.isclose(got, u @ v) else "")
-                return feedback(False, "cosine_similarity",
-                                f"for u={np.round(u[:4], 3)}..., v={np.round(v[:4], 3)}... "
-                                f"expected {want:.4f}, got {got:.4f}{hint}")
-        return feedback(True, "cosine_similarity: matches u.v / (|u| |v|) on 4 cases")
-    return run_check("cosine_similarity", run, fn)
+# --- 1. cosine similarity ---------------------------------------------------------------------------
+def check_cosine_similarity(cosine: Callable) -> bool:
+    """``cosine(u (D,), v (D,)) -> float``: u.v / (|u| |v|)."""
+    rng = np.random.default_rng(12)
+    cases = [Case((np.array([1.0, 0.0]), np.array([0.0, 2.0])), label="orthogonal"),
+             Case((np.array([1.0, 2.0]), np.array([2.0, 4.0])), label="same direction"),
+             Case((np.array([1.0, 2.0]), np.array([-3.0, -6.0])), label="opposite"),
+             Case((rng.standard_normal(50), rng.standard_normal(50)), label="50-d")]
+    mistakes = [Mistake(lambda u, v: float(u @ v), "divide by the lengths |u| |v|"),
+                Mistake(lambda u, v: float(u @ v / (u @ u)), "divide by |u| |v|, not by |u|**2"),
+                Mistake(lambda u, v: float(np.linalg.norm(u - v)), "that is the Euclidean "
+                        "distance; cosine similarity is u.v / (|u| |v|)")]
+    return check("cosine_similarity", cosine, lambda u, v: float(cosine_similarity(u, v)),
+                 cases, mistakes, returns="a number in [-1, 1]")
 
 
-def check_analogy(fn, wv) -> bool:
-    """``fn(wv, a, b, c)``: the single best answer to a : b :: c : ? (a string)."""
-    questions = [("man", "woman", "king"), ("france", "paris", "japan"),
-                 ("big", "bigger", "small"), ("walk", "walked", "swim"),
-                 ("good", "better", "bad")]
+# --- 2. the analogy solver --------------------------------------------------------------------------
+QUESTIONS = [("man", "woman", "king"), ("france", "paris", "japan"), ("big", "bigger", "small"),
+             ("walk", "walked", "swim"), ("good", "better", "bad")]
 
-    def run(fn, wv):
-        for a, b, c in questions:
+
+def _nearest_word(wv, target, exclude=()) -> str:
+    return wv.nearest(target, 1, exclude=exclude)[0][0]
+
+
+def _analogy_mistakes(wv, a, b, c) -> list[tuple[str, str]]:
+    """(answer, hint) of the planted mistakes for one question."""
+    u = lambda w: wv.unit[wv.id(w)]                                   # noqa: E731
+    return [(_nearest_word(wv, u(b) - u(a) + u(c)), "exclude the three question words a, b, c "
+             "from the candidates (the closest word to b - a + c is usually b or c itself)"),
+            (_nearest_word(wv, u(a) - u(b) + u(c), (a, b, c)), "the offset is b - a: the "
+             "target is u_b - u_a + u_c")]
+
+
+def check_analogy(analogy: Callable, wv) -> bool:
+    """``analogy(wv, a, b, c) -> str``: the word d, not a, b or c, whose unit vector is closest
+    in cosine to u_b - u_a + u_c."""
+    def body():
+        for a, b, c in QUESTIONS:
             want = wv.analogy(a, b, c)[0][0]
-            got = fn(wv, a, b, c)
-            if got != want:
-                hint = ""
-                if got in (a, b, c):
-                    hint = " -- exclude the three question words from the candidates"
-                return feedback(False, "analogy", f"{a} : {b} :: {c} : ? expected {want!r}, "
-                                f"got {got!r}{hint}")
-        return feedback(True, f"analogy: {len(questions)} questions answered like "
-                        "WordVectors.analogy")
-    return run_check("analogy", run, fn, wv)
+            got = call(analogy, wv, a, b, c, returns="one word, a string")
+            if not isinstance(got, str):
+                raise Fail(f"`{getattr(analogy, '__name__', 'analogy')}` returned a "
+                           f"{type(got).__name__}: return one word, a string")
+            if got == want:
+                continue
+            hint = next((h for ans, h in _analogy_mistakes(wv, a, b, c) if ans == got), None)
+            raise Fail(f"{a} : {b} :: {c} : ? expected {want!r}, got {got!r}"
+                       + (f": {hint}" if hint else ""))
+        return feedback(True, f"analogy ({len(QUESTIONS)}/{len(QUESTIONS)} questions answered "
+                        "like WordVectors.analogy)")
+    return run_check("analogy", body)
 
 
-def check_embedding_backward(fn) -> bool:
-    """``fn(dout, ids, n_words)``: dE (n_words, n_features) of out = E[ids]."""
-    def run(fn):
-        rng = np.random.default_rng(3)
-        ids = np.array([[1, 4, 1], [0, 1, 6]])              # word 1 used three times
-        dout = rng.standard_normal(ids.shape + (3,))
-        want = np.zeros((7, 3))
-        np.add.at(want, ids.reshape(-1), dout.reshape(-1, 3))
-        got = np.asarray(fn(dout, ids, 7))
-        if got.shape != want.shape:
-            return feedback(False, "embedding backward",
-                            f"expected shape (n_words, n_features) = {want.shape}, got {got.shape}")
-        if not np.allclose(got, want):
-            wrong_rows = np.flatnonzero(~np.isclose(got, want).all(axis=1)).tolist()
-            hint = (" -- a repeated id must add up all its gradients (dE[ids] += dout keeps "
-                    "only one of them; use np.add.at)" if wrong_rows == [1] else "")
-            return feedback(False, "embedding backward", f"rows {wrong_rows} are wrong{hint}")
-        return feedback(True, "embedding backward: scatter-add into the used rows, "
-                        "repeated ids accumulated")
-    return run_check("embedding backward", run, fn)
+# --- 3. the embedding backward ----------------------------------------------------------------------
+def _embedding_backward(dout, ids, n_words):
+    dE = np.zeros((n_words, dout.shape[-1]))
+    np.add.at(dE, ids.reshape(-1), dout.reshape(-1, dout.shape[-1]))
+    return dE
+
+
+def _fancy_assign(dout, ids, n_words):
+    dE = np.zeros((n_words, dout.shape[-1]))
+    dE[ids.reshape(-1)] += dout.reshape(-1, dout.shape[-1])
+    return dE
+
+
+def check_embedding_backward(embedding_backward: Callable) -> bool:
+    """``embedding_backward(dout (N, ..., n_features), ids (N, ...), n_words) -> dE
+    (n_words, n_features)`` of out = E[ids]: each row sums the gradients of every position
+    that looked it up."""
+    from companion.nn.layers.embedding import embedding_backward as package_backward
+    from companion.nn.layers.embedding import embedding_forward
+    rng = np.random.default_rng(3)
+    cases = [Case((rng.standard_normal((2, 3, 3)), np.array([[1, 4, 1], [0, 1, 6]]), 7),
+                  label="word 1 used three times"),
+             Case((rng.standard_normal((1, 2, 4)), np.array([[2, 5]]), 6), label="no repeats"),
+             Case((rng.standard_normal((4, 2)), np.array([3, 3, 3, 0]), 5),
+                  label="ids of shape (N,)")]
+    mistakes = [Mistake(_fancy_assign, "a repeated id must add up all its gradients: "
+                        "dE[ids] += dout keeps only one of them; use np.add.at(dE, ids, dout)"),
+                Mistake(lambda d, ids, n: _embedding_backward(d, ids, n) / d.shape[0],
+                        "do not divide by the batch size: dout already carries the loss's 1/N")]
+
+    def reference(dout, ids, n_words):
+        cache = embedding_forward(ids, np.zeros((n_words, dout.shape[-1])))[1]
+        return package_backward(dout, cache)[1][0]
+    return check("embedding backward", embedding_backward, reference, cases, mistakes,
+                 returns="dE, an array (n_words, n_features)")
+
+
+# --- 4. the skip-gram negative-sampling loss and gradients --------------------------------------------
+NAMES = ("loss", "dW_in", "dW_out")
+
+
+def _sgns_cases() -> list[Case]:
+    rng = np.random.default_rng(7)
+    cases = []
+    for n_words, D, B, K, label in ((12, 5, 3, 4, "centers repeat (word 3 twice)"),
+                                    (8, 3, 1, 2, "a batch of one pair"),
+                                    (20, 4, 6, 5, "6 pairs, 5 negatives")):
+        W_in, W_out = rng.standard_normal((n_words, D)) * 0.5, rng.standard_normal((n_words, D))
+        centers = rng.integers(0, n_words, B)
+        if B == 3:
+            centers = np.array([3, 1, 3])
+        cases.append(Case((W_in, W_out * 0.5, centers, rng.integers(0, n_words, B),
+                           rng.integers(0, n_words, (B, K))), label=label))
+    return cases
+
+
+def _sgns_bug(bug: str):
+    def loss_and_grads(W_in, W_out, centers, contexts, negatives):
+        B = len(centers)
+        out_ids = np.concatenate([contexts[:, None], negatives], axis=1)       # (B, 1+K)
+        v, U = W_in[centers], W_out[out_ids]
+        sign = np.r_[1.0, (1.0 if bug == "negative sign" else -1.0) * np.ones(negatives.shape[1])]
+        z = np.einsum("bd,bkd->bk", v, U) * sign
+        scale = 1.0 if bug == "sum" else 1.0 / B
+        loss = float(np.logaddexp(0, -z).sum() * scale)
+        ds = -sign * scale / (1 + np.exp(z))                                 # -sign sigma(-z)
+        dv, dU = np.einsum("bk,bkd->bd", ds, U), ds[:, :, None] * v[:, None, :]
+        dW_in, dW_out = np.zeros_like(W_in), np.zeros_like(W_out)
+        if bug == "assign":
+            dW_in[centers] += dv
+            dW_out[out_ids.reshape(-1)] += dU.reshape(-1, v.shape[1])
+        else:
+            np.add.at(dW_in, centers, dv)
+            np.add.at(dW_out, out_ids.reshape(-1), dU.reshape(-1, v.shape[1]))
+        return loss, dW_in, dW_out
+    return loss_and_grads
+
+
+def check_sgns(sgns_loss_and_grads: Callable) -> bool:
+    """``sgns_loss_and_grads(W_in, W_out, centers (B,), contexts (B,), negatives (B, K)) ->
+    (loss, dW_in, dW_out)``: the mean over the B pairs of -log σ(u_o.v_c) - Σ_k log
+    σ(-u_nk.v_c), and its gradients with W_in's and W_out's shapes."""
+    mistakes = [Mistake(_sgns_bug("negative sign"), "the negatives enter as log σ(-u_n.v_c): "
+                        "their scores get a minus sign"),
+                Mistake(_sgns_bug("sum"), "average over the B pairs of the batch (divide the "
+                        "loss and the gradients by B)"),
+                Mistake(_sgns_bug("assign"), "a word used twice in the batch must add up its "
+                        "gradients: dW[ids] += ... keeps only one; use np.add.at")]
+    return check("skip-gram loss and gradients", sgns_loss_and_grads, sgns_backward,
+                 _sgns_cases(), mistakes, returns="the tuple (loss, dW_in, dW_out)",
+                 names=NAMES)
