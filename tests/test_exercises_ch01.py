@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from exercise_garbage import GARBAGE, one_line
 
 from companion.exercises import ch01
 from companion.exercises.checker import verdict
@@ -45,11 +46,6 @@ EXERCISES = [(ch01.check_predict, predict, ch01.PREDICT_MISTAKES),
 IDS = [c.__name__ for c, _, _ in EXERCISES]
 
 
-def one_line(text):
-    assert text.count("\n") == 1 and "Traceback" not in text, text
-    return text.strip()
-
-
 @pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
 def test_solution_passes(checker, solution, mistakes):
     ok, out = verdict(checker, solution)
@@ -64,32 +60,8 @@ def test_each_planted_mistake_gets_its_hint(checker, solution, mistakes):
         assert not ok and m.hint in one_line(out), (m.hint, out)
 
 
-def _none(*a, **k):
-    return None
-
-
-def _raises(*a, **k):
-    raise ValueError("boom")
-
-
-def _todo(*a, **k):
-    raise NotImplementedError
-
-
-def _nan(*a, **k):
-    return np.full(3, np.nan)
-
-
-def _text(*a, **k):
-    return "w"
-
-
 @pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-@pytest.mark.parametrize("garbage, words", [(_none, "returned None: return"),
-                                            (_raises, "your code raised ValueError: boom"),
-                                            (_todo, "not implemented yet"),
-                                            (_nan, "NaN|return|shape"),
-                                            (_text, "not an array|return")])
+@pytest.mark.parametrize("garbage, words", GARBAGE)
 def test_garbage_gets_one_sentence(checker, solution, mistakes, garbage, words):
     ok, out = verdict(checker, garbage)
     assert not ok and re.search(words, one_line(out))

@@ -129,11 +129,6 @@ def test_explorer_reports_divergence_instead_of_raising():
     assert r["values"][-1] < r["values"][0]
 
 
-def test_exercise_check():
-    assert ch02.check_gradients(lambda w, b, X, y: gd.logistic_loss(w, b, X, y)[1:]) is True
-    assert ch02.check_gradients(lambda w, b, X, y: (np.zeros_like(w), 0.0)) is False
-
-
 @pytest.mark.keras
 def test_keras_dense_sigmoid_sgd_follows_our_path(keras):
     X, y, _ = data.breast_cancer()

@@ -157,7 +157,7 @@ def normalise(got: Any, want: Any, fn_name: str, returns: str,
 
 
 def _same(a: dict, b: dict, rtol: float, atol: float) -> bool:
-    return all(np.allclose(a[k], b[k], rtol=rtol, atol=atol) for k in a)
+    return all(np.allclose(a[k], b[k], rtol=rtol, atol=atol, equal_nan=True) for k in a)
 
 
 def _where(got: dict, want: dict, rtol: float, atol: float) -> str:
