@@ -4,7 +4,6 @@ import pytest
 
 from companion.chapters import ch02 as gd
 from companion.data import datasets as data
-from companion.exercises import ch02
 from companion.nn import gradcheck
 from companion.nn.validation import DivergenceError
 
