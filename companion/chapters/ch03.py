@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn import activations
+from companion.nn import activations, optim
 from companion.nn.gradcheck import numerical_gradient, rel_error
 from companion.nn.threads import blas_threads
-from companion.nn.validation import (DivergenceError, as_array, check_positive, check_same_length,
+from companion.nn.train import Callback, check_loss, train_loop
+from companion.nn.validation import (as_array, check_int, check_positive, check_same_length,
                                      rng_from)
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -142,35 +143,70 @@ def forward_loop(X, params: dict, activation: str = "tanh") -> np.ndarray:
 
 
 # --- training ------------------------------------------------------------------------------
+class ShallowNet:
+    """The notes' network with its parameter dict, as a ``Trainable`` of ``companion.nn.train``:
+    a batch is (X (N, n_x), Y (N, n_y)); ``params()``/``grads()`` in ``PARAM_NAMES`` order."""
+
+    def __init__(self, params: dict, activation: str = "tanh", output: str = "sigmoid"):
+        self.p = {k: np.array(params[k]) for k in PARAM_NAMES}       # a copy: trained in place
+        self.activation, self.output = activation, output
+        self._grads: list[np.ndarray] = []
+
+    def loss_and_grads(self, batch):
+        X, Y = batch
+        value, grads = loss_and_grads(X, Y, self.p, self.activation, self.output)
+        self._grads = [grads[k] for k in PARAM_NAMES]
+        return value, self._grads
+
+    def params(self) -> list[np.ndarray]:
+        return [self.p[k] for k in PARAM_NAMES]
+
+    def grads(self) -> list[np.ndarray]:
+        return self._grads
+
+
+class _Record(Callback):
+    """history["iteration"], history["loss"]: the loss before every ``every``-th update."""
+
+    def __init__(self, every: int):
+        self.every = every
+
+    def on_step(self, step, loss, grads, clipped, history):
+        if step % self.every == 0:
+            history["iteration"].append(step)
+            history["loss"].append(loss)
+
+
 def train(X, y, n_h: int = 4, activation: str = "tanh", learning_rate: float = 1.2,
           iterations: int = 2000, seed=0, init: str = "random", scale: float = 0.01,
           output: str = "sigmoid", record_every: int = 10, params: dict | None = None):
-    """Full-batch gradient descent. y: labels (N,) or targets Y (N, n_y).
+    """Full-batch gradient descent (plain SGD on the whole set, with the package's one
+    training loop, ``companion.nn.train.train_loop``). y: labels (N,) or targets Y (N, n_y).
 
     Returns (params, history) with history = {"iteration": [...], "loss": [...]}, recorded
-    every ``record_every`` iterations. A NaN/inf loss raises DivergenceError naming the step.
+    every ``record_every`` iterations and after the last one. ``params`` given as a start is
+    not modified. A NaN/inf loss raises DivergenceError naming the step.
     """
     X = as_array(X, "X", ndim=2)
     Y = targets(y, output)
     check_same_length(X, Y, "X", "y")
     lr = check_positive(learning_rate, "learning_rate")
+    iterations = check_int(iterations, "iterations", minimum=0)
     if params is None:
         params = init_params(X.shape[1], n_h, Y.shape[1], seed, init, scale)
+    net = ShallowNet(params, activation, output)
     hist: dict[str, list] = {"iteration": [], "loss": []}
     with blas_threads(1):          # small matrices: extra BLAS threads only wait (busy CPUs)
-        for it in range(int(iterations) + 1):
-            with np.errstate(over="ignore", invalid="ignore"):
-                value, grads = loss_and_grads(X, Y, params, activation, output)
-            if not np.isfinite(value):
-                raise DivergenceError(f"loss became {value} at step {it}: training diverged "
-                                      f"(try a smaller learning_rate than {lr:g})")
-            if it % record_every == 0 or it == iterations:
-                hist["iteration"].append(it)
-                hist["loss"].append(value)
-            if it == iterations:
-                break
-            params = {k: params[k] - lr * grads[k] for k in PARAM_NAMES}
-    return params, hist
+        if iterations:
+            train_loop(net, lambda epoch: [(X, Y)], optim.SGD(lr), iterations,
+                       [_Record(record_every)], history=hist)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, _ = net.loss_and_grads((X, Y))               # after the last update
+        check_loss(value, iterations, lr, hist)
+    hist.pop("batch_loss", None)
+    hist["iteration"].append(iterations)
+    hist["loss"].append(value)
+    return net.p, hist
 
 
 def predict(X, params, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:

@@ -62,8 +62,7 @@ def train_run(data, bn: bool, learning_rate: float, batch_size: int = 32, epochs
                    batch_size=batch_size, validation_data=dev, seed=seed, progress=progress)
         hist.update(diverged_at=None, dev_accuracy=hist["val_accuracy"][-1], model=model)
     except DivergenceError as exc:
-        step = int(str(exc).split("at step ")[1].split(":")[0])
-        hist = {"diverged_at": step, "dev_accuracy": 0.1, "model": model}
+        hist = {"diverged_at": exc.step, "dev_accuracy": 0.1, "model": model}
     return hist
 
 
