@@ -1,42 +1,183 @@
-"""Chapter 3 exercise: the backward pass of the shallow network (tanh hidden, sigmoid output)."""
+"""Chapter 3 exercises: the shallow network (tanh hidden layer, sigmoid output) by hand: its
+forward pass, its cross-entropy, its backward pass and a complete training loop.
+
+Each ``check_*`` compares the learner's function with the package (``chapters.ch03``) on
+several cases and names the likely mistake (sigmoid' for tanh', a forgotten 1/N...).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises import feedback, run_check
+from companion.exercises.checker import Case, Mistake, check
 
-MISTAKES = {"no_activation_derivative": "you forgot to multiply dA1 by tanh'(Z1) = 1 - A1^2",
-            "forgot_mean": "you forgot to divide dZ2 by the number of examples N",
-            "bias_mean": "the bias gradients are sums over examples (dZ already carries 1/N), "
-                         "not means"}
+NAMES = ("W1", "b1", "W2", "b2")
+GRADS = 'the dict {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'
 
 
-def check_backward(backward) -> bool:
-    """``backward(X, Y, params) -> {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}``."""
-    from companion.chapters import ch03 as shallow
+def _problem(seed: int, n: int, n_x: int = 3, n_h: int = 5, scale: float = 1.0):
+    from companion.chapters.ch03 import init_params
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_x))
+    Y = rng.integers(0, 2, (n, 1)).astype(float)
+    params = init_params(n_x, n_h, 1, rng, scale=scale)
+    params["b1"], params["b2"] = rng.standard_normal(n_h) * 0.1, rng.standard_normal(1) * 0.1
+    return X, Y, params
 
-    def run(*_):
-        rng = np.random.default_rng(3)
-        X = rng.standard_normal((7, 3))
-        Y = rng.integers(0, 2, (7, 1)).astype(float)
-        params = shallow.init_params(3, 5, 1, rng, scale=1.0)
-        _, cache = shallow.forward(X, params, "tanh")
-        want = shallow.backward(params, cache, Y, "tanh")
-        got = backward(X, Y, {k: v.copy() for k, v in params.items()})
-        for k in shallow.PARAM_NAMES:
-            if k not in got:
-                return feedback(False, "shallow backward", f"no gradient for {k!r}")
-            g = np.asarray(got[k], dtype=float)
-            if g.shape != want[k].shape:
-                return feedback(False, "shallow backward", f"d{k} has shape {g.shape}, expected "
-                                f"{want[k].shape} (the shape of {k})")
-        if all(np.allclose(got[k], want[k]) for k in shallow.PARAM_NAMES):
-            return feedback(True, "shallow backward matches the package for every parameter")
-        for bug, hint in MISTAKES.items():
-            buggy = shallow.backward(params, cache, Y, "tanh", bug=bug)
-            if all(np.allclose(got[k], buggy[k]) for k in shallow.PARAM_NAMES):
-                return feedback(False, "shallow backward", hint)
-        wrong = [k for k in shallow.PARAM_NAMES if not np.allclose(got[k], want[k])]
-        return feedback(False, "shallow backward", f"gradients differ for {', '.join(wrong)}")
-    return run_check("shallow backward", run)
+
+def _cases():
+    return [Case(_problem(0, 7), label="N=7, 5 hidden units"),
+            Case(_problem(1, 1), label="N=1"),
+            Case(_problem(2, 12, n_x=2, n_h=1), label="one hidden unit")]
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+# --- forward ----------------------------------------------------------------------------------
+def _forward(X, params):
+    from companion.chapters.ch03 import forward
+    _, (_, Z1, A1, Z2, A2) = forward(X, params, "tanh")
+    return Z1, A1, Z2, A2
+
+
+def _forward_bug(hidden=np.tanh, out=_sigmoid, bias: bool = True):
+    def forward(X, p):
+        Z1 = X @ p["W1"] + (p["b1"] if bias else 0)
+        A1 = hidden(Z1)
+        Z2 = A1 @ p["W2"] + (p["b2"] if bias else 0)
+        return Z1, A1, Z2, out(Z2)
+    return forward
+
+
+FORWARD_MISTAKES = [
+    Mistake(_forward_bug(hidden=_sigmoid), "the hidden layer of this exercise uses tanh, "
+            "not the sigmoid"),
+    Mistake(_forward_bug(out=lambda z: z), "the output needs the sigmoid: A2 = sigmoid(Z2), a "
+            "probability"),
+    Mistake(_forward_bug(out=np.tanh), "the output is sigmoid(Z2), not tanh(Z2) (a probability "
+            "in (0, 1))"),
+    Mistake(_forward_bug(bias=False), "add the biases: Z1 = X W1 + b1, Z2 = A1 W2 + b2")]
+
+
+def check_forward(shallow_forward) -> bool:
+    """``shallow_forward(X (N, n_x), params) -> (Z1 (N, n_h), A1, Z2 (N, 1), A2)`` with
+    Z1 = X W1 + b1, A1 = tanh(Z1), Z2 = A1 W2 + b2, A2 = sigmoid(Z2)."""
+    cases = [Case(c.args[::2], label=c.label) for c in _cases()]
+    return check("shallow forward", shallow_forward, _forward, cases, FORWARD_MISTAKES,
+                 returns="the tuple (Z1, A1, Z2, A2)", names=("Z1", "A1", "Z2", "A2"))
+
+
+# --- the cross-entropy ------------------------------------------------------------------------
+def _cross_entropy(A2, Y):
+    from companion.chapters.ch03 import loss
+    return loss(np.log(A2) - np.log1p(-A2), Y)
+
+
+def _ce_bug(kind: str):
+    def ce(A2, Y):
+        terms = Y * np.log(A2) + (1 - Y) * np.log(1 - A2)
+        if kind == "half":
+            terms = Y * np.log(A2)
+        value = -np.sum(terms) if kind == "sum" else -np.mean(terms)
+        return -value if kind == "sign" else value
+    return ce
+
+
+CE_MISTAKES = [
+    Mistake(_ce_bug("sum"), "the loss is the MEAN over the N examples, not the sum"),
+    Mistake(_ce_bug("sign"), "the cross-entropy is MINUS the mean log-likelihood (it is >= 0)"),
+    Mistake(_ce_bug("half"), "include the (1 - y) log(1 - a) term: examples with y = 0 count too")]
+
+
+def check_cross_entropy(cross_entropy) -> bool:
+    """``cross_entropy(A2 (N, 1), Y (N, 1)) -> float``:
+    -(1/N) sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)]."""
+    rng = np.random.default_rng(4)
+    cases = [Case((rng.uniform(0.05, 0.95, (8, 1)), rng.integers(0, 2, (8, 1)).astype(float)),
+                  label="N=8"),
+             Case((np.array([[0.3]]), np.array([[0.0]])), label="N=1, y = 0"),
+             Case((np.array([[0.9], [0.2], [0.6]]), np.array([[1.0], [0.0], [0.0]])),
+                  label="N=3")]
+    return check("cross-entropy", cross_entropy, _cross_entropy, cases, CE_MISTAKES,
+                 returns="the loss, a number", names=("the loss",))
+
+
+# --- backward ---------------------------------------------------------------------------------
+def _backward(X, Y, params, bug=None):
+    from companion.chapters.ch03 import backward, forward
+    _, cache = forward(X, params, "tanh")
+    return backward(params, cache, Y, "tanh", bug=bug)
+
+
+def _backward_sigmoid_grad(X, Y, p):
+    from companion.chapters.ch03 import backward, forward
+    _, cache = forward(X, p, "tanh")
+    return backward(p, cache, Y, "sigmoid")       # A1 (1 - A1) in place of 1 - A1^2
+
+
+BACKWARD_MISTAKES = [
+    Mistake(lambda X, Y, p: _backward(X, Y, p, "no_activation_derivative"),
+            "you forgot to multiply dA1 by tanh'(Z1) = 1 - A1^2"),
+    Mistake(_backward_sigmoid_grad, "that is the sigmoid's derivative A1 (1 - A1); the hidden "
+            "layer is tanh, whose derivative is 1 - A1^2"),
+    Mistake(lambda X, Y, p: _backward(X, Y, p, "forgot_mean"),
+            "you forgot to divide dZ2 by the number of examples N"),
+    Mistake(lambda X, Y, p: _backward(X, Y, p, "bias_mean"),
+            "the bias gradients are sums over examples (dZ already carries 1/N), not means")]
+
+
+def check_backward(shallow_backward) -> bool:
+    """``shallow_backward(X, Y (N, 1), params) -> {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}``
+    for the mean cross-entropy; each gradient has its parameter's shape (a bias of shape
+    (1, n) is accepted for (n,))."""
+    return check("shallow backward", shallow_backward, _backward, _cases(), BACKWARD_MISTAKES,
+                 returns=GRADS)
+
+
+# --- the training loop ------------------------------------------------------------------------
+def _train(X, Y, params, learning_rate, iterations):
+    from companion.chapters.ch03 import train
+    return train(X, Y, learning_rate=learning_rate, iterations=iterations, params=params)[0]
+
+
+def _train_bug(kind: str):
+    def loop(X, Y, params, learning_rate, iterations):
+        p = {k: v.copy() for k, v in params.items()}
+        for _ in range(iterations):
+            grads = _backward(X, Y, p)
+            for k in NAMES:
+                if kind == "ascent":
+                    p[k] = p[k] + learning_rate * grads[k]
+                elif not (kind == "weights only" and k.startswith("b")):
+                    p[k] = p[k] - learning_rate * grads[k]
+        if kind == "one more":
+            grads = _backward(X, Y, p)
+            p = {k: p[k] - learning_rate * grads[k] for k in NAMES}
+        return p
+    return loop
+
+
+TRAIN_MISTAKES = [
+    Mistake(_train_bug("ascent"), "subtract the gradients: W = W - learning_rate * dW"),
+    Mistake(_train_bug("weights only"), "update the biases too: b = b - learning_rate * db"),
+    Mistake(_train_bug("one more"), "take exactly `iterations` steps (one step per iteration)")]
+
+
+def check_train(train_shallow) -> bool:
+    """``train_shallow(X, Y (N, 1), params, learning_rate, iterations) -> params``: full-batch
+    gradient descent from the given params (your forward and backward in a loop)."""
+    from companion import data
+    X_flower, y_flower = data.flower(seed=0)
+    (X_tr, y_tr), _, _ = data.train_dev_test_split(X_flower, y_flower, (0.8, 0.0, 0.2), seed=0)
+    from companion.chapters.ch03 import init_params
+    flower = (X_tr, y_tr[:, None].astype(float), init_params(2, 5, 1, 1), 1.2, 2000)
+    X, Y, params = _problem(3, 10)
+    cases = [Case((X, Y, params, 0.5, 5), label="N=10, 5 steps"),
+             Case((X[:1], Y[:1], params, 0.1, 1), label="N=1, one step"),
+             Case((X, Y, params, 0.5, 0), label="iterations = 0"),
+             Case(flower, label="the flower, 5 hidden units, 2000 steps (94.4% in the chapter)")]
+    return check("shallow training loop", train_shallow, _train, cases, TRAIN_MISTAKES,
+                 returns='the dict of trained parameters {"W1": ..., "b2": ...}',
+                 rtol=1e-6, atol=1e-7)
