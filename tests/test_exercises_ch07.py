@@ -6,13 +6,12 @@ from functools import partial
 import numpy as np
 import pytest
 
-from companion.exercises import ch07
+from companion.exercises import ch07, checker
 
 
-def verdict(capsys, check, fn, *extra):
-    """Run a checker; return (ok, the one line it printed)."""
-    ok = check(fn, *extra)
-    out = capsys.readouterr().out
+def verdict(check, fn, *extra):
+    """Run a checker (with its extra arguments); return (ok, the one line it printed)."""
+    ok, out = checker.verdict(lambda f: check(f, *extra), fn)
     assert out.count("\n") == 1 and "Traceback" not in out, out
     return ok, out
 
@@ -105,8 +104,8 @@ SOLUTIONS = [(ch07.check_zero_pad, zero_pad), (ch07.check_conv_single_step, conv
 
 
 @pytest.mark.parametrize("check, solution", SOLUTIONS)
-def test_solution_passes(capsys, check, solution):
-    ok, out = verdict(capsys, check, solution)
+def test_solution_passes(check, solution):
+    ok, out = verdict(check, solution)
     assert ok and out.startswith("✓")
 
 
@@ -129,18 +128,18 @@ def test_solution_passes(capsys, check, solution):
     (ch07.check_output_size, lambda n, f, p, s: (n + 2 * p - f) / s + 1, "round down"),
     (ch07.check_output_size, lambda n, f, p, s: (n + p - f) // s + 1, "2p"),
 ])
-def test_mistake_is_named(capsys, check, buggy, hint):
-    ok, out = verdict(capsys, check, buggy)
+def test_mistake_is_named(check, buggy, hint):
+    ok, out = verdict(check, buggy)
     assert not ok and hint in out
 
 
-def test_unnamed_error_says_where(capsys):
+def test_unnamed_error_says_where():
     """A wrong value no planted mistake explains: the output, the index and both values."""
     def off(dout, x, W, stride, pad):
         dx, dW, db = conv_backward(dout, x, W, stride, pad)
         dW[0, 0, 0, 0] += 1.0
         return dx, dW, db
-    ok, out = verdict(capsys, ch07.check_conv_backward, off)
+    ok, out = verdict(ch07.check_conv_backward, off)
     assert not ok and "dW differs at index (0, 0, 0, 0)" in out
 
 
@@ -152,22 +151,22 @@ def _raises(*args):
 @pytest.mark.parametrize("garbage, sentence", [
     (lambda *a: None, "returned None"), (_raises, "raised ValueError"),
     (lambda *a: np.full((2, 2), np.nan), ""), (lambda *a: "text", "")])
-def test_garbage_gets_one_sentence(capsys, check, garbage, sentence):
-    ok, out = verdict(capsys, check, garbage)
+def test_garbage_gets_one_sentence(check, garbage, sentence):
+    ok, out = verdict(check, garbage)
     assert not ok and out.startswith("✗") and sentence in out
 
 
-def test_nan_and_transposed_shape_are_named(capsys):
-    ok, out = verdict(capsys, ch07.check_max_pool_forward, lambda x, f, s: max_pool_forward(
+def test_nan_and_transposed_shape_are_named():
+    ok, out = verdict(ch07.check_max_pool_forward, lambda x, f, s: max_pool_forward(
         x, f, s) * np.nan)
     assert not ok and "NaN" in out
-    ok, out = verdict(capsys, ch07.check_conv_forward, lambda x, W, b, s, p: conv_forward(
+    ok, out = verdict(ch07.check_conv_forward, lambda x, W, b, s, p: conv_forward(
         x, W, b, s, p)[:, :-1])
     assert not ok and "shape" in out
 
 
-def test_not_implemented(capsys):
+def test_not_implemented():
     def conv_forward(x, W, b, stride, pad):
         raise NotImplementedError
-    ok, out = verdict(capsys, ch07.check_conv_forward, conv_forward)
+    ok, out = verdict(ch07.check_conv_forward, conv_forward)
     assert not ok and "not implemented yet" in out

@@ -6,14 +6,13 @@ from functools import partial
 import numpy as np
 import pytest
 
-from companion.exercises import ch08
+from companion.exercises import ch08, checker
 from companion.nn.layers.conv import conv2d_backward, conv2d_forward
 
 
-def verdict(capsys, check, fn, *extra):
-    """Run a checker; return (ok, the one line it printed)."""
-    ok = check(fn, *extra)
-    out = capsys.readouterr().out
+def verdict(check, fn, *extra):
+    """Run a checker (with its extra arguments); return (ok, the one line it printed)."""
+    ok, out = checker.verdict(lambda f: check(f, *extra), fn)
     assert out.count("\n") == 1 and "Traceback" not in out, out
     return ok, out
 
@@ -79,8 +78,8 @@ SOLUTIONS = [(ch08.check_residual_forward, residual_forward),
 
 
 @pytest.mark.parametrize("check, solution", SOLUTIONS)
-def test_solution_passes(capsys, check, solution):
-    ok, out = verdict(capsys, check, solution)
+def test_solution_passes(check, solution):
+    ok, out = verdict(check, solution)
     assert ok and out.startswith("✓")
 
 
@@ -101,17 +100,17 @@ def test_solution_passes(capsys, check, solution):
     (ch08.check_branch_multiplications, partial(branch_multiplications, bug="kxk on c_in"),
      "not c_in"),
 ])
-def test_mistake_is_named(capsys, check, buggy, hint):
-    ok, out = verdict(capsys, check, buggy)
+def test_mistake_is_named(check, buggy, hint):
+    ok, out = verdict(check, buggy)
     assert not ok and hint in out
 
 
-def test_missing_projection_gradient_is_named(capsys):
+def test_missing_projection_gradient_is_named():
     def no_proj(*args):
         grads = residual_backward(*args)
         grads.pop("dWs", None)
         return grads
-    ok, out = verdict(capsys, ch08.check_residual_backward, no_proj)
+    ok, out = verdict(ch08.check_residual_backward, no_proj)
     assert not ok and "'dWs'" in out and "projection" in out
 
 
@@ -123,12 +122,12 @@ def _raises(*args):
 @pytest.mark.parametrize("garbage, sentence", [
     (lambda *a: None, "returned None"), (_raises, "raised ValueError"),
     (lambda *a: np.full((2, 2), np.nan), ""), (lambda *a: "text", "")])
-def test_garbage_gets_one_sentence(capsys, check, garbage, sentence):
-    ok, out = verdict(capsys, check, garbage)
+def test_garbage_gets_one_sentence(check, garbage, sentence):
+    ok, out = verdict(check, garbage)
     assert not ok and out.startswith("✗") and sentence in out
 
 
-def test_nan_is_named(capsys):
-    ok, out = verdict(capsys, ch08.check_residual_forward,
+def test_nan_is_named():
+    ok, out = verdict(ch08.check_residual_forward,
                       lambda *a: residual_forward(*a) * np.nan)
     assert not ok and "NaN" in out

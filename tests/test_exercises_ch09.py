@@ -6,13 +6,12 @@ from functools import partial
 import numpy as np
 import pytest
 
-from companion.exercises import ch09
+from companion.exercises import ch09, checker
 
 
-def verdict(capsys, check, fn, *extra):
-    """Run a checker; return (ok, the one line it printed)."""
-    ok = check(fn, *extra)
-    out = capsys.readouterr().out
+def verdict(check, fn, *extra):
+    """Run a checker (with its extra arguments); return (ok, the one line it printed)."""
+    ok, out = checker.verdict(lambda f: check(f, *extra), fn)
     assert out.count("\n") == 1 and "Traceback" not in out, out
     return ok, out
 
@@ -70,8 +69,8 @@ SOLUTIONS = [(ch09.check_cell_notes, rnn_cell_forward), (ch09.check_rnn_forward,
 
 
 @pytest.mark.parametrize("check, solution", SOLUTIONS)
-def test_solution_passes(capsys, check, solution):
-    ok, out = verdict(capsys, check, solution)
+def test_solution_passes(check, solution):
+    ok, out = verdict(check, solution)
     assert ok and out.startswith("✓")
 
 
@@ -92,21 +91,21 @@ def test_solution_passes(capsys, check, solution):
     (ch09.check_sequence_loss, partial(sequence_loss, bug="sign"), "sign"),
     (ch09.check_sequence_loss, partial(sequence_loss, bug="columns"), "np.arange(T)"),
 ])
-def test_mistake_is_named(capsys, check, buggy, hint):
-    ok, out = verdict(capsys, check, buggy)
+def test_mistake_is_named(check, buggy, hint):
+    ok, out = verdict(check, buggy)
     assert not ok and hint in out
 
 
-def test_unnamed_error_says_where(capsys):
+def test_unnamed_error_says_where():
     def off(*args):
         dx, dh0, dWx, dWh, db = rnn_backward(*args)
         return dx, dh0, dWx, dWh, db + 0.5
-    ok, out = verdict(capsys, ch09.check_rnn_backward, off)
+    ok, out = verdict(ch09.check_rnn_backward, off)
     assert not ok and "db differs at index" in out
 
 
-def test_transposed_result_is_named(capsys):
-    ok, out = verdict(capsys, ch09.check_cell_notes, lambda *a: rnn_cell_forward(*a).T)
+def test_transposed_result_is_named():
+    ok, out = verdict(ch09.check_cell_notes, lambda *a: rnn_cell_forward(*a).T)
     assert not ok and "transposed?" in out
 
 
@@ -118,6 +117,6 @@ def _raises(*args):
 @pytest.mark.parametrize("garbage, sentence", [
     (lambda *a: None, "returned None"), (_raises, "raised ValueError"),
     (lambda *a: np.full((2, 2), np.nan), ""), (lambda *a: "text", "")])
-def test_garbage_gets_one_sentence(capsys, check, garbage, sentence):
-    ok, out = verdict(capsys, check, garbage)
+def test_garbage_gets_one_sentence(check, garbage, sentence):
+    ok, out = verdict(check, garbage)
     assert not ok and out.startswith("✗") and sentence in out

@@ -6,13 +6,12 @@ from functools import partial
 import numpy as np
 import pytest
 
-from companion.exercises import ch10
+from companion.exercises import checker, ch10
 
 
-def verdict(capsys, check, fn, *extra):
-    """Run a checker; return (ok, the one line it printed)."""
-    ok = check(fn, *extra)
-    out = capsys.readouterr().out
+def verdict(check, fn, *extra):
+    """Run a checker (with its extra arguments); return (ok, the one line it printed)."""
+    ok, out = checker.verdict(lambda f: check(f, *extra), fn)
     assert out.count("\n") == 1 and "Traceback" not in out, out
     return ok, out
 
@@ -78,8 +77,8 @@ SOLUTIONS = [(ch10.check_temperature, apply_temperature), (ch10.check_sample_nex
 
 
 @pytest.mark.parametrize("check, solution", SOLUTIONS)
-def test_solution_passes(capsys, check, solution):
-    ok, out = verdict(capsys, check, solution)
+def test_solution_passes(check, solution):
+    ok, out = verdict(check, solution)
     assert ok and out.startswith("✓")
 
 
@@ -104,13 +103,13 @@ def test_solution_passes(capsys, check, solution):
     (ch10.check_bigram_probability, partial(sequence_probability, bug="no end"), "last letter"),
     (ch10.check_bigram_probability, partial(sequence_probability, bug="no start"), "start"),
 ])
-def test_mistake_is_named(capsys, check, buggy, hint):
-    ok, out = verdict(capsys, check, buggy)
+def test_mistake_is_named(check, buggy, hint):
+    ok, out = verdict(check, buggy)
     assert not ok and hint in out
 
 
-def test_sampler_returning_an_array_is_told(capsys):
-    ok, out = verdict(capsys, ch10.check_sample_next, lambda p, t, rng: p)
+def test_sampler_returning_an_array_is_told():
+    ok, out = verdict(ch10.check_sample_next, lambda p, t, rng: p)
     assert not ok and "integer" in out
 
 
@@ -122,6 +121,6 @@ def _raises(*args):
 @pytest.mark.parametrize("garbage, sentence", [
     (lambda *a: None, "returned None"), (_raises, "raised ValueError"),
     (lambda *a: np.full((2, 2), np.nan), ""), (lambda *a: "text", "")])
-def test_garbage_gets_one_sentence(capsys, check, garbage, sentence):
-    ok, out = verdict(capsys, check, garbage)
+def test_garbage_gets_one_sentence(check, garbage, sentence):
+    ok, out = verdict(check, garbage)
     assert not ok and out.startswith("✗") and sentence in out

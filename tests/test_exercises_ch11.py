@@ -6,13 +6,12 @@ from functools import partial
 import numpy as np
 import pytest
 
-from companion.exercises import ch11
+from companion.exercises import checker, ch11
 
 
-def verdict(capsys, check, fn, *extra):
-    """Run a checker; return (ok, the one line it printed)."""
-    ok = check(fn, *extra)
-    out = capsys.readouterr().out
+def verdict(check, fn, *extra):
+    """Run a checker (with its extra arguments); return (ok, the one line it printed)."""
+    ok, out = checker.verdict(lambda f: check(f, *extra), fn)
     assert out.count("\n") == 1 and "Traceback" not in out, out
     return ok, out
 
@@ -88,8 +87,8 @@ SOLUTIONS = [(ch11.check_gru_step, gru_step), (ch11.check_lstm_step, lstm_step),
 
 
 @pytest.mark.parametrize("check, solution", SOLUTIONS)
-def test_solution_passes(capsys, check, solution):
-    ok, out = verdict(capsys, check, solution)
+def test_solution_passes(check, solution):
+    ok, out = verdict(check, solution)
     assert ok and out.startswith("✓")
 
 
@@ -117,17 +116,17 @@ def test_bidirectional_reference_is_the_package_layer():
     (ch11.check_update_gate_mapping, partial(to_notes_update_gate, bug="no flip"), "negate"),
     (ch11.check_update_gate_mapping, partial(to_notes_update_gate, bug="x first"), "[c_prev, x]"),
 ])
-def test_mistake_is_named(capsys, check, buggy, hint):
-    ok, out = verdict(capsys, check, buggy)
+def test_mistake_is_named(check, buggy, hint):
+    ok, out = verdict(check, buggy)
     assert not ok and hint in out
 
 
-def test_wrong_bias_gradient_shape_is_named(capsys):
+def test_wrong_bias_gradient_shape_is_named():
     def row_bias(*args):
         out = list(lstm_step_backward(*args))
         out[-1] = out[-1][None, :] * 2
         return tuple(out)
-    ok, out = verdict(capsys, ch11.check_lstm_step_backward, row_bias)
+    ok, out = verdict(ch11.check_lstm_step_backward, row_bias)
     assert not ok and "dbias differs" in out       # (1, 4u) is accepted as (4u,); values differ
 
 
@@ -139,6 +138,6 @@ def _raises(*args):
 @pytest.mark.parametrize("garbage, sentence", [
     (lambda *a: None, "returned None"), (_raises, "raised ValueError"),
     (lambda *a: np.full((2, 2), np.nan), ""), (lambda *a: "text", "")])
-def test_garbage_gets_one_sentence(capsys, check, garbage, sentence):
-    ok, out = verdict(capsys, check, garbage)
+def test_garbage_gets_one_sentence(check, garbage, sentence):
+    ok, out = verdict(check, garbage)
     assert not ok and out.startswith("✗") and sentence in out

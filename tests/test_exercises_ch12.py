@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from companion.data import word_vectors
-from companion.exercises import ch12
+from companion.exercises import checker, ch12
 
 
 @pytest.fixture(scope="module")
@@ -15,10 +15,9 @@ def wv():
     return word_vectors.load_glove()
 
 
-def verdict(capsys, check, fn, *extra):
-    """Run a checker; return (ok, the one line it printed)."""
-    ok = check(fn, *extra)
-    out = capsys.readouterr().out
+def verdict(check, fn, *extra):
+    """Run a checker (with its extra arguments); return (ok, the one line it printed)."""
+    ok, out = checker.verdict(lambda f: check(f, *extra), fn)
     assert out.count("\n") == 1 and "Traceback" not in out, out
     return ok, out
 
@@ -78,13 +77,13 @@ CHECKS = [(ch12.check_cosine_similarity, cosine, False), (ch12.check_analogy, an
           (ch12.check_sgns, sgns_loss_and_grads, False)]
 
 
-def run(capsys, check, fn, needs_wv, wv):
-    return verdict(capsys, check, fn, *((wv,) if needs_wv else ()))
+def run(check, fn, needs_wv, wv):
+    return verdict(check, fn, *((wv,) if needs_wv else ()))
 
 
 @pytest.mark.parametrize("check, solution, needs_wv", CHECKS)
-def test_solution_passes(capsys, wv, check, solution, needs_wv):
-    ok, out = run(capsys, check, solution, needs_wv, wv)
+def test_solution_passes(wv, check, solution, needs_wv):
+    ok, out = run(check, solution, needs_wv, wv)
     assert ok and out.startswith("✓")
 
 
@@ -98,8 +97,8 @@ def test_solution_passes(capsys, wv, check, solution, needs_wv):
     (ch12.check_sgns, partial(sgns_loss_and_grads, bug="sum"), False, "average over the B"),
     (ch12.check_sgns, partial(sgns_loss_and_grads, bug="assign"), False, "np.add.at"),
 ])
-def test_mistake_is_named(capsys, wv, check, buggy, needs_wv, hint):
-    ok, out = run(capsys, check, buggy, needs_wv, wv)
+def test_mistake_is_named(wv, check, buggy, needs_wv, hint):
+    ok, out = run(check, buggy, needs_wv, wv)
     assert not ok and hint in out
 
 
@@ -111,6 +110,6 @@ def _raises(*args):
 @pytest.mark.parametrize("garbage, sentence", [
     (lambda *a: None, "returned None"), (_raises, "raised KeyError"),
     (lambda *a: np.full((2, 2), np.nan), ""), (lambda *a: 3.5, "")])
-def test_garbage_gets_one_sentence(capsys, wv, check, _, needs_wv, garbage, sentence):
-    ok, out = run(capsys, check, garbage, needs_wv, wv)
+def test_garbage_gets_one_sentence(wv, check, _, needs_wv, garbage, sentence):
+    ok, out = run(check, garbage, needs_wv, wv)
     assert not ok and out.startswith("✗") and sentence in out
