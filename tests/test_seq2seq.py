@@ -1,0 +1,109 @@
+"""The encoder-decoder of chapter 13: end-to-end gradient check, decoding, accuracy, training."""
+import itertools
+
+import numpy as np
+import pytest
+
+from companion.data.dates import load_dates
+from companion.data.text import Vocabulary
+from companion.models.seq2seq import Seq2Seq, beam_search, evaluate, log_softmax, train
+from companion.nn.gradcheck import numerical_gradient, rel_error
+
+
+def tiny(attention, dtype=np.float64, seed=0):
+    src, tgt = Vocabulary(list("abc"), pad=True), Vocabulary(list("xy"), pad=True)
+    return Seq2Seq(src, tgt, units=2, attention=attention, attention_units=3, seed=seed,
+                   dtype=dtype, max_source_length=4)
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_end_to_end_gradients(attention, rng):
+    model = tiny(attention)
+    for p in model.params():                      # away from the zero-bias start
+        p += 0.3 * rng.standard_normal(p.shape)
+    src = np.array([[2, 3, 4, 5], [2, 2, 5, 3], [3, 4, 4, 4]])    # 2 = <PAD>, left-padded
+    y = rng.integers(0, len(model.tgt), (3, 5))
+    value, grads = model.loss_and_grads((src, y))
+    grads = [g.copy() for g in grads]
+    assert value > 0
+    for p, g in zip(model.params(), grads):
+        num = numerical_gradient(lambda: model.loss_and_grads((src, y))[0], p, h=1e-5)
+        assert rel_error(g, num) < 1e-7
+
+
+def test_padding_is_masked_out_of_attention(rng):
+    model = tiny(True)
+    _, w = model.greedy(np.array([[2, 2, 3, 4]]), max_len=3)
+    assert w.shape == (1, 3, 4)
+    assert np.all(w[0, :, :2] == 0)
+    np.testing.assert_allclose(w.sum(-1), 1.0, rtol=1e-12)
+
+
+def test_teacher_forcing_inputs():
+    model = tiny(False)
+    y = np.array([[3, 4, 0]])
+    x = model.decoder_inputs(y)
+    assert x.shape == (1, 3, len(model.tgt))
+    assert np.all(x[0, 0] == 0) and x[0, 1, 3] == 1 and x[0, 2, 4] == 1 and x.sum() == 2
+
+
+def test_greedy_equals_beam_of_width_one(rng):
+    model = tiny(True, seed=1)
+    for p in model.params():
+        p += 0.5 * rng.standard_normal(p.shape)
+    texts = ["abc", "ca", "bbbb", "c"]
+    assert model.translate(texts) == model.translate(texts, beam_width=1)
+    assert model.translate(texts) == [beam_search(model, t, 1, max_len=11)[0][0] for t in texts]
+
+
+def test_beam_search_is_exhaustive_when_wide_enough(rng):
+    """With k >= V^2 and two steps, beam search keeps every sequence: its best raw
+    log-probability (alpha=0) is the brute-force maximum."""
+    model = tiny(True, seed=2)
+    for p in model.params():
+        p += 0.8 * rng.standard_normal(p.shape)
+    V, eos = len(model.tgt), model.tgt.eos
+    enc = model.start(model.source_ids(["abca"]))
+    lp1, s1, _ = model.step(enc, enc["s"], None)
+    best = lp1[0, eos]
+    for a, b in itertools.product(range(V), range(V)):
+        if a != eos:
+            lp2, _, _ = model.step(enc, s1, np.array([a]))
+            best = max(best, lp1[0, a] + lp2[0, b])
+    hyps = beam_search(model, "abca", k=V * V, max_len=2, alpha=0.0)
+    assert hyps[0][1] == pytest.approx(best, rel=1e-12)
+    assert [h[1] for h in hyps] == sorted((h[1] for h in hyps), reverse=True)
+
+
+def test_log_softmax():
+    z = np.array([[1000.0, 0.0, -1000.0]])
+    np.testing.assert_allclose(np.exp(log_softmax(z)).sum(), 1.0)
+    assert log_softmax(z)[0, 0] == 0.0
+
+
+def test_training_learns_and_is_deterministic():
+    data = load_dates(n_train=600, n_dev=50, n_test=0, n_hard=0, seed=0)
+    runs = []
+    for _ in range(2):
+        model = Seq2Seq(data.source_vocab, data.target_vocab, units=8, seed=0)
+        runs.append(train(model, data.train, epochs=2, dev=data.dev, seed=0))
+    assert runs[0]["loss"] == runs[1]["loss"]
+    assert runs[0]["loss"][1] < runs[0]["loss"][0] < np.log(len(data.target_vocab))
+    assert set(runs[0]) >= {"batch_loss", "loss", "dev_exact"}
+
+
+def test_evaluate_counts_positions():
+    class Fixed:
+        def translate(self, texts, beam_width=1):
+            return ["1998-03-03", "1998-03-0", "2000-01-01"]
+    pairs = [("a", "1998-03-03"), ("b", "1998-03-04"), ("c", "1999-01-01")]
+    r = evaluate(Fixed(), pairs)
+    assert r["exact"] == pytest.approx(1 / 3)
+    assert r["per_position"] == pytest.approx((10 + 9 + 6) / 30)
+
+
+def test_errors():
+    with pytest.raises((ValueError, TypeError), match="units"):
+        tiny(True).__class__(Vocabulary(["a"]), Vocabulary(["b"]), units=0)
+    with pytest.raises((ValueError, TypeError), match="beam_width"):
+        tiny(True).translate(["ab"], beam_width=0)
