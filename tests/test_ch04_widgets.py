@@ -37,28 +37,6 @@ def test_run_reports_divergence_instead_of_raising(small_data):
     assert out["model"] is None or np.isfinite(out["train_acc"])
 
 
-def _dropout_ok(a, mask, keep):
-    return a * mask / keep, lambda d: d * mask / keep
-
-
-@pytest.mark.parametrize("fn,ok,message", [
-    (_dropout_ok, True, "✓"),
-    (lambda a, m, k: (a * m, lambda d: d * m), False, "forgot to divide by keep_prob"),
-    (lambda a, m, k: (a * m / k, lambda d: d), False, "same mask"),
-    (lambda a, m, k: (a * (1 - m) / k, lambda d: d), False, "wrong way round"),
-])
-def test_dropout_check(fn, ok, message, capsys):
-    assert ch04.check_inverted_dropout(fn) is ok
-    assert message in capsys.readouterr().out
-
-
-def test_dropout_check_reports_unimplemented(capsys):
-    def stub(a, mask, keep):
-        raise NotImplementedError
-    assert ch04.check_inverted_dropout(stub) is False
-    assert "not implemented" in capsys.readouterr().out
-
-
 @pytest.mark.parametrize("fn,ok,message", [
     (lambda lam, m: lam / (2 * m), True, "✓"),
     (lambda lam, m: lam / m, False, "dropped the 1/2"),

@@ -14,6 +14,7 @@ chapter. Its sections:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -493,3 +494,52 @@ def sparsity_report(weights: np.ndarray, small: float = 1e-3) -> dict:
     w = np.asarray(weights)
     return {"size": int(w.size), "exact_zeros": int(np.sum(w == 0.0)),
             "near_zero": int(np.sum(np.abs(w) < small)), "max_abs": float(np.max(np.abs(w)))}
+
+
+# --- an L-layer network written out by hand (the reference of the build-it exercises) -----------
+def deep_params(layer_sizes: Sequence[int], seed=0) -> dict:
+    """He-initialised {"W1": (n0, n1), "b1": (n1,), ..., "WL", "bL"} for layer_sizes n0..nL."""
+    rng = rng_from(seed)
+    params = {}
+    for l, (n_in, n_out) in enumerate(itertools.pairwise(layer_sizes), start=1):
+        params[f"W{l}"] = rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
+        params[f"b{l}"] = rng.standard_normal(n_out) * 0.1
+    return params
+
+
+def deep_forward(X, params: dict) -> tuple[np.ndarray, list]:
+    """ReLU hidden layers, a sigmoid output: A_l = g(A_{l-1} W_l + b_l), A_0 = X (N, n0).
+
+    Returns (AL (N, nL), caches) with caches[l-1] = (A_{l-1}, Z_l) for l = 1..L.
+    """
+    from companion.nn.activations import relu, sigmoid
+    L = len(params) // 2
+    A, caches = X, []
+    for l in range(1, L + 1):
+        Z = A @ params[f"W{l}"] + params[f"b{l}"]
+        caches.append((A, Z))
+        A = sigmoid(Z) if l == L else relu(Z)
+    return A, caches
+
+
+def deep_backward(AL, Y, params: dict, caches: list, lambd: float = 0.0) -> dict:
+    """Gradients of the mean binary cross-entropy (plus (lambd / 2N) sum ||W_l||^2 when
+    lambd > 0) for ``deep_forward``: dZ_L = (AL - Y) / N; dW_l = A_{l-1}^T dZ_l
+    (+ lambd / N W_l); db_l = sum_i dZ_l; dA_{l-1} = dZ_l W_l^T; dZ = dA * (Z > 0) below L."""
+    N, L = len(Y), len(caches)
+    dZ, grads = (AL - Y) / N, {}
+    for l in range(L, 0, -1):
+        A_prev = caches[l - 1][0]
+        grads[f"W{l}"] = A_prev.T @ dZ + (lambd / N) * params[f"W{l}"]
+        grads[f"b{l}"] = dZ.sum(axis=0)
+        if l > 1:                                    # dA_{l-1} times ReLU'(Z_{l-1})
+            dZ = (dZ @ params[f"W{l}"].T) * (caches[l - 2][1] > 0)
+    return grads
+
+
+def deep_loss(AL, Y, params: dict, lambd: float = 0.0) -> float:
+    """Mean binary cross-entropy of AL (N, 1) against Y, plus (lambd / 2N) sum_l ||W_l||^2."""
+    N = len(Y)
+    ce = -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+    return float(ce + lambd / (2 * N) * sum(np.sum(params[k] ** 2) for k in params
+                                            if k.startswith("W")))

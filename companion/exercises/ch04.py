@@ -1,42 +1,16 @@
-"""Chapter 4 exercises: inverted dropout, the notes' lambda in Keras units, He's standard deviation."""
+"""Chapter 4 exercises: an L-layer network's forward and backward passes, the L2 term of the
+gradient, inverted dropout (forward and backward with one mask), early stopping; and two
+one-liners: the notes' lambda in Keras units, He's standard deviation.
+
+The network exercises compare with ``chapters.ch04.deep_forward`` / ``deep_backward`` (checked
+against numerical gradients in the tests) and name the likely mistake.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises import feedback, run_check
-
-
-def check_inverted_dropout(dropout) -> bool:
-    """``dropout(a, mask, keep_prob) -> (out, backward)`` with ``backward(dout) -> da``."""
-    def run(*_):
-        rng = np.random.default_rng(7)
-        a, dout = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
-        keep = 0.8
-        mask = (rng.random((5, 4)) < keep).astype(float)
-        out, backward = dropout(a.copy(), mask.copy(), keep)
-        out = np.asarray(out, dtype=float)
-        if out.shape != a.shape:
-            return feedback(False, "inverted dropout", f"output has shape {out.shape}, "
-                            f"expected {a.shape} (dropout keeps the activations' shape)")
-        if np.allclose(out, a * mask):
-            return feedback(False, "inverted dropout", "you zeroed the units but forgot to "
-                            "divide by keep_prob (the 'inverted' part, which keeps E[out] = a)")
-        if np.allclose(out, a * (1 - mask) / keep):
-            return feedback(False, "inverted dropout", "your mask is the wrong way round: "
-                            "mask == 1 means the unit is kept")
-        if not np.allclose(out, a * mask / keep):
-            return feedback(False, "inverted dropout", "forward output should be a * mask / "
-                            "keep_prob")
-        da = np.asarray(backward(dout), dtype=float)
-        if np.allclose(da, dout):
-            return feedback(False, "inverted dropout", "the backward pass must apply the same "
-                            "mask (and 1/keep_prob) as the forward pass")
-        if not np.allclose(da, dout * mask / keep):
-            return feedback(False, "inverted dropout", "backward should return dout * mask / "
-                            "keep_prob")
-        return feedback(True, "inverted dropout: forward and backward reuse the same mask")
-    return run_check("inverted dropout", run)
+from companion.exercises.checker import Case, Fail, Mistake, check, feedback, run_check
 
 
 def check_keras_l2(keras_l2) -> bool:
@@ -77,3 +51,271 @@ def check_he_std(he_std) -> bool:
                                 f"{np.sqrt(2.0 / n):.4g}")
         return feedback(True, "He std = sqrt(2 / n_in)")
     return run_check("He std", run)
+
+
+# --- the L-layer network --------------------------------------------------------------------------
+def _net(sizes, n: int, seed: int):
+    from companion.chapters.ch04 import deep_params
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, sizes[0]))
+    Y = (rng.random((n, 1)) < 0.5).astype(float)
+    return X, Y, deep_params(sizes, seed)
+
+
+def _net_cases():
+    return [Case(_net([3, 5, 4, 1], 7, 0), label="3 layers (3-5-4-1), N=7"),
+            Case(_net([2, 1], 5, 1), label="L=1: logistic regression"),
+            Case(_net([4, 6, 6, 6, 3, 1], 1, 2), label="5 layers, N=1"),
+            Case(_net([3, 8, 1], 9, 3), label="2 layers (3-8-1), N=9")]
+
+
+def _sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _relu(z):
+    return np.maximum(z, 0)
+
+
+def _forward(X, params):
+    from companion.chapters.ch04 import deep_forward
+    return deep_forward(X, params)[0]
+
+
+def _forward_bug(hidden=_relu, out=_sig, layers=lambda L: L, bias=True, depth=None):
+    def forward(X, params):
+        L, A = depth or len(params) // 2, X
+        for l in range(1, layers(L) + 1):
+            Z = A @ params[f"W{l}"] + (params[f"b{l}"] if bias else 0)
+            A = out(Z) if l == L else hidden(Z)
+        return A
+    return forward
+
+
+FORWARD_MISTAKES = [
+    Mistake(_forward_bug(out=_relu), "the output layer uses the sigmoid (a probability), not "
+            "ReLU"),
+    Mistake(_forward_bug(hidden=_sig), "the hidden layers use ReLU; only the output layer has "
+            "the sigmoid"),
+    Mistake(_forward_bug(layers=lambda L: L - 1), "off by one: loop over all L layers, "
+            "for l in range(1, L + 1) (L = len(params) // 2)"),
+    Mistake(_forward_bug(depth=2), "don't hard-code two layers: loop over "
+            "the L = len(params) // 2 layers the dict holds"),
+    Mistake(_forward_bug(bias=False), "add each layer's bias: Z_l = A_{l-1} W_l + b_l")]
+
+
+def check_deep_forward(deep_forward) -> bool:
+    """``deep_forward(X (N, n0), params) -> AL (N, 1)``: ReLU on layers 1..L-1, sigmoid on
+    layer L, with params {"W1": (n0, n1), "b1": (n1,), ..., "WL", "bL"}, any depth L."""
+    cases = [Case(c.args[::2], label=c.label) for c in _net_cases()]
+    return check("L-layer forward", deep_forward, _forward, cases, FORWARD_MISTAKES,
+                 returns="AL, the (N, 1) array of output probabilities", names=("AL",))
+
+
+def _backward(X, Y, params, lambd=0.0):
+    from companion.chapters.ch04 import deep_backward, deep_forward
+    AL, caches = deep_forward(X, params)
+    return deep_backward(AL, Y, params, caches, lambd)
+
+
+def _backward_bug(kind: str):
+    def backward(X, Y, params):
+        from companion.chapters.ch04 import deep_forward
+        AL, caches = deep_forward(X, params)
+        L, N = len(caches), len(X)
+        dZ = (AL - Y) / (1 if kind == "no mean" else N)
+        if kind == "sigmoid again":
+            dZ = dZ * AL * (1 - AL)
+        grads = {}
+        for l in range(L, 0, -1):
+            grads[f"W{l}"] = caches[l - 1][0].T @ dZ
+            grads[f"b{l}"] = dZ.mean(axis=0) if kind == "mean bias" else dZ.sum(axis=0)
+            if l > 1:
+                dZ = dZ @ params[f"W{l}"].T
+                dZ = dZ if kind == "no relu'" else dZ * (caches[l - 2][1] > 0)
+        return grads
+    return backward
+
+
+BACKWARD_MISTAKES = [
+    Mistake(_backward_bug("no relu'"), "multiply dA by ReLU'(Z) = (Z > 0) in every hidden "
+            "layer"),
+    Mistake(_backward_bug("no mean"), "divide dZ_L = AL - Y by N: the loss is a mean"),
+    Mistake(_backward_bug("sigmoid again"), "with the cross-entropy, dZ_L = (AL - Y) / N "
+            "already includes the sigmoid's derivative: don't multiply by AL (1 - AL) again"),
+    Mistake(_backward_bug("mean bias"), "db_l is the SUM of dZ_l over the examples (dZ_L "
+            "already carries the 1/N), not the mean")]
+
+
+def check_deep_backward(deep_backward) -> bool:
+    """``deep_backward(X (N, n0), Y (N, 1), params) -> {"W1": dW1, "b1": db1, ...}`` for the
+    mean binary cross-entropy of ``deep_forward``, any depth."""
+    return check("L-layer backward", deep_backward, _backward, _net_cases(), BACKWARD_MISTAKES,
+                 returns='the dict of gradients {"W1": dW1, "b1": db1, ..., "bL": dbL}')
+
+
+# --- the L2 term of the gradient ----------------------------------------------------------------
+def _l2(grads, params, lambd, m):
+    return {k: g + (lambd / m) * params[k] if k.startswith("W") else g
+            for k, g in grads.items()}
+
+
+def _l2_bug(factor=lambda lambd, m: lambd / m, biases=False):
+    def l2(grads, params, lambd, m):
+        return {k: g + factor(lambd, m) * params[k] if (k.startswith("W") or biases) else g
+                for k, g in grads.items()}
+    return l2
+
+
+L2_MISTAKES = [
+    Mistake(_l2_bug(factor=lambda lam, m: lam), "the penalty is (lambda / 2m) sum W^2, so its "
+            "gradient is (lambda / m) W: divide by m"),
+    Mistake(_l2_bug(factor=lambda lam, m: 2 * lam / m), "the 2 of d(W^2)/dW cancels the 1/2 of "
+            "the penalty: the term is (lambda / m) W, not 2 lambda / m W"),
+    Mistake(_l2_bug(factor=lambda lam, m: lam / (2 * m)), "(lambda / 2m) is the penalty's "
+            "factor; its gradient is (lambda / m) W (d(W^2)/dW = 2W)"),
+    Mistake(_l2_bug(biases=True), "L2 penalises the weights W only: leave the bias gradients "
+            "unchanged")]
+
+
+def check_l2_gradients(l2_gradients) -> bool:
+    """``l2_gradients(grads, params, lambd, m) -> grads``: the gradients of
+    cost + (lambd / 2m) sum_l ||W_l||^2, i.e. dW_l + (lambd / m) W_l, db_l unchanged."""
+    cases = []
+    for c, lambd in zip(_net_cases()[:3], (0.7, 3.0, 0.1)):
+        X, Y, params = c.args
+        cases.append(Case((_backward(X, Y, params), params, lambd, len(X)),
+                          label=f"{c.label}, lambda = {lambd}"))
+    return check("L2 term of the gradient", l2_gradients, _l2, cases, L2_MISTAKES,
+                 returns='the dict of regularised gradients {"W1": ..., "b1": ..., ...}')
+
+
+# --- inverted dropout ----------------------------------------------------------------------------
+def _dropout_run(dropout):
+    """The learner's ``dropout(a, keep_prob, rng) -> (out, backward)`` as a function of arrays:
+    (a, dout, keep_prob, seed) -> (out, backward(dout))."""
+    def run(a, dout, keep_prob, seed):
+        got = dropout(a, keep_prob, np.random.default_rng(seed))
+        if got is None:
+            return None
+        if not isinstance(got, tuple) or len(got) != 2 or not callable(got[1]):
+            raise Fail("return the tuple (out, backward), with backward(dout) -> da a "
+                       "function that uses the forward pass's mask")
+        return got[0], got[1](dout)
+    run.__name__ = getattr(dropout, "__name__", "dropout")
+    return run
+
+
+def _dropout_ref(a, keep_prob, rng):
+    from companion.nn.layers.dropout import dropout_backward, dropout_forward, dropout_mask
+    out, cache = dropout_forward(a, dropout_mask(a.shape, keep_prob, rng), keep_prob)
+    return out, lambda dout: dropout_backward(dout, cache)[0]
+
+
+def _dropout_bug(kind: str):
+    def dropout(a, keep_prob, rng):
+        mask = rng.random(a.shape) < keep_prob
+        if kind == "inverted mask":
+            mask = ~mask
+        scale = 1.0 if kind == "no scale" else 1 / keep_prob
+
+        def backward(dout):
+            if kind == "fresh mask":
+                return dout * (rng.random(a.shape) < keep_prob) / keep_prob
+            return dout * mask * (1.0 if kind == "backward unscaled" else scale)
+        return a * mask * scale, backward
+    return dropout
+
+
+DROPOUT_MISTAKES = [
+    Mistake(_dropout_run(_dropout_bug("no scale")), "you zeroed the units but forgot to divide "
+            "by keep_prob (the 'inverted' part, which keeps E[out] = a)"),
+    Mistake(_dropout_run(_dropout_bug("inverted mask")), "your mask is the wrong way round: "
+            "keep a unit where rng.random(a.shape) < keep_prob"),
+    Mistake(_dropout_run(_dropout_bug("fresh mask")), "backward drew a fresh mask: it must "
+            "reuse the forward pass's mask (the units dropped forward get no gradient)"),
+    Mistake(_dropout_run(_dropout_bug("backward unscaled")), "backward must divide by "
+            "keep_prob too: da = dout * mask / keep_prob")]
+
+
+def check_dropout(dropout) -> bool:
+    """``dropout(a, keep_prob, rng) -> (out, backward)``: mask = rng.random(a.shape) <
+    keep_prob (one draw), out = a * mask / keep_prob, backward(dout) = dout * mask / keep_prob."""
+    rng = np.random.default_rng(7)
+    cases = [Case((rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), 0.8, 0),
+                  label="(5, 4), keep_prob 0.8"),
+             Case((rng.standard_normal((1, 6)), rng.standard_normal((1, 6)), 0.5, 1),
+                  label="N=1, keep_prob 0.5"),
+             Case((rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 2, 4)), 0.3, 2),
+                  label="(3, 2, 4), keep_prob 0.3")]
+    return check("inverted dropout", _dropout_run(dropout), _dropout_run(_dropout_ref), cases,
+                 DROPOUT_MISTAKES, returns="the tuple (out, backward)", names=("out", "da"))
+
+
+# --- early stopping ------------------------------------------------------------------------------
+def _early_stopping(train_epoch, val_loss, params, patience, max_epochs):
+    """Keras' rule: an epoch improves when its loss is below the best so far; stop after
+    ``patience`` epochs without improvement; restore the best epoch's weights at the end."""
+    best, best_epoch, best_params, epoch = np.inf, 0, params, 0
+    for epoch in range(1, max_epochs + 1):
+        params = train_epoch(params)
+        loss = val_loss(params)
+        if loss < best:
+            best, best_epoch, best_params = loss, epoch, params
+        elif epoch - best_epoch >= patience:
+            break
+    return best_params, best_epoch, epoch
+
+
+def _es_bug(kind: str):
+    def es(train_epoch, val_loss, params, patience, max_epochs):
+        best, best_epoch, best_params, epoch, waited = np.inf, 0, params, 0, 0
+        for epoch in range(1, max_epochs + 1):
+            params = train_epoch(params)
+            loss = val_loss(params)
+            if loss < best or (kind == "ties" and loss == best):
+                best, best_epoch, best_params = loss, epoch, params
+                waited = 0 if kind != "no reset" else waited
+            else:
+                waited += 1
+                if waited >= patience + (0 if kind != "late" else 1) or \
+                        (kind == "early" and waited >= patience - 1):
+                    break
+        return (params if kind == "no restore" else best_params), best_epoch, epoch
+    return es
+
+
+ES_MISTAKES = [
+    Mistake(_es_bug("no restore"), "return the weights of the BEST epoch (restore them), not "
+            "the last epoch's"),
+    Mistake(_es_bug("no reset"), "count epochs without improvement since the last "
+            "improvement: reset the counter when the loss improves"),
+    Mistake(_es_bug("late"), "off by one: stop as soon as `patience` epochs in a row have not "
+            "improved (you waited one more)"),
+    Mistake(_es_bug("early"), "off by one: stop after `patience` epochs without improvement, "
+            "not patience - 1"),
+    Mistake(_es_bug("ties"), "an equal loss is not an improvement: use loss < best")]
+
+
+def _counter_case(losses, patience, max_epochs, label):
+    """Weights are the epoch counter [t]; the validation loss of epoch t is losses[t - 1]."""
+    table = np.asarray(losses, dtype=float)
+    return Case((lambda p: p + 1, lambda p: float(table[int(p[0]) - 1]), np.zeros(1), patience,
+                 max_epochs), label=label)
+
+
+def check_early_stopping(early_stopping) -> bool:
+    """``early_stopping(train_epoch, val_loss, params, patience, max_epochs) -> (best_params,
+    best_epoch, epochs_run)``: params = train_epoch(params) then loss = val_loss(params) each
+    epoch (1, 2, ...); stop after `patience` epochs in a row without a lower loss."""
+    u = [1.0, 0.8, 0.6, 0.55, 0.57, 0.56, 0.6, 0.62, 0.7, 0.8]
+    cases = [_counter_case(u, 3, 10, "minimum at epoch 4, patience 3"),
+             _counter_case([1.0, 0.9, 0.95, 0.85, 0.9, 0.91, 0.92, 0.5], 2, 8,
+                           "a dip at epoch 4, patience 2"),
+             _counter_case([1.0, 0.9, 0.8, 0.7, 0.6], 2, 5, "always improving: all epochs"),
+             _counter_case([0.5, 0.5, 0.5, 0.6, 0.7], 3, 5, "equal losses are no improvement"),
+             _counter_case([0.5, 0.6, 0.4, 0.7, 0.3, 0.8, 0.8, 0.9], 2, 8,
+                           "improvements every other epoch, patience 2")]
+    return check("early stopping", early_stopping, _early_stopping, cases, ES_MISTAKES,
+                 returns="the tuple (best_params, best_epoch, epochs_run)",
+                 names=("best_params", "best_epoch", "epochs_run"))
