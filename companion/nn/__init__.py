@@ -13,12 +13,14 @@ from companion.nn.layers import (GRU, LSTM, Activation, AveragePooling2D, BatchN
                                  InceptionModule, Layer, MaxPooling2D, PlainBlock, ResidualBlock,
                                  SimpleRNN)
 from companion.nn.model import Sequential
-from companion.nn.train import EarlyStopping, fit
+from companion.nn.train import (Callback, EarlyStopping, Supervised, Trainable, fit,
+                                train_loop)
 from companion.nn.validation import DivergenceError
 
-__all__ = ["Activation", "AveragePooling2D", "BatchNormalization", "Bidirectional", "Conv2D",
-           "Dense", "DivergenceError", "Dropout", "EarlyStopping", "Embedding", "Flatten", "GRU",
-           "InceptionModule", "LSTM", "Layer", "MaxPooling2D", "PlainBlock", "ResidualBlock",
-           "Sequential", "SimpleRNN", "activations", "fit", "gradcheck", "initializers", "layers",
-           "losses", "metrics", "numerical_gradient", "optim", "regularizers", "rel_error",
-           "train", "validation"]
+__all__ = ["Activation", "AveragePooling2D", "BatchNormalization", "Bidirectional", "Callback",
+           "Conv2D", "Dense", "DivergenceError", "Dropout", "EarlyStopping", "Embedding",
+           "Flatten", "GRU", "InceptionModule", "LSTM", "Layer", "MaxPooling2D", "PlainBlock",
+           "ResidualBlock", "Sequential", "SimpleRNN", "Supervised", "Trainable",
+           "activations", "fit", "gradcheck", "initializers", "layers", "losses", "metrics",
+           "numerical_gradient", "optim", "regularizers", "rel_error", "train", "train_loop",
+           "validation"]

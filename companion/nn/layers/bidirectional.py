@@ -28,8 +28,15 @@ MERGE_MODES = ("concat", "sum", "ave", "mul")
 
 
 class Bidirectional(Layer):
-    def __init__(self, layer: Layer, merge_mode: str = "concat", name: str | None = None):
-        super().__init__(name or f"bidirectional_{layer.name}")
+    """Bidirectional(layer, merge_mode="concat"): see the module docstring. ``dtype`` (default:
+    the wrapped layer's) is passed down to both copies."""
+
+    def __init__(self, layer: Layer, merge_mode: str = "concat", name: str | None = None,
+                 dtype=None):
+        super().__init__(name or f"bidirectional_{layer.name}",
+                         dtype if dtype is not None else layer.dtype)
+        if dtype is not None:
+            layer._set_dtype(dtype)
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"Bidirectional: merge_mode must be one of {MERGE_MODES}, "
                              f"got {merge_mode!r}")
