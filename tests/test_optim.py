@@ -205,6 +205,63 @@ def test_bad_settings_raise_clear_errors(bad, match):
         bad()
 
 
+HYPER_PARAMETERS = [(optim.SGD, "learning_rate"), (optim.SGD, "momentum"),
+                    (optim.Adagrad, "learning_rate"), (optim.Adagrad, "initial_accumulator_value"),
+                    (optim.Adagrad, "epsilon"), (optim.RMSprop, "learning_rate"),
+                    (optim.RMSprop, "rho"), (optim.RMSprop, "epsilon"),
+                    (optim.Adam, "learning_rate"), (optim.Adam, "beta_1"),
+                    (optim.Adam, "beta_2"), (optim.Adam, "epsilon")]
+
+
+@pytest.mark.parametrize("cls, arg", HYPER_PARAMETERS)
+@pytest.mark.parametrize("value, error", [("0.01", TypeError), (None, TypeError),
+                                          ([0.1], TypeError), (float("nan"), ValueError),
+                                          (-1.0, ValueError)])
+def test_every_hyper_parameter_is_checked_and_named(cls, arg, value, error):
+    """Adam(learning_rate="0.01") said "ufunc 'isfinite' not supported"; now it names the
+    argument, what it got and what it expects."""
+    with pytest.raises(error, match=rf"^{arg} must (be a (positive )?number|lie in).* got .*"):
+        cls(**{arg: value})
+
+
+def test_nesterov_must_be_a_bool():
+    with pytest.raises(TypeError, match="nesterov must be True or False, got str 'no'"):
+        optim.SGD(0.1, momentum=0.9, nesterov="no")
+
+
+@pytest.mark.parametrize("bad_rate", [-0.05, float("nan"), float("inf")])
+def test_schedule_returning_a_bad_rate_raises_with_its_name_and_step(bad_rate):
+    def warm_then_bad(step):
+        return 0.1 if step < 3 else bad_rate
+    opt = optim.SGD(warm_then_bad)
+    params, state = [np.zeros(2)], opt.init([np.zeros(2)])
+    for _ in range(3):                       # steps 0, 1, 2 are fine
+        updates, state = opt.update([np.ones(2)], state)
+        optim.apply_updates(params, updates)
+    with pytest.raises(ValueError, match=r"schedule \S*warm_then_bad "
+                                         r"returned .* at step 3; expected a finite learning "
+                                         r"rate >= 0"):
+        opt.update([np.ones(2)], state)
+    np.testing.assert_allclose(params[0], [-0.3, -0.3])
+
+
+def test_schedule_returning_a_string_raises_a_type_error():
+    opt = optim.Adam(lambda step: "0.01")
+    with pytest.raises(TypeError, match=r"returned str '0\.01' at step 0; expected a number"):
+        opt.update([np.ones(2)], opt.init([np.zeros(2)]))
+
+
+def test_keras_style_schedule_named_by_its_repr():
+    sched = optim.PiecewiseConstantDecay([2], [0.1, 0.0])
+    assert sched(5) == 0.0                   # a rate of 0 is allowed (a frozen phase)
+    with pytest.raises(ValueError, match=r"values\[1\] must be a number >= 0, got -0\.1"):
+        optim.PiecewiseConstantDecay([2], [0.1, -0.1])
+    with pytest.raises(ValueError, match=r"decay_rate must be a number >= 0, got -0\.5"):
+        optim.ExponentialDecay(0.1, 10, -0.5)
+    with pytest.raises(ValueError, match=r"boundaries must be increasing"):
+        optim.PiecewiseConstantDecay([10, 5], [0.1, 0.2, 0.3])
+
+
 # --- moving averages -------------------------------------------------------------------------
 def test_ewa_bias_correction():
     x = np.full(50, 7.0)

@@ -22,14 +22,28 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.nn.validation import check_positive
+from companion.nn.validation import (check_bool, check_interval, check_non_negative,
+                                     check_number, check_positive)
 
 Schedule = Callable[[int], float]
 
 
 def _lr_value(learning_rate, step: int) -> float:
-    lr = learning_rate(step) if callable(learning_rate) else learning_rate
-    return float(lr)
+    """The learning rate at ``step``; a schedule's value is checked (a finite number >= 0)."""
+    if not callable(learning_rate):
+        return float(learning_rate)
+    lr = learning_rate(step)
+    name = learning_rate if isinstance(learning_rate, LearningRateSchedule) else \
+        getattr(learning_rate, "__qualname__", type(learning_rate).__name__)
+    arr = np.asarray(lr) if not isinstance(lr, str) else None
+    if arr is None or arr.dtype.kind not in "iuf" or arr.size != 1:
+        raise TypeError(f"the learning-rate schedule {name} returned {type(lr).__name__} "
+                        f"{lr!r} at step {step}; expected a number")
+    value = float(arr.item())
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"the learning-rate schedule {name} returned {value!r} at step {step}; "
+                         "expected a finite learning rate >= 0")
+    return value
 
 
 class Optimizer:
@@ -72,14 +86,19 @@ class Optimizer:
         return f"{type(self).__name__}({fields})"
 
 
+def _epsilon(epsilon):
+    """epsilon >= 0 (0 is allowed: chapter 5 shows what it guards against)."""
+    check_non_negative(epsilon, "epsilon")
+    return epsilon
+
+
 class SGD(Optimizer):
     """Keras SGD: v = momentum*v - lr*g; w += v (nesterov: w += momentum*v - lr*g)."""
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.momentum = check_interval(momentum, "momentum", 0, 1, "[)")
+        self.nesterov = check_bool(nesterov, "nesterov")
         self.slots = ("velocity",) if momentum else ()
 
     def _update_one(self, g, slots, lr, t):
@@ -97,7 +116,9 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate=0.001, initial_accumulator_value: float = 0.1,
                  epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+        check_non_negative(initial_accumulator_value, "initial_accumulator_value")
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = _epsilon(epsilon)
 
     def _slot_init(self, slot):
         return self.initial_accumulator_value
@@ -113,7 +134,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.rho, self.epsilon = rho, epsilon
+        check_interval(rho, "rho", 0, 1, "[)")
+        self.rho, self.epsilon = rho, _epsilon(epsilon)
 
     def _update_one(self, g, slots, lr, t):
         s = self.rho * slots["velocity"] + (1 - self.rho) * g * g
@@ -132,10 +154,9 @@ class Adam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        for name, b in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0 <= b < 1:
-                raise ValueError(f"{name} must lie in [0, 1), got {b!r}")
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        check_interval(beta_1, "beta_1", 0, 1, "[)")
+        check_interval(beta_2, "beta_2", 0, 1, "[)")
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, _epsilon(epsilon)
 
     def _update_one(self, g, slots, lr, t):
         m = slots["m"] + (g - slots["m"]) * (1 - self.beta_1)
@@ -167,8 +188,9 @@ class _DecaySchedule(LearningRateSchedule):
                  staircase: bool = False):
         check_positive(initial_learning_rate, "initial_learning_rate")
         check_positive(decay_steps, "decay_steps")
+        check_non_negative(decay_rate, "decay_rate")
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase = decay_rate, bool(staircase)
+        self.decay_rate, self.staircase = decay_rate, check_bool(staircase, "staircase")
 
     def _progress(self, step):
         p = np.asarray(step, dtype=np.float64) / self.decay_steps
@@ -204,6 +226,12 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         if len(values) != len(boundaries) + 1:
             raise ValueError(f"values needs len(boundaries) + 1 = {len(boundaries) + 1} "
                              f"entries, got {len(values)}")
+        for i, v in enumerate(values):
+            check_non_negative(v, f"values[{i}]")
+        for i, b in enumerate(boundaries):
+            check_number(b, f"boundaries[{i}]")
+        if list(boundaries) != sorted(boundaries):
+            raise ValueError(f"boundaries must be increasing step numbers, got {list(boundaries)}")
         self.boundaries, self.values = list(boundaries), list(values)
 
     def __call__(self, step):
@@ -259,6 +287,6 @@ def get(opt) -> Optimizer:
     if isinstance(opt, Optimizer):
         return opt
     table = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
-    if opt not in table:
+    if not isinstance(opt, str) or opt not in table:
         raise ValueError(f"unknown optimizer {opt!r}; choose one of {sorted(table)}")
     return table[opt]()
