@@ -1,138 +1,150 @@
-"""Forward + backward time of a 2-D convolution: our vectorised (im2col) Conv2D, our naive loop
-version (small shapes only) and Keras' Conv2D, measured in one run on this machine's CPU.
+"""Forward + backward of Conv2D and of pooling: our layers against Keras', equal work, one table.
 
-    .venv/bin/python benchmarks/conv.py            # the table
-    .venv/bin/python benchmarks/conv.py --quick    # fewer repeats
+    .venv/bin/python benchmarks/conv.py                # one thread each (the headline)
+    .venv/bin/python benchmarks/conv.py --threads 0    # each library's default threads
+    .venv/bin/python benchmarks/conv.py --quick        # fewer repeats
 
-Everything runs in float32 with 'same' padding and stride 1; the time is the best of several
-repeats of forward + backward (gradients with respect to the input, kernel and bias) for a
-gradient of ones. Keras runs its layer inside a compiled gradient function (``tf.function``
-under TensorFlow, ``jax.jit`` under JAX), which is the fastest way Keras offers; the naive
-version is timed once on a slice of the batch and scaled up (it is linear in the batch).
-Targets: vectorised within 3x of Keras, and at least 100x faster than the naive loops.
+float32, 'same' padding, N=64 course shapes. Both sides compute the same thing from the same
+arguments: the output and the gradients with respect to the input, the kernel and the bias for
+a given upstream gradient ``dout`` (random, not ones). Keras runs its layer in one
+``tf.function`` that takes ``x`` and ``dout`` as arguments and returns everything; ours is
+``Conv2D.forward`` then ``Conv2D.backward``. The two results are checked to agree. Rules
+(``benchmarks/fair.py``): same threads on both sides, contenders interleaved, medians, the load
+average printed. GFLOP/s counts 2 N Ho Wo kh kw Cin Cout per forward and three times that for
+forward + backward; "of peak" divides by the measured single-thread float32 matmul rate. "ours
+MiB" is the peak memory our forward + backward allocates (tracemalloc).
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from companion.nn.layers.conv import (
-    conv2d_backward,
-    conv2d_backward_naive,
-    conv2d_forward,
-    conv2d_forward_naive,
-)
+import fair
 
-# (batch, image size, in channels, filters, kernel)
-SHAPES = [(64, 8, 1, 8, 3), (64, 8, 16, 32, 3), (64, 8, 32, 64, 5),
-          (64, 28, 1, 8, 5), (64, 28, 8, 16, 3), (64, 28, 16, 32, 3), (64, 28, 32, 32, 5),
-          (64, 28, 64, 64, 3)]
-NAIVE_MAX = 64 * 8 * 8 * 64            # naive loops only where N*H*W*F is at most this
+# (N, H=W, Cin, Cout, kernel, stride): the course shapes of issue 13
+CONV_SHAPES = [(64, 28, 1, 8, 5, 1), (64, 28, 8, 16, 3, 1), (64, 28, 16, 32, 3, 1),
+               (64, 28, 32, 32, 5, 1), (64, 28, 64, 64, 3, 1), (64, 28, 16, 32, 3, 2)]
+# (layer, N, H=W, C, pool)
+POOL_SHAPES = [("MaxPooling2D", 64, 28, 32, 2), ("AveragePooling2D", 64, 28, 32, 2),
+               ("MaxPooling2D", 64, 28, 64, 3)]
 
 
-def best_time(fn, repeats: int) -> float:
-    fn()                                                    # warm-up (and compilation)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def ours(x, W, b):
+def ours_step(layer, x, dout):
+    """Our forward + backward: (out, dx, *grads in Keras order)."""
     def step():
-        out, cache = conv2d_forward(x, W, b, 1, "same")
-        return conv2d_backward(np.ones_like(out), cache)
+        out = layer.forward(x)
+        dx = layer.backward(dout)
+        return [out, dx] + [layer.grads[k] for k in layer.params]
     return step
 
 
-def naive(x, W, b):
-    def step():
-        out = conv2d_forward_naive(x, W, b, 1, "same")
-        return conv2d_backward_naive(np.ones_like(out), x, W, 1, "same")
-    return step
+def check_same(ours: list, theirs: list, what: str) -> float:
+    """Largest difference relative to each array's scale; fails loudly above float32 noise."""
+    worst = 0.0
+    for a, b in zip(ours, theirs):
+        err = float(np.max(np.abs(a - b)) / (np.max(np.abs(b)) + 1e-30))
+        worst = max(worst, err)
+    if worst > 1e-4:
+        raise SystemExit(f"{what}: ours and Keras disagree (relative difference {worst:.1e})")
+    return worst
 
 
-def keras_step(keras, x, W, b):
-    """A compiled forward+backward of keras.layers.Conv2D with our weights."""
-    layer = keras.layers.Conv2D(W.shape[-1], W.shape[:2], padding="same")
-    layer.build(x.shape)
-    layer.set_weights([W, b])
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-        xt = tf.constant(x)
+def float32_layer(cls, args: tuple, kwargs: dict, input_shape, rng):
+    """``cls(*args, dtype="float32", **kwargs)`` built for ``input_shape``.
 
-        @tf.function
-        def grad():
-            with tf.GradientTape() as tape:
-                tape.watch(xt)
-                loss = tf.reduce_sum(layer(xt))
-            return tape.gradient(loss, [xt] + layer.trainable_weights)
-        return lambda: [g.numpy() for g in grad()]
-    if backend == "jax":
-        import jax
-        tv = [v.value for v in layer.trainable_variables]
+    (A layer from before layers took a ``dtype`` is built as it was and its weights cast, so
+    the script also measures the old code.)
+    """
+    try:
+        layer = cls(*args, dtype="float32", **kwargs)
+    except TypeError:
+        layer = cls(*args, **kwargs)
+    layer.build(input_shape, rng)
+    layer.params = {k: v.astype(np.float32) for k, v in layer.params.items()}
+    return layer
 
-        @jax.jit
-        def grad(xx, tvars):
-            f = lambda xx, tv: layer.stateless_call(tv, [], xx)[0].sum()
-            return jax.grad(f, argnums=(0, 1))(xx, tvars)
-        return lambda: jax.block_until_ready(grad(x, tv))
-    raise SystemExit(f"benchmark supports the tensorflow and jax backends, not {backend}")
+
+def conv_row(keras, shape, rng, repeats):
+    from companion.nn.layers import Conv2D
+    n, hw, c, f, k, s = shape
+    layer = float32_layer(Conv2D, (f, k), {"strides": s, "padding": "same"}, (hw, hw, c), rng)
+    x = rng.standard_normal((n, hw, hw, c)).astype(np.float32)
+    dout = rng.standard_normal((n,) + layer.output_shape).astype(np.float32)
+    klayer = layer.keras_layer(keras)
+    klayer.build(x.shape)
+    return layer, x, dout, klayer
+
+
+def measure(keras, layer, x, dout, klayer, repeats):
+    import tensorflow as tf
+    ours = ours_step(layer, x, dout)
+    theirs = fair.keras_vjp(klayer, layer.get_weights())
+    xt, dt = tf.constant(x), tf.constant(dout)
+    err = check_same(ours(), theirs(xt, dt), repr(layer))
+    t = fair.interleaved_medians({"ours": ours, "keras": lambda: theirs(xt, dt)}, repeats)
+    return t["ours"], t["keras"], fair.peak_mib(ours), err
+
+
+def conv_table(keras, rng, repeats, peak):
+    head = (f"{'N x H x W x Cin -> Cout, k, s':32}{'ours ms':>9}{'keras ms':>9}{'ratio':>7}"
+            f"{'ours GF/s':>10}{'keras GF/s':>11}{'ours %pk':>9}{'keras %pk':>10}"
+            f"{'ours MiB':>9}{'max diff':>10}")
+    print(head + "\n" + "-" * len(head))
+    for shape in CONV_SHAPES:
+        n, hw, c, f, k, s = shape
+        layer, x, dout, klayer = conv_row(keras, shape, rng, repeats)
+        t_ours, t_keras, mib, err = measure(keras, layer, x, dout, klayer, repeats)
+        ho, wo, _ = layer.output_shape
+        gflop = 3 * 2 * n * ho * wo * k * k * c * f / 1e9
+        label = f"{n}x{hw}x{hw}x{c} -> {f}, {k}x{k}, s{s}"
+        print(f"{label:32}{t_ours * 1e3:9.2f}{t_keras * 1e3:9.2f}{t_ours / t_keras:6.2f}x"
+              f"{gflop / t_ours:10.1f}{gflop / t_keras:11.1f}{100 * gflop / t_ours / peak:8.0f}%"
+              f"{100 * gflop / t_keras / peak:9.0f}%{mib:9.1f}{err:10.1e}")
+
+
+def pool_table(keras, rng, repeats):
+    from companion.nn.layers import pool
+    head = (f"{'pooling, N x H x W x C, window':40}{'ours ms':>9}{'keras ms':>9}{'ratio':>7}"
+            f"{'ours MiB':>9}{'max diff':>10}")
+    print("\n" + head + "\n" + "-" * len(head))
+    for kind, n, hw, c, p in POOL_SHAPES:
+        layer = float32_layer(getattr(pool, kind), (p,), {}, (hw, hw, c), rng)
+        x = rng.standard_normal((n, hw, hw, c)).astype(np.float32)
+        dout = rng.standard_normal((n,) + layer.output_shape).astype(np.float32)
+        klayer = layer.keras_layer(keras)
+        klayer.build(x.shape)
+        t_ours, t_keras, mib, err = measure(keras, layer, x, dout, klayer, repeats)
+        label = f"{kind} {n}x{hw}x{hw}x{c}, {p}x{p}"
+        print(f"{label:40}{t_ours * 1e3:9.2f}{t_keras * 1e3:9.2f}{t_ours / t_keras:6.2f}x"
+              f"{mib:9.1f}{err:10.1e}")
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="limit both NumPy's BLAS and TensorFlow to this many threads "
-                         "(default: each library's own choice)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads for BLAS and TensorFlow alike (0: each library's default)")
+    ap.add_argument("--only", choices=("conv", "pool"), default=None)
     args = ap.parse_args(argv)
-    repeats = 3 if args.quick else 7
-    threads = "library default threads"
-    if args.threads:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(args.threads)
-        if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
-            import tensorflow as tf  # before Keras starts TensorFlow's thread pools
-            tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-            tf.config.threading.set_inter_op_parallelism_threads(1)
-        threads = f"{args.threads} thread(s) each"
-    from companion.keras_twin import device, import_keras
+    fair.require_tensorflow()
+    repeats = 5 if args.quick else 11
+    threads = fair.limit_threads(args.threads)
+    from companion.keras_twin import import_keras
     keras = import_keras()
-    print(f"float32, padding='same', stride 1; best of {repeats}; Keras on {device()}; "
-          f"{os.cpu_count()} CPU cores visible, {threads}; load average "
-          f"{os.getloadavg()[0]:.1f}")
-    head = (f"{'N x H x W x C -> F, k':28}{'ours ms':>9}{'keras ms':>10}{'naive ms':>10}"
-            f"{'ours/keras':>12}{'naive/ours':>12}")
-    print(head)
-    print("-" * len(head))
+    peak = fair.matmul_peak()
+    fair.header("Conv2D/pooling forward + backward, float32, 'same'", threads, repeats, peak)
     rng = np.random.default_rng(0)
-    for n, hw, c, f, k in SHAPES:
-        x = rng.standard_normal((n, hw, hw, c)).astype(np.float32)
-        W = (rng.standard_normal((k, k, c, f)) / np.sqrt(k * k * c)).astype(np.float32)
-        b = np.zeros(f, np.float32)
-        t_ours = best_time(ours(x, W, b), repeats)
-        t_keras = best_time(keras_step(keras, x, W, b), repeats)
-        t_naive = None
-        if n * hw * hw * f <= NAIVE_MAX:
-            m = 4                                           # time 4 examples, scale to n
-            t_naive = best_time(naive(x[:m], W, b), 1) * n / m
-        label = f"{n}x{hw}x{hw}x{c} -> {f}, {k}x{k}"
-        naive_cols = (f"{t_naive * 1e3:10.0f}{t_naive / t_ours:11.0f}x" if t_naive
-                      else f"{'-':>10}{'-':>12}")
-        print(f"{label:28}{t_ours * 1e3:9.2f}{t_keras * 1e3:10.2f}"
-              f"{naive_cols[:10]}{t_ours / t_keras:11.2f}x{naive_cols[10:]}")
+    if args.only != "pool":
+        conv_table(keras, rng, repeats, peak)
+    if args.only != "conv":
+        pool_table(keras, rng, repeats)
+    print(f"(at the end: {fair.load()})")
 
 
 if __name__ == "__main__":

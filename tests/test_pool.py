@@ -28,11 +28,29 @@ def test_max_mask_and_even_spread():
     x = x[None, :, :, None]
     out, cache = max_pool_forward(x, 2)
     np.testing.assert_array_equal(out[0, :, :, 0], [[4, 5], [3, 2]])
-    dx = max_pool_backward(np.ones_like(out), cache)[0, :, :, 0]
+    dx, grads = max_pool_backward(np.ones_like(out), cache)
+    assert grads == ()
+    dx = dx[0, :, :, 0]
     np.testing.assert_array_equal(dx, [[0, 0, 0, 0], [1, 0, 0, 1], [0, 0, 1, 0], [1, 0, 0, 0]])
     out, cache = avg_pool_forward(x, 2)
     np.testing.assert_allclose(out[0, :, :, 0], [[2.5, 2], [1.25, 1.25]])
-    np.testing.assert_allclose(avg_pool_backward(np.ones_like(out), cache), 0.25)
+    np.testing.assert_allclose(avg_pool_backward(np.ones_like(out), cache)[0], 0.25)
+
+
+def test_max_ties_go_to_the_first_maximum():
+    """Keras (TensorFlow) sends a tied window's gradient to its first maximum (row-major)."""
+    x = np.array([[2., 2., 1., 3.], [2., 0., 3., 3.]])[None, :, :, None]
+    out, cache = max_pool_forward(x, 2)
+    dx = max_pool_backward(np.ones_like(out), cache)[0][0, :, :, 0]
+    np.testing.assert_array_equal(dx, [[1, 0, 0, 1], [0, 0, 0, 0]])
+
+
+@pytest.mark.parametrize("cls", POOLS)
+def test_pool_computes_in_its_dtype(cls, rng):
+    layer = cls(2, dtype="float32")
+    layer.build((4, 4, 2))
+    out = layer.forward(rng.standard_normal((2, 4, 4, 2)))
+    assert out.dtype == np.float32 and layer.backward(np.ones_like(out)).dtype == np.float32
 
 
 def test_same_average_ignores_padding():

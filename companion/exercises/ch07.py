@@ -185,7 +185,7 @@ def check_max_pool_forward(max_pool_forward_fn: Callable) -> bool:
 
 
 def _max_pool_backward(dout, x, f, stride):
-    return max_pool_backward(dout, max_pool_forward(x, f, stride)[1])
+    return max_pool_backward(dout, max_pool_forward(x, f, stride)[1])[0]
 
 
 def _pool_backward_loops(dout, x, f, stride, route):

@@ -6,7 +6,8 @@ element-wise, has a Jacobian-vector product instead.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -105,4 +106,6 @@ def backward(name: str | None, dout, z, out):
         return dout * out * (1.0 - out)
     if act.name == "tanh":
         return dout * (1.0 - out ** 2)
+    if act.name == "linear":
+        return dout
     return dout * act.grad(z)

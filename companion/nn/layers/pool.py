@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn.layers.base import Layer
-from companion.nn.layers.conv import (check_padding, col2im, output_hw, pad_input, pair, unpad,
-                                      windows)
+from companion.nn.layers.conv import check_padding, output_hw, pad_input, pair, unpad
 
 
 def _prepare(x, pool_size, strides, padding, fill):
@@ -24,52 +23,87 @@ def _prepare(x, pool_size, strides, padding, fill):
     strides = pool_size if strides is None else pair(strides, "strides")
     xp, pads = pad_input(x, pool_size, strides, padding, value=fill)
     out_hw = output_hw(x.shape[1:3], pool_size, strides, padding)
-    return xp, pads, pool_size, strides, windows(xp, pool_size, strides, out_hw)
+    return xp, pads, pool_size, strides, out_hw
+
+
+def offsets(xp, pool_size, strides, out_hw):
+    """Yield (u, v, view (N, Ho, Wo, C)): the input each window position (u, v) sees.
+
+    Pooling runs over the ph*pw offsets of the window, each a strided view of the padded input
+    of the output's size: no copy of the (N, Ho, Wo, ph, pw, C) windows is ever made.
+    """
+    (sh, sw), (ho, wo) = strides, out_hw
+    for u in range(pool_size[0]):
+        for v in range(pool_size[1]):
+            yield u, v, xp[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw, :]
 
 
 def max_pool_forward(x, pool_size=2, strides=None, padding="valid"):
-    """x: (N, H, W, C) -> (out (N, Ho, Wo, C), cache). Padding is -inf, so it never wins."""
-    xp, pads, (ph, pw), strides, win = _prepare(x, pool_size, strides, padding, -np.inf)
-    n, ho, wo = win.shape[:3]
-    flat = win.reshape(n, ho, wo, ph * pw, x.shape[3])                # one copy
-    arg = flat.argmax(axis=3)                                         # (N, Ho, Wo, C)
-    out = flat.max(axis=3)
-    return out, (arg, xp.shape, pads, (ph, pw), strides)
+    """x: (N, H, W, C) -> (out (N, Ho, Wo, C), cache). Padding is -inf, so it never wins.
+
+    A running maximum over the window offsets (no copy of the windows); the cache keeps the
+    padded input, from which backward finds where each maximum was.
+    """
+    xp, pads, size, strides, out_hw = _prepare(x, pool_size, strides, padding, -np.inf)
+    out = None
+    for _, _, view in offsets(xp, size, strides, out_hw):
+        out = view.copy() if out is None else np.maximum(out, view, out=out)
+    return out, (xp, out, pads, size, strides)
 
 
 def max_pool_backward(dout, cache):
-    """Route each output gradient to the argmax of its window (the max mask)."""
-    arg, xp_shape, pads, (ph, pw), strides = cache
-    mask = arg[:, :, :, None, :] == np.arange(ph * pw)[:, None]      # (N, Ho, Wo, ph*pw, C)
-    dwin = (mask * dout[:, :, :, None, :]).reshape(dout.shape[:3] + (ph, pw, dout.shape[3]))
-    return unpad(col2im(dwin, xp_shape, strides, dout.dtype), pads)
+    """dout (N, Ho, Wo, C) -> (dx (N, H, W, C), ()): each output gradient goes to the maximum
+    of its window (the max mask), nothing to the other positions. With ties the first maximum
+    in the window (row-major order) takes it all, as in Keras/TensorFlow."""
+    xp, out, pads, size, strides = cache
+    dxp = np.zeros(xp.shape, dtype=dout.dtype)
+    taken = np.zeros(out.shape, dtype=bool)               # windows whose maximum is found
+    mine = np.empty(out.shape, dtype=bool)
+    overlap = strides[0] < size[0] or strides[1] < size[1]
+    for (_, _, dview), (_, _, view) in zip(offsets(dxp, size, strides, out.shape[1:3]),
+                                           offsets(xp, size, strides, out.shape[1:3])):
+        np.equal(view, out, out=mine)
+        np.greater(mine, taken, out=mine)                 # a maximum, and the first one
+        taken |= mine
+        if overlap:
+            dview += dout * mine
+        else:
+            np.multiply(dout, mine, out=dview)            # each position in one window
+    return unpad(dxp, pads), ()
 
 
 def avg_pool_forward(x, pool_size=2, strides=None, padding="valid"):
-    """x: (N, H, W, C) -> (out, cache); the mean over the window's non-padded positions."""
-    xp, pads, size, strides, win = _prepare(x, pool_size, strides, padding, 0.0)
-    ones = np.zeros((1,) + xp.shape[1:3] + (1,), dtype=x.dtype)
+    """x: (N, H, W, C) -> (out (N, Ho, Wo, C), cache): the mean over the window's non-padded
+    positions (``count`` (1, Ho, Wo, 1) of them)."""
+    xp, pads, size, strides, out_hw = _prepare(x, pool_size, strides, padding, 0.0)
+    ones = np.zeros((1,) + xp.shape[1:3] + (1,), dtype=xp.dtype)
     (t, b), (l, r) = pads
     ones[:, t:ones.shape[1] - b, l:ones.shape[2] - r] = 1
-    count = windows(ones, size, strides, win.shape[1:3]).sum(axis=(3, 4))   # (1, Ho, Wo, 1)
-    out = win.sum(axis=(3, 4)) / count
-    return out, (count, xp.shape, pads, size, strides)
+    count = sum(view for _, _, view in offsets(ones, size, strides, out_hw))
+    total = None
+    for _, _, view in offsets(xp, size, strides, out_hw):
+        total = view.copy() if total is None else np.add(total, view, out=total)
+    return np.divide(total, count, out=total), (count, xp.shape, pads, size, strides)
 
 
 def avg_pool_backward(dout, cache):
-    """Spread each output gradient evenly over its window: dout / count to every position."""
-    count, xp_shape, pads, (ph, pw), strides = cache
+    """dout (N, Ho, Wo, C) -> (dx (N, H, W, C), ()): each output gradient spread evenly over
+    its window, dout / count to every position."""
+    count, xp_shape, pads, size, strides = cache
     share = dout / count                                              # (N, Ho, Wo, C)
-    dwin = np.broadcast_to(share[:, :, :, None, None, :], dout.shape[:3] + (ph, pw, dout.shape[3]))
-    return unpad(col2im(dwin, xp_shape, strides, dout.dtype), pads)
+    dxp = np.zeros(xp_shape, dtype=share.dtype)
+    for _, _, view in offsets(dxp, size, strides, dout.shape[1:3]):
+        view += share
+    return unpad(dxp, pads), ()
 
 
 class _Pool2D(Layer):
     _forward = _backward = None
     _keras = ""
 
-    def __init__(self, pool_size=2, strides=None, padding: str = "valid", name: str | None = None):
-        super().__init__(name)
+    def __init__(self, pool_size=2, strides=None, padding: str = "valid", name: str | None = None,
+                 dtype="float64"):
+        super().__init__(name, dtype)
         self.pool_size = pair(pool_size, "pool_size")
         self.strides = self.pool_size if strides is None else pair(strides, "strides")
         self.padding = check_padding(padding)
@@ -87,7 +121,9 @@ class _Pool2D(Layer):
         return out
 
     def backward(self, dout):
-        return self._backward(dout, self._cache)
+        dx, _ = self._backward(np.asarray(dout, dtype=self.dtype), self._cache)
+        self.grads = {}
+        return dx
 
     def keras_layer(self, keras):
         return getattr(keras.layers, self._keras)(self.pool_size, strides=self.strides,

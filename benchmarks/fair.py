@@ -1,0 +1,117 @@
+"""What every benchmark that compares us with Keras shares, so that both sides do equal work.
+
+- Threads: ``limit_threads(n)`` caps NumPy's BLAS (threadpoolctl) and TensorFlow's intra- and
+  inter-op pools alike, before TensorFlow starts; ``n=0`` leaves both at their defaults.
+- The framework side is one compiled function (``tf.function``) that takes the input, the
+  weights and the upstream gradient as *arguments* and returns the output and every gradient
+  (``keras_vjp``); our side returns the same tuple.
+- Contenders are timed interleaved (A, B, A, B, ...) and the median of each is reported
+  (``interleaved_medians``), with the load average (``load``) printed beside the table.
+- Throughput is set against ``matmul_peak()``, the measured single-thread float32 matrix
+  product rate of this machine, and ``peak_mib`` measures the peak memory our side allocates
+  (tracemalloc, which sees NumPy's buffers).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def limit_threads(n: int) -> str:
+    """Cap BLAS and TensorFlow to ``n`` threads each (0: library defaults); returns a label."""
+    if not n:
+        return f"library default threads ({os.cpu_count()} cores visible)"
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(n)
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        import tensorflow as tf  # before Keras starts TensorFlow's pools
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    return f"{n} thread(s) each (BLAS and TensorFlow intra/inter-op)"
+
+
+def load() -> str:
+    """The 1/5/15-minute load averages as text."""
+    return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def matmul_peak(n: int = 1024, repeats: int = 15) -> float:
+    """Measured float32 (n x n) @ (n x n) rate on ONE BLAS thread, in GFLOP/s (best of repeats)."""
+    from threadpoolctl import threadpool_limits
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    with threadpool_limits(1, user_api="blas"):
+        a @ b
+        best = min(_seconds(lambda: a @ b) for _ in range(repeats))
+    return 2 * n ** 3 / best / 1e9
+
+
+def _seconds(fn: Callable) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved_medians(contenders: dict[str, Callable], repeats: int) -> dict[str, float]:
+    """Median seconds per call of each contender, timed A, B, A, B, ... after one warm-up each."""
+    for fn in contenders.values():
+        fn()                                       # warm-up (and tf.function tracing)
+    times: dict[str, list[float]] = {k: [] for k in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            times[name].append(_seconds(fn))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def peak_mib(fn: Callable) -> float:
+    """Peak memory (MiB) that NumPy allocates during one call of ``fn`` (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        fn()
+        return (tracemalloc.get_traced_memory()[1] - base) / 2 ** 20
+    finally:
+        tracemalloc.stop()
+
+
+def keras_vjp(layer, weights: list[np.ndarray]) -> Callable:
+    """A compiled ``f(x, dout) -> (out, dx, *dweights)`` for a built Keras layer (TensorFlow).
+
+    The weights are copied into the layer; ``x`` and ``dout`` are arguments of the compiled
+    function, and everything it returns is converted to NumPy, so no work can be skipped.
+    """
+    import tensorflow as tf
+    layer.set_weights(weights)
+
+    @tf.function
+    def step(x, dout):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = layer(x)
+        grads = tape.gradient(out, [x] + layer.trainable_weights, output_gradients=dout)
+        return [out] + grads
+
+    def run(x, dout):
+        return [t.numpy() for t in step(x, dout)]
+    return run
+
+
+def require_tensorflow() -> None:
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
+        raise SystemExit(f"the fair benchmarks compile the Keras side with tf.function; "
+                         f"KERAS_BACKEND={backend} is not supported")
+
+
+def header(what: str, threads: str, repeats: int, peak: float) -> None:
+    from companion.keras_twin import device
+    print(f"{what}; median of {repeats} interleaved repeats; Keras on {device()}; {threads}; "
+          f"{load()}; single-thread float32 matmul peak {peak:.0f} GFLOP/s")
