@@ -91,6 +91,43 @@ def test_unknown_words_give_a_clear_error_with_suggestions(wv):
         wv.nearest(np.ones(3))
 
 
+@pytest.mark.parametrize("call", [lambda wv: wv.similarity(None, "king"),
+                                  lambda wv: wv.similarity("king", 3),
+                                  lambda wv: wv.analogy("man", None, "king"),
+                                  lambda wv: wv[None]])
+def test_a_non_string_word_is_a_type_error_not_a_suggestion(wv, call):
+    """similarity(None, ...) used to answer "'None' is not in the vocabulary; did you mean
+    'none'?"."""
+    with pytest.raises(TypeError, match=r"^word: expected a string, got (NoneType None|int 3)$"):
+        call(wv)
+
+
+def test_nearest_of_a_nan_zero_or_none_vector_raises(wv):
+    """nearest(NaN vector) used to return words with NaN scores."""
+    with pytest.raises(ValueError, match=r"query contains 50 NaN or infinite value\(s\)"):
+        wv.nearest(np.full(50, np.nan))
+    with pytest.raises(ValueError, match=r"query: the zero vector has no direction"):
+        wv.nearest(np.zeros(50))
+    with pytest.raises(TypeError, match=r"query: expected a word or a vector of shape \(50,\), "
+                                        r"got None"):
+        wv.nearest(None)
+
+
+@pytest.mark.parametrize("k, error, got", [(2.7, ValueError, r"2.7 \(not a whole number\)"),
+                                           (0, ValueError, "0"),
+                                           ("3", TypeError, "str '3'")])
+def test_k_must_be_a_positive_integer(wv, k, error, got):
+    """k=2.7 used to become 2."""
+    with pytest.raises(error, match=rf"^k must be a positive integer, got {got}$"):
+        wv.nearest("king", k=k)
+    assert [w for w, _ in wv.nearest("king", k=3.0)] == [w for w, _ in wv.nearest("king", k=3)]
+
+
+def test_cosine_similarity_rejects_nan():
+    with pytest.raises(ValueError, match=r"^u contains 1 NaN"):
+        cosine_similarity([np.nan, 1.0], [1.0, 0.0])
+
+
 def test_read_analogies():
     sections = read_analogies()
     assert len(sections) == 14 and sum(map(len, sections.values())) == 19544

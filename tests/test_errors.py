@@ -95,3 +95,68 @@ def test_standardizer_checks_width_and_fit():
 def test_split_fractions_validated():
     with pytest.raises(ValueError, match="summing to 1"):
         train_dev_test_split(np.zeros((10, 2)), np.zeros(10), fractions=(0.5, 0.2, 0.2))
+
+
+# --- issue 14: every wrong call gets a clear sentence ------------------------------------------
+@pytest.mark.parametrize("labels", [[0.0, 1.0, 2.0], [-1.0, 1.0, 1.0]], ids=["012", "pm1"])
+def test_binary_crossentropy_rejects_labels_outside_0_1(labels):
+    y, p = np.array(labels)[:, None], np.full((3, 1), 0.5)
+    loss = losses.BinaryCrossentropy()
+    for call in (loss, loss.dlogits):
+        with pytest.raises(ValueError, match=r"y_true must lie in \[0, 1\].*got values "
+                                             r"\[(-1\.|0\.) +1\.( +2\.)?\]"):
+            call(y, p)
+
+
+def test_binary_crossentropy_accepts_soft_labels():
+    value, _ = losses.BinaryCrossentropy()(np.array([[0.1], [0.9]]), np.full((2, 1), 0.5))
+    assert value == pytest.approx(np.log(2))
+
+
+@pytest.mark.parametrize("name", ["flower", "moons", "circles", "blobs", "xor"])
+@pytest.mark.parametrize("n, error, got", [(-10, ValueError, "-10"), (2.7, ValueError, "2.7"),
+                                           (None, TypeError, "NoneType None"),
+                                           ("400", TypeError, "str '400'")])
+def test_generators_name_n(name, n, error, got):
+    from companion.data.datasets import TOY_SETS
+    with pytest.raises(error, match=rf"^n must be an integer >= 2, got {got}"):
+        TOY_SETS[name](n=n)
+
+
+def test_generators_name_noise():
+    from companion.data.datasets import blobs, moons
+    with pytest.raises(ValueError, match=r"^noise must be a number >= 0, got -0.1"):
+        moons(noise=-0.1)
+    with pytest.raises(ValueError, match=r"^std must be a number >= 0, got -1"):
+        blobs(std=-1)
+
+
+def test_standardizer_rejects_1d_data_with_both_shapes():
+    with pytest.raises(ValueError, match=r"X: expected shape \(N, features\), got \(5,\); "
+                                         r"for a single feature use X.reshape\(-1, 1\)"):
+        Standardizer().fit(np.arange(5.0))
+
+
+def test_standardizer_rejects_nan_and_empty_data():
+    with pytest.raises(ValueError, match=r"X contains 1 NaN or infinite value\(s\) \(the first "
+                                         r"at index \(1, 0\)\)"):
+        Standardizer().fit(np.array([[1.0], [np.nan], [2.0]]))
+    with pytest.raises(ValueError, match=r"X is empty \(shape \(0, 2\)\)"):
+        Standardizer().fit(np.zeros((0, 2)))
+
+
+def test_numerical_gradient_of_an_array_valued_function():
+    from companion.nn.gradcheck import numerical_gradient
+    x = np.ones(3)
+    with pytest.raises(TypeError, match=r"f must return a scalar .* got an array of shape \(3,\)"):
+        numerical_gradient(lambda: x ** 2, x)
+    np.testing.assert_array_equal(x, np.ones(3))          # left unperturbed after the error
+    with pytest.raises(TypeError, match=r"x must be a float64 NumPy array .* got list"):
+        numerical_gradient(lambda: 0.0, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("seed, error", [(2.5, TypeError), ("0", TypeError), (-1, ValueError)])
+def test_bad_seeds_are_named(seed, error):
+    from companion.data.datasets import moons
+    with pytest.raises(error, match=r"seed must be an integer >= 0 or a numpy.random.Generator"):
+        moons(seed=seed)

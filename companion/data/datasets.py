@@ -12,14 +12,23 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.nn.validation import as_array, check_same_length, rng_from
+from companion.nn.validation import (as_array, check_bool, check_finite, check_int,
+                                     check_non_negative, check_nonempty, check_positive,
+                                     check_same_length, rng_from)
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 # --- generated 2-D sets: X (N, 2) float64, y (N,) int64 ------------------------------------
+def _check_size(n, noise, noise_name: str = "noise") -> int:
+    """Every generator's ``n`` (at least one point per class) and ``noise`` (>= 0)."""
+    check_non_negative(noise, noise_name)
+    return check_int(n, "n", minimum=2)
+
+
 def flower(n: int = 400, petals: int = 4, noise: float = 0.2, seed=0):
     """The planar 'flower' of two interleaved classes (as in the classic shallow-net exercise)."""
+    n, petals = _check_size(n, noise), check_positive(petals, "petals")
     rng = rng_from(seed)
     half = n // 2
     X, y = np.zeros((2 * half, 2)), np.repeat([0, 1], half)
@@ -32,6 +41,7 @@ def flower(n: int = 400, petals: int = 4, noise: float = 0.2, seed=0):
 
 def moons(n: int = 400, noise: float = 0.2, seed=0):
     """Two interleaving half circles."""
+    n = _check_size(n, noise)
     rng = rng_from(seed)
     n0 = n // 2
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n - n0)
@@ -44,6 +54,7 @@ def moons(n: int = 400, noise: float = 0.2, seed=0):
 
 def circles(n: int = 400, noise: float = 0.1, factor: float = 0.5, seed=0):
     """A small circle (class 1) inside a large one (class 0)."""
+    n, factor = _check_size(n, noise), check_positive(factor, "factor")
     rng = rng_from(seed)
     n0 = n // 2
     t0, t1 = rng.uniform(0, 2 * np.pi, n0), rng.uniform(0, 2 * np.pi, n - n0)
@@ -55,8 +66,10 @@ def circles(n: int = 400, noise: float = 0.1, factor: float = 0.5, seed=0):
 
 def blobs(n: int = 400, centers=((-2, -2), (2, 2)), std: float = 1.0, seed=0):
     """Gaussian blobs around ``centers`` (class k around centers[k])."""
+    n = _check_size(n, std, "std")
+    centers = as_array(centers, "centers", ndim=2)
+    check_finite(centers, "centers")
     rng = rng_from(seed)
-    centers = np.asarray(centers, dtype=float)
     y = np.arange(n) % len(centers)
     X = centers[y] + rng.normal(0, std, (n, centers.shape[1]))
     return X, y.astype(np.int64)
@@ -64,6 +77,7 @@ def blobs(n: int = 400, centers=((-2, -2), (2, 2)), std: float = 1.0, seed=0):
 
 def xor(n: int = 400, noise: float = 0.0, seed=0):
     """Points in [-1, 1]^2 labelled by the sign of x1 * x2 (not linearly separable)."""
+    n = _check_size(n, noise)
     rng = rng_from(seed)
     X = rng.uniform(-1, 1, (n, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
@@ -109,11 +123,15 @@ def train_dev_test_split(X, y, fractions=(0.6, 0.2, 0.2), seed=0, stratify: bool
 
     Returns ``(X_train, y_train), (X_dev, y_dev), (X_test, y_test)``.
     """
-    X, y = as_array(X, "X"), np.asarray(y)
+    X, y = check_nonempty(as_array(X, "X"), "X"), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"X and y must be arrays with one row per example, got shapes "
+                         f"{X.shape} and {y.shape}")
     check_same_length(X, y, "X", "y")
-    fr = np.asarray(fractions, dtype=float)
-    if fr.shape != (3,) or np.any(fr < 0) or not np.isclose(fr.sum(), 1):
+    fr = as_array(fractions, "fractions")
+    if fr.shape != (3,) or np.any(~(fr >= 0)) or not np.isclose(fr.sum(), 1):
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+    stratify = check_bool(stratify, "stratify")
     rng = rng_from(seed)
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
     parts: list[list[np.ndarray]] = [[], [], []]
@@ -140,7 +158,12 @@ class Standardizer:
     std: np.ndarray | None = None
 
     def fit(self, X) -> "Standardizer":
+        """Learn the mean and std of each feature. X: (N, features...), N >= 1, finite."""
         X = as_array(X, "X")
+        if X.ndim < 2:
+            raise ValueError(f"X: expected shape (N, features), got {X.shape}; for a single "
+                             "feature use X.reshape(-1, 1)")
+        check_finite(check_nonempty(X, "X"), "X")
         self.mean = X.mean(axis=0)
         std = X.std(axis=0)
         self.std = np.where(std > 0, std, 1.0)            # constant features stay as they are
@@ -165,6 +188,7 @@ class Standardizer:
 def one_hot(y, n_classes: int | None = None) -> np.ndarray:
     """Integer labels (...,) -> one-hot rows (..., n_classes)."""
     from companion.nn.validation import check_labels
-    y = np.asarray(y)
-    n = int(y.max()) + 1 if n_classes is None else n_classes
+    y = check_nonempty(y, "y") if n_classes is None else np.asarray(y)
+    n = int(check_labels(y, None).max()) + 1 if n_classes is None else \
+        check_int(n_classes, "n_classes")
     return np.eye(n)[check_labels(y, n)]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from companion.data.datasets import ASSETS
-from companion.nn.validation import as_array
+from companion.nn.validation import as_array, check_finite, check_int
 
 GLOVE_DIR = ASSETS / "glove"
 ANALOGY_FILE = ASSETS / "analogy" / "questions-words.txt"
@@ -45,7 +45,10 @@ class UnknownWordError(ValueError):
 
 def cosine_similarity(u, v) -> np.ndarray:
     """cos(u, v) = u . v / (|u| |v|) along the last axis (broadcasts; 0 for a zero vector)."""
-    u, v = as_array(u, "u"), as_array(v, "v")
+    u, v = check_finite(as_array(u, "u"), "u"), check_finite(as_array(v, "v"), "v")
+    if u.ndim == 0 or v.ndim == 0:
+        raise ValueError(f"cosine_similarity: u and v must be vectors, got shapes {u.shape} "
+                         f"and {v.shape}")
     if u.shape[-1] != v.shape[-1]:
         raise ValueError(f"cosine_similarity: u has {u.shape[-1]} features, v has {v.shape[-1]}")
     norms = np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1)
@@ -69,6 +72,7 @@ class WordVectors:
     def __init__(self, words, vectors):
         self.words = [str(w) for w in words]
         self.vectors = as_array(vectors, "vectors", ndim=2).astype(np.float32)
+        check_finite(self.vectors, "vectors")
         if len(self.words) != len(self.vectors):
             raise ValueError(f"{len(self.words)} words but vectors has shape {self.vectors.shape}")
         self.index = {w: i for i, w in enumerate(self.words)}
@@ -95,10 +99,12 @@ class WordVectors:
 
     def id(self, word: str) -> int:
         """Row of ``word``; raises UnknownWordError (with suggestions) if it is missing."""
+        if not isinstance(word, str):
+            raise TypeError(f"word: expected a string, got {type(word).__name__} {word!r}")
         try:
             return self.index[word]
-        except (KeyError, TypeError):
-            raise UnknownWordError(str(word), self.suggest(str(word)), len(self)) from None
+        except KeyError:
+            raise UnknownWordError(word, self.suggest(word), len(self)) from None
 
     def ids(self, words) -> np.ndarray:
         return np.array([self.id(w) for w in words], dtype=np.int64)
@@ -112,17 +118,31 @@ class WordVectors:
 
     def nearest(self, query, k: int = 10, exclude=()) -> list[tuple[str, float]]:
         """The ``k`` words closest in cosine to a word or a vector (the word itself excluded)."""
+        k = check_int(k, "k")
+        if isinstance(exclude, str):
+            exclude = (exclude,)
         if isinstance(query, str):
             exclude = tuple(exclude) + (query,)
             v = self.unit[self.id(query)]
         else:
-            v = as_array(query, "query", ndim=1)
-            if v.shape != (self.dim,):
-                raise ValueError(f"query: expected shape ({self.dim},), got {v.shape}")
+            v = self._query_vector(query)
         scores = self.unit @ (v / max(np.linalg.norm(v), 1e-12))
         scores[[self.id(w) for w in exclude]] = -np.inf
         top = top_k(scores, k)
         return [(self.words[i], float(scores[i])) for i in top]
+
+    def _query_vector(self, query) -> np.ndarray:
+        """A vector query: shape (dim,), finite, not zero (a zero vector has no direction)."""
+        if query is None:
+            raise TypeError("query: expected a word or a vector of shape "
+                            f"({self.dim},), got None")
+        v = check_finite(as_array(query, "query", ndim=1), "query")
+        if v.shape != (self.dim,):
+            raise ValueError(f"query: expected shape ({self.dim},), got {v.shape}")
+        if not np.any(v):
+            raise ValueError("query: the zero vector has no direction, so no word is nearer "
+                             "to it than another; expected a non-zero vector")
+        return v
 
     def analogy(self, a: str, b: str, c: str, k: int = 1) -> list[tuple[str, float]]:
         """a : b :: c : ?  -- words closest in cosine to u_b - u_a + u_c, excluding a, b, c."""
@@ -133,9 +153,7 @@ class WordVectors:
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest scores, best first (argpartition, then a small sort)."""
-    k = min(int(k), scores.shape[-1])
-    if k < 1:
-        raise ValueError(f"k must be a positive integer, got {k}")
+    k = min(check_int(k, "k"), scores.shape[-1])
     part = np.argpartition(-scores, k - 1)[:k]
     return part[np.argsort(-scores[part], kind="stable")]
 
@@ -143,6 +161,8 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
 def load_glove(n_words: int | None = None, directory: Path | str = GLOVE_DIR) -> WordVectors:
     """The shipped GloVe 6B 50-d subset (most frequent words first); ``n_words`` keeps the top."""
     directory = Path(directory)
+    if n_words is not None:
+        check_int(n_words, "n_words")
     words = (directory / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
     vectors = np.load(directory / "glove.6B.50d.subset.npy")
     if n_words is not None:
@@ -228,6 +248,8 @@ def evaluate_analogies(wv: WordVectors, sections: dict | None = None, batch_size
     get a score of -inf unless ``exclude_question_words=False`` (to show why they must go).
     """
     sections = read_analogies() if sections is None else sections
+    batch_size = check_int(batch_size, "batch_size")
+    keep_mistakes = check_int(keep_mistakes, "keep_mistakes", minimum=0)
     total, covered, correct, mistakes = {}, {}, {}, []
     for name, questions in sections.items():
         known = [q for q in questions if all(w in wv.index for w in q)]

@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 
+from companion.nn.validation import check_positive
+
 
 def rel_error(a, b) -> float:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -28,20 +30,40 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -
     ``f`` takes no argument and reads ``x`` (and anything sharing its memory), so it works for
     a layer's parameter array as well as for an input.
     """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"numerical_gradient: x must be a float64 NumPy array (it is perturbed "
+                        f"in place), got {type(x).__name__}")
     if x.dtype != np.float64:
         raise TypeError(f"numerical_gradient needs float64 arrays for accuracy, got {x.dtype}")
+    if not callable(f):
+        raise TypeError(f"numerical_gradient: f must be a function of no arguments returning "
+                        f"a scalar, got {type(f).__name__}")
+    h = check_positive(h, "h")
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"])
     for _ in it:
         i = it.multi_index
         old = x[i]
-        x[i] = old + h
-        fp = f()
-        x[i] = old - h
-        fm = f()
-        x[i] = old
+        try:
+            x[i] = old + h
+            fp = _scalar(f())
+            x[i] = old - h
+            fm = _scalar(f())
+        finally:
+            x[i] = old                      # x is left as it was, even if f raises
         grad[i] = (fp - fm) / (2 * h)
     return grad
+
+
+def _scalar(value) -> float:
+    """``f()``'s value as a float, or a clear error if it is not a single number."""
+    arr = np.asarray(value) if not isinstance(value, str) else None
+    if arr is None or arr.dtype.kind not in "iuf" or arr.ndim != 0:
+        got = f"an array of shape {arr.shape}" if arr is not None and arr.ndim else \
+            f"{type(value).__name__} {value!r}"
+        raise TypeError(f"numerical_gradient: f must return a scalar (e.g. the loss value, or "
+                        f"np.sum(out * dout) for a layer), got {got}")
+    return float(arr)
 
 
 def check(name: str, value: float, tol: float, quiet: bool = False) -> float:

@@ -136,15 +136,17 @@ def check_nonempty(x: np.ndarray, name: str) -> np.ndarray:
     return x
 
 
-def check_labels(y, n_classes: int, name: str = "y") -> np.ndarray:
-    """Integer class labels in ``range(n_classes)``."""
+def check_labels(y, n_classes: int | None, name: str = "y") -> np.ndarray:
+    """Integer class labels in ``range(n_classes)`` (any labels >= 0 when ``n_classes`` is None)."""
     y = np.asarray(y)
     if y.dtype.kind not in "iub":
         if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
             y = y.astype(np.int64)
         else:
             raise TypeError(f"{name}: expected integer class labels, got dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
+    if n_classes is None and y.size and y.min() < 0:
+        raise ValueError(f"{name}: labels must be integers >= 0, got a minimum of {y.min()}")
+    if n_classes is not None and y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"{name}: labels must lie in 0..{n_classes - 1}, "
                          f"got values from {y.min()} to {y.max()}")
     return y.astype(np.int64)
@@ -157,4 +159,11 @@ def rng_from(seed_or_rng) -> np.random.Generator:
     if seed_or_rng is None:
         raise ValueError("pass rng=np.random.default_rng(seed) or seed=<int>: "
                          "the package never uses hidden global randomness")
-    return np.random.default_rng(seed_or_rng)
+    if isinstance(seed_or_rng, (float, np.floating, str, bool, np.bool_)):
+        raise TypeError(f"seed must be an integer >= 0 or a numpy.random.Generator, "
+                        f"got {type(seed_or_rng).__name__} {seed_or_rng!r}")
+    try:
+        return np.random.default_rng(seed_or_rng)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"seed must be an integer >= 0 or a numpy.random.Generator, "
+                        f"got {type(seed_or_rng).__name__} {seed_or_rng!r}") from None
