@@ -107,3 +107,13 @@ def test_errors():
         tiny(True).__class__(Vocabulary(["a"]), Vocabulary(["b"]), units=0)
     with pytest.raises((ValueError, TypeError), match="beam_width"):
         tiny(True).translate(["ab"], beam_width=0)
+
+
+def test_beam_step_keeps_the_best_extensions():
+    from companion.models.seq2seq import beam_step
+    scores = np.log([0.6, 0.4])
+    logp = np.log([[0.5, 0.3, 0.2], [0.9, 0.05, 0.05]])
+    beam, token, new = beam_step(scores, logp, 3)
+    # candidates: 0.30, 0.18, 0.12 | 0.36, 0.02, 0.02
+    assert beam.tolist() == [1, 0, 0] and token.tolist() == [0, 0, 1]
+    np.testing.assert_allclose(np.exp(new), [0.36, 0.30, 0.18])

@@ -42,6 +42,27 @@ def log_softmax(z):
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
+def teacher_forcing_inputs(y: np.ndarray, V: int, dtype=np.float64) -> np.ndarray:
+    """Targets (N, Ty) ids -> decoder inputs (N, Ty, V): a zero vector at t = 0 (nothing read
+    yet), then one-hot(y<t-1>): the decoder reads the TRUE previous character."""
+    x = np.zeros(y.shape + (V,), dtype=dtype)
+    x[:, 1:] = np.eye(V, dtype=dtype)[y[:, :-1]]
+    return x
+
+
+def beam_step(scores: np.ndarray, logp: np.ndarray, k: int):
+    """One step of beam search: extend each of B prefixes by every token and keep the k best.
+
+    scores (B,) log-probabilities of the prefixes, logp (B, V) log P(token | prefix).
+    Returns (beam (k,), token (k,), new scores (k,)), best first: prefix ``beam[i]`` extended
+    by ``token[i]`` has log-probability ``new_scores[i]`` = scores[beam] + logp[beam, token].
+    """
+    total = scores[:, None] + logp                                    # (B, V)
+    best = np.argsort(-total, axis=None, kind="stable")[:k]
+    beam, token = np.divmod(best, logp.shape[1])
+    return beam, token, total[beam, token]
+
+
 class Seq2Seq:
     """Bidirectional GRU encoder, GRU decoder, optional additive attention, Dense read-out."""
 
@@ -86,9 +107,7 @@ class Seq2Seq:
 
     def decoder_inputs(self, y: np.ndarray) -> np.ndarray:
         """Teacher forcing: targets (N, Ty) -> inputs (N, Ty, Vt): 0, then one-hot(y<t-1>)."""
-        x = np.zeros(y.shape + (len(self.tgt),), dtype=self.dtype)
-        x[:, 1:] = self._one_hot(y[:, :-1], self.tgt)
-        return x
+        return teacher_forcing_inputs(y, len(self.tgt), self.dtype)
 
     # -- training pass ----------------------------------------------------------------------
     def encode(self, src_ids):
@@ -198,12 +217,10 @@ def beam_search(model: Seq2Seq, text: str, k: int = 3, max_len: int = 11, alpha:
                for key, v in enc.items() if key != "s"}
         prev = None if t == 0 else np.array([b[0][-1] for b in beams])
         logp, s, w = model.step(rep, np.stack([b[2] for b in beams]), prev)
-        total = np.array([b[1] for b in beams])[:, None] + logp              # (B, Vt)
         live = []
-        for flat in np.argsort(total, axis=None)[::-1][:k]:
-            i, j = divmod(int(flat), logp.shape[1])
+        for i, j, score in zip(*beam_step(np.array([b[1] for b in beams]), logp, k)):
             maps = beams[i][3] + ((w[i],) if w is not None else ())
-            hyp = (beams[i][0] + (j,), float(total[i, j]), s[i], maps)
+            hyp = (beams[i][0] + (int(j),), float(score), s[i], maps)
             (done if j == model.tgt.eos or t == max_len - 1 else live).append(hyp)
         beams = live
         if not beams or len(done) >= k:
