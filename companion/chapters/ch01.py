@@ -216,13 +216,14 @@ def draw(result):
 
 
 def explorer():
-    """Sliders over learning rate and epochs, a dropdown over the datasets."""
+    """A dropdown over the datasets first (from w = 0 the learning rate alone changes nothing
+    visible), then sliders over epochs and learning rate."""
     import ipywidgets as w
 
     from companion.lab.explorer import Explorer
-    controls = {"learning_rate": w.FloatLogSlider(value=1.0, base=10, min=-3, max=1,
-                                                  description="learning rate"),
+    controls = {"dataset_name": w.Dropdown(options=DATASETS, value="setosa-versicolor",
+                                           description="dataset"),
                 "epochs": w.IntSlider(value=20, min=1, max=100, description="epochs"),
-                "dataset_name": w.Dropdown(options=DATASETS, value="setosa-versicolor",
-                                           description="dataset")}
+                "learning_rate": w.FloatLogSlider(value=1.0, base=10, min=-3, max=1,
+                                                  description="learning rate")}
     return Explorer(explore, draw, controls, title="Perceptron explorer")
