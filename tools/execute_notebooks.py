@@ -1,50 +1,153 @@
 #!/usr/bin/env python3
-"""Execute notebooks in place, each in a fresh kernel, top to bottom (Restart & Run All).
+"""Execute notebooks in place, each in a fresh kernel, top to bottom (Restart & Run All), and
+store them exactly as JupyterLab 4 saves them.
 
     .venv/bin/python tools/execute_notebooks.py notebooks/03_shallow_networks.ipynb [...]
     .venv/bin/python tools/execute_notebooks.py            # every notebooks/NN_*.ipynb
+    .venv/bin/python tools/execute_notebooks.py --format-only notebooks/*.ipynb   # no kernel
+    .venv/bin/python tools/execute_notebooks.py --check    # exit 1 if one is not in that form
 
 This is how the committed, executed notebooks are produced. The kernel gets the same
 environment as under nbval (see conftest.py), so the stored outputs are what nbval expects.
 Widget state is stored, so the static HTML edition and GitHub show the explorers' snapshot.
+
+JupyterLab's form (``jupyterlab_text``), so that opening a chapter and saving it unchanged
+rewrites nothing: the kernelspec of the kernel JupyterLab starts (display name "Python 3
+(ipykernel)"), every number as JavaScript's JSON.stringify writes it (the notebook passes
+through the browser: ``2.0`` becomes ``2``, ``1e-05`` becomes ``0.00001``), then the server's
+writer (``nbformat.writes``: keys sorted, indent 1, non-ASCII kept, lines split) and a final
+newline. tests/test_notebook_format.py checks every stored notebook against it.
 """
 from __future__ import annotations
 
+import argparse
+import copy
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYTHONHASHSEED": "0",
        "COMPANION_PROGRESS": "0", "OPENBLAS_NUM_THREADS": "1"}
+KERNEL = "python3"
+
+
+def kernelspec(name: str = KERNEL) -> dict:
+    """The notebook metadata JupyterLab writes for kernel ``name`` (from its installed spec)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return {"display_name": spec.display_name, "language": spec.language, "name": name}
+
+
+def js_number(x: float) -> int | float | str:
+    """``x`` as JavaScript's Number#toString writes it: an int for a whole number (``2.0`` ->
+    ``2``), else a float whose repr is JS's, else (exponents) the JS text as a ``str``."""
+    if not math.isfinite(x):
+        raise ValueError(f"a notebook cannot hold the number {x!r} (JSON has no NaN/Infinity)")
+    if x == int(x) and abs(x) < 1e21:
+        return int(x)
+    text = repr(x)
+    if "e" not in text:
+        return x                                      # same digits, same form in both
+    mantissa, exp = text.split("e")
+    sign = "-" if mantissa.startswith("-") else ""
+    digits = mantissa.lstrip("-").replace(".", "")
+    point = int(exp) + 1 if "." not in mantissa else int(exp) + mantissa.lstrip("-").index(".")
+    digits = digits.rstrip("0") or "0"
+    if -6 < point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if len(digits) <= point <= 21:
+        return f"{sign}{digits}{'0' * (point - len(digits))}"
+    rest = f".{digits[1:]}" if len(digits) > 1 else ""
+    return f"{sign}{digits[0]}{rest}e{'+' if point - 1 >= 0 else '-'}{abs(point - 1)}"
+
+
+_MARK = "\x00js-number:"
+
+
+def _js_numbers(obj, marks: dict):
+    """A copy of ``obj`` with every float replaced by ``js_number``; numbers whose JS text is
+    not a Python float's get a marker string, recorded in ``marks`` (marker -> text)."""
+    if isinstance(obj, dict):
+        return {k: _js_numbers(v, marks) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_js_numbers(v, marks) for v in obj]
+    if isinstance(obj, float):
+        value = js_number(obj)
+        if isinstance(value, str):
+            marker = f"{_MARK}{len(marks)}"
+            marks[f'"{marker}"'.replace("\x00", "\\u0000")] = value
+            return marker
+        return value
+    return obj
+
+
+def jupyterlab_text(nb: nbformat.NotebookNode, spec: dict | None = None) -> str:
+    """The file JupyterLab 4 writes when it saves ``nb`` (a version-4 notebook) unchanged."""
+    nb = copy.deepcopy(nb)
+    nb.metadata["kernelspec"] = spec or kernelspec()
+    marks: dict[str, str] = {}
+    nb = nbformat.from_dict(_js_numbers(nb, marks))
+    text = nbformat.writes(nb, version=nbformat.NO_CONVERT)
+    for marker, value in marks.items():
+        text = text.replace(marker, value)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def write(nb: nbformat.NotebookNode, path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(jupyterlab_text(nb))
 
 
 def execute(path: Path, timeout: int = 600) -> float:
+    from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = kernelspec()
     os.environ.update(ENV)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
+    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, store_widget_state=True,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    nbformat.write(nb, path)
+    write(nb, path)
     return seconds
 
 
+def stored_form_ok(path: Path) -> bool:
+    """Whether the file is byte for byte what JupyterLab would save."""
+    text = path.read_text(encoding="utf-8")
+    return text == jupyterlab_text(nbformat.reads(text, as_version=nbformat.NO_CONVERT))
+
+
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--format-only", action="store_true",
+                      help="rewrite in JupyterLab's form without executing")
+    mode.add_argument("--check", action="store_true",
+                      help="exit 1 if a notebook is not stored in JupyterLab's form")
+    args = parser.parse_args(argv)
+    paths = args.paths or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if args.check:
+        bad = [p for p in paths if not stored_form_ok(p)]
+        for p in bad:
+            print(f"{p}: not stored as JupyterLab saves it "
+                  "(run tools/execute_notebooks.py --format-only on it)")
+        return 1 if bad else 0
     for p in paths:
-        seconds = execute(p)
-        print(f"{p.name:40} {seconds:6.1f} s", flush=True)
+        if args.format_only:
+            write(nbformat.read(p, as_version=nbformat.NO_CONVERT), p)
+            print(f"{p.name:40} formatted", flush=True)
+        else:
+            print(f"{p.name:40} {execute(p):6.1f} s", flush=True)
     return 0
 
 
