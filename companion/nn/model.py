@@ -24,6 +24,7 @@ class Sequential(Block):
     to a Keras twin unchanged; ``trainable_params()`` gives them by name.
     ``dtype="float32"`` sets every layer's dtype (otherwise each keeps its own, float64 by
     default).
+    Input shape: (N, *input_shape). Output shape: (N, *output_shape) of the last layer.
     """
 
     def __init__(self, layers: list[Layer], input_shape: tuple | None = None,

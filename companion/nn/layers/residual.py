@@ -18,7 +18,10 @@ residual networks keep training where plain ones stall.
 
 from __future__ import annotations
 
+import numpy as np
+
 from companion.nn import activations
+from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.composite import Block
 from companion.nn.layers.conv import Conv2D, pair
 from companion.nn.model import Sequential
@@ -80,13 +83,11 @@ class ResidualBlock(Block):
         z = self.main.forward(x, training)                                     # z[l+2]
         if self.residual:
             z = z + (x if self.proj is None else self.proj.forward(x, training))
-        a = activations.forward(self.activation, z)
-        self._cache = (z, a)
+        a, self._cache = activation_forward(z, self.activation)
         return a
 
     def backward(self, dout):
-        z, a = self._cache
-        dz = activations.backward(self.activation, dout, z, a)
+        dz, _ = activation_backward(np.asarray(dout, dtype=self.dtype), self._cache)
         dx = self.main.backward(dz)
         if self.residual:
             dx = dx + (dz if self.proj is None else self.proj.backward(dz))   # the skip path
