@@ -1,0 +1,177 @@
+"""Chapter 13 exercises: additive attention forward (weights and context) and backward, the
+teacher-forcing shift, and one step of beam search.
+
+References: ``companion.nn.layers.attention.additive_attention_forward``/``_backward`` and
+``companion.models.seq2seq.teacher_forcing_inputs``/``beam_step``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from companion.exercises.checker import Case, Mistake, check
+from companion.models.seq2seq import beam_step, teacher_forcing_inputs
+from companion.nn.activations import softmax
+from companion.nn.layers.attention import (AdditiveCache, additive_attention_backward,
+                                           additive_attention_forward, padding_mask)
+
+
+def _attention_arrays(rng, N, Tq, Tv, Dq, Dk, d, lengths):
+    return (rng.standard_normal((N, Tq, Dq)), rng.standard_normal((N, Tv, Dk)),
+            rng.standard_normal((Dq, d)), rng.standard_normal((Dk, d)), rng.standard_normal(d),
+            padding_mask(lengths, Tv))
+
+
+def _attention_cases(seed: int = 0) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    return [Case(_attention_arrays(rng, 2, 3, 4, 3, 5, 3, [4, 4]), label="no padding"),
+            Case(_attention_arrays(rng, 2, 3, 5, 4, 6, 3, [5, 3]), label="a padded batch"),
+            Case(_attention_arrays(rng, 1, 1, 4, 2, 3, 5, [4]), label="one query, no padding"),
+            Case(_attention_arrays(rng, 3, 2, 6, 3, 2, 4, [1, 6, 2]), label="N=3, short keys")]
+
+
+# --- 1. attention weights and context -----------------------------------------------------------
+def _attend(query, keys, Wq, Wk, v, mask):
+    c, cache = additive_attention_forward(query, keys, Wq, Wk, v, mask)
+    return c, cache.weights
+
+
+def _attend_bug(bug: str):
+    def attend(query, keys, Wq, Wk, v, mask):
+        k = keys @ Wk
+        pre = (query @ Wq)[:, :, None, :] + k[:, None, :, :]
+        e = (pre if bug == "no tanh" else np.tanh(pre)) @ v
+        if bug != "no mask":
+            e = e - 1e9 * ~mask[:, None, :]
+        a = softmax(e, axis=1 if bug == "axis" else -1)
+        return a @ (k if bug == "projected values" else keys), a
+    return attend
+
+
+def check_attention(attention: Callable) -> bool:
+    """``attention(query (N, Tq, Dq), keys (N, Tv, Dk), Wq (Dq, d), Wk (Dk, d), v (d,),
+    mask (N, Tv)) -> (context (N, Tq, Dk), weights (N, Tq, Tv))``."""
+    mistakes = [Mistake(_attend_bug("axis"), "the softmax runs over the KEYS (the last axis): "
+                        "each query's weights over the input positions sum to 1"),
+                Mistake(_attend_bug("no mask"), "padded positions must get weight 0: subtract "
+                        "a large number (1e9) from their scores before the softmax"),
+                Mistake(_attend_bug("no tanh"), "the score is v . tanh(W_q s + W_k h): you "
+                        "left out the tanh"),
+                Mistake(_attend_bug("projected values"), "the context averages the keys h_j "
+                        "themselves, not their projections h_j W_k")]
+    return check("attention", attention, _attend, _attention_cases(), mistakes,
+                 returns="the tuple (context, weights)", names=("context", "weights"))
+
+
+# --- 2. the attention backward ------------------------------------------------------------------
+def _backward_cases(seed: int = 1) -> list[Case]:
+    cases = []
+    for case in _attention_cases(seed):
+        q, h, Wq, Wk, v, mask = case.args
+        _, cache = additive_attention_forward(q, h, Wq, Wk, v, mask)
+        dc = np.random.default_rng(seed).standard_normal((q.shape[0], q.shape[1], h.shape[2]))
+        cases.append(Case((dc, q, h, Wq, Wk, v, cache.E, cache.weights), label=case.label))
+    return cases
+
+
+def _attention_backward(dcontext, query, keys, Wq, Wk, v, E, weights):
+    dq, dk, g = additive_attention_backward(dcontext, AdditiveCache(query, keys, Wq, Wk, v, E,
+                                                                    weights))
+    return dq, dk, g["query_kernel"], g["key_kernel"], g["scale"]
+
+
+def _backward_bug(bug: str):
+    def backward(dcontext, query, keys, Wq, Wk, v, E, weights):
+        dkeys = weights.transpose(0, 2, 1) @ dcontext
+        da = dcontext @ keys.transpose(0, 2, 1)
+        de = weights * da if bug == "softmax" else \
+            weights * (da - (da * weights).sum(-1, keepdims=True))
+        dpre = de[..., None] * v * (1.0 if bug == "tanh'" else 1.0 - E * E)
+        dq, dk = dpre.sum(2), dpre.sum(1)
+        dkeys_all = dk @ Wk.T if bug == "values" else dkeys + dk @ Wk.T
+        return (dq @ Wq.T, dkeys_all, np.einsum("nqi,nqd->id", query, dq),
+                np.einsum("nsi,nsd->id", keys, dk), np.einsum("nqs,nqsd->d", de, E))
+    return backward
+
+
+def check_attention_backward(attention_backward: Callable) -> bool:
+    """``attention_backward(dcontext (N, Tq, Dk), query, keys, Wq, Wk, v, E (N, Tq, Tv, d),
+    weights (N, Tq, Tv)) -> (dquery, dkeys, dWq, dWk, dv)``, E = tanh(W_q s + W_k h)."""
+    mistakes = [Mistake(_backward_bug("values"), "the keys are used twice, in the scores AND "
+                        "as the values averaged by the context: add weights^T @ dcontext"),
+                Mistake(_backward_bug("tanh'"), "multiply by the derivative of tanh, 1 - E^2"),
+                Mistake(_backward_bug("softmax"), "the softmax backward subtracts the weighted "
+                        "mean: de = a * (da - sum_j a_j da_j)")]
+    return check("attention backward", attention_backward, _attention_backward,
+                 _backward_cases(), mistakes, returns="the tuple (dquery, dkeys, dWq, dWk, dv)",
+                 names=("dquery", "dkeys", "dWq", "dWk", "dv"))
+
+
+# --- 3. the teacher-forcing shift ---------------------------------------------------------------
+def _shift_bug(bug: str):
+    def inputs(y, V):
+        eye = np.eye(V)
+        if bug == "no shift":
+            return eye[y]
+        x = np.zeros(y.shape + (V,))
+        if bug == "wrong way":
+            x[:, :-1] = eye[y[:, 1:]]
+        else:
+            x[:, 1:] = eye[y[:, :-1]]
+            x[:, 0, 0] = 1.0                        # bug "start token 0"
+        return x
+    return inputs
+
+
+def check_decoder_inputs(decoder_inputs: Callable) -> bool:
+    """``decoder_inputs(y (N, Ty) ids, V) -> (N, Ty, V)``: zeros at t = 0, then one-hot of
+    the previous TRUE character."""
+    rng = np.random.default_rng(3)
+    cases = [Case((rng.integers(0, 5, (2, 4)), 5), label="N=2, Ty=4"),
+             Case((rng.integers(0, 14, (3, 11)), 14), label="dates, Ty=11"),
+             Case((np.array([[2]]), 3), label="a single step")]
+    mistakes = [Mistake(_shift_bug("no shift"), "at step t the decoder reads y<t-1>, not y<t> "
+                        "(which it has to predict): shift the targets right by one"),
+                Mistake(_shift_bug("wrong way"), "shift to the right: step t reads the "
+                        "character BEFORE it, x<t> = one-hot(y<t-1>)"),
+                Mistake(_shift_bug("start token 0"), "the first input is the zero vector "
+                        "(nothing has been read), not one-hot(0)")]
+    return check("decoder_inputs", decoder_inputs, lambda y, V: teacher_forcing_inputs(y, V),
+                 cases, mistakes, returns="the (N, Ty, V) array of inputs")
+
+
+# --- 4. one step of beam search -----------------------------------------------------------------
+def _beam_bug(bug: str):
+    def step(scores, logp, k):
+        total = logp if bug == "no prefix" else (
+            np.exp(scores)[:, None] * logp if bug == "product" else scores[:, None] + logp)
+        best = np.argsort(total, axis=None, kind="stable")[:k] if bug == "lowest" else \
+            np.argsort(-total, axis=None, kind="stable")[:k]
+        beam, tok = np.divmod(best, logp.shape[1])
+        return beam, tok, (scores[:, None] + logp)[beam, tok]
+    return step
+
+
+def check_beam_step(beam_step_fn: Callable) -> bool:
+    """``beam_step(scores (B,), logp (B, V), k) -> (beam (k,), token (k,), new_scores (k,))``,
+    best first."""
+    rng = np.random.default_rng(4)
+
+    def logp(B, V):
+        z = rng.standard_normal((B, V)) * 2
+        return z - np.log(np.exp(z).sum(1, keepdims=True))
+    cases = [Case((np.log([0.7, 0.2, 0.1]), logp(3, 5), 3), label="B=3, V=5, k=3"),
+             Case((np.log([0.5, 0.5]), logp(2, 4), 4), label="two equal prefixes"),
+             Case((np.array([0.0]), logp(1, 6), 2), label="the first step (one prefix)"),
+             Case((np.log([0.9, 0.05]), logp(2, 14), 5), label="V=14, k=5")]
+    mistakes = [Mistake(_beam_bug("no prefix"), "rank the WHOLE prefix: add the prefix's score "
+                        "to the next token's log-probability"),
+                Mistake(_beam_bug("product"), "log-probabilities add: scores[b] + logp[b, j], "
+                        "not a product"),
+                Mistake(_beam_bug("lowest"), "keep the k HIGHEST log-probabilities (sort "
+                        "descending)")]
+    return check("beam_step", beam_step_fn, beam_step, cases, mistakes,
+                 returns="the tuple (beam, token, new_scores)",
+                 names=("beam", "token", "new_scores"))
