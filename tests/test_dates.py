@@ -37,6 +37,9 @@ def test_ordinal(n, want):
 def test_splits():
     data = load_dates(n_train=300, n_dev=50, n_test=60, n_hard=40, seed=1)
     assert [len(s) for s in (data.train, data.dev, data.test, data.hard_test)] == [300, 50, 60, 40]
+    seen = {t for t, _ in data.train}
+    assert not seen & {t for t, _ in data.dev + data.test}
+    assert len({t for t, _ in data.dev + data.test}) == 110
     held = set(data.held_out_years)
     assert len(held) == 10
     for split in (data.train, data.dev, data.test):

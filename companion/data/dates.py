@@ -118,7 +118,9 @@ def target_vocabulary() -> Vocabulary:
 
 def load_dates(n_train: int = 6000, n_dev: int = 500, n_test: int = 1000, n_hard: int = 1000,
                n_held_out_years: int = 10, seed=0) -> DateData:
-    """Train/dev/test splits from the same years and a hard test split from held-out years."""
+    """Train/dev/test splits from the same years and a hard test split from held-out years.
+
+    Dev and test never repeat a written date of the training split (nor each other)."""
     for name, v in (("n_train", n_train), ("n_dev", n_dev), ("n_test", n_test),
                     ("n_hard", n_hard)):
         check_int(v, name, minimum=0)
@@ -127,10 +129,12 @@ def load_dates(n_train: int = 6000, n_dev: int = 500, n_test: int = 1000, n_hard
     years = np.arange(FIRST.year, LAST.year + 1)
     held = sorted(int(y) for y in rng.choice(years, n_held_out_years, replace=False))
     seen = [int(y) for y in years if y not in held]
-    pairs = make_pairs(rng, n_train + n_dev + n_test, seen)
-    return DateData(pairs[:n_train], pairs[n_train:n_train + n_dev], pairs[n_train + n_dev:],
-                    make_pairs(rng, n_hard, held), held, source_vocabulary(),
-                    target_vocabulary())
+    train = make_pairs(rng, n_train, seen)
+    known = {s for s, _ in train}
+    rest = [p for p in make_pairs(rng, 2 * (n_dev + n_test) + 10, seen) if p[0] not in known]
+    rest = list(dict.fromkeys(rest))[:n_dev + n_test]      # no written date twice
+    return DateData(train, rest[:n_dev], rest[n_dev:], make_pairs(rng, n_hard, held), held,
+                    source_vocabulary(), target_vocabulary())
 
 
 def encode_sources(vocab: Vocabulary, texts: Sequence[str], T: int | None = None) -> np.ndarray:
