@@ -306,3 +306,12 @@ def test_language_model_train_rejects_zero_epochs_like_fit(rng):
         "epochs must be a positive integer, got 0"
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         train(lm, names, epochs=1, batch_size=0, seed=0)
+
+
+@pytest.mark.parametrize("make", [lambda: Dense(2), BatchNormalization,
+                                  lambda: Embedding(4, 2), lambda: Activation("relu")])
+def test_backward_before_forward_says_so(make, rng):
+    layer = make()
+    layer.build((3,), rng)
+    with pytest.raises(RuntimeError, match=r"backward needs the cache of a forward pass"):
+        layer.backward(np.ones((2, 2)))

@@ -42,7 +42,7 @@ class Activation(Layer):
 
     def backward(self, dout):
         self.grads = {}
-        dx, _ = activation_backward(np.asarray(dout, dtype=self.dtype), self._cache)
+        dx, _ = activation_backward(np.asarray(dout, dtype=self.dtype), self._cached())
         return dx
 
     def backward_from_logits(self, dz):

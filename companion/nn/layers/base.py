@@ -156,6 +156,13 @@ class Layer:
                                f"{self.name}.build(input_shape, rng) first, or put it in a "
                                "Sequential with input_shape=")
 
+    def _cached(self):
+        """What the last ``forward`` kept for ``backward`` (a clear error if there was none)."""
+        if self._cache is None:
+            raise RuntimeError(f"{self.name}: backward needs the cache of a forward pass: call "
+                               f"{self.name}.forward(x) first")
+        return self._cache
+
     def _check_input(self, x, name: str = "x"):
         """``x`` as an array of the layer's dtype, its shape checked against the build shape."""
         x = as_array(x, f"{self.name}: {name}")

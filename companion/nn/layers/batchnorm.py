@@ -120,7 +120,7 @@ class BatchNormalization(Layer):
         return out
 
     def backward(self, dout):
-        cache, training = self._cache
+        cache, training = self._cached()
         dout = np.asarray(dout, dtype=self.dtype)
         dx, (dgamma, dbeta) = (batchnorm_backward if training else
                                batchnorm_inference_backward)(dout, cache)

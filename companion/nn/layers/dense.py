@@ -72,12 +72,12 @@ class Dense(Layer):
         return a
 
     def backward(self, dout):
-        dz, _ = activation_backward(np.asarray(dout, dtype=self.dtype), self._cache[1])
+        dz, _ = activation_backward(np.asarray(dout, dtype=self.dtype), self._cached()[1])
         return self.backward_from_logits(dz)
 
     def backward_from_logits(self, dz):
         """Backward pass starting from dL/dz (used when the loss supplies dz = (p - y)/m)."""
-        dx, (dW, db) = dense_backward(np.asarray(dz, dtype=self.dtype), self._cache[0])
+        dx, (dW, db) = dense_backward(np.asarray(dz, dtype=self.dtype), self._cached()[0])
         self._set_kernel_grads(dW, db)
         return dx
 

@@ -103,7 +103,7 @@ class Embedding(Layer):
         return out
 
     def backward(self, dout):
-        ids = self._cache[0]
+        ids = self._cached()[0]
         dout = np.asarray(dout, dtype=self.dtype)
         if dout.shape != ids.shape + (self.output_dim,):
             raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected "
