@@ -92,3 +92,29 @@ def test_census_names():
     assert set(load_names()) == set(names) and load_names()[0] == "james"
     assert all(n.isalpha() and n.islower() for n in names)
     assert np.all(freq > 0)
+
+
+def test_wrong_tokens_are_named_not_silently_unknown():
+    """encode([1, 2]) used to map every number to <UNK>; decode([1.5]) to truncate to 1."""
+    vocab = Vocabulary.build(words(TEXT))
+    with pytest.raises(TypeError, match=r"^token: expected a string, got int 1$"):
+        vocab.encode([1, 2])
+    with pytest.raises(TypeError, match=r"^tokens: expected a list of string tokens .* got "
+                                        r"NoneType None$"):
+        vocab.encode(None)
+    with pytest.raises(TypeError, match=r"^decode: expected integer ids, got dtype float64$"):
+        vocab.decode([1.5])
+    with pytest.raises(TypeError, match=r"^texts: expected a list of strings, got the single "
+                                        r"string 'cat'"):
+        encode_padded(char_vocabulary(["cat"]), "cat")
+    assert list(vocab.encode("the")) == [vocab.unk] * 3          # a string is characters
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(max_size=2.5), ValueError, r"^max_size must be a positive integer, got 2.5"),
+    (dict(max_size="10"), TypeError, r"^max_size must be a positive integer, got str '10'"),
+    (dict(min_count=0), ValueError, r"^min_count must be a positive integer, got 0$"),
+])
+def test_build_settings_are_named(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Vocabulary.build(words(TEXT), **kwargs)

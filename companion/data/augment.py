@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.validation import as_array, rng_from
+from companion.nn.validation import as_array, check_int, check_non_negative, rng_from
 
 
 def shift(images, dy: int, dx: int):
@@ -19,6 +19,7 @@ def shift(images, dy: int, dx: int):
     """
     from scipy.ndimage import shift as nd_shift
     images = as_array(images, "images", ndim=3)
+    dy, dx = check_int(dy, "dy", minimum=None), check_int(dx, "dx", minimum=None)
     return nd_shift(images, (0, dy, dx), order=0, mode="constant", cval=0.0)
 
 
@@ -41,14 +42,19 @@ def augment(X, y, shape=(8, 8), copies: int = 4, max_shift: int = 1,
     {-max_shift..max_shift}^2 and an angle in [-max_degrees, max_degrees].
     Returns X_aug ((copies + 1) * N, same trailing shape as X) and y_aug.
     """
-    X = as_array(X, "X")
+    X = as_array(X, "X", ndim=(2, 3))
+    copies, max_shift = check_int(copies, "copies", 0), check_int(max_shift, "max_shift", 0)
+    check_non_negative(max_degrees, "max_degrees")
     flat = X.ndim == 2
     imgs = X.reshape((-1,) + tuple(shape)) if flat else X
     if imgs.shape[1:] != tuple(shape):
         raise ValueError(f"X: expected images of shape {tuple(shape)}, got {imgs.shape[1:]}")
+    if len(np.asarray(y)) != len(imgs):
+        raise ValueError(f"X has {len(imgs)} images but y has {len(np.asarray(y))} labels: "
+                         "they must describe the same examples")
     rng = rng_from(seed)
     out = [imgs]
-    for _ in range(int(copies)):
+    for _ in range(copies):
         new = np.empty_like(imgs)
         for i, img in enumerate(imgs):
             dy, dx = rng.integers(-max_shift, max_shift + 1, 2)
@@ -56,5 +62,5 @@ def augment(X, y, shape=(8, 8), copies: int = 4, max_shift: int = 1,
             new[i] = shift(rotate(img[None], angle), int(dy), int(dx))[0]
         out.append(new)
     X_aug = np.concatenate(out)
-    y_aug = np.tile(np.asarray(y), int(copies) + 1)
+    y_aug = np.tile(np.asarray(y), copies + 1)
     return (X_aug.reshape(len(X_aug), -1) if flat else X_aug), y_aug

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from companion.data.datasets import ASSETS
+from companion.nn.validation import check_int
 
 
 # --- word- vs. character-level ---------------------------------------------------------------
@@ -60,9 +61,10 @@ class Vocabulary:
         ``max_size`` counts the ordinary tokens only (not <EOS>, <UNK>, <PAD>)."""
         if order not in ("frequency", "alphabetical"):
             raise ValueError(f"order must be 'frequency' or 'alphabetical', got {order!r}")
-        if max_size is not None and (int(max_size) != max_size or max_size < 1):
-            raise ValueError(f"max_size must be a positive integer or None, got {max_size!r}")
-        counts = Counter(tokens)
+        if max_size is not None:
+            max_size = check_int(max_size, "max_size")
+        min_count = check_int(min_count, "min_count")
+        counts = Counter(_tokens(tokens, "tokens"))
         for special in (EOS, UNK, PAD):
             counts.pop(special, None)
         ranked = sorted((t for t, c in counts.items() if c >= min_count),
@@ -78,17 +80,23 @@ class Vocabulary:
         return token in self.stoi
 
     def index(self, token: str) -> int:
+        if not isinstance(token, str):
+            raise TypeError(f"token: expected a string, got {type(token).__name__} {token!r}")
         return self.stoi.get(token, self.unk)
 
     def encode(self, tokens: Iterable[str], add_eos: bool = False) -> np.ndarray:
-        """Token list -> int64 ids (unknown tokens -> <UNK>), with a final <EOS> if asked."""
-        ids = [self.index(t) for t in tokens] + ([self.eos] if add_eos else [])
+        """Token list -> int64 ids (unknown tokens -> <UNK>), with a final <EOS> if asked.
+        A string is a sequence of character tokens."""
+        ids = [self.index(t) for t in _tokens(tokens, "tokens")] + ([self.eos] if add_eos else [])
         return np.asarray(ids, dtype=np.int64)
 
     def decode(self, ids: Iterable[int], stop_at_eos: bool = False) -> list[str]:
         """Ids -> tokens (stopping before the first <EOS> when ``stop_at_eos``)."""
+        arr = np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids)
+        if arr.size and arr.dtype.kind not in "iu":
+            raise TypeError(f"decode: expected integer ids, got dtype {arr.dtype}")
         out = []
-        for i in np.asarray(list(ids), dtype=np.int64).ravel():
+        for i in arr.astype(np.int64).ravel():
             if not 0 <= i < len(self):
                 raise ValueError(f"decode: id {i} is outside the vocabulary 0..{len(self) - 1}")
             if stop_at_eos and i == self.eos:
@@ -111,6 +119,14 @@ class Vocabulary:
         return f"Vocabulary({len(self)} tokens: {shown})"
 
 
+def _tokens(tokens, name: str):
+    """``tokens`` as an iterable of strings, or a clear error (None, a number...)."""
+    if tokens is None or not isinstance(tokens, Iterable):
+        raise TypeError(f"{name}: expected a list of string tokens (e.g. words(text) or "
+                        f"chars(text)), got {type(tokens).__name__} {tokens!r}")
+    return tokens
+
+
 def char_vocabulary(texts: Iterable[str]) -> Vocabulary:
     """The alphabetical character vocabulary of a list of strings (plus <EOS>, <UNK>)."""
     return Vocabulary.build((c for s in texts for c in s), order="alphabetical")
@@ -124,7 +140,10 @@ def encode_padded(vocab: Vocabulary, texts: Sequence[str], add_eos: bool = True,
     ``pad_id`` (default: the vocabulary's <PAD> if it has one, else <EOS>): masked positions
     never count, whatever they hold.
     """
-    seqs = [vocab.encode(chars(s), add_eos=add_eos) for s in texts]
+    if isinstance(texts, str):
+        raise TypeError(f"texts: expected a list of strings, got the single string {texts!r}; "
+                        "wrap it in a list")
+    seqs = [vocab.encode(chars(s), add_eos=add_eos) for s in _tokens(texts, "texts")]
     if not seqs:
         raise ValueError("encode_padded: no texts given")
     T = max(len(s) for s in seqs)

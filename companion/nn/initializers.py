@@ -14,13 +14,14 @@ from typing import Callable
 
 import numpy as np
 
-from companion.nn.validation import rng_from
+from companion.nn.validation import check_non_negative, rng_from
 
 TRUNC_STD = 0.87962566103423978   # std of a standard normal truncated to [-2, 2]
 
 
 def fans(shape) -> tuple[int, int]:
-    shape = tuple(shape)
+    """(fan_in, fan_out) of a weight shape; every dimension must be a positive integer."""
+    shape = _check_shape(shape)
     if len(shape) < 1:
         return 1, 1
     if len(shape) == 1:
@@ -29,8 +30,21 @@ def fans(shape) -> tuple[int, int]:
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+def _check_shape(shape) -> tuple[int, ...]:
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"shape: expected a tuple of positive integers, got "
+                        f"{type(shape).__name__} {shape!r}") from None
+    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0
+               for d in dims):
+        raise ValueError(f"shape: expected a tuple of positive integers, got {shape!r}")
+    return dims
+
+
 def truncated_normal(shape, std: float, rng) -> np.ndarray:
     """Normal(0, std^2) restricted to [-2 std, 2 std] (redrawing what falls outside)."""
+    shape, std = _check_shape(shape), check_non_negative(std, "std")
     rng = rng_from(rng)
     out = rng.standard_normal(shape)
     bad = np.abs(out) > 2
@@ -50,12 +64,12 @@ def ones(shape, rng=None):
 
 def random_normal(shape, rng, stddev: float = 0.05):
     """Keras' RandomNormal default: N(0, 0.05^2)."""
-    return rng_from(rng).normal(0.0, stddev, shape)
+    return rng_from(rng).normal(0.0, check_non_negative(stddev, "stddev"), _check_shape(shape))
 
 
 def small_random(shape, rng, scale: float = 0.01):
     """The classic 'small random' start: N(0, 1) * 0.01."""
-    return rng_from(rng).standard_normal(shape) * scale
+    return rng_from(rng).standard_normal(_check_shape(shape)) * check_non_negative(scale, "scale")
 
 
 def standard_normal(shape, rng):
@@ -118,6 +132,6 @@ INITIALIZERS: dict[str, Callable] = {
 def get(name_or_fn) -> Callable:
     if callable(name_or_fn):
         return name_or_fn
-    if name_or_fn not in INITIALIZERS:
+    if not isinstance(name_or_fn, str) or name_or_fn not in INITIALIZERS:
         raise ValueError(f"unknown initializer {name_or_fn!r}; choose one of {sorted(INITIALIZERS)}")
     return INITIALIZERS[name_or_fn]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from companion.nn.validation import check_int, check_non_negative
+
 
 class Regularizer:
     def __call__(self, w: np.ndarray) -> float:
@@ -21,9 +23,7 @@ class L1L2(Regularizer):
     """l1 * sum|w| + l2 * sum(w^2). The L1 gradient is the subgradient sign(w) (0 at w = 0)."""
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
-        if l1 < 0 or l2 < 0:
-            raise ValueError(f"regularisation strengths must be >= 0, got l1={l1}, l2={l2}")
-        self.l1, self.l2 = float(l1), float(l2)
+        self.l1, self.l2 = check_non_negative(l1, "l1"), check_non_negative(l2, "l2")
 
     def __call__(self, w):
         return float(self.l1 * np.sum(np.abs(w)) + self.l2 * np.sum(w * w))
@@ -53,6 +53,7 @@ class L2(L1L2):
 
 def from_notes_lambda(lam: float, m: int) -> L2:
     """The notes' (lambda / 2m) * sum(w^2) as a Keras-style L2 strength."""
+    check_int(m, "m")
     return L2(lam / (2.0 * m))
 
 
