@@ -223,6 +223,7 @@ def draw(result):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     contour_path(fn.f, {"GD": result["path"]}, fn.xlim, fn.ylim, ax=ax, log_levels=True,
                  title=fn.name, steps=100)
+    ax.set(xlabel="x", ylabel="y")
     ax2.semilogy(np.maximum(result["values"], 1e-16), "o-", ms=3)
     ax2.set(xlabel="step n", ylabel="F(a_n)", title="value along the path")
     fig.tight_layout()
