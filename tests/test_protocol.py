@@ -4,14 +4,29 @@ import numpy as np
 import pytest
 
 from companion.nn import optim
-from companion.nn.gradcheck import model_gradient_errors, rel_error
-from companion.nn.layers import (Activation, BatchNormalization, Dense, Dropout, Embedding,
-                                 batchnorm_backward, batchnorm_forward, dense_backward,
-                                 dense_forward)
+from companion.nn.gradcheck import model_gradient_errors
+from companion.nn.layers import (
+    Activation,
+    BatchNormalization,
+    Dense,
+    Dropout,
+    Embedding,
+    batchnorm_backward,
+    batchnorm_forward,
+    dense_backward,
+    dense_forward,
+)
 from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.model import Sequential
-from companion.nn.train import (Callback, EarlyStopping, EpochMeanLoss, Supervised, Trainable,
-                                fit, train_loop)
+from companion.nn.train import (
+    Callback,
+    EarlyStopping,
+    EpochMeanLoss,
+    Supervised,
+    Trainable,
+    fit,
+    train_loop,
+)
 from companion.nn.validation import DivergenceError
 
 LOSS = "sparse_categorical_crossentropy"
@@ -51,6 +66,7 @@ def test_batchnorm_pure_pair_is_what_the_layer_computes(rng):
     dx, (dgamma, dbeta) = batchnorm_backward(dout, cache)
     np.testing.assert_array_equal(layer.backward(dout), dx)
     np.testing.assert_array_equal(layer.grads["gamma"], dgamma)
+    np.testing.assert_array_equal(layer.grads["beta"], dbeta)
     np.testing.assert_allclose(cache[3], x.mean(axis=0))               # batch statistics
     np.testing.assert_allclose(cache[4], x.var(axis=0))
 

@@ -30,9 +30,17 @@ from companion.nn import optim
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.recurrent import SimpleRNN
 from companion.nn.model import Sequential
-from companion.nn.train import (EpochMeanLoss, EpochMetric, GradientStats, ProgressBar,
-                                check_batch_size, clip_by_value, clip_gradients, global_norm,
-                                train_loop)
+from companion.nn.train import (
+    EpochMeanLoss,
+    EpochMetric,
+    GradientStats,
+    ProgressBar,
+    check_batch_size,
+    clip_by_value,
+    clip_gradients,
+    global_norm,
+    train_loop,
+)
 from companion.nn.validation import check_int, rng_from
 
 # the clipping helpers live with the training loop (``companion.nn.train``); listed here too

@@ -5,22 +5,45 @@ metrics. It imports NumPy only, and nothing from ``companion.data``, ``models``,
 
     from companion.nn import Conv2D, Dense, Sequential, fit
 """
-from companion.nn import (activations, gradcheck, initializers, layers, losses, metrics, optim,
-                          regularizers, train, validation)
+from companion.nn import (
+    activations,
+    gradcheck,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    optim,
+    regularizers,
+    train,
+    validation,
+)
 from companion.nn.gradcheck import numerical_gradient, rel_error
-from companion.nn.layers import (GRU, LSTM, Activation, AveragePooling2D, BatchNormalization,
-                                 Bidirectional, Conv2D, Dense, Dropout, Embedding, Flatten,
-                                 InceptionModule, Layer, MaxPooling2D, PlainBlock, ResidualBlock,
-                                 SimpleRNN)
+from companion.nn.layers import (
+    GRU,
+    LSTM,
+    Activation,
+    AveragePooling2D,
+    BatchNormalization,
+    Bidirectional,
+    Conv2D,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    InceptionModule,
+    Layer,
+    MaxPooling2D,
+    PlainBlock,
+    ResidualBlock,
+    SimpleRNN,
+)
 from companion.nn.model import Sequential
-from companion.nn.train import (Callback, EarlyStopping, Supervised, Trainable, fit,
-                                train_loop)
+from companion.nn.train import Callback, EarlyStopping, Supervised, Trainable, fit, train_loop
 from companion.nn.validation import DivergenceError
 
-__all__ = ["Activation", "AveragePooling2D", "BatchNormalization", "Bidirectional", "Callback",
-           "Conv2D", "Dense", "DivergenceError", "Dropout", "EarlyStopping", "Embedding",
-           "Flatten", "GRU", "InceptionModule", "LSTM", "Layer", "MaxPooling2D", "PlainBlock",
-           "ResidualBlock", "Sequential", "SimpleRNN", "Supervised", "Trainable",
-           "activations", "fit", "gradcheck", "initializers", "layers", "losses", "metrics",
-           "numerical_gradient", "optim", "regularizers", "rel_error", "train", "train_loop",
-           "validation"]
+__all__ = ["GRU", "LSTM", "Activation", "AveragePooling2D", "BatchNormalization", "Bidirectional",
+           "Callback", "Conv2D", "Dense", "DivergenceError", "Dropout", "EarlyStopping",
+           "Embedding", "Flatten", "InceptionModule", "Layer", "MaxPooling2D", "PlainBlock",
+           "ResidualBlock", "Sequential", "SimpleRNN", "Supervised", "Trainable", "activations",
+           "fit", "gradcheck", "initializers", "layers", "losses", "metrics", "numerical_gradient",
+           "optim", "regularizers", "rel_error", "train", "train_loop", "validation"]

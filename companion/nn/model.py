@@ -138,7 +138,7 @@ class Sequential(Block):
     def summary(self) -> str:
         rows = [f"{'layer':28} {'output shape':>18} {'params':>8}"]
         for layer in self.layers:
-            rows.append(f"{repr(layer)[:28]:28} {str((None,) + tuple(layer.output_shape)):>18} "
+            rows.append(f"{repr(layer)[:28]:28} {(None,) + tuple(layer.output_shape)!s:>18} "
                         f"{layer.count_params():>8}")
         rows.append(f"{'total':28} {'':>18} {self.count_params():>8}")
         return "\n".join(rows)

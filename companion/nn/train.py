@@ -30,9 +30,16 @@ import numpy as np
 from companion.nn import losses as losses_mod
 from companion.nn import optim
 from companion.nn.metrics import accuracy
-from companion.nn.validation import (DivergenceError, as_array, check_finite, check_int,
-                                     check_nonempty, check_positive, check_same_length,
-                                     rng_from)
+from companion.nn.validation import (
+    DivergenceError,
+    as_array,
+    check_finite,
+    check_int,
+    check_nonempty,
+    check_positive,
+    check_same_length,
+    rng_from,
+)
 
 
 @runtime_checkable

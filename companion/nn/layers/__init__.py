@@ -18,16 +18,20 @@ from companion.nn.layers.gru import GRU, gru_step_backward, gru_step_forward
 from companion.nn.layers.inception import InceptionModule
 from companion.nn.layers.lstm import LSTM, lstm_step_backward, lstm_step_forward
 from companion.nn.layers.pool import AveragePooling2D, Flatten, MaxPooling2D
-from companion.nn.layers.recurrent import (SimpleRNN, rnn_backward, rnn_forward, rnn_step_backward,
-                                           rnn_step_forward)
+from companion.nn.layers.recurrent import (
+    SimpleRNN,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
 from companion.nn.layers.residual import PlainBlock, ResidualBlock
 
-__all__ = ["Activation", "AveragePooling2D", "BatchNormalization", "Bidirectional", "Block",
-           "Conv2D", "Dense", "Dropout", "Embedding", "Flatten", "GRU", "InceptionModule", "LSTM",
+__all__ = ["GRU", "LSTM", "Activation", "AveragePooling2D", "BatchNormalization", "Bidirectional",
+           "Block", "Conv2D", "Dense", "Dropout", "Embedding", "Flatten", "InceptionModule",
            "Layer", "MaxPooling2D", "PlainBlock", "ResidualBlock", "SimpleRNN",
-           "activation_backward", "activation_forward", "batchnorm_backward",
-           "batchnorm_forward", "conv2d_backward", "conv2d_forward", "dense_backward",
-           "dense_forward", "dropout_backward", "dropout_forward", "embedding_backward",
-           "embedding_forward", "gru_step_backward", "gru_step_forward", "lstm_step_backward",
-           "lstm_step_forward", "rnn_backward", "rnn_forward", "rnn_step_backward",
-           "rnn_step_forward"]
+           "activation_backward", "activation_forward", "batchnorm_backward", "batchnorm_forward",
+           "conv2d_backward", "conv2d_forward", "dense_backward", "dense_forward",
+           "dropout_backward", "dropout_forward", "embedding_backward", "embedding_forward",
+           "gru_step_backward", "gru_step_forward", "lstm_step_backward", "lstm_step_forward",
+           "rnn_backward", "rnn_forward", "rnn_step_backward", "rnn_step_forward"]
