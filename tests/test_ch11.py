@@ -5,7 +5,6 @@ import pytest
 
 from companion.chapters import ch11 as lr
 from companion.chapters.ch11 import keras_gru_to_notes, notes_to_keras_gru
-from companion.exercises import ch11
 from companion.models.echo_state import EchoStateNetwork, delay_task, memory_curve
 from companion.nn.layers.gru import GRU
 
@@ -80,37 +79,3 @@ def test_notes_mapping_round_trip(rng):
         np.testing.assert_array_equal(ours, back)
     with pytest.raises(ValueError, match="reset_after=False"):
         keras_gru_to_notes(W, U, np.zeros((2, 12)))
-
-
-def _sig(v):
-    return 1 / (1 + np.exp(-v))
-
-
-def test_exercise_checks(capsys):
-    def lstm_ok(x, h, c, W, U, b):
-        i, f, g, o = np.split(x @ W + h @ U + b, 4, axis=1)
-        c2 = _sig(f) * c + _sig(i) * np.tanh(g)
-        return _sig(o) * np.tanh(c2), c2
-
-    def lstm_swapped(x, h, c, W, U, b):
-        f, i, g, o = np.split(x @ W + h @ U + b, 4, axis=1)
-        c2 = _sig(f) * c + _sig(i) * np.tanh(g)
-        return _sig(o) * np.tanh(c2), c2
-
-    assert ch11.check_lstm_step(lstm_ok)
-    assert not ch11.check_lstm_step(lstm_swapped)
-    assert "swapped" in capsys.readouterr().out
-    assert ch11.check_update_gate_mapping(lambda W, U, b: (-np.concatenate([U, W]).T, -b))
-    assert not ch11.check_update_gate_mapping(lambda W, U, b: (np.concatenate([U, W]).T, b))
-    assert "1 - z" in capsys.readouterr().out
-
-    def bi_ok(fwd, bwd, x):
-        return np.concatenate([fwd.forward(x)[:, 0], bwd.forward(x[:, ::-1])[:, -1]], axis=1)
-
-    def bi_unreversed(fwd, bwd, x):
-        return np.concatenate([fwd.forward(x)[:, 0], bwd.forward(x)[:, 0]], axis=1)
-
-    assert ch11.check_bidirectional_first_output(bi_ok)
-    assert not ch11.check_bidirectional_first_output(bi_unreversed)
-    assert "reversed" in capsys.readouterr().out
-    assert not ch11.check_lstm_step(lambda *a: (_ for _ in ()).throw(NotImplementedError))

@@ -29,7 +29,9 @@ def test_step_gradients(reset_after, use_bias, N, rng):
     b = (rng.standard_normal((2, 3 * u) if reset_after else (3 * u,)) if use_bias else None)
     dh = rng.standard_normal((N, u))
     _, cache = gru_step_forward(x, h, W, U, b, reset_after)
-    grads = gru_step_backward(dh, cache)
+    (dx, dh_prev), (dW, dU, db) = gru_step_backward(dh, cache)
+    assert (db is None) == (b is None)
+    grads = [dx, dh_prev, dW, dU, db]
 
     def f():
         return float(np.sum(gru_step_forward(x, h, W, U, b, reset_after)[0] * dh))

@@ -25,14 +25,15 @@ def test_step_gradients(use_bias, N, rng):
     W, U = rng.standard_normal((D, 4 * u)), rng.standard_normal((u, 4 * u))
     b = rng.standard_normal(4 * u) if use_bias else None
     dh, dc = rng.standard_normal((N, u)), rng.standard_normal((N, u))
-    _, _, cache = lstm_step_forward(x, h, c, W, U, b)
-    grads = lstm_step_backward(dh, dc, cache)
+    _, cache = lstm_step_forward(x, h, c, W, U, b)
+    (dx, dh_prev, dc_prev), (dW, dU, db) = lstm_step_backward((dh, dc), cache)
+    assert (db is None) == (b is None)
 
     def f():
-        h2, c2, _ = lstm_step_forward(x, h, c, W, U, b)
+        (h2, c2), _ = lstm_step_forward(x, h, c, W, U, b)
         return float(np.sum(h2 * dh) + np.sum(c2 * dc))
 
-    for arr, g in zip([x, h, c, W, U, b], grads):
+    for arr, g in zip([x, h, c, W, U, b], [dx, dh_prev, dc_prev, dW, dU, db]):
         if arr is not None:
             assert rel_error(g, numerical_gradient(f, arr)) < TOL
 

@@ -3,8 +3,12 @@ import numpy as np
 import pytest
 
 from companion import keras_twin as reference
-from companion.nn.gradcheck import (layer_gradient_errors, model_gradient_errors,
-                                    numerical_gradient, rel_error)
+from companion.nn.gradcheck import (
+    layer_gradient_errors,
+    model_gradient_errors,
+    numerical_gradient,
+    rel_error,
+)
 from companion.nn.layers import (
     Dense,
     SimpleRNN,
@@ -32,7 +36,8 @@ def test_step_gradients(activation, rng):
     dh = rng.standard_normal((3, 5))
     out, cache = rnn_step_forward(x, h, Wx, Wh, b, activation)
     assert out.shape == (3, 5)
-    grads = rnn_step_backward(dh, cache)
+    (dx, dh_prev), (dWx, dWh, db) = rnn_step_backward(dh, cache)
+    grads = [dx, dh_prev, dWx, dWh, db]
 
     def f():
         return np.sum(rnn_step_forward(x, h, Wx, Wh, b, activation)[0] * dh)
@@ -73,9 +78,22 @@ def test_bptt_sums_over_time_and_matches_steps(rng):
         np.testing.assert_allclose(hs[:, t], h)
     dh = np.zeros_like(hs)
     dh[:, -1] = 1.0
-    dx, dh0, dWx, dWh, db = rnn_backward(dh, caches)
+    (dx, dh0), (dWx, dWh, db) = rnn_backward(dh, caches)
     assert dx.shape == x.shape and dh0.shape == h0.shape and dWx.shape == Wx.shape
     assert dWh.shape == Wh.shape and db.shape == b.shape
+    # the same gradients as the step functions chained backwards, sums over time
+    step_caches, h = [], h0
+    for t in range(3):
+        h, c = rnn_step_forward(x[:, t], h, Wx, Wh, b)
+        step_caches.append(c)
+    dnext, sums = np.zeros_like(h0), [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+    for t in reversed(range(3)):
+        (dx_t, dnext), step_grads = rnn_step_backward(dh[:, t] + dnext, step_caches[t])
+        np.testing.assert_allclose(dx[:, t], dx_t, atol=1e-12)
+        sums = [s + g for s, g in zip(sums, step_grads)]
+    np.testing.assert_allclose(dh0, dnext, atol=1e-12)
+    for ours, chained in zip((dWx, dWh, db), sums):
+        np.testing.assert_allclose(ours, chained, atol=1e-12)
 
 
 def test_return_state_gradients(rng):
@@ -205,3 +223,18 @@ def test_initial_state_gradient_matches_keras(rng, keras):
     layer.forward(x.astype(np.float64), initial_state=h0.astype(np.float64))
     layer.backward(dout.astype(np.float64))
     reference.compare("dh0", layer.dinitial_state, k_dh0, 1e-5, quiet=True)
+
+
+@pytest.mark.parametrize("cls", ["SimpleRNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_recurrent_layers_compute_in_their_dtype(cls, dtype, rng):
+    """A float32 layer stays float32 end to end (weights, outputs, gradients), even for a
+    float64 input and upstream gradient."""
+    from companion.nn import layers
+    layer = getattr(layers, cls)(4, return_sequences=True, dtype=dtype)
+    layer.build((5, 3), rng)
+    assert all(p.dtype == dtype for p in layer.params.values())
+    out = layer.forward(rng.standard_normal((2, 5, 3)))
+    dx = layer.backward(rng.standard_normal(out.shape))
+    assert out.dtype == dtype and dx.dtype == dtype
+    assert all(g.dtype == dtype for g in layer.grads.values())

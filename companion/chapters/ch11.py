@@ -14,9 +14,9 @@ import numpy as np
 
 from companion import keras_twin as reference
 from companion.nn import optim
+from companion.nn.activations import sigmoid
 from companion.nn.gradcheck import numerical_gradient, rel_error
 from companion.nn.layers.dense import Dense
-from companion.nn.layers.rnn_base import sigmoid
 from companion.nn.model import Sequential
 from companion.nn.train import Supervised, train_loop
 from companion.nn.validation import rng_from

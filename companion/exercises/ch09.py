@@ -95,8 +95,9 @@ NAMES = ("dx", "dh0", "dWx", "dWh", "db")
 
 def _bptt(dh, x, h0, hs, Wx, Wh):
     H = Wh.shape[0]
-    caches = rnn_forward(x, h0, Wx, Wh, np.zeros(H))[1]       # the cases' bias is 0
-    return rnn_backward(dh, caches)
+    cache = rnn_forward(x, h0, Wx, Wh, np.zeros(H))[1]        # the cases' bias is 0
+    (dx, dh0), (dWx, dWh, db) = rnn_backward(dh, cache)
+    return dx, dh0, dWx, dWh, db
 
 
 def _bptt_bug(bug: str):
@@ -137,7 +138,8 @@ def check_rnn_backward(rnn_backward_fn: Callable) -> bool:
 # --- 4. one step of BPTT (an extra) ---------------------------------------------------------------
 def _step_backward(dh, x_t, h_prev, h, Wx, Wh):
     cache = rnn_step_forward(x_t, h_prev, Wx, Wh, np.zeros(Wh.shape[0]))[1]
-    return rnn_step_backward(dh, cache)
+    (dx_t, dh_prev), (dWx, dWh, db) = rnn_step_backward(dh, cache)
+    return dx_t, dh_prev, dWx, dWh, db
 
 
 def check_step_backward(step_backward: Callable) -> bool:

@@ -75,7 +75,7 @@ NAMES_FWD = ("h", "c")
 
 
 def _lstm(x, h_prev, c_prev, W, U, b):
-    return lstm_step_forward(x, h_prev, c_prev, W, U, b)[:2]
+    return lstm_step_forward(x, h_prev, c_prev, W, U, b)[0]
 
 
 def _lstm_bug(bug: str):
@@ -107,7 +107,9 @@ NAMES_BWD = ("dx", "dh_prev", "dc_prev", "dkernel", "drecurrent_kernel", "dbias"
 
 
 def _lstm_backward(dh, dc, x, h_prev, c_prev, W, U, b):
-    return lstm_step_backward(dh, dc, lstm_step_forward(x, h_prev, c_prev, W, U, b)[2])
+    cache = lstm_step_forward(x, h_prev, c_prev, W, U, b)[1]
+    (dx, dh_prev, dc_prev), (dW, dU, db) = lstm_step_backward((dh, dc), cache)
+    return dx, dh_prev, dc_prev, dW, dU, db
 
 
 def _lstm_backward_bug(bug: str):

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.layers.rnn_base import RecurrentBase, input_gradients, project_inputs, sigmoid
+from companion.nn.activations import sigmoid
+from companion.nn.layers.rnn_base import (
+    RecurrentBase,
+    batch_first,
+    input_gradients,
+    previous_states,
+    project_inputs,
+    time_major,
+)
 
 
 def split_bias(bias, reset_after: bool):
@@ -27,110 +35,124 @@ def split_bias(bias, reset_after: bool):
     return (bias[0], bias[1]) if reset_after else (bias, None)
 
 
-# -- one time step, from the precomputed input projection xw = x W + b ---------------------------
-def gru_cell_forward(xw, h_prev, U, rbias=None, reset_after: bool = True):
-    """One GRU step given xw = x W + b_in (N, 3u). Returns (h (N, u), cache)."""
+# -- one time step -------------------------------------------------------------------------------
+def gru_step_forward(x, h_prev, kernel, recurrent_kernel, bias=None, reset_after: bool = True):
+    """One GRU step, Keras layout: x (N, D), h_prev (N, u), kernel (D, 3u),
+    recurrent_kernel (u, 3u), bias (3u,) or (2, 3u). Returns (h (N, u), cache)."""
+    hs, cache = gru_forward(x[:, None], h_prev, kernel, recurrent_kernel, bias, reset_after)
+    return hs[:, 0], cache
+
+
+def gru_step_backward(dh, cache):
+    """dh (N, u) -> ((dx (N, D), dh_prev (N, u)), (dkernel, drecurrent_kernel, dbias or None))."""
+    (dx, dh_prev), grads = gru_backward(dh[:, None], cache)
+    return (dx[:, 0], dh_prev), grads
+
+
+# -- whole sequences -----------------------------------------------------------------------------
+def gru_forward(x, h0, kernel, recurrent_kernel, bias=None, reset_after: bool = True):
+    """Run a GRU over x (N, T, D) from h0 (N, u). Returns (hs (N, T, u), cache).
+
+    One matrix product projects the inputs of every step; the loop does only the recurrence.
+    """
+    ib, rb = split_bias(bias, reset_after)
+    xw, xt = project_inputs(x, kernel, ib)                       # (T, N, 3u)
+    T, N, k = xw.shape
+    u = k // 3
+    U = recurrent_kernel.astype(xw.dtype, copy=False)
+    zr = np.empty((T, N, 2 * u), dtype=xw.dtype)                 # the gates z, r
+    hh = np.empty((T, N, u), dtype=xw.dtype)                     # the candidates h~
+    inner = np.empty((T, N, u), dtype=xw.dtype)                  # h U_h + b' or r * h_prev
+    hs = np.empty((T, N, u), dtype=xw.dtype)
+    h = h0.astype(xw.dtype, copy=False)
+    for t in range(T):
+        _gru_cell(xw[t], h, U, rb, reset_after, zr[t], hh[t], inner[t], hs[t])
+        h = hs[t]
+    cache = (x.shape, xt, kernel, U, bias is not None, reset_after, zr, hh, inner, hs, h0)
+    return batch_first(hs), cache
+
+
+def _gru_cell(xw, h_prev, U, rbias, reset_after, zr, hh, inner, h) -> None:
+    """One step, written into the step's slices zr (N, 2u), hh, inner, h (N, u)."""
     u = h_prev.shape[1]
     if reset_after:
         hu = h_prev @ U                                          # (N, 3u)
         if rbias is not None:
             hu += rbias
-        zr = sigmoid(xw[:, :2 * u] + hu[:, :2 * u])
-        z, r = zr[:, :u], zr[:, u:]
-        hh = np.tanh(xw[:, 2 * u:] + r * hu[:, 2 * u:])
-        inner = hu[:, 2 * u:]                                    # h U_h + b'_h, reused below
+        np.add(xw[:, :2 * u], hu[:, :2 * u], out=zr)
+        inner[...] = hu[:, 2 * u:]                               # h U_h + b'_h
     else:
-        zr = sigmoid(xw[:, :2 * u] + h_prev @ U[:, :2 * u])
-        z, r = zr[:, :u], zr[:, u:]
-        inner = r * h_prev                                       # the reset previous state
-        hh = np.tanh(xw[:, 2 * u:] + inner @ U[:, 2 * u:])
-    h = hh + z * (h_prev - hh)                                   # z h_prev + (1 - z) h~
-    return h, (h_prev, zr, hh, inner, reset_after)
-
-
-def gru_cell_backward(dh, cache, U):
-    """Backward of ``gru_cell_forward``: dh (N, u) -> (dxw (N, 3u), dh_prev, dU, drbias).
-
-    ``drbias`` is the gradient of the recurrent bias (reset_after=True) or None.
-    """
-    h_prev, zr, hh, inner, reset_after = cache
-    u = h_prev.shape[1]
+        np.add(xw[:, :2 * u], h_prev @ U[:, :2 * u], out=zr)
+    sigmoid(zr, out=zr)
     z, r = zr[:, :u], zr[:, u:]
-    dxw = np.empty((dh.shape[0], 3 * u), dtype=np.result_type(dh, zr))
-    dah = dh * (1.0 - z) * (1.0 - hh * hh)                       # d(pre-activation of h~)
-    dxw[:, :u] = dh * (h_prev - hh) * z * (1.0 - z)              # dz through sigmoid
-    dxw[:, 2 * u:] = dah
-    dh_prev = dh * z
     if reset_after:
-        dxw[:, u:2 * u] = dah * inner * r * (1.0 - r)            # dr through sigmoid
-        dhu = dxw.copy()
-        dhu[:, 2 * u:] *= r                                      # d(h U + b')
-        dU = h_prev.T @ dhu
-        dh_prev += dhu @ U.T
-        return dxw, dh_prev, dU, dhu.sum(axis=0)
-    dinner = dah @ U[:, 2 * u:].T                                # d(r * h_prev)
-    dxw[:, u:2 * u] = dinner * h_prev * r * (1.0 - r)
-    dh_prev += dinner * r + dxw[:, :2 * u] @ U[:, :2 * u].T
-    dU = np.empty_like(U, dtype=dxw.dtype)
-    dU[:, :2 * u] = h_prev.T @ dxw[:, :2 * u]
-    dU[:, 2 * u:] = inner.T @ dah
-    return dxw, dh_prev, dU, None
+        np.multiply(r, inner, out=hh)
+    else:
+        np.multiply(r, h_prev, out=inner)                        # the reset previous state
+        np.matmul(inner, U[:, 2 * u:], out=hh)
+    hh += xw[:, 2 * u:]
+    np.tanh(hh, out=hh)
+    np.subtract(h_prev, hh, out=h)
+    h *= z
+    h += hh                                                      # z h_prev + (1 - z) h~
 
 
-# -- the pure step functions (what the gradient checks test) ----------------------------------
-def gru_step_forward(x, h_prev, kernel, recurrent_kernel, bias=None, reset_after: bool = True):
-    """One GRU step, Keras layout: x (N, D), h_prev (N, u) -> (h (N, u), cache)."""
-    ib, rb = split_bias(bias, reset_after)
-    xw = x @ kernel if ib is None else x @ kernel + ib
-    h, cell = gru_cell_forward(xw, h_prev, recurrent_kernel, rb, reset_after)
-    return h, (x, kernel, recurrent_kernel, bias is not None, cell)
+def gru_backward(dhs, cache):
+    """Backprop through time. dhs (N, T, u): the gradient with respect to forward's hs.
 
-
-def gru_step_backward(dh, cache):
-    """dh (N, u) -> (dx, dh_prev, dkernel, drecurrent_kernel, dbias or None)."""
-    x, kernel, U, has_bias, cell = cache
-    dxw, dh_prev, dU, drb = gru_cell_backward(dh, cell, U)
+    Returns ((dx (N, T, D), dh0 (N, u)), (dkernel (D, 3u), drecurrent_kernel (u, 3u),
+    dbias or None)). The loop carries dh back (one product per step); the weight gradients
+    are one product each over all steps after it.
+    """
+    shape, xt, kernel, U, has_bias, reset_after, zr, hh, inner, hs, h0 = cache
+    T, N, u = hh.shape
+    z, r = zr[:, :, :u], zr[:, :, u:]
+    h_prev = previous_states(h0, hs)
+    # what does not depend on the carried gradient, for all steps at once
+    dz_dh = (h_prev - hh) * z * (1.0 - z)                        # dz_pre = dh * this
+    dah_dh = (1.0 - z) * (1.0 - hh * hh)                         # dah = dh * this
+    dr_dah = r * (1.0 - r)                                       # dr_pre = dinner-ish * this
+    if reset_after:
+        dr_dah *= inner
+    dhs = time_major(dhs)
+    dxw = np.empty((T, N, 3 * u), dtype=hh.dtype)                # d(x W + b) per step
+    drec = np.empty((T, N, 3 * u if reset_after else u), dtype=hh.dtype)
+    dh = np.zeros((N, u), hh.dtype)
+    Ut, Uzr_t, Uh_t = U.T, U[:, :2 * u].T, U[:, 2 * u:].T
+    for t in range(T - 1, -1, -1):
+        dh = dh + dhs[t]
+        np.multiply(dh, dz_dh[t], out=dxw[t, :, :u])
+        dah = np.multiply(dh, dah_dh[t], out=dxw[t, :, 2 * u:])
+        dh *= z[t]
+        if reset_after:
+            np.multiply(dah, dr_dah[t], out=dxw[t, :, u:2 * u])
+            d = drec[t]                                          # d(h U + b')
+            d[:, :2 * u] = dxw[t, :, :2 * u]
+            np.multiply(dah, r[t], out=d[:, 2 * u:])
+            dh += d @ Ut
+        else:
+            dinner = np.matmul(dah, Uh_t, out=drec[t])           # d(r * h_prev)
+            np.multiply(dinner * h_prev[t], dr_dah[t], out=dxw[t, :, u:2 * u])
+            dh += dinner * r[t] + dxw[t, :, :2 * u] @ Uzr_t
+    dx, dkernel, dib = input_gradients(dxw, xt, kernel, shape)
+    dU, drb = _recurrent_grads(dxw, drec, h_prev, inner, reset_after)
     db = None
     if has_bias:
-        db = np.stack([dxw.sum(axis=0), drb]) if cell[-1] else dxw.sum(axis=0)
-    return dxw @ kernel.T, dh_prev, x.T @ dxw, dU, db
+        db = np.stack([dib, drb]) if reset_after else dib
+    return (dx, dh), (dkernel, dU, db)
 
 
-# -- whole sequences ----------------------------------------------------------------------------
-def gru_forward(x, h0, kernel, recurrent_kernel, bias=None, reset_after: bool = True):
-    """Run a GRU over x (N, T, D) from h0 (N, u). Returns (hs (T, N, u), cache)."""
-    ib, rb = split_bias(bias, reset_after)
-    xw, xt = project_inputs(x, kernel, ib)                       # one matmul for all steps
-    T, N = xw.shape[:2]
-    hs = np.empty((T, N, h0.shape[1]), dtype=xw.dtype)
-    cells, h = [], h0
-    for t in range(T):
-        h, cell = gru_cell_forward(xw[t], h, recurrent_kernel, rb, reset_after)
-        hs[t] = h
-        cells.append(cell)
-    return hs, (x.shape, xt, kernel, recurrent_kernel, bias is not None, reset_after, cells)
-
-
-def gru_backward(dhs, dh_last, cache):
-    """Backprop through time. dhs (T, N, u) or None, dh_last (N, u) or None (extra gradient on
-    the final state). Returns (dx (N, T, D), dh0, dkernel, drecurrent_kernel, dbias or None)."""
-    shape, xt, kernel, U, has_bias, reset_after, cells = cache
-    T = len(cells)
-    dxw = np.empty((T,) + cells[0][1].shape[:1] + (U.shape[1],),
-                   dtype=np.result_type(cells[0][1], U))
-    dU = np.zeros_like(U, dtype=dxw.dtype)
-    drb = np.zeros(U.shape[1], dtype=dxw.dtype) if reset_after else None
-    dh = np.zeros_like(cells[0][0], dtype=dxw.dtype) if dh_last is None else dh_last
-    for t in range(T - 1, -1, -1):
-        if dhs is not None:
-            dh = dh + dhs[t]
-        dxw[t], dh, dU_t, drb_t = gru_cell_backward(dh, cells[t], U)
-        dU += dU_t
-        if reset_after:
-            drb += drb_t
-    dx, dkernel, dib = input_gradients(dxw, xt, kernel, shape)
-    db = (np.stack([dib, drb]) if reset_after else dib) if has_bias else None
-    return dx, dh, dkernel, dU, db
+def _recurrent_grads(dxw, drec, h_prev, inner, reset_after):
+    """(drecurrent_kernel (u, 3u), drecurrent_bias (3u,) or None): one product over all steps."""
+    T, N, u = h_prev.shape
+    hp = h_prev.reshape(T * N, u)
+    if reset_after:
+        d2 = drec.reshape(T * N, 3 * u)
+        return hp.T @ d2, d2.sum(axis=0)
+    dU = np.empty((u, 3 * u), dtype=dxw.dtype)
+    dU[:, :2 * u] = hp.T @ dxw[:, :, :2 * u].reshape(T * N, 2 * u)
+    dU[:, 2 * u:] = inner.reshape(T * N, u).T @ dxw[:, :, 2 * u:].reshape(T * N, u)
+    return dU, None
 
 
 class GRU(RecurrentBase):
@@ -149,20 +171,20 @@ class GRU(RecurrentBase):
 
     def _make_params(self, d, rng):
         u = self.units
-        p = {"kernel": self.kernel_initializer((d, 3 * u), rng),
-             "recurrent_kernel": self.recurrent_initializer((u, 3 * u), rng)}
+        self.add_weight("kernel", self.kernel_initializer((d, 3 * u), rng))
+        self.add_weight("recurrent_kernel", self.recurrent_initializer((u, 3 * u), rng))
         if self.use_bias:
-            p["bias"] = self.bias_initializer((2, 3 * u) if self.reset_after else (3 * u,), rng)
-        return p
+            self.add_weight("bias", self.bias_initializer(
+                (2, 3 * u) if self.reset_after else (3 * u,), rng))
 
     def _run_forward(self, x, states0):
         p = self.params
         hs, cache = gru_forward(x, states0[0], p["kernel"], p["recurrent_kernel"], p.get("bias"),
                                 self.reset_after)
-        return hs, [hs[-1]], cache
+        return hs, [hs[:, -1]], cache
 
     def _run_backward(self, dhs, dfinal, cache):
-        dx, dh0, dW, dU, db = gru_backward(dhs, dfinal[0], cache)
+        (dx, dh0), (dW, dU, db) = gru_backward(dhs, cache)
         grads = {"kernel": dW, "recurrent_kernel": dU}
         if self.use_bias:
             grads["bias"] = db

@@ -18,80 +18,106 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn import initializers
-from companion.nn.layers.rnn_base import RecurrentBase, input_gradients, project_inputs, sigmoid
+from companion.nn.activations import sigmoid
+from companion.nn.layers.rnn_base import (
+    RecurrentBase,
+    batch_first,
+    input_gradients,
+    previous_states,
+    project_inputs,
+    time_major,
+)
 
 
-def lstm_cell_forward(xw, h_prev, c_prev, U):
-    """One LSTM step given xw = x W + b (N, 4u). Returns (h, c, cache)."""
-    u = h_prev.shape[1]
-    a = xw + h_prev @ U                                          # (N, 4u)
-    gates = sigmoid(a)                                           # i, f, (unused), o
-    g = np.tanh(a[:, 2 * u:3 * u])                               # candidate c~
-    c = gates[:, u:2 * u] * c_prev + gates[:, :u] * g
-    tc = np.tanh(c)
-    h = gates[:, 3 * u:] * tc
-    return h, c, (h_prev, c_prev, gates, g, tc)
-
-
-def lstm_cell_backward(dh, dc, cache, U):
-    """Backward of ``lstm_cell_forward``: (dh, dc) -> (dxw (N, 4u), dh_prev, dc_prev, dU)."""
-    h_prev, c_prev, gates, g, tc = cache
-    u = h_prev.shape[1]
-    i, f, o = gates[:, :u], gates[:, u:2 * u], gates[:, 3 * u:]
-    dc = dc + dh * o * (1.0 - tc * tc)                           # through h = o tanh(c)
-    da = np.empty((dh.shape[0], 4 * u), dtype=np.result_type(dh, gates))
-    da[:, :u] = dc * g * i * (1.0 - i)
-    da[:, u:2 * u] = dc * c_prev * f * (1.0 - f)
-    da[:, 2 * u:3 * u] = dc * i * (1.0 - g * g)
-    da[:, 3 * u:] = dh * tc * o * (1.0 - o)
-    return da, da @ U.T, dc * f, h_prev.T @ da
-
-
+# -- one time step -------------------------------------------------------------------------------
 def lstm_step_forward(x, h_prev, c_prev, kernel, recurrent_kernel, bias=None):
-    """One LSTM step, Keras layout: x (N, D), h_prev, c_prev (N, u) -> (h, c, cache)."""
-    xw = x @ kernel if bias is None else x @ kernel + bias
-    h, c, cell = lstm_cell_forward(xw, h_prev, c_prev, recurrent_kernel)
-    return h, c, (x, kernel, recurrent_kernel, bias is not None, cell)
+    """One LSTM step, Keras layout.
+
+    x (N, D), h_prev, c_prev (N, u); kernel (D, 4u), recurrent_kernel (u, 4u), bias (4u,).
+    Returns ((h (N, u), c (N, u)), cache).
+    """
+    (hs, c), cache = lstm_forward(x[:, None], h_prev, c_prev, kernel, recurrent_kernel, bias)
+    return (hs[:, 0], c), cache
 
 
-def lstm_step_backward(dh, dc, cache):
-    """(dh, dc) (N, u) -> (dx, dh_prev, dc_prev, dkernel, drecurrent_kernel, dbias or None)."""
-    x, kernel, U, has_bias, cell = cache
-    da, dh_prev, dc_prev, dU = lstm_cell_backward(dh, dc, cell, U)
-    return da @ kernel.T, dh_prev, dc_prev, x.T @ da, dU, (da.sum(axis=0) if has_bias else None)
+def lstm_step_backward(dstates, cache):
+    """Backward of ``lstm_step_forward``: dstates = (dh, dc) (N, u), either may be None.
+
+    Returns ((dx (N, D), dh_prev, dc_prev), (dkernel, drecurrent_kernel, dbias or None)).
+    """
+    dh, dc = dstates
+    dhs = None if dh is None else dh[:, None]
+    (dx, dh_prev, dc_prev), grads = lstm_backward((dhs, dc), cache)
+    return (dx[:, 0], dh_prev, dc_prev), grads
 
 
+# -- whole sequences -----------------------------------------------------------------------------
 def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias=None):
-    """Run an LSTM over x (N, T, D). Returns (hs (T, N, u), c_T (N, u), cache)."""
-    xw, xt = project_inputs(x, kernel, bias)
-    T, N = xw.shape[:2]
-    hs = np.empty((T, N, h0.shape[1]), dtype=xw.dtype)
-    cells, h, c = [], h0, c0
+    """Run an LSTM over x (N, T, D) from the states h0, c0 (N, u).
+
+    Returns ((hs (N, T, u), c_T (N, u)), cache). One matrix product projects the inputs of
+    every step (``project_inputs``); the loop does only what the recurrence needs: h U, the
+    gates (written over the projection, in place) and the new states.
+    """
+    gates, xt = project_inputs(x, kernel, bias)                  # (T, N, 4u): x W + b
+    T, N, k = gates.shape
+    u = k // 4
+    hs, cs, tcs = (np.empty((T, N, u), dtype=gates.dtype) for _ in range(3))
+    hu = np.empty((N, k), dtype=gates.dtype)
+    h, c = h0.astype(gates.dtype, copy=False), c0.astype(gates.dtype, copy=False)
+    U = recurrent_kernel.astype(gates.dtype, copy=False)
     for t in range(T):
-        h, c, cell = lstm_cell_forward(xw[t], h, c, recurrent_kernel)
-        hs[t] = h
-        cells.append(cell)
-    return hs, c, (x.shape, xt, kernel, recurrent_kernel, bias is not None, cells)
+        a = gates[t]
+        a += np.matmul(h, U, out=hu)                             # x W + b + h U
+        sigmoid(a[:, :2 * u], out=a[:, :2 * u])                  # i, f
+        np.tanh(a[:, 2 * u:3 * u], out=a[:, 2 * u:3 * u])        # candidate c~
+        sigmoid(a[:, 3 * u:], out=a[:, 3 * u:])                  # o
+        c = np.multiply(a[:, u:2 * u], c, out=cs[t])             # f * c_prev
+        c += a[:, :u] * a[:, 2 * u:3 * u]                        # + i * c~
+        h = np.multiply(a[:, 3 * u:], np.tanh(c, out=tcs[t]), out=hs[t])   # o * tanh(c)
+    cache = (x.shape, xt, kernel, U, bias is not None, gates, hs, cs, tcs, c0, h0)
+    return (batch_first(hs), c), cache
 
 
-def lstm_backward(dhs, dh_last, dc_last, cache):
-    """Backprop through time. dhs (T, N, u) or None; dh_last, dc_last (N, u) or None.
-    Returns (dx (N, T, D), dh0, dc0, dkernel, drecurrent_kernel, dbias or None)."""
-    shape, xt, kernel, U, has_bias, cells = cache
-    T = len(cells)
-    h_prev0 = cells[0][0]
-    dtype = np.result_type(cells[0][2], U)
-    dxw = np.empty((T, h_prev0.shape[0], U.shape[1]), dtype=dtype)
-    dU = np.zeros_like(U, dtype=dtype)
-    dh = np.zeros(h_prev0.shape, dtype) if dh_last is None else dh_last
-    dc = np.zeros(h_prev0.shape, dtype) if dc_last is None else dc_last
+def lstm_backward(douts, cache):
+    """Backprop through time. douts = (dhs (N, T, u) or None, dc_T (N, u) or None): the
+    gradients with respect to forward's outputs (hs, c_T).
+
+    Returns ((dx (N, T, D), dh0 (N, u), dc0 (N, u)), (dkernel (D, 4u),
+    drecurrent_kernel (u, 4u), dbias (4u,) or None)). The loop carries dh and dc back one
+    step at a time (one (N, 4u) x (4u, u) product per step); the weight gradients are one
+    product each over all time steps after it.
+    """
+    shape, xt, kernel, U, has_bias, gates, hs, cs, tcs, c0, h0 = cache
+    T, N, u = hs.shape
+    i, f, g, o = (gates[:, :, j * u:(j + 1) * u] for j in range(4))
+    c_prev = previous_states(c0, cs)
+    # what does not depend on the carried gradients, for all steps at once
+    dc_dc = o * (1.0 - tcs * tcs)                                # dc/dh through h = o tanh(c)
+    factors = np.empty_like(gates)                               # da = dc * [.,.,.] | dh * [.]
+    np.multiply(g, i * (1.0 - i), out=factors[:, :, :u])
+    np.multiply(c_prev, f * (1.0 - f), out=factors[:, :, u:2 * u])
+    np.multiply(i, 1.0 - g * g, out=factors[:, :, 2 * u:3 * u])
+    np.multiply(tcs, o * (1.0 - o), out=factors[:, :, 3 * u:])
+    dhs, dc_last = douts
+    dhs = None if dhs is None else time_major(dhs)
+    da = np.empty_like(gates)                                    # (T, N, 4u)
+    dh = np.zeros((N, u), gates.dtype)
+    dc = np.zeros((N, u), gates.dtype) if dc_last is None else dc_last.astype(gates.dtype)
+    Ut = U.T
     for t in range(T - 1, -1, -1):
         if dhs is not None:
             dh = dh + dhs[t]
-        dxw[t], dh, dc, dU_t = lstm_cell_backward(dh, dc, cells[t], U)
-        dU += dU_t
-    dx, dkernel, db = input_gradients(dxw, xt, kernel, shape)
-    return dx, dh, dc, dkernel, dU, (db if has_bias else None)
+        dc = dc + dh * dc_dc[t]
+        d = da[t].reshape(N, 4, u)
+        np.multiply(dc[:, None, :], factors[t].reshape(N, 4, u)[:, :3], out=d[:, :3])
+        np.multiply(dh, factors[t, :, 3 * u:], out=d[:, 3])
+        dh = da[t] @ Ut                                          # to h_{t-1}
+        dc *= f[t]                                               # to c_{t-1}
+    h_prev = previous_states(h0, hs)
+    dU = h_prev.reshape(T * N, u).T @ da.reshape(T * N, 4 * u)  # one product, all steps
+    dx, dkernel, db = input_gradients(da, xt, kernel, shape)
+    return (dx, dh, dc), (dkernel, dU, db if has_bias else None)
 
 
 class LSTM(RecurrentBase):
@@ -110,23 +136,22 @@ class LSTM(RecurrentBase):
 
     def _make_params(self, d, rng):
         u = self.units
-        p = {"kernel": self.kernel_initializer((d, 4 * u), rng),
-             "recurrent_kernel": self.recurrent_initializer((u, 4 * u), rng)}
+        self.add_weight("kernel", self.kernel_initializer((d, 4 * u), rng))
+        self.add_weight("recurrent_kernel", self.recurrent_initializer((u, 4 * u), rng))
         if self.use_bias:
             b = self.bias_initializer((4 * u,), rng)
             if self.unit_forget_bias:
                 b[u:2 * u] = initializers.ones((u,))
-            p["bias"] = b
-        return p
+            self.add_weight("bias", b)
 
     def _run_forward(self, x, states0):
         p = self.params
-        hs, c, cache = lstm_forward(x, states0[0], states0[1], p["kernel"],
-                                    p["recurrent_kernel"], p.get("bias"))
-        return hs, [hs[-1], c], cache
+        (hs, c), cache = lstm_forward(x, states0[0], states0[1], p["kernel"],
+                                      p["recurrent_kernel"], p.get("bias"))
+        return hs, [hs[:, -1], c], cache
 
     def _run_backward(self, dhs, dfinal, cache):
-        dx, dh0, dc0, dW, dU, db = lstm_backward(dhs, dfinal[0], dfinal[1], cache)
+        (dx, dh0, dc0), (dW, dU, db) = lstm_backward((dhs, dfinal[1]), cache)
         grads = {"kernel": dW, "recurrent_kernel": dU}
         if self.use_bias:
             grads["bias"] = db

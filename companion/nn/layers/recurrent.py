@@ -33,6 +33,15 @@ import numpy as np
 
 from companion.nn import activations, initializers
 from companion.nn.layers.base import Layer
+from companion.nn.layers.rnn_base import (
+    batch_first,
+    input_gradients,
+    previous_states,
+    project_inputs,
+    time_major,
+    with_final_gradient,
+)
+from companion.nn.threads import blas_threads
 from companion.nn.validation import as_array, check_shape
 
 
@@ -47,43 +56,52 @@ def rnn_step_forward(x_t, h_prev, Wx, Wh, b, activation: str = "tanh"):
 
 
 def rnn_step_backward(dh, cache):
-    """Gradients of one step given dL/dh (N, H). Returns (dx_t, dh_prev, dWx, dWh, db)."""
+    """Gradients of one step given dL/dh (N, H).
+
+    Returns ((dx_t (N, D), dh_prev (N, H)), (dWx (D, H), dWh (H, H), db (H,))).
+    """
     x_t, h_prev, Wx, Wh, z, h, activation = cache
     dz = activations.backward(activation, dh, z, h)            # tanh: dh * (1 - h**2)
-    return dz @ Wx.T, dz @ Wh.T, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+    return (dz @ Wx.T, dz @ Wh.T), (x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0))
 
 
 def rnn_forward(x, h0, Wx, Wh, b, activation: str = "tanh"):
-    """Run the cell over all T steps. x: (N, T, D); h0: (N, H). Returns (h (N, T, H), caches)."""
-    N, T, _ = x.shape
-    h = np.empty((N, T, Wh.shape[0]), dtype=np.result_type(x, Wx))
-    caches, prev = [], h0
-    for t in range(T):
-        prev, cache = rnn_step_forward(x[:, t], prev, Wx, Wh, b, activation)
-        h[:, t] = prev
-        caches.append(cache)
-    return h, caches
+    """Run the cell over all T steps. x: (N, T, D); h0: (N, H).
+
+    Returns (h (N, T, H), cache). The inputs of every step are projected in one matrix
+    product first (x W + b for all t), so the loop only does the recurrence h_{t-1} Wh.
+    """
+    xw, xt = project_inputs(x, Wx, b)                          # (T, N, H)
+    hs = np.empty_like(xw)
+    h = h0.astype(xw.dtype, copy=False)
+    for t, z in enumerate(xw):                                 # z (N, H): step t's x W + b
+        z += h @ Wh                                            # pre-activation, kept in xw
+        h = hs[t] = activations.forward(activation, z)
+    return batch_first(hs), (x.shape, xt, Wx, Wh, xw, hs, h0, activation)
 
 
-def rnn_backward(dh, caches):
+def rnn_backward(dh, cache):
     """Backpropagation through time.
 
     dh: (N, T, H), the gradient of the loss with respect to every state h<t> *from above*
     (the outputs); the gradient flowing back through h<t+1> is added step by step.
-    Returns (dx (N, T, D), dh0 (N, H), dWx, dWh, db): weight gradients summed over time,
-    because the same weights are used at every step.
+    Returns ((dx (N, T, D), dh0 (N, H)), (dWx, dWh, db)): the weight gradients are sums over
+    time, because the same weights are used at every step; each is one matrix product over
+    all steps after the loop.
     """
-    N, T, H = dh.shape
-    Wx = caches[0][2]
-    dx = np.empty((N, T, Wx.shape[0]), dtype=dh.dtype)
-    dWx, dWh, db = np.zeros_like(Wx), np.zeros((H, H), Wx.dtype), np.zeros(H, Wx.dtype)
-    dnext = np.zeros((N, H), dtype=dh.dtype)                   # dL/dh<t> from step t+1
+    shape, xt, Wx, Wh, zs, hs, h0, activation = cache
+    T, N, H = hs.shape
+    dh = time_major(dh)
+    dz = np.empty_like(hs)
+    dnext = np.zeros((N, H), dtype=hs.dtype)                   # dL/dh<t> from step t+1
+    Wht = Wh.T
     for t in reversed(range(T)):
-        dx[:, t], dnext, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t] + dnext, caches[t])
-        dWx += dWx_t
-        dWh += dWh_t
-        db += db_t
-    return dx, dnext, dWx, dWh, db
+        dz[t] = activations.backward(activation, dh[t] + dnext, zs[t], hs[t])
+        dnext = dz[t] @ Wht
+    h_prev = previous_states(h0, hs).reshape(T * N, H)
+    dWh = h_prev.T @ dz.reshape(T * N, H)
+    dx, dWx, db = input_gradients(dz, xt, Wx, shape)
+    return (dx, dnext), (dWx, dWh, db)
 
 
 class SimpleRNN(Layer):
@@ -97,8 +115,9 @@ class SimpleRNN(Layer):
 
     def __init__(self, units: int, activation: str = "tanh", return_sequences: bool = False,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", return_state: bool = False, name: str | None = None):
-        super().__init__(name)
+                 bias_initializer="zeros", return_state: bool = False, name: str | None = None,
+                 dtype="float64"):
+        super().__init__(name, dtype)
         if int(units) != units or units < 1:
             raise ValueError(f"{type(self).__name__}: units must be a positive integer, "
                              f"got {units!r}")
@@ -120,55 +139,55 @@ class SimpleRNN(Layer):
 
     def build(self, input_shape, rng=None):
         D, H = input_shape[-1], self.units
-        self.params = {"kernel": self.kernel_initializer((D, H), rng),
-                       "recurrent_kernel": self.recurrent_initializer((H, H), rng),
-                       "bias": self.bias_initializer((H,), rng)}
+        self.params = {}
+        self.add_weight("kernel", self.kernel_initializer((D, H), rng))
+        self.add_weight("recurrent_kernel", self.recurrent_initializer((H, H), rng))
+        self.add_weight("bias", self.bias_initializer((H,), rng))
         return super().build(input_shape, rng)
 
     def _initial_state(self, x, initial_state):
         N = x.shape[0]
         if initial_state is None:
-            return np.zeros((N, self.units), dtype=np.result_type(x, self.params["kernel"]))
+            return np.zeros((N, self.units), dtype=self.dtype)
         h0 = as_array(initial_state, f"{self.name}: initial_state")
         check_shape(h0, (N, self.units), f"{self.name}: initial_state")
-        return h0
+        return h0.astype(self.dtype, copy=False)
 
     def forward(self, x, training=False, initial_state=None):
+        self._require_built()
         x = self._check_input(x)
         if x.shape[1] < 1:
             raise ValueError(f"{self.name}: x has shape {x.shape}: a sequence needs T >= 1 steps")
         h0 = self._initial_state(x, initial_state)
         p = self.params
-        h, caches = rnn_forward(x, h0, p["kernel"], p["recurrent_kernel"], p["bias"],
-                                self.activation)
-        self._cache = (caches, h.shape)
+        with blas_threads(1):                                  # small products in a loop
+            h, cache = rnn_forward(x, h0, p["kernel"], p["recurrent_kernel"], p["bias"],
+                                   self.activation)
+        self._cache = (cache, h.shape)
         self.final_state = h[:, -1]
         out = h if self.return_sequences else h[:, -1]
         return [out, self.final_state] if self.return_state else out
 
     def backward(self, dout):
-        caches, shape = self._cache
+        cache, shape = self._cache
         dstate = None
         if self.return_state:
             dout, dstate = dout
-        given = [d for d in (dout, dstate) if d is not None]
-        dtype = np.result_type(self.params["kernel"], *given)
-        if dout is None:
-            dh = np.zeros(shape, dtype=dtype)
-        elif self.return_sequences:
-            dh = as_array(dout, f"{self.name}: dout")
-            check_shape(dh, shape, f"{self.name}: dout")
-        else:
-            check_shape(as_array(dout, f"{self.name}: dout"), (shape[0], shape[2]),
+        dhs, dlast = None, None
+        if dout is not None:
+            dout = as_array(dout, f"{self.name}: dout")
+            check_shape(dout, shape if self.return_sequences else (shape[0], shape[2]),
                         f"{self.name}: dout")
-            dh = np.zeros(shape, dtype=dtype)
-            dh[:, -1] = dout
+            dhs, dlast = (dout, None) if self.return_sequences else (None, dout)
         if dstate is not None:
             check_shape(as_array(dstate, f"{self.name}: dstate"), (shape[0], shape[2]),
                         f"{self.name}: dstate")
-            dh = dh.copy()                                     # never write into dout
-            dh[:, -1] += dstate
-        dx, dh0, dWx, dWh, db = rnn_backward(dh, caches)
+            dlast = dstate if dlast is None else dlast + dstate
+        if dhs is not None:
+            dhs = np.asarray(dhs, dtype=self.dtype)
+        dh = with_final_gradient(dhs, dlast, shape, self.dtype)   # never writes into dout
+        with blas_threads(1):
+            (dx, dh0), (dWx, dWh, db) = rnn_backward(dh, cache)
         self.grads = {"kernel": dWx, "recurrent_kernel": dWh, "bias": db}
         self.dinitial_state = dh0
         return dx

@@ -18,7 +18,12 @@ after ``forward`` and ``layer.dinitial_state`` the gradient w.r.t. the initial s
 a list ``[h, c]`` for an LSTM.
 
 Subclasses supply ``n_gates`` (3 for GRU, 4 for LSTM), ``n_states`` (1 or 2), weight creation
-in ``_make_params`` and the two sequence functions ``_run_forward`` / ``_run_backward``.
+in ``_make_params`` (through ``add_weight``, in the layer's ``dtype``) and the two sequence
+functions ``_run_forward(x, states0) -> (hs (N, T, u), final states, cache)`` /
+``_run_backward(dhs (N, T, u), dfinal, cache) -> (dx, dstates0, grads)``; ``dhs`` already
+holds the gradient on the final h (``with_final_gradient``), ``dfinal`` the others (c_T).
+The pure sequence functions run time-major inside (step t is a contiguous (N, u) block) and
+return batch-first views.
 """
 
 from __future__ import annotations
@@ -31,11 +36,6 @@ from companion.nn.threads import blas_threads
 from companion.nn.validation import as_array
 
 
-def sigmoid(a):
-    """The logistic function as 0.5 (1 + tanh(a/2)): exact, overflow-free and fast."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
 class RecurrentBase(Layer):
     n_gates = 1
     n_states = 1
@@ -43,8 +43,8 @@ class RecurrentBase(Layer):
     def __init__(self, units: int, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 name: str | None = None):
-        super().__init__(name)
+                 name: str | None = None, dtype="float64"):
+        super().__init__(name, dtype)
         if int(units) != units or units < 1:
             raise ValueError(f"{type(self).__name__}: units must be a positive integer, "
                              f"got {units!r}")
@@ -68,7 +68,8 @@ class RecurrentBase(Layer):
 
     def build(self, input_shape, rng=None):
         self.compute_output_shape(input_shape)
-        self.params = self._make_params(int(input_shape[-1]), rng)
+        self.params = {}
+        self._make_params(int(input_shape[-1]), rng)          # fills params via add_weight
         return super().build(input_shape, rng)
 
     def _check_sequence(self, x):
@@ -79,9 +80,7 @@ class RecurrentBase(Layer):
                              f"{want_d if want_d is not None else 'D'})")
         if x.shape[1] < 1:
             raise ValueError(f"{self.name}: x has shape {x.shape}: a sequence needs T >= 1 steps")
-        if x.dtype.kind != "f":
-            x = x.astype(np.float64)
-        return x
+        return x.astype(self.dtype, copy=False)
 
     def _initial_states(self, initial_state, n, dtype):
         if initial_state is None:
@@ -105,15 +104,14 @@ class RecurrentBase(Layer):
         if not self.built:
             raise RuntimeError(f"{self.name}: build(input_shape, rng) the layer first")
         x = self._check_sequence(x)
-        dtype = np.result_type(x.dtype, self.params["kernel"].dtype)
-        states0 = self._initial_states(initial_state, x.shape[0], dtype)
+        states0 = self._initial_states(initial_state, x.shape[0], self.dtype)
         if self.go_backwards:
             x = x[:, ::-1]
         with blas_threads(1):
-            hs, final, cache = self._run_forward(x, states0)        # hs: (T, N, units)
-        self._cache = cache
+            hs, final, cache = self._run_forward(x, states0)        # hs: (N, T, units)
+        self._cache = (x.shape, cache)
         self.final_state = final[0] if self.n_states == 1 else final
-        out = hs.transpose(1, 0, 2) if self.return_sequences else final[0]
+        out = hs if self.return_sequences else final[0]
         return [out, *final] if self.return_state else out
 
     def backward(self, dout):
@@ -125,19 +123,20 @@ class RecurrentBase(Layer):
             dout, *rest = dout
             dfinal = list(rest) + [None] * (self.n_states - len(rest))
         dhs = None
+        N, T = self._cache[0][:2]
         if dout is not None:
-            dout = as_array(dout, f"{self.name}: dout")
-            N, T = self._cache[0][:2]
+            dout = as_array(dout, f"{self.name}: dout").astype(self.dtype, copy=False)
             want = (N, T, self.units) if self.return_sequences else (N, self.units)
             if dout.shape != want:
                 raise ValueError(f"{self.name}: dout has shape {dout.shape}, expected {want} "
                                  "(the shape forward returned)")
             if self.return_sequences:
-                dhs = dout.transpose(1, 0, 2)
+                dhs = dout
             else:
                 dfinal[0] = dout if dfinal[0] is None else dfinal[0] + dout
+        dhs = with_final_gradient(dhs, dfinal[0], (N, T, self.units), self.dtype)
         with blas_threads(1):
-            dx, dstates0, grads = self._run_backward(dhs, dfinal, self._cache)
+            dx, dstates0, grads = self._run_backward(dhs, dfinal, self._cache[1])
         self.grads = grads
         self.dinitial_state = dstates0[0] if self.n_states == 1 else dstates0
         return dx[:, ::-1] if self.go_backwards else dx
@@ -150,6 +149,31 @@ class RecurrentBase(Layer):
     def __repr__(self):
         extra = ", return_sequences=True" if self.return_sequences else ""
         return f"{type(self).__name__}({self.units}{extra})"
+
+
+def with_final_gradient(dhs, dh_last, shape, dtype):
+    """dhs (N, T, u) or None plus a gradient dh_last (N, u) or None on the last state h_T,
+    which is also hs[:, -1]: the one (N, T, u) array the sequence backward takes."""
+    if dh_last is None:
+        return dhs if dhs is not None else np.zeros(shape, dtype)
+    out = np.zeros(shape, dtype) if dhs is None else np.array(dhs, dtype=dtype)   # a copy
+    out[:, -1] += dh_last
+    return out
+
+
+def batch_first(hs):
+    """(T, N, u) time-major storage -> (N, T, u) view (no copy)."""
+    return hs.transpose(1, 0, 2)
+
+
+def time_major(dhs):
+    """(N, T, u) -> (T, N, u) view (no copy): step t is dhs[t]."""
+    return dhs.transpose(1, 0, 2)
+
+
+def previous_states(s0, ss):
+    """The state before each step: s0 (N, u) and ss (T, N, u) -> (T, N, u) [s0, s_1..s_{T-1}]."""
+    return np.concatenate([s0[None].astype(ss.dtype, copy=False), ss[:-1]])
 
 
 def project_inputs(x, kernel, bias):
