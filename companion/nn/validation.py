@@ -22,13 +22,20 @@ def as_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name}: expected a numeric array, got {type(x).__name__} ({exc})") from None
     if dtype is None and not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
-        raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+        got = f"dtype {arr.dtype}" if arr.dtype != object or isinstance(x, np.ndarray) else \
+            f"{type(x).__name__} {_short(x)}"
+        raise TypeError(f"{name}: expected a numeric array, got {got}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name}: expected a {want} array, got shape {arr.shape}")
     return arr
+
+
+def _short(x, width: int = 40) -> str:
+    text = repr(x)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def check_shape(x: np.ndarray, expected: tuple, name: str) -> None:
