@@ -331,3 +331,14 @@ def test_backward_before_forward_says_so(make, rng):
     layer.build((3,), rng)
     with pytest.raises(RuntimeError, match=r"backward needs the cache of a forward pass"):
         layer.backward(np.ones((2, 2)))
+
+
+def test_training_on_nothing_is_refused():
+    from companion.data.text import char_vocabulary
+    from companion.models.char_lm import CharLanguageModel, train
+    from companion.models.skipgram import SkipGram, build_vocab, train_skipgram
+    with pytest.raises(ValueError, match="names is empty"):
+        train(CharLanguageModel(char_vocabulary(["ab"]), 3, seed=0), [], epochs=1, seed=0)
+    with pytest.raises(ValueError, match="ids holds 0 token"):
+        train_skipgram(SkipGram(3, 2, seed=0), build_vocab(["a"] * 5), np.zeros(0, int),
+                       epochs=1, seed=0)

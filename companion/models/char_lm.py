@@ -213,6 +213,8 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
     batch_size = check_batch_size(batch_size)
     rng = rng_from(rng if rng is not None else seed)
     names = list(names)
+    if not names:
+        raise ValueError("names is empty: expected at least one training name")
     if seq_len is None:
         y_all, mask_all = encode_padded(lm.vocab, names, add_eos=True)
     else:

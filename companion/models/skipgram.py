@@ -200,6 +200,9 @@ def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int =
     check_positive(learning_rate, "learning_rate")
     batch_size = check_int(batch_size, "batch_size")
     negatives = check_int(negatives, "negatives")
+    if len(ids) < 2:
+        raise ValueError(f"ids holds {len(ids)} token(s): skip-gram needs at least two to "
+                         "form a (center, context) pair")
     rng = rng_from(rng if rng is not None else seed)
     p_noise = noise_distribution(vocab.counts)
 
