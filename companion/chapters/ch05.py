@@ -227,11 +227,13 @@ def draw_paths(result: dict):
     contour_path(surf.f, {k: p.points for k, p in paths.items()}, surf.xlim, surf.ylim, ax=a1,
                  log_levels=surf.log_levels, title=surf.name)
     a1.plot(*surf.minimum, "r*", ms=10)
+    a1.get_legend().remove()                 # the loss panel's legend names the paths
+    a1.set(xlabel="x", ylabel="y")
     for name, p in paths.items():
         shift = -min(0.0, np.min(p.losses)) + 1e-12 if surf.name == "saddle" else 0.0
         a2.semilogy(p.losses + shift + 1e-12, label=name + (" (+0.25)" if shift else ""))
-    a2.set_xlabel("step")
-    a2.set_ylabel("f" + (" + 0.25" if surf.name == "saddle" else ""))
+    a2.set(xlabel="step", ylabel="f" + (" + 0.25" if surf.name == "saddle" else ""),
+           title="loss along each path")
     a2.legend(fontsize=8)
     fig.tight_layout()
     return fig
