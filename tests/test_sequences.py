@@ -6,7 +6,6 @@ from companion.chapters import ch09 as chapter09
 from companion.chapters import ch10 as chapter10
 from companion.data import text
 from companion.data.text import char_vocabulary, load_names
-from companion.exercises import ch09, ch10
 from companion.lab import lm_explorer
 
 
@@ -89,37 +88,3 @@ def test_explorers():
     ke = chapter10.clipping_explorer(names, vocab)
     r = ke.update(clip="value", threshold=0.1, learning_rate=0.05)
     assert r["history"]["diverged_at"] is None
-
-
-# --- exercise checks: a correct answer passes, a typical mistake fails ----------------------
-def test_ch09_checks(capsys):
-    assert ch09.check_cell_notes(lambda x, a, Wax, Waa, ba: np.tanh(Waa @ a + Wax @ x + ba))
-    assert not ch09.check_cell_notes(lambda x, a, Wax, Waa, ba: np.tanh(Waa @ a + Wax @ x))
-    assert ch09.check_sequence_loss(lambda p, y: -np.log(p[np.arange(len(y)), y]).sum())
-    assert not ch09.check_sequence_loss(lambda p, y: -np.log(p[np.arange(len(y)), y]).mean())
-
-    def good(dh, x, hp, h, Wx, Wh):
-        dz = dh * (1 - h ** 2)
-        return dz @ Wx.T, dz @ Wh.T, x.T @ dz, hp.T @ dz, dz.sum(0)
-
-    def bad(dh, x, hp, h, Wx, Wh):
-        dz = dh * (1 - h ** 2)
-        return dz @ Wx.T, dz @ Wh.T, x.T @ dz, h.T @ dz, dz.sum(0)
-    assert ch09.check_step_backward(good)
-    assert not ch09.check_step_backward(bad)
-    assert "h_prev" in capsys.readouterr().out
-
-
-def test_ch10_checks(capsys):
-    def prob(P, vocab, name):
-        ids = vocab.encode(list(name), add_eos=True)
-        return np.prod(P[np.r_[vocab.eos, ids[:-1]], ids])
-    assert ch10.check_bigram_probability(prob)
-    assert not ch10.check_bigram_probability(lambda P, v, n: prob(P, v, n) * 2)
-    assert ch10.check_temperature(lambda p, t: p ** (1 / t) / np.sum(p ** (1 / t)))
-    assert not ch10.check_temperature(lambda p, t: p ** t / np.sum(p ** t))
-    from companion.models.char_lm import clip_gradients
-    assert ch10.check_clip_norm(lambda g, m: clip_gradients(g, clipnorm=m))
-    assert not ch10.check_clip_norm(lambda g, m: [np.clip(a, -m, m) for a in g])
-    assert not ch10.check_clip_norm(lambda g, m: (_ for _ in ()).throw(NotImplementedError))
-    assert "not implemented" in capsys.readouterr().out

@@ -14,18 +14,24 @@ from companion.nn.model import Sequential
 
 
 def deep_cnn(blocks: int, residual: bool, width: int = 8, seed: int = 0,
-             kernel_initializer="glorot_uniform") -> Sequential:
+             kernel_initializer="glorot_uniform", zero_last: bool = False) -> Sequential:
     """A stem conv, ``blocks`` two-conv blocks (residual or plain), flatten, dense softmax.
 
     Depth: 2 * blocks + 1 convolutions + 1 dense layer. Same parameters either way (all
-    shortcuts are identities), so only the skip connections differ.
+    shortcuts are identities), so only the skip connections differ. ``zero_last`` starts the
+    second convolution of every block at zero, so that a residual block starts as the
+    identity (Goyal et al., 2017; Fixup), instead of adding its branch's variance.
     """
     block = ResidualBlock if residual else PlainBlock
     layers = [Conv2D(width, 3, padding="same", activation="relu",
                      kernel_initializer=kernel_initializer)]
     layers += [block(width, kernel_initializer=kernel_initializer) for _ in range(blocks)]
-    return Sequential(layers + [Flatten(), Dense(10, "softmax")], input_shape=(8, 8, 1),
-                      seed=seed)
+    model = Sequential(layers + [Flatten(), Dense(10, "softmax")], input_shape=(8, 8, 1),
+                       seed=seed)
+    if zero_last:
+        for layer in model.layers[1:1 + blocks]:
+            layer.conv2.params["kernel"][...] = 0.0
+    return model
 
 
 def small_inception(seed: int = 0) -> Sequential:

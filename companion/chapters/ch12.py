@@ -29,6 +29,12 @@ GROUPS: dict[str, list[tuple[str, ...]]] = {
                     ("take", "took", "taking"), ("write", "wrote", "writing"),
                     ("sing", "sang", "singing"), ("run", "ran", "running")],
 }
+ROLES = {"gender pairs": ("male", "female"), "countries and capitals": ("country", "capital"),
+         "verb tenses": ("present", "past", "participle")}   # the colour legend of each group
+
+# label offsets tried in turn (points): right, left, above, below, then further out
+LABEL_OFFSETS = [(3, 3), (3, -9), (-3, 3), (-3, -9), (0, 8), (0, -14), (8, 12), (8, -18),
+                 (-8, 12), (-8, -18)]
 
 
 def pca_2d(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,7 +66,7 @@ def offset_2d(X, tuples_index) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_word_groups(wv: WordVectors, groups: dict | None = None, method: str = "pca",
-                     figsize=(15, 4.6)):
+                     figsize=(15, 5.2)):
     """One panel per group, each tuple joined by arrows (man -> woman, france -> paris,
     walk -> walked -> walking). ``method="pca"``: the group's two principal directions;
     ``"offset"``: x along the group's mean offset, y the main direction left. Returns the Figure."""
@@ -69,6 +75,7 @@ def plot_word_groups(wv: WordVectors, groups: dict | None = None, method: str = 
         raise ValueError(f"method must be 'pca' or 'offset', got {method!r}")
     groups = GROUPS if groups is None else groups
     fig, axes = plt.subplots(1, len(groups), figsize=figsize)
+    labels = []
     for ax, (title, tuples) in zip(np.atleast_1d(axes), groups.items()):
         words = [w for t in tuples for w in t]
         X = wv.unit[wv.ids(words)]
@@ -84,14 +91,43 @@ def plot_word_groups(wv: WordVectors, groups: dict | None = None, method: str = 
         for t in tuples:
             for a, b in pairwise(t):
                 ax.annotate("", pos[b], pos[a], arrowprops={"arrowstyle": "->", "color": "0.6"})
-            for k, w in enumerate(t):
-                ax.scatter(*pos[w], color=colours[k], s=18)
-                ax.annotate(w, pos[w], fontsize=8, xytext=(3, 3), textcoords="offset points")
+        roles = ROLES.get(title.split(" (")[0], ())
+        for k in range(len(colours)):
+            pts = np.array([pos[t[k]] for t in tuples])
+            ax.scatter(pts[:, 0], pts[:, 1], color=colours[k], s=18,
+                       label=roles[k] if k < len(roles) else f"word {k + 1}")
+        ax.legend(fontsize=8, loc="best")
         ax.set_title(title, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
+        ax.set_xlabel("direction 1" if method == "pca" else "mean offset (first -> last word)")
+        ax.set_ylabel("direction 2" if method == "pca" else "main remaining direction")
+        ax.margins(0.12)
+        labels.append((ax, words, [pos[w] for w in words]))
+    fig.tight_layout()                       # first the layout, then labels that fit in it
+    for ax, words, points in labels:
+        place_labels(ax, words, points)
     return fig
+
+
+def place_labels(ax, words, points, fontsize: int = 8) -> None:
+    """Annotate each point with its word, trying ``LABEL_OFFSETS`` in turn until the label's box
+    overlaps no label placed before it (the first offset when none is free)."""
+    renderer = ax.figure.canvas.get_renderer()
+    placed = []
+    for word, p in zip(words, points):
+        for dx, dy in LABEL_OFFSETS:
+            text = ax.annotate(word, p, fontsize=fontsize, xytext=(dx, dy),
+                               textcoords="offset points", ha="left" if dx >= 0 else "right")
+            box = text.get_window_extent(renderer)
+            if not any(box.overlaps(b) for b in placed):
+                break
+            text.remove()
+        else:
+            text = ax.annotate(word, p, fontsize=fontsize, xytext=LABEL_OFFSETS[0],
+                               textcoords="offset points")
+            box = text.get_window_extent(renderer)
+        placed.append(box)
 
 
 def explore(wv: WordVectors, words: str, k: int = 8) -> dict:
