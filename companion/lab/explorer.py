@@ -9,6 +9,10 @@
 printed above the figure, so a change in the controls is visible as text too. Anything that
 trains uses ``continuous_update=False`` sliders, so it recomputes only when a slider is released.
 ipywidgets and matplotlib are imported when an Explorer is built, not at package import.
+
+Where widgets cannot be shown (a chapter opened but not yet run, an untrusted notebook, a static
+viewer), the explorer's stored output falls back to its last drawing (``image/png``) and, for
+text-only viewers, a sentence telling the learner to run the cell, never the widget's repr.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class Explorer:
             if "description_width" in getattr(getattr(c, "style", None), "keys", ()):
                 c.style.description_width = "initial"      # show whole labels, not "hidden un..."
         self.output = w.Output()
+        self.figure: dict | None = None      # the last drawing's image data (mime -> base64)
         self.result: dict | None = None
         self.error: str | None = None
         self.button = w.Button(description="Run", button_style="primary") if run_button else None
@@ -102,6 +107,8 @@ class Explorer:
                     outputs.append(_figure_output(fig))
                 finally:
                     plt.close(fig)
+                self.figure = {k: v for k, v in outputs[-1]["data"].items()
+                               if k.startswith("image/")} or None
         self.output.outputs = tuple(outputs)
         return self.result
 
@@ -118,9 +125,14 @@ class Explorer:
             self._silent = False
         return self.refresh()
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.box)
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """The live widget, with fallbacks for a front end that cannot show it: the last
+        drawing (image/png), then a sentence (text/plain) instead of the widget's repr."""
+        bundle = {k: v for k, v in self.box._repr_mimebundle_().items() if k != "text/plain"}
+        bundle.update(self.figure or {})
+        bundle["text/plain"] = (f"{self.title or 'Explorer'}: an interactive explorer. Run this "
+                                "cell to use its controls.")
+        return bundle
 
 
 def _stream(text: str) -> dict:
