@@ -54,6 +54,9 @@ def check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) ->
 
 
 def _is_real(value) -> bool:
+    """A Python or NumPy int/float, or a 0-d numeric array (not a bool, string or None)."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "iuf"
     return (isinstance(value, (int, float, np.integer, np.floating))
             and not isinstance(value, (bool, np.bool_)))
 
