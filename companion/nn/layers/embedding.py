@@ -112,48 +112,5 @@ class Embedding(Layer):
         self.grads = {"embeddings": dE}
         return dids                              # zeros: ids are not differentiable
 
-    def keras_layer(self, keras):
-        return keras.layers.Embedding(self.input_dim, self.output_dim)
-
     def __repr__(self):
         return f"Embedding({self.input_dim}, {self.output_dim})"
-
-
-def keras_gradients(layer: Embedding, ids, dout) -> tuple[np.ndarray, np.ndarray]:
-    """Keras' Embedding with our matrix (float32): its output and d sum(out * dout) / dE.
-
-    Under TensorFlow the gradient of a gather comes back as ``IndexedSlices`` (the used rows
-    and their gradients: the scatter-add, kept sparse); ``tf.convert_to_tensor`` sums repeated
-    rows into the dense (n_words, n_features) matrix that we compare with.
-    """
-    from companion.keras_twin import import_keras
-    keras = import_keras()
-    kl = keras.layers.Embedding(layer.input_dim, layer.output_dim)
-    kl.build()
-    kl.set_weights([layer.params["embeddings"].astype(np.float32)])
-    ids = np.asarray(ids, dtype=np.int32)
-    d = np.asarray(dout, dtype=np.float32)
-    b = keras.backend.backend()
-    if b == "tensorflow":
-        import tensorflow as tf
-        with tf.GradientTape() as tape:
-            out = kl(ids)
-            value = keras.ops.sum(out * d)
-        grad = tf.convert_to_tensor(tape.gradient(value, kl.trainable_weights[0]))
-    elif b == "jax":
-        import jax
-
-        def f(E):
-            out, _ = kl.stateless_call([E], [], ids)
-            return keras.ops.sum(out * d), out
-        (_, out), grad = jax.value_and_grad(f, has_aux=True)(kl.trainable_variables[0].value)
-    elif b == "torch":
-        kl.trainable_weights[0].value.grad = None
-        out = kl(ids)
-        keras.ops.sum(out * keras.ops.convert_to_tensor(d)).backward()
-        grad = kl.trainable_weights[0].value.grad
-        out = out.detach().cpu()
-        grad = grad.cpu()
-    else:
-        raise RuntimeError(f"keras_gradients: unsupported Keras backend {b!r}")
-    return np.asarray(out), np.asarray(grad)
