@@ -118,7 +118,7 @@ def gru_backward(dhs, cache):
     dxw = np.empty((T, N, 3 * u), dtype=hh.dtype)                # d(x W + b) per step
     drec = np.empty((T, N, 3 * u if reset_after else u), dtype=hh.dtype)
     dh = np.zeros((N, u), hh.dtype)
-    Ut, Uzr_t, Uh_t = U.T, U[:, :2 * u].T, U[:, 2 * u:].T
+    Ut, Uzr_t, Uh_t = (np.ascontiguousarray(m.T) for m in (U, U[:, :2 * u], U[:, 2 * u:]))
     for t in range(T - 1, -1, -1):
         dh = dh + dhs[t]
         np.multiply(dh, dz_dh[t], out=dxw[t, :, :u])

@@ -104,7 +104,7 @@ def lstm_backward(douts, cache):
     da = np.empty_like(gates)                                    # (T, N, 4u)
     dh = np.zeros((N, u), gates.dtype)
     dc = np.zeros((N, u), gates.dtype) if dc_last is None else dc_last.astype(gates.dtype)
-    Ut = U.T
+    Ut = np.ascontiguousarray(U.T)                               # (4u, u): faster per step
     for t in range(T - 1, -1, -1):
         if dhs is not None:
             dh = dh + dhs[t]

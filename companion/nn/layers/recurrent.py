@@ -94,7 +94,7 @@ def rnn_backward(dh, cache):
     dh = time_major(dh)
     dz = np.empty_like(hs)
     dnext = np.zeros((N, H), dtype=hs.dtype)                   # dL/dh<t> from step t+1
-    Wht = Wh.T
+    Wht = np.ascontiguousarray(Wh.T)
     for t in reversed(range(T)):
         dz[t] = activations.backward(activation, dh[t] + dnext, zs[t], hs[t])
         dnext = dz[t] @ Wht
