@@ -23,6 +23,7 @@ from companion.nn.layers import (
     LSTM,
     Activation,
     AveragePooling2D,
+    BahdanauAttention,
     BatchNormalization,
     Bidirectional,
     Conv2D,
@@ -32,7 +33,9 @@ from companion.nn.layers import (
     Flatten,
     InceptionModule,
     Layer,
+    LayerNormalization,
     MaxPooling2D,
+    MultiHeadAttention,
     PlainBlock,
     ResidualBlock,
     SimpleRNN,
@@ -41,9 +44,11 @@ from companion.nn.model import Sequential
 from companion.nn.train import Callback, EarlyStopping, Supervised, Trainable, fit, train_loop
 from companion.nn.validation import DivergenceError
 
-__all__ = ["GRU", "LSTM", "Activation", "AveragePooling2D", "BatchNormalization", "Bidirectional",
-           "Callback", "Conv2D", "Dense", "DivergenceError", "Dropout", "EarlyStopping",
-           "Embedding", "Flatten", "InceptionModule", "Layer", "MaxPooling2D", "PlainBlock",
+__all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_architecture.py checks)
+           "Activation", "AveragePooling2D", "BahdanauAttention", "BatchNormalization",
+           "Bidirectional", "Callback", "Conv2D", "Dense", "DivergenceError", "Dropout",
+           "EarlyStopping", "Embedding", "Flatten", "GRU", "InceptionModule", "LSTM", "Layer",
+           "LayerNormalization", "MaxPooling2D", "MultiHeadAttention", "PlainBlock",
            "ResidualBlock", "Sequential", "SimpleRNN", "Supervised", "Trainable", "activations",
            "fit", "gradcheck", "initializers", "layers", "losses", "metrics", "numerical_gradient",
            "optim", "regularizers", "rel_error", "train", "train_loop", "validation"]

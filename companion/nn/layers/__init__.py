@@ -6,6 +6,19 @@ Pure functions: ``name_forward(x, params..., ...) -> (out, cache)`` and
 ``name_backward(dout, cache) -> (dx, grads)``.
 """
 from companion.nn.layers.activation import Activation, activation_backward, activation_forward
+from companion.nn.layers.attention import (
+    BahdanauAttention,
+    LayerNormalization,
+    MultiHeadAttention,
+    additive_attention_backward,
+    additive_attention_forward,
+    layer_norm_backward,
+    layer_norm_forward,
+    multi_head_attention_backward,
+    multi_head_attention_forward,
+    scaled_dot_product_attention_backward,
+    scaled_dot_product_attention_forward,
+)
 from companion.nn.layers.base import Layer
 from companion.nn.layers.batchnorm import BatchNormalization, batchnorm_backward, batchnorm_forward
 from companion.nn.layers.bidirectional import Bidirectional
@@ -27,11 +40,16 @@ from companion.nn.layers.recurrent import (
 )
 from companion.nn.layers.residual import PlainBlock, ResidualBlock
 
-__all__ = ["GRU", "LSTM", "Activation", "AveragePooling2D", "BatchNormalization", "Bidirectional",
-           "Block", "Conv2D", "Dense", "Dropout", "Embedding", "Flatten", "InceptionModule",
-           "Layer", "MaxPooling2D", "PlainBlock", "ResidualBlock", "SimpleRNN",
-           "activation_backward", "activation_forward", "batchnorm_backward", "batchnorm_forward",
-           "conv2d_backward", "conv2d_forward", "dense_backward", "dense_forward",
-           "dropout_backward", "dropout_forward", "embedding_backward", "embedding_forward",
-           "gru_step_backward", "gru_step_forward", "lstm_step_backward", "lstm_step_forward",
-           "rnn_backward", "rnn_forward", "rnn_step_backward", "rnn_step_forward"]
+__all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_architecture.py checks)
+           "Activation", "AveragePooling2D", "BahdanauAttention", "BatchNormalization",
+           "Bidirectional", "Block", "Conv2D", "Dense", "Dropout", "Embedding", "Flatten", "GRU",
+           "InceptionModule", "LSTM", "Layer", "LayerNormalization", "MaxPooling2D",
+           "MultiHeadAttention", "PlainBlock", "ResidualBlock", "SimpleRNN", "activation_backward",
+           "activation_forward", "additive_attention_backward", "additive_attention_forward",
+           "batchnorm_backward", "batchnorm_forward", "conv2d_backward", "conv2d_forward",
+           "dense_backward", "dense_forward", "dropout_backward", "dropout_forward",
+           "embedding_backward", "embedding_forward", "gru_step_backward", "gru_step_forward",
+           "layer_norm_backward", "layer_norm_forward", "lstm_step_backward", "lstm_step_forward",
+           "multi_head_attention_backward", "multi_head_attention_forward", "rnn_backward",
+           "rnn_forward", "rnn_step_backward", "rnn_step_forward",
+           "scaled_dot_product_attention_backward", "scaled_dot_product_attention_forward"]
