@@ -160,3 +160,25 @@ def test_bad_seeds_are_named(seed, error):
     from companion.data.datasets import moons
     with pytest.raises(error, match=r"seed must be an integer >= 0 or a numpy.random.Generator"):
         moons(seed=seed)
+
+
+@pytest.mark.parametrize("loss, act", [(losses.BinaryCrossentropy(), "sigmoid"),
+                                       (losses.CategoricalCrossentropy(), "softmax")])
+def test_cross_entropy_of_raw_scores_is_refused(loss, act):
+    """Scores outside [0, 1] used to be clipped into a silently wrong loss."""
+    y, scores = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[-2.0, 3.0], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=rf"y_pred must be probabilities in \[0, 1\] \(the output "
+                                         rf"of a {act}\), got values from -2 to 3"):
+        loss(y, scores)
+
+
+def test_categorical_with_integer_labels_points_to_sparse():
+    with pytest.raises(ValueError, match=r"y_true has shape \(2,\) but y_pred has shape \(2, 3\); "
+                                         r"they must match; for integer labels use "
+                                         r"sparse_categorical_crossentropy or one_hot\(y\)"):
+        losses.CategoricalCrossentropy()(np.array([0, 2]), np.full((2, 3), 1 / 3))
+
+
+def test_nan_predictions_still_reach_the_divergence_guard():
+    value, _ = losses.BinaryCrossentropy()(np.array([[0.0], [1.0]]), np.array([[np.nan], [0.5]]))
+    assert np.isnan(value)

@@ -169,6 +169,8 @@ ROWS: list[Row] = [
     Row("BinaryCrossentropy()(y in {-1, +1}, p)", lambda: losses.BinaryCrossentropy()(np.array([[-1.0], [1]]), np.full((2, 1), 0.5)), ValueError, r"y_true must lie in \[0, 1\].*got values \[-1\.  1\.\].*\(y \+ 1\) / 2"),
     Row("BinaryCrossentropy()(y (4,), p (4, 1))", lambda: losses.BinaryCrossentropy()(np.zeros(4), np.full((4, 1), 0.5)), ValueError, r"y_true has shape \(4,\) but y_pred has shape \(4, 1\); they must match"),
     Row("CategoricalCrossentropy()(y with NaN, p)", lambda: losses.CategoricalCrossentropy()(np.array([[np.nan, 1.0]]), np.full((1, 2), 0.5)), ValueError, r"categorical_crossentropy: y_true contains 1 NaN"),
+    Row("BinaryCrossentropy()(y, raw scores)", lambda: losses.BinaryCrossentropy()(np.array([[0.0], [1]]), np.array([[-2.0], [3.0]])), ValueError, r"binary_crossentropy: y_pred must be probabilities in \[0, 1\] \(the output of a sigmoid\), got values from -2 to 3"),
+    Row("CategoricalCrossentropy()(integer labels, p)", lambda: losses.CategoricalCrossentropy()(np.array([0, 2]), np.full((2, 3), 1 / 3)), ValueError, r"y_true has shape \(2,\) but y_pred has shape \(2, 3\).*use sparse_categorical_crossentropy or one_hot\(y\)"),
     Row("SparseCategoricalCrossentropy()([0, 3], p (2, 3))", lambda: losses.SparseCategoricalCrossentropy()(np.array([0, 3]), np.full((2, 3), 1 / 3)), ValueError, r"y_true: labels must lie in 0\.\.2, got values from 0 to 3"),
     Row("SparseCategoricalCrossentropy()([0.5, 1], p)", lambda: losses.SparseCategoricalCrossentropy()(np.array([0.5, 1.0]), np.full((2, 3), 1 / 3)), TypeError, r"y_true: expected integer class labels, got dtype float64"),
     Row("losses.get(None)", lambda: losses.get(None), ValueError, r"unknown loss None; choose one of \["),

@@ -23,9 +23,21 @@ def _match(y_true, y_pred, name):
     y_pred = as_array(y_pred, "y_pred")
     y_true = as_array(y_true, "y_true").astype(y_pred.dtype, copy=False)
     if y_true.shape != y_pred.shape:
+        hint = ("; for integer labels use sparse_categorical_crossentropy or one_hot(y)"
+                if name == "categorical_crossentropy" and y_true.shape == y_pred.shape[:-1]
+                else " (one column per output)")
         raise ValueError(f"{name}: y_true has shape {y_true.shape} but y_pred has shape "
-                         f"{y_pred.shape}; they must match (one column per output)")
+                         f"{y_pred.shape}; they must match{hint}")
     return check_finite(y_true, f"{name}: y_true"), y_pred
+
+
+def _probabilities(p, name, activation):
+    """Cross-entropies take probabilities; raw scores would be clipped into silent nonsense.
+    (NaN passes, so that a diverging run is reported by the training loop with its step.)"""
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(f"{name}: y_pred must be probabilities in [0, 1] (the output of a "
+                         f"{activation}), got values from {p.min():.3g} to {p.max():.3g}")
+    return p
 
 
 def _check_unit_interval(y, name):
@@ -65,7 +77,7 @@ class BinaryCrossentropy(Loss):
 
     def _targets(self, y_true, y_pred):
         y, p = _match(y_true, y_pred, self.name)
-        return _check_unit_interval(y, self.name), p
+        return _check_unit_interval(y, self.name), _probabilities(p, self.name, "sigmoid")
 
     def __call__(self, y_true, y_pred):
         y, p = self._targets(y_true, y_pred)
@@ -91,6 +103,7 @@ class CategoricalCrossentropy(Loss):
 
     def __call__(self, y_true, y_pred):
         y, p = _match(y_true, y_pred, self.name)
+        p = _probabilities(p, self.name, "softmax")
         m = p.size // p.shape[-1]
         pc = np.clip(p, EPSILON, 1 - EPSILON)
         loss = -np.sum(y * np.log(pc)) / m
