@@ -8,7 +8,9 @@ per example for batch sizes around powers of two, on this machine's CPU.
 Each size trains the same network for one epoch; rounds are interleaved across sizes and the
 best round is kept, so background load affects every size alike. The NumPy runs use one BLAS
 thread (``--threads`` to change). Keras times ``model.fit(..., epochs=1)`` after a warm-up
-epoch (so tracing/compilation is excluded).
+epoch (so tracing/compilation is excluded), with the same number of threads (``--threads``
+caps TensorFlow's intra- and inter-op pools too, see ``benchmarks/fair.py``). The two tables
+compare batch sizes within each framework, not the frameworks with each other.
 """
 from __future__ import annotations
 
@@ -27,7 +29,10 @@ from companion.chapters import ch05 as bt
 from companion.chapters.ch06 import digits_split
 
 
-def keras_times(sizes, X, y, hidden, rounds):
+def keras_times(sizes, X, y, hidden, rounds, threads):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fair
+    print(f"Keras: {fair.limit_threads(threads)}; {fair.load()}")   # the same threads as NumPy
     from companion.keras_twin import import_keras
     keras = import_keras()
     best = {}
@@ -57,7 +62,8 @@ def main(argv=None) -> int:
     (X, y), _, _ = digits_split()
     sizes = bt.around_powers_of_two((3, 4, 5, 6, 7, 8, 9))
     print(f"digits train set: {len(X)} examples, network 64-{args.hidden}-10, "
-          f"best of {rounds} interleaved rounds\n")
+          f"best of {rounds} interleaved rounds; load average "
+          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
     times = bt.epoch_times(sizes, X.astype(np.float64), y, hidden=args.hidden, rounds=rounds,
                            threads=args.threads)
     print(f"NumPy (float64, {args.threads} BLAS thread(s)): time per epoch")
@@ -67,7 +73,8 @@ def main(argv=None) -> int:
               f"{times[b] / len(X) * 1e6:>11.2f}")
     print("\n" + bt.format_table(bt.compare_to_neighbours(times, len(X))))
     if args.keras:
-        kt = keras_times(sizes, X.astype(np.float32), y, args.hidden, max(rounds // 3, 2))
+        kt = keras_times(sizes, X.astype(np.float32), y, args.hidden, max(rounds // 3, 2),
+                         args.threads)
         print("\nKeras (float32, model.fit one epoch, compiled)")
         print(bt.format_table(bt.compare_to_neighbours(kt, len(X))))
     return 0
