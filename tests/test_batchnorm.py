@@ -159,7 +159,7 @@ def test_bn_network_training_steps_match_keras(rng, keras):
         opt.step(model.params(), model.grads())
         *_, grads = reference.loss_gradients(kmodel, x[idx], y[idx], "categorical_crossentropy",
                                              training=True)
-        kopt.apply_gradients(zip(grads, kmodel.trainable_weights))
+        reference.apply_gradients(kopt, kmodel, grads)
     for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
         reference.compare("weights", ours, theirs, KERAS_TOL, quiet=True)
 

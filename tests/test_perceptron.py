@@ -116,9 +116,12 @@ def test_exercise_check():
 
 
 @pytest.mark.keras
-def test_keras_ops_rule_matches(keras):
+def test_keras_ops_rule_matches(keras, keras_float64):
+    """The rule written in keras.ops, in float64, gives our float64 numbers to the last bit
+    (under JAX float64 needs x64 enabled: ``keras_float64`` does that for the test)."""
     X, y, _ = perceptron.dataset("versicolor-virginica")
     w, b, _ = perceptron.train(X[:30], y[:30], 0.3, 2)
-    wk, bk = perceptron.train_keras(X[:30], y[:30], 0.3, 2)
+    with keras_float64():
+        wk, bk = perceptron.train_keras(X[:30], y[:30], 0.3, 2)
     np.testing.assert_allclose(wk, w, rtol=1e-12, atol=1e-12)
     assert bk == pytest.approx(b, abs=1e-12)
