@@ -21,14 +21,17 @@ from companion import data
 from companion.data import augment as augment_mod
 from companion.data.datasets import Standardizer, one_hot, train_dev_test_split
 from companion.data.text import Vocabulary, char_vocabulary, encode_padded, load_names, words
-from companion.data.word_vectors import WordVectors, cosine_similarity
+from companion.data.word_vectors import (WordVectors, cosine_similarity, evaluate_analogies,
+                                         load_glove)
 from companion.models.char_lm import CharLanguageModel
 from companion.models.char_lm import train as train_lm
+from companion.models.echo_state import EchoStateNetwork
 from companion.models.skipgram import SkipGram, build_vocab, train_skipgram
 from companion.nn import (GRU, LSTM, BatchNormalization, Bidirectional, Conv2D, Dense, Dropout,
                           EarlyStopping, Embedding, MaxPooling2D, Sequential, SimpleRNN, fit,
                           initializers, losses, metrics, optim, regularizers)
 from companion.nn.gradcheck import numerical_gradient, rel_error
+from companion.nn.layers.attention import MultiHeadAttention
 
 
 class Row(NamedTuple):
@@ -133,6 +136,8 @@ ROWS: list[Row] = [
     Row("lstm.forward(x (4, 2))  (no time axis)", lambda: _built(LSTM(3), (5, 2)).forward(np.zeros((4, 2))), ValueError, r"x has shape \(4, 2\), expected \(N, T, 2\)"),
     Row("rnn.forward(x with 3 features, built for 2)", lambda: _built(SimpleRNN(3), (5, 2)).forward(np.zeros((4, 5, 3))), ValueError, r"x has shape \(4, 5, 3\), expected \(N, 5, 2\)"),
     Row("embedding.forward(ids = 12, input_dim 10)", lambda: _built(Embedding(10, 3), (4,)).forward(np.full((2, 4), 12)), ValueError, r"ids must lie in 0\.\.9 \(input_dim=10\), got values from 12 to 12"),
+    Row("MultiHeadAttention(0, 4)", lambda: MultiHeadAttention(0, 4), ValueError, r"num_heads must be a positive integer, got 0"),
+    Row("MultiHeadAttention(2, 2.5)", lambda: MultiHeadAttention(2, 2.5), ValueError, r"key_dim must be a positive integer, got 2\.5"),
     Row("embedding.forward(float ids)", lambda: _built(Embedding(10, 3), (4,)).forward(np.full((2, 4), 1.5)), TypeError, r"expected integer (word )?ids, got dtype float64"),
     # Sequential
     Row("Sequential(None)", lambda: Sequential(None), ValueError, r"Sequential needs a non-empty list of layers, got None"),
@@ -170,6 +175,8 @@ ROWS: list[Row] = [
     Row("BinaryCrossentropy()(y (4,), p (4, 1))", lambda: losses.BinaryCrossentropy()(np.zeros(4), np.full((4, 1), 0.5)), ValueError, r"y_true has shape \(4,\) but y_pred has shape \(4, 1\); they must match"),
     Row("CategoricalCrossentropy()(y with NaN, p)", lambda: losses.CategoricalCrossentropy()(np.array([[np.nan, 1.0]]), np.full((1, 2), 0.5)), ValueError, r"categorical_crossentropy: y_true contains 1 NaN"),
     Row("BinaryCrossentropy()(y, raw scores)", lambda: losses.BinaryCrossentropy()(np.array([[0.0], [1]]), np.array([[-2.0], [3.0]])), ValueError, r"binary_crossentropy: y_pred must be probabilities in \[0, 1\] \(the output of a sigmoid\), got values from -2 to 3"),
+    Row("MeanSquaredError()(y (3, 1), p (3, 2))", lambda: losses.MeanSquaredError()(np.zeros((3, 1)), np.zeros((3, 2))), ValueError, r"mean_squared_error: y_true has shape \(3, 1\) but y_pred has shape \(3, 2\)"),
+    Row("PerceptronLoss()(y in {0, 1}, scores)", lambda: losses.PerceptronLoss()(np.array([0.0, 1.0]), np.array([0.5, -0.5])), ValueError, r"perceptron: y_true must hold -1 and \+1 labels, got values \[0\. 1\.\]"),
     Row("CategoricalCrossentropy()(integer labels, p)", lambda: losses.CategoricalCrossentropy()(np.array([0, 2]), np.full((2, 3), 1 / 3)), ValueError, r"y_true has shape \(2,\) but y_pred has shape \(2, 3\).*use sparse_categorical_crossentropy or one_hot\(y\)"),
     Row("SparseCategoricalCrossentropy()([0, 3], p (2, 3))", lambda: losses.SparseCategoricalCrossentropy()(np.array([0, 3]), np.full((2, 3), 1 / 3)), ValueError, r"y_true: labels must lie in 0\.\.2, got values from 0 to 3"),
     Row("SparseCategoricalCrossentropy()([0.5, 1], p)", lambda: losses.SparseCategoricalCrossentropy()(np.array([0.5, 1.0]), np.full((2, 3), 1 / 3)), TypeError, r"y_true: expected integer class labels, got dtype float64"),
@@ -222,6 +229,8 @@ ROWS: list[Row] = [
     Row("vocab.one_hot([0.0, 1.0])", lambda: _vocab().one_hot(np.array([0.0, 1.0])), TypeError, r"^one_hot: expected integer ids, got dtype float64"),
     Row("encode_padded(vocab, 'ann')", lambda: encode_padded(char_vocabulary(["ann"]), "ann"), TypeError, r"^texts: expected a list of strings, got the single string 'ann'"),
     Row("load_names('other')", lambda: load_names("other"), ValueError, r"^sex must be 'female', 'male' or None, got 'other'"),
+    Row("Vocabulary(['<EOS>', 'a'])", lambda: Vocabulary(["<EOS>", "a"]), ValueError, r"tokens must not contain the special tokens \['<EOS>', '<UNK>'\], got \['<EOS>'\]"),
+    Row("Vocabulary.build(tokens, order='random')", lambda: Vocabulary.build(["a"], order="random"), ValueError, r"order must be 'frequency' or 'alphabetical', got 'random'"),
     # word vectors
     Row("wv.similarity(None, 'king')", lambda: _wv().similarity(None, "king"), TypeError, r"^word: expected a string, got NoneType None$"),
     Row("wv.similarity('kingg', 'queen')", lambda: _wv().similarity("kingg", "queen"), ValueError, r"^'kingg' is not in the vocabulary of 5 words; did you mean 'king'\?"),
@@ -232,6 +241,11 @@ ROWS: list[Row] = [
     Row("wv.nearest('king', k=0)", lambda: _wv().nearest("king", k=0), ValueError, r"^k must be a positive integer, got 0"),
     Row("WordVectors(words, vectors with NaN)", lambda: WordVectors(["a", "b"], np.array([[1.0, np.nan], [0, 1]])), ValueError, r"^vectors contains 1 NaN"),
     Row("cosine_similarity(u (3,), v (2,))", lambda: cosine_similarity(np.ones(3), np.ones(2)), ValueError, r"cosine_similarity: u has 3 features, v has 2"),
+    Row("cosine_similarity(None, v)", lambda: cosine_similarity(None, [1.0]), TypeError, r"^u: expected a numeric array, got NoneType None"),
+    Row("WordVectors(words, 1-D vectors)", lambda: WordVectors(["a", "b"], np.zeros(2)), ValueError, r"^vectors: expected a 2-D array, got shape \(2,\)"),
+    Row("WordVectors(3 words, 2 vectors)", lambda: WordVectors(["a", "b", "c"], np.zeros((2, 3))), ValueError, r"^3 words but vectors has shape \(2, 3\)"),
+    Row("load_glove(n_words=0)", lambda: load_glove(0), ValueError, r"^n_words must be a positive integer, got 0"),
+    Row("evaluate_analogies(wv, batch_size=0)", lambda: evaluate_analogies(_wv(), sections={}, batch_size=0), ValueError, r"^batch_size must be a positive integer, got 0"),
     # character language model
     Row("char_lm.train(lm, names, epochs=0)", lambda: train_lm(_lm(), ["ann", "bob"], epochs=0, seed=0), ValueError, r"epochs must be a positive integer, got 0"),
     Row("char_lm.train(lm, names, batch_size=0)", lambda: train_lm(_lm(), ["ann", "bob"], batch_size=0, seed=0), ValueError, r"batch_size must be a positive integer, got 0"),
@@ -251,6 +265,11 @@ ROWS: list[Row] = [
     Row("numerical_gradient(f, x float32)", lambda: numerical_gradient(lambda: 0.0, np.ones(3, np.float32)), TypeError, r"^numerical_gradient needs float64 arrays for accuracy, got float32"),
     Row("numerical_gradient(f, [1.0, 2.0])", lambda: numerical_gradient(lambda: 0.0, [1.0, 2.0]), TypeError, r"^numerical_gradient: x must be a float64 NumPy array .* got list"),
     Row("rel_error(a (3,), b (2,))", lambda: rel_error(np.ones(3), np.ones(2)), ValueError, r"^rel_error: shapes differ, \(3,\) vs \(2,\)"),
+    Row("rel_error(None, b)", lambda: rel_error(None, 1.0), TypeError, r"^rel_error: a: expected a numeric array, got NoneType None"),
+    Row("metrics.accuracy(string labels, p)", lambda: metrics.accuracy(["a", "b"], np.zeros((2, 1))), TypeError, r"^y_true: expected a numeric array, got dtype <U1"),
+    # echo state network
+    Row("EchoStateNetwork().states(x (3, 4))", lambda: EchoStateNetwork(units=5).states(np.zeros((3, 4))), ValueError, r"^x: expected a 3-D array, got shape \(3, 4\)"),
+    Row("EchoStateNetwork().predict(x) before fit", lambda: EchoStateNetwork(units=5).predict(np.zeros((2, 3, 1))), RuntimeError, r"fit the read-out first"),
     Row("metrics.accuracy(y (3,), p (4, 1))", lambda: metrics.accuracy([0, 1, 1], np.zeros((4, 1))), ValueError, r"^accuracy: y_true has shape \(3,\) but y_pred \(4, 1\) makes 4 predictions; expected one label per prediction"),
 ]
 

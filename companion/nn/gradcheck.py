@@ -13,11 +13,13 @@ from typing import Callable
 
 import numpy as np
 
-from companion.nn.validation import check_positive
+from companion.nn.validation import as_array, check_positive
 
 
 def rel_error(a, b) -> float:
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    """||a - b|| / (||a|| + ||b||) for two arrays of the same shape."""
+    a = as_array(a, "rel_error: a").astype(np.float64)
+    b = as_array(b, "rel_error: b").astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"rel_error: shapes differ, {a.shape} vs {b.shape}")
     denom = max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
