@@ -13,7 +13,7 @@ BROWSER_FLAG ?= $(if $(DISPLAY),,--no-browser)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: setup check-python trust lab test test-package test-browser html bench clean
+.PHONY: setup check-python trust lab test test-package check-backend test-keras test-browser html bench clean
 
 setup: $(STAMP) $(LAB_OVERRIDES) trust
 
@@ -57,6 +57,17 @@ test: $(STAMP)
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)
+
+# the Keras cross-checks under another Keras backend: make test-keras BACKEND=jax (or torch,
+# tensorflow); installs that backend's extra (pyproject.toml) with the lock's versions first
+BACKEND ?= tensorflow
+check-backend:
+	@case '$(BACKEND)' in tensorflow|jax|torch) ;; *) echo "make: BACKEND must be" \
+	  "tensorflow, jax or torch, got '$(BACKEND)'"; exit 1;; esac
+
+test-keras: check-backend $(STAMP)
+	$(if $(filter-out tensorflow,$(BACKEND)),$(BIN)/python -m pip install -c $(LOCK) -e '.[$(BACKEND)]')
+	KERAS_BACKEND=$(BACKEND) $(BIN)/python -m pytest tests -m keras --ignore=tests/browser $(PYTEST_ARGS)
 
 # every chapter in JupyterLab in the system Chromium (part of `make test` too)
 test-browser: $(STAMP)
