@@ -117,3 +117,28 @@ def test_beam_step_keeps_the_best_extensions():
     # candidates: 0.30, 0.18, 0.12 | 0.36, 0.02, 0.02
     assert beam.tolist() == [1, 0, 0] and token.tolist() == [0, 0, 1]
     np.testing.assert_allclose(np.exp(new), [0.36, 0.30, 0.18])
+
+
+def test_chapter_13_explorer_and_figures():
+    """The chapter's explorer and helpers, on two small untrained models (no training cost)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from companion.chapters import ch13
+    data = load_dates(n_train=10, n_dev=0, n_test=5, n_hard=0, seed=0)
+    runs = {name: {"model": Seq2Seq(data.source_vocab, data.target_vocab, units=4,
+                                    attention=att, seed=0), "epochs": 1, "cpu_s": 0.0,
+                   "history": {"batch_loss": [1.0, 0.5]}}
+            for name, att in (("attention", True), ("plain", False))}
+    ex = ch13.translation_explorer(runs)
+    r = ex.update(text="3/3/98", model="attention", beam_width=2)
+    assert len(r["hypotheses"]) >= 1 and r["hypotheses"][0][2].shape[1] >= 6
+    r = ex.update(model="plain", beam_width=1)
+    assert r["hypotheses"][0][2] is None and r["summary"].startswith("1. ")
+    assert ex.update(text="  ") is None and "type a date" in ex.error
+    out, w = ch13.attention_map(runs["attention"]["model"], "1/2/03")
+    assert w.shape[1] == 6 and np.allclose(w.sum(axis=1), 1)
+    table = ch13.accuracy_by_format(runs, [2000], n=3)
+    assert len(table) == 16 and set(table["3/3/98"]) == {"attention", "plain"}
+    assert 0 <= ch13.year_alignment(runs["attention"]["model"], [("3 March 1998", "1998-03-03")]) <= 1
+    ch13.plot_training(runs, table)
+    ch13.plot_attention(runs["attention"]["model"], ["1/2/03"])
