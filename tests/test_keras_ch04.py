@@ -56,10 +56,10 @@ def test_dropout_twin_is_identity_at_inference_and_inverted_in_training(rng, ker
     assert [type(layer).__name__ for layer in kmodel.layers].count("Dropout") == 2
     x = rng.standard_normal((10, 4)).astype(np.float32)
     reference.compare("inference", model.predict(x.astype(np.float64)),
-                      np.asarray(kmodel(x, training=False)), TOL, quiet=True)
+                      keras.ops.convert_to_numpy(kmodel(x, training=False)), TOL, quiet=True)
     layer = keras.layers.Dropout(0.4, seed=3)
     big = np.tile(rng.standard_normal((1, 6)).astype(np.float32), (20_000, 1))
-    out = np.asarray(layer(big, training=True))
+    out = keras.ops.convert_to_numpy(layer(big, training=True))
     zero, scaled = np.isclose(out, 0), np.isclose(out, big / 0.6, rtol=1e-6)
     assert np.all(zero | scaled)
     assert zero.mean() == pytest.approx(0.4, abs=0.01)
