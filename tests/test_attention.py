@@ -48,7 +48,7 @@ def additive_case(rng, N=2, Tq=3, Tv=5, Dq=4, Dk=6, d=3, masked=True):
 def test_additive_gradients(masked, N, Tq, Tv, rng):
     a, mask = additive_case(rng, N, Tq, Tv, masked=masked)
     dc = rng.standard_normal((N, Tq, a["keys"].shape[2]))
-    args = lambda: (a["query"], a["keys"], a["query_kernel"], a["key_kernel"], a["scale"], mask)  # noqa
+    args = lambda: (a["query"], a["keys"], a["query_kernel"], a["key_kernel"], a["scale"], mask)
     _, cache = additive_attention_forward(*args())
     dq, dk, g = additive_attention_backward(dc, cache)
     check_all(lambda: float(np.sum(additive_attention_forward(*args())[0] * dc)), a,
@@ -81,7 +81,7 @@ def test_scaled_dot_product_gradients(causal, masked, rng):
          "v": rng.standard_normal((N, h, T, dv))}
     mask = padding_mask([4, 2], T)[:, None, None, :] if masked else None
     dout = rng.standard_normal((N, h, T, dv))
-    out, cache = scaled_dot_product_attention_forward(a["q"], a["k"], a["v"], mask, causal)
+    _, cache = scaled_dot_product_attention_forward(a["q"], a["k"], a["v"], mask, causal)
     dq, dk_, dv_ = scaled_dot_product_attention_backward(dout, cache)
 
     def f():

@@ -4,8 +4,16 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from companion.data.dates import (FORMATS, decode, encode_sources, encode_targets, load_dates,
-                                  ordinal, random_dates, write_date)
+from companion.data.dates import (
+    FORMATS,
+    decode,
+    encode_sources,
+    encode_targets,
+    load_dates,
+    ordinal,
+    random_dates,
+    write_date,
+)
 
 
 def test_the_issue_examples():

@@ -135,7 +135,7 @@ def test_chapter_13_explorer_and_figures():
     r = ex.update(model="plain", beam_width=1)
     assert r["hypotheses"][0][2] is None and r["summary"].startswith("1. ")
     assert ex.update(text="  ") is None and "type a date" in ex.error
-    out, w = ch13.attention_map(runs["attention"]["model"], "1/2/03")
+    _, w = ch13.attention_map(runs["attention"]["model"], "1/2/03")
     assert w.shape[1] == 6 and np.allclose(w.sum(axis=1), 1)
     table = ch13.accuracy_by_format(runs, [2000], n=3)
     assert len(table) == 16 and set(table["3/3/98"]) == {"attention", "plain"}

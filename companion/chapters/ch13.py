@@ -135,7 +135,7 @@ def translation_explorer(runs: dict):
         return fig
 
     controls = {"text": w.Text(value="Sunday, the 1st of August 2049", description="date"),
-                "model": w.Dropdown(options=list(runs), value=list(runs)[0],
+                "model": w.Dropdown(options=list(runs), value=next(iter(runs)),
                                     description="model"),
                 "beam_width": w.IntSlider(value=3, min=1, max=6, description="beam width")}
     return Explorer(compute, draw, controls, title="Translate a date")

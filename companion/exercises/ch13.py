@@ -7,15 +7,19 @@ References: ``companion.nn.layers.attention.additive_attention_forward``/``_back
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from companion.exercises.checker import Case, Mistake, check
 from companion.models.seq2seq import beam_step, teacher_forcing_inputs
 from companion.nn.activations import softmax
-from companion.nn.layers.attention import (AdditiveCache, additive_attention_backward,
-                                           additive_attention_forward, padding_mask)
+from companion.nn.layers.attention import (
+    AdditiveCache,
+    additive_attention_backward,
+    additive_attention_forward,
+    padding_mask,
+)
 
 
 def _attention_arrays(rng, N, Tq, Tv, Dq, Dk, d, lengths):

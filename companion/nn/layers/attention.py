@@ -125,7 +125,7 @@ class BahdanauAttention(Layer):
 
     def build(self, input_shape, rng=None):
         """``input_shape``: ((Tq, Dq), (Tv, Dk)), the query's and the keys' shapes."""
-        (_, dq), (tv, dk) = input_shape
+        (_, dq), (_, dk) = input_shape
         glorot = initializers.get("glorot_uniform")
         self.params = {"query_kernel": glorot((dq, self.units), rng),
                        "key_kernel": glorot((dk, self.units), rng),
