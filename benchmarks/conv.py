@@ -11,14 +11,16 @@ a given upstream gradient ``dout`` (random, not ones). Keras runs its layer in o
 ``Conv2D.forward`` then ``Conv2D.backward``. The two results are checked to agree. Rules
 (``benchmarks/fair.py``): same threads on both sides, contenders interleaved, medians, the load
 average printed. GFLOP/s counts 2 N Ho Wo kh kw Cin Cout per forward and three times that for
-forward + backward; "of peak" divides by the measured single-thread float32 matmul rate. "ours
-MiB" is the peak memory our forward + backward allocates (tracemalloc).
+forward + backward; "%pk" divides by the single-thread float32 matmul rate measured between
+the contenders of the same row ("peak GF/s"). "ours MiB" is the peak memory our forward +
+backward allocates (tracemalloc).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from statistics import median
 
 import numpy as np
 
@@ -81,31 +83,40 @@ def conv_row(keras, shape, rng, repeats):
     return layer, x, dout, klayer
 
 
-def measure(keras, layer, x, dout, klayer, repeats):
+def measure(layer, x, dout, klayer, repeats):
+    """(ours s, keras s, single-thread peak GFLOP/s, our peak MiB, largest difference)."""
     import tensorflow as tf
     ours = ours_step(layer, x, dout)
     theirs = fair.keras_vjp(klayer, layer.get_weights())
     xt, dt = tf.constant(x), tf.constant(dout)
     err = check_same(ours(), theirs(xt, dt), repr(layer))
-    t = fair.interleaved_medians({"ours": ours, "keras": lambda: theirs(xt, dt)}, repeats)
-    return t["ours"], t["keras"], fair.peak_mib(ours), err
+    probe, flop = fair.matmul_probe()
+    t = fair.interleaved_times({"ours": ours, "keras": lambda: theirs(xt, dt), "peak": probe},
+                               repeats)
+    return (median(t["ours"]), median(t["keras"]), flop / min(t["peak"]) / 1e9,
+            fair.peak_mib(ours), err)
 
 
-def conv_table(keras, rng, repeats, peak):
+def conv_table(keras, rng, repeats):
     head = (f"{'N x H x W x Cin -> Cout, k, s':32}{'ours ms':>9}{'keras ms':>9}{'ratio':>7}"
-            f"{'ours GF/s':>10}{'keras GF/s':>11}{'ours %pk':>9}{'keras %pk':>10}"
-            f"{'ours MiB':>9}{'max diff':>10}")
+            f"{'ours GF/s':>10}{'keras GF/s':>11}{'peak GF/s':>10}{'ours %pk':>9}"
+            f"{'keras %pk':>10}{'ours MiB':>9}{'max diff':>10}")
     print(head + "\n" + "-" * len(head))
     for shape in CONV_SHAPES:
         n, hw, c, f, k, s = shape
         layer, x, dout, klayer = conv_row(keras, shape, rng, repeats)
-        t_ours, t_keras, mib, err = measure(keras, layer, x, dout, klayer, repeats)
+        t_ours, t_keras, peak, mib, err = measure(layer, x, dout, klayer, repeats)
         ho, wo, _ = layer.output_shape
         gflop = 3 * 2 * n * ho * wo * k * k * c * f / 1e9
         label = f"{n}x{hw}x{hw}x{c} -> {f}, {k}x{k}, s{s}"
         print(f"{label:32}{t_ours * 1e3:9.2f}{t_keras * 1e3:9.2f}{t_ours / t_keras:6.2f}x"
-              f"{gflop / t_ours:10.1f}{gflop / t_keras:11.1f}{100 * gflop / t_ours / peak:8.0f}%"
-              f"{100 * gflop / t_keras / peak:9.0f}%{mib:9.1f}{err:10.1e}")
+              + throughput(gflop, t_ours, t_keras, peak) + f"{mib:9.1f}{err:10.1e}")
+
+
+def throughput(gflop: float, t_ours: float, t_keras: float, peak: float) -> str:
+    """The GF/s, peak GF/s and share-of-peak columns."""
+    return (f"{gflop / t_ours:10.1f}{gflop / t_keras:11.1f}{peak:10.0f}"
+            f"{100 * gflop / t_ours / peak:8.0f}%{100 * gflop / t_keras / peak:9.0f}%")
 
 
 def pool_table(keras, rng, repeats):
@@ -119,7 +130,7 @@ def pool_table(keras, rng, repeats):
         dout = rng.standard_normal((n,) + layer.output_shape).astype(np.float32)
         klayer = layer.keras_layer(keras)
         klayer.build(x.shape)
-        t_ours, t_keras, mib, err = measure(keras, layer, x, dout, klayer, repeats)
+        t_ours, t_keras, _, mib, err = measure(layer, x, dout, klayer, repeats)
         label = f"{kind} {n}x{hw}x{hw}x{c}, {p}x{p}"
         print(f"{label:40}{t_ours * 1e3:9.2f}{t_keras * 1e3:9.2f}{t_ours / t_keras:6.2f}x"
               f"{mib:9.1f}{err:10.1e}")
@@ -137,11 +148,10 @@ def main(argv=None) -> None:
     threads = fair.limit_threads(args.threads)
     from companion.keras_twin import import_keras
     keras = import_keras()
-    peak = fair.matmul_peak()
-    fair.header("Conv2D/pooling forward + backward, float32, 'same'", threads, repeats, peak)
+    fair.header("Conv2D/pooling forward + backward, float32, 'same'", threads, repeats)
     rng = np.random.default_rng(0)
     if args.only != "pool":
-        conv_table(keras, rng, repeats, peak)
+        conv_table(keras, rng, repeats)
     if args.only != "conv":
         pool_table(keras, rng, repeats)
     print(f"(at the end: {fair.load()})")

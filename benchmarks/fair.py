@@ -6,15 +6,15 @@
   weights and the upstream gradient as *arguments* and returns the output and every gradient
   (``keras_vjp``); our side returns the same tuple.
 - Contenders are timed interleaved (A, B, A, B, ...) and the median of each is reported
-  (``interleaved_medians``), with the load average (``load``) printed beside the table.
-- Throughput is set against ``matmul_peak()``, the measured single-thread float32 matrix
-  product rate of this machine, and ``peak_mib`` measures the peak memory our side allocates
+  (``interleaved_times``), with the load average (``load``) printed beside the table.
+- Throughput is set against the measured single-thread float32 matrix product rate, timed
+  interleaved with the contenders of each row (``matmul_probe``), so it sees the same load;
+  ``peak_mib`` measures the peak memory our side allocates
   (tracemalloc, which sees NumPy's buffers).
 """
 from __future__ import annotations
 
 import os
-import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -42,15 +42,18 @@ def load() -> str:
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def matmul_peak(n: int = 1024, repeats: int = 15) -> float:
-    """Measured float32 (n x n) @ (n x n) rate on ONE BLAS thread, in GFLOP/s (best of repeats)."""
+def matmul_probe(n: int = 512) -> tuple[Callable, float]:
+    """(probe, flop): a float32 (n x n) @ (n x n) product on ONE BLAS thread, to be timed
+    interleaved with the contenders, so the single-thread peak is measured under the same
+    load as they are."""
     from threadpoolctl import threadpool_limits
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
-    with threadpool_limits(1, user_api="blas"):
-        a @ b
-        best = min(_seconds(lambda: a @ b) for _ in range(repeats))
-    return 2 * n ** 3 / best / 1e9
+
+    def probe():
+        with threadpool_limits(1, user_api="blas"):
+            a @ b
+    return probe, 2.0 * n ** 3
 
 
 def _seconds(fn: Callable) -> float:
@@ -59,15 +62,19 @@ def _seconds(fn: Callable) -> float:
     return time.perf_counter() - start
 
 
-def interleaved_medians(contenders: dict[str, Callable], repeats: int) -> dict[str, float]:
-    """Median seconds per call of each contender, timed A, B, A, B, ... after one warm-up each."""
+def interleaved_times(contenders: dict[str, Callable], repeats: int) -> dict[str, list[float]]:
+    """Seconds per call of each contender, timed A, B, A, B, ... after one warm-up each.
+
+    Report the median of each (``statistics.median``); add ``matmul_probe()[0]`` as a
+    contender to measure the single-thread peak under the same load (its best time is the
+    peak rate)."""
     for fn in contenders.values():
         fn()                                       # warm-up (and tf.function tracing)
     times: dict[str, list[float]] = {k: [] for k in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
             times[name].append(_seconds(fn))
-    return {k: statistics.median(v) for k, v in times.items()}
+    return times
 
 
 def peak_mib(fn: Callable) -> float:
@@ -111,7 +118,8 @@ def require_tensorflow() -> None:
                          f"KERAS_BACKEND={backend} is not supported")
 
 
-def header(what: str, threads: str, repeats: int, peak: float) -> None:
+def header(what: str, threads: str, repeats: int) -> None:
     from companion.keras_twin import device
     print(f"{what}; median of {repeats} interleaved repeats; Keras on {device()}; {threads}; "
-          f"{load()}; single-thread float32 matmul peak {peak:.0f} GFLOP/s")
+          f"{load()}; '%pk': share of the single-thread float32 matmul rate ('peak GF/s', "
+          "the best of a 512^3 product timed between the contenders of each row)")

@@ -11,8 +11,9 @@ gradient; Keras in one ``tf.function`` taking ``x`` and ``dout`` as arguments, o
 layer's ``forward`` and ``backward``; the results are checked to agree. Same threads on both
 sides, contenders interleaved, medians, the load average printed (``benchmarks/fair.py``).
 GFLOP/s counts the matrix products, 2 N T (D + u) k u per forward for k gates (4 LSTM, 3 GRU,
-1 SimpleRNN) and three times that for forward + backward; "of peak" divides by the measured
-single-thread float32 matmul rate. "ours MiB": peak memory of our forward + backward.
+1 SimpleRNN) and three times that for forward + backward; "%pk" divides by the single-thread
+float32 matmul rate measured between the contenders of the same row ("peak GF/s"). "ours
+MiB": peak memory of our forward + backward.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fair
-from conv import check_same, float32_layer, ours_step
+from conv import float32_layer, measure, throughput
 
 # (N, T, D, u)
 SHAPES = [(32, 20, 16, 32), (64, 20, 28, 64), (32, 50, 64, 64), (64, 50, 32, 128),
@@ -34,9 +35,7 @@ SHAPES = [(32, 20, 16, 32), (64, 20, 28, 64), (32, 50, 64, 64), (64, 50, 32, 128
 GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
 
 
-def row(keras, cell, shape, rng, repeats, peak):
-    import tensorflow as tf
-
+def row(keras, cell, shape, rng, repeats):
     from companion.nn import layers
     n, t, d, u = shape
     layer = float32_layer(getattr(layers, cell), (u,), {"return_sequences": True}, (t, d), rng)
@@ -44,17 +43,11 @@ def row(keras, cell, shape, rng, repeats, peak):
     dout = rng.standard_normal((n, t, u)).astype(np.float32)
     klayer = layer.keras_layer(keras)
     klayer.build(x.shape)
-    ours = ours_step(layer, x, dout)
-    theirs = fair.keras_vjp(klayer, layer.get_weights())
-    xt, dt = tf.constant(x), tf.constant(dout)
-    err = check_same(ours(), theirs(xt, dt), repr(layer))
-    times = fair.interleaved_medians({"ours": ours, "keras": lambda: theirs(xt, dt)}, repeats)
-    to, tk = times["ours"], times["keras"]
+    to, tk, peak, mib, err = measure(layer, x, dout, klayer, repeats)
     gflop = 3 * 2 * n * t * (d + u) * GATES[cell] * u / 1e9
     label = f"{n}x{t}x{d} -> {u}"
     print(f"{cell:10}{label:18}{to * 1e3:9.2f}{tk * 1e3:9.2f}{to / tk:6.2f}x"
-          f"{gflop / to:10.1f}{gflop / tk:11.1f}{100 * gflop / to / peak:8.0f}%"
-          f"{100 * gflop / tk / peak:9.0f}%{fair.peak_mib(ours):9.1f}{err:10.1e}")
+          + throughput(gflop, to, tk, peak) + f"{mib:9.1f}{err:10.1e}")
 
 
 def main(argv=None) -> None:
@@ -69,17 +62,16 @@ def main(argv=None) -> None:
     threads = fair.limit_threads(args.threads)
     from companion.keras_twin import import_keras
     keras = import_keras()
-    peak = fair.matmul_peak()
     fair.header("recurrent layers forward + backward, float32, return_sequences=True", threads,
-                repeats, peak)
+                repeats)
     head = (f"{'cell':10}{'N x T x D -> u':18}{'ours ms':>9}{'keras ms':>9}{'ratio':>7}"
-            f"{'ours GF/s':>10}{'keras GF/s':>11}{'ours %pk':>9}{'keras %pk':>10}"
-            f"{'ours MiB':>9}{'max diff':>10}")
+            f"{'ours GF/s':>10}{'keras GF/s':>11}{'peak GF/s':>10}{'ours %pk':>9}"
+            f"{'keras %pk':>10}{'ours MiB':>9}{'max diff':>10}")
     print(head + "\n" + "-" * len(head))
     rng = np.random.default_rng(0)
     for cell in args.cells:
         for shape in SHAPES:
-            row(keras, cell, shape, rng, repeats, peak)
+            row(keras, cell, shape, rng, repeats)
     print(f"(at the end: {fair.load()})")
 
 
