@@ -73,8 +73,9 @@ def test_pages_are_offline_with_figures_embedded(site):
         for src in IMG.findall(text):
             assert src.startswith("data:"), f"{page.name}: image not embedded: {src[:80]}"
         for src in SCRIPT_SRC.findall(text):
-            # only MathJax may come from the network (formulas typeset when online)
-            assert "mathjax" in src.lower(), f"{page.name}: loads a script from {src}"
+            # every script is the site's own (MathJax included): nothing from the network
+            assert _local(src), f"{page.name}: loads a script from {src}"
+            assert (out / src.split("?")[0]).is_file(), f"{page.name}: no file for {src}"
         assert "application/vnd.jupyter.widget-view+json" not in text, \
             f"{page.name}: a widget view left for a widget manager to render"
         info = pages[page.stem + ".ipynb"]
@@ -100,3 +101,29 @@ def test_links_are_rewritten_and_widgets_snapshotted():
     assert "<b>lr</b> = 0.1" in snap and "loss 0.5" in snap
     assert 'src="data:image/png;base64,iVBORw0KGgo="' in snap
     assert "live kernel" in b.snapshot_html({"model_id": "gone"}, state)
+
+
+def test_formulas_are_typeset_by_the_shipped_mathjax(site):
+    out, _ = site
+    assert (out / "mathjax" / "MathJax.js").is_file()
+    assert (out / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+    assert any((out / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").rglob("*.woff"))
+    page = (out / "02_gradient_descent.html").read_text(encoding="utf-8")
+    assert '<script src="mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe">' in page
+    assert "MathJax.Hub.Config" in page
+    for text in map(lambda p: p.read_text(encoding="utf-8"), out.glob("*.html")):
+        assert not re.search(r"https?://[^\s\"'<>]*\.m?js\b", text), "a script URL on the web"
+
+
+def test_first_and_last_pages_say_so_instead_of_an_empty_arrow(site):
+    out, _ = site
+    pages = sorted(out.glob("[0-9][0-9]_*.html"))
+    nav = re.compile(r'<nav class="course-nav">(.*?)</nav>', re.S)
+    first = nav.search(pages[0].read_text(encoding="utf-8")).group(1)
+    last = nav.search(pages[-1].read_text(encoding="utf-8")).group(1)
+    assert first.startswith('<span class="course-nav-none">First page</span>')
+    assert last.endswith('<span class="course-nav-none">Last chapter: the end of the course</span>')
+    for text in (first, last):
+        assert not re.search(r">\s*(&[lr]arr;|[←→])\s*<", text), f"an empty arrow: {text}"
+    middle = nav.search(pages[1].read_text(encoding="utf-8")).group(1)
+    assert f'href="{pages[0].name}"' in middle and f'href="{pages[2].name}"' in middle

@@ -5,8 +5,9 @@
     .venv/bin/python tools/build_html.py --out /tmp/site
 
 Offline: nbconvert's JupyterLab template with its CSS inlined, figures embedded as data URIs
-(markdown images too), no require.js or widget manager fetched from a CDN. (Formulas are
-typeset by MathJax when the page is opened online; offline they show as LaTeX source.)
+(markdown images too), no require.js or widget manager fetched from a CDN, and formulas typeset
+by the MathJax 2.7 that the ``jupyter-server-mathjax`` package ships, copied into the site
+(``_site/mathjax/``): nothing is loaded from the network.
 Explorer widgets become their stored snapshot (the control values and the output the
 explorer drew when the chapter was executed) with a note that moving the controls needs a
 live kernel. Links between chapters (NN_x.ipynb) point to the .html pages; each page has a
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import html
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,6 +36,8 @@ NB_LINK = re.compile(r"""(\]\(\s*|href=["'])(?!https?:|mailto:|#)([^)"'\s]*?)\.i
 SNAPSHOT_NOTE = ("Snapshot of an interactive explorer, as drawn when the chapter was executed. "
                  "Moving its controls needs a live kernel: open the chapter in JupyterLab "
                  "(<code>make lab</code>).")
+MATHJAX_DIR = "mathjax"                  # in the site: a copy of jupyter_server_mathjax/static
+MATHJAX_URL = f"{MATHJAX_DIR}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 CONTAINERS = {"VBoxModel", "HBoxModel", "BoxModel", "GridBoxModel", "TabModel",
               "AccordionModel", "StackModel"}
 
@@ -157,11 +161,26 @@ def prepare(nb) -> dict:
 # ---------------------------------------------------------------- pages
 
 def nav_html(prev: Path | None, nxt: Path | None) -> str:
+    """Previous / index / next bar; the first and last pages say so instead of a bare arrow."""
     left = (f'<a href="{prev.stem}.html">&larr; {html.escape(prev.stem)}</a>' if prev
-            else '<span class="course-nav-none">&larr;</span>')
+            else '<span class="course-nav-none">First page</span>')
     right = (f'<a href="{nxt.stem}.html">{html.escape(nxt.stem)} &rarr;</a>' if nxt
-             else '<span class="course-nav-none">&rarr;</span>')
+             else '<span class="course-nav-none">Last chapter: the end of the course</span>')
     return (f'<nav class="course-nav">{left}<a href="index.html">Course index</a>{right}</nav>')
+
+
+def copy_mathjax(out: Path) -> Path:
+    """Copy the MathJax of the ``jupyter-server-mathjax`` package into ``out/mathjax``."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError as exc:
+        raise SystemExit("the HTML edition needs the jupyter-server-mathjax package (MathJax "
+                         "for offline formulas): pip install -e '.[all]'") from exc
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    target = out / MATHJAX_DIR
+    if not (target / "MathJax.js").is_file():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    return target
 
 
 def exporter():
@@ -170,6 +189,7 @@ def exporter():
     ex.template_file = "course.html.j2"
     ex.embed_images = True
     ex.exclude_anonymous = False
+    ex.mathjax_url = MATHJAX_URL
     return ex
 
 
@@ -228,6 +248,7 @@ def build(out: Path = ROOT / "_site", notebooks: Path = ROOT / "notebooks",
           verbose: bool = True) -> dict:
     """Render every NN_*.ipynb under ``notebooks`` into ``out``; return what was built."""
     out.mkdir(parents=True, exist_ok=True)
+    copy_mathjax(out)
     paths = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
     ex = exporter()
     pages: dict[str, dict] = {}
