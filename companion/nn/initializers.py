@@ -31,8 +31,9 @@ def fans(shape) -> tuple[int, int]:
 
 
 def _check_shape(shape) -> tuple[int, ...]:
+    """A weight shape as a tuple of positive integers (an int n means (n,), as in NumPy)."""
     try:
-        dims = tuple(shape)
+        dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     except TypeError:
         raise TypeError(f"shape: expected a tuple of positive integers, got "
                         f"{type(shape).__name__} {shape!r}") from None
@@ -55,11 +56,11 @@ def truncated_normal(shape, std: float, rng) -> np.ndarray:
 
 
 def zeros(shape, rng=None):
-    return np.zeros(shape)
+    return np.zeros(_check_shape(shape))
 
 
 def ones(shape, rng=None):
-    return np.ones(shape)
+    return np.ones(_check_shape(shape))
 
 
 def random_normal(shape, rng, stddev: float = 0.05):
@@ -74,7 +75,7 @@ def small_random(shape, rng, scale: float = 0.01):
 
 def standard_normal(shape, rng):
     """N(0, 1): the 'variance of 1' that the notes mistake for He initialisation."""
-    return rng_from(rng).standard_normal(shape)
+    return rng_from(rng).standard_normal(_check_shape(shape))
 
 
 def glorot_uniform(shape, rng):
@@ -113,6 +114,7 @@ def lecun_normal(shape, rng):
 
 def orthogonal(shape, rng, gain: float = 1.0):
     """A (semi-)orthogonal matrix, Keras' default for recurrent kernels."""
+    shape = _check_shape(shape)
     rows, cols = int(np.prod(shape[:-1])), shape[-1]
     a = rng_from(rng).standard_normal((max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(a)
