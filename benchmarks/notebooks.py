@@ -10,7 +10,8 @@ kernel environment as nbval and tools/execute_notebooks.py (no progress bars, qu
 TensorFlow), cwd = notebooks/. The time is the wall clock from kernel start to the last
 cell, Keras import included: what a learner waits for on "Restart & Run All".
 The table is stored in benchmarks/notebook_times.json, which the course index
-(notebooks/00_index.ipynb) renders. Target: each notebook under 60 s on 2 CPU cores.
+(notebooks/00_index.ipynb) renders. Target: each notebook under 60 s on 2 CPU cores; the
+script exits with an error, naming them, when a notebook fails or takes longer.
 """
 from __future__ import annotations
 
@@ -27,10 +28,13 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from companion.lab import course
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 TIMES = ROOT / "benchmarks" / "notebook_times.json"
-TARGET_S = 60.0
+TARGET_S = course.TARGET_SECONDS
 
 
 def kernel_env() -> dict:
@@ -78,7 +82,7 @@ def table(rows: list[dict]) -> str:
     lines = [f"{'notebook':40} {'seconds':>8} {'cells':>6}  status",
              "-" * 66]
     for r in rows:
-        flag = "" if r["seconds"] <= TARGET_S else f"  (over the {TARGET_S:.0f} s target)"
+        flag = "" if r["seconds"] < TARGET_S else f"  (over the {TARGET_S:.0f} s target)"
         lines.append(f"{r['notebook']:40} {r['seconds']:8.1f} {r['code_cells']:6d}  "
                      f"{r['status']}{flag}")
     total = sum(r["seconds"] for r in rows)
@@ -119,7 +123,11 @@ def main(argv: list[str]) -> int:
     if not args.no_save:
         save(rows, info)
         print(f"\nstored in {TIMES.relative_to(ROOT)}")
-    return 0 if all(r["status"] == "ok" for r in rows) else 1
+    slow = [r["notebook"] for r in rows if r["seconds"] >= TARGET_S]
+    if slow:        # the course's claim: every chapter runs in under a minute
+        print(f"over the {TARGET_S:.0f} s target: {', '.join(slow)} (load average at start "
+              f"{info['load_average_at_start']})")
+    return 0 if all(r["status"] == "ok" for r in rows) and not slow else 1
 
 
 if __name__ == "__main__":
