@@ -211,7 +211,7 @@ def keras_bahdanau(keras, layer, Tq, Tv):
 def test_bahdanau_matches_keras(keras, rng):
     from companion.keras_twin import backward, compare
     N, Tq, Tv = 3, 4, 6
-    layer = BahdanauAttention(5)
+    layer = BahdanauAttention(5, dtype="float32")
     layer.build(((Tq, 7), (Tv, 8)), rng)
     q, k = rng.standard_normal((N, Tq, 7)), rng.standard_normal((N, Tv, 8))
     mask = padding_mask([6, 3, 1], Tv)
@@ -245,7 +245,7 @@ def keras_mha(keras, layer, Tq, Tv, causal):
 def test_multi_head_matches_keras(keras, causal, rng):
     from companion.keras_twin import backward, compare
     N, T, d = 2, 5, 8
-    layer = MultiHeadAttention(2, 4)
+    layer = MultiHeadAttention(2, 4, dtype="float32")
     layer.build((T, d), rng)
     for name, p in mha_params(rng, d, 2, 4).items():
         layer.params[name] = p.astype(np.float32)
@@ -271,7 +271,7 @@ def test_multi_head_matches_keras(keras, causal, rng):
 def test_layer_norm_matches_keras(keras, rng):
     from companion.keras_twin import backward, compare
     x = (2 + 3 * rng.standard_normal((3, 4, 6))).astype(np.float32)
-    layer = LayerNormalization()
+    layer = LayerNormalization(dtype="float32")
     layer.build((4, 6), rng)
     layer.params = {"gamma": rng.standard_normal(6).astype(np.float32),
                     "beta": rng.standard_normal(6).astype(np.float32)}
@@ -286,3 +286,19 @@ def test_layer_norm_matches_keras(keras, rng):
     compare("layernorm dx", dx, kdx, 1e-4, quiet=True)
     compare("dgamma", layer.grads["gamma"], dw[0], 1e-5, quiet=True)
     compare("dbeta", layer.grads["beta"], dw[1], 1e-5, quiet=True)
+
+
+def test_layers_compute_in_their_dtype(rng):
+    att = BahdanauAttention(3, dtype="float32")
+    att.build(((2, 4), (5, 6)), rng)
+    mask = np.array([[True, True, False, True, True]])
+    assert att.forward(rng.standard_normal((1, 2, 4)), rng.standard_normal((1, 5, 6)),
+                       mask).dtype == np.float32
+    mha = MultiHeadAttention(2, 3, dtype="float32")
+    mha.build((4, 6), rng)
+    assert mha.forward(rng.standard_normal((1, 4, 6)), use_causal_mask=True).dtype == np.float32
+    ln = LayerNormalization(dtype="float32")
+    ln.build((6,), rng)
+    assert ln.forward(rng.standard_normal((2, 6))).dtype == np.float32
+    with pytest.raises(RuntimeError, match="build"):
+        MultiHeadAttention(2, 3).forward(np.zeros((1, 4, 6)))

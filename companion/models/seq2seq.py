@@ -74,18 +74,17 @@ class Seq2Seq:
         self.src, self.tgt, self.u = source_vocab, target_vocab, int(units)
         self.Tx, self.dtype = int(max_source_length), np.dtype(dtype)
         Vs, Vt, u = len(source_vocab), len(target_vocab), self.u
-        self.encoder = Bidirectional(GRU(u, return_sequences=True, return_state=True))
+        dt = self.dtype.name
+        self.encoder = Bidirectional(GRU(u, return_sequences=True, return_state=True, dtype=dt))
         self.encoder.build((None, Vs), rng)
-        self.decoder = GRU(2 * u, return_sequences=True)
+        self.decoder = GRU(2 * u, return_sequences=True, dtype=dt)
         self.decoder.build((None, Vt), rng)
         self.attention = None
         if attention:
-            self.attention = BahdanauAttention(attention_units or u)
+            self.attention = BahdanauAttention(attention_units or u, dtype=dt)
             self.attention.build(((None, 2 * u), (None, 2 * u)), rng)
-        self.readout = Dense(Vt)
+        self.readout = Dense(Vt, dtype=dt)
         self.readout.build((None, 4 * u if attention else 2 * u), rng)
-        for layer in self.layers:
-            layer.params = {k: p.astype(self.dtype) for k, p in layer.params.items()}
 
     @property
     def layers(self) -> list:

@@ -34,12 +34,13 @@ from companion.nn.validation import as_array
 NEG = 1e9          # what a masked score loses before the softmax (Keras' value for float32)
 
 
-def _check_last(x, name: str, ndim: int, d: int | None = None) -> np.ndarray:
+def _check_last(x, name: str, ndim: int, d: int | None = None, dtype=None) -> np.ndarray:
+    """``x`` as an ndim-array (of ``dtype``) whose last axis is ``d``, or a clear error."""
     x = as_array(x, name)
     if x.ndim != ndim or (d is not None and x.shape[-1] != d):
         want = ", ".join(["N"] + ["T"] * (ndim - 2) + [str(d) if d is not None else "D"])
         raise ValueError(f"{name}: expected shape ({want}), got {x.shape}")
-    return x
+    return x if dtype is None else x.astype(dtype, copy=False)
 
 
 def masked_softmax(scores, mask=None):
@@ -48,7 +49,7 @@ def masked_softmax(scores, mask=None):
     scores (..., Tq, Tv) -> weights (..., Tq, Tv); masked weights are 0.
     """
     if mask is not None:
-        scores = scores - NEG * (~np.asarray(mask, dtype=bool))
+        scores = np.where(mask, scores, scores - NEG)           # keeps the scores' dtype
     return softmax(scores, axis=-1)
 
 
@@ -116,8 +117,8 @@ class BahdanauAttention(Layer):
     ``backward(dcontext) -> (dquery, dkeys)``.
     """
 
-    def __init__(self, units: int, name: str | None = None):
-        super().__init__(name)
+    def __init__(self, units: int, name: str | None = None, dtype="float64"):
+        super().__init__(name, dtype)
         if int(units) != units or units < 1:
             raise ValueError(f"BahdanauAttention: units must be a positive integer, got {units!r}")
         self.units = int(units)
@@ -127,26 +128,25 @@ class BahdanauAttention(Layer):
         """``input_shape``: ((Tq, Dq), (Tv, Dk)), the query's and the keys' shapes."""
         (_, dq), (_, dk) = input_shape
         glorot = initializers.get("glorot_uniform")
-        self.params = {"query_kernel": glorot((dq, self.units), rng),
-                       "key_kernel": glorot((dk, self.units), rng),
-                       "scale": glorot((1, self.units), rng)[0]}
+        self.add_weight("query_kernel", glorot((dq, self.units), rng))
+        self.add_weight("key_kernel", glorot((dk, self.units), rng))
+        self.add_weight("scale", glorot((1, self.units), rng)[0])
         self.input_shape, self.output_shape = tuple(input_shape), (None, dk)
         self.built = True
         return self.output_shape
 
     def forward(self, query, keys=None, mask=None, training=False):
+        self._require_built()
         p = self.params
-        q = _check_last(query, f"{self.name}: query", 3, p["query_kernel"].shape[0])
-        k = _check_last(keys, f"{self.name}: keys", 3, p["key_kernel"].shape[0])
+        q = _check_last(query, f"{self.name}: query", 3, p["query_kernel"].shape[0], self.dtype)
+        k = _check_last(keys, f"{self.name}: keys", 3, p["key_kernel"].shape[0], self.dtype)
         c, self._cache = additive_attention_forward(q, k, p["query_kernel"], p["key_kernel"],
                                                     p["scale"], mask)
         self.weights = self._cache.weights
         return c
 
     def backward(self, dout):
-        if self._cache is None:
-            raise RuntimeError(f"{self.name}: call forward before backward")
-        dq, dk, self.grads = additive_attention_backward(dout, self._cache)
+        dq, dk, self.grads = additive_attention_backward(dout, self._cached())
         return dq, dk
 
 
@@ -160,7 +160,7 @@ def scaled_dot_product_attention_forward(q, k, v, mask=None, causal: bool = Fals
     lower-triangular mask; ``scale=False`` drops the 1/sqrt(d_k) (to show why it is there).
     Returns (out (..., Tq, dv), cache) with the weights (..., Tq, Tv) as ``cache[-1]``.
     """
-    c = 1.0 / np.sqrt(q.shape[-1]) if scale else 1.0
+    c = 1.0 / float(np.sqrt(q.shape[-1])) if scale else 1.0
     s = (q @ np.swapaxes(k, -1, -2)) * c
     if causal:
         cm = causal_mask(q.shape[-2], k.shape[-2])
@@ -235,8 +235,8 @@ class MultiHeadAttention(Layer):
     ``attention_weights`` (N, heads, Tq, Tv) after forward.
     """
 
-    def __init__(self, num_heads: int, key_dim: int, name: str | None = None):
-        super().__init__(name)
+    def __init__(self, num_heads: int, key_dim: int, name: str | None = None, dtype="float64"):
+        super().__init__(name, dtype)
         for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
             if int(val) != val or val < 1:
                 raise ValueError(f"MultiHeadAttention: {arg} must be a positive integer, "
@@ -251,28 +251,27 @@ class MultiHeadAttention(Layer):
         glorot, zeros = initializers.get("glorot_uniform"), initializers.get("zeros")
         self.params = {}
         for name in ("query", "key", "value"):
-            self.params[f"{name}_kernel"] = glorot((d, h * k), rng).reshape(d, h, k)
-            self.params[f"{name}_bias"] = zeros((h, k))
-        self.params["output_kernel"] = glorot((h * k, d), rng).reshape(h, k, d)
-        self.params["output_bias"] = zeros((d,))
+            self.add_weight(f"{name}_kernel", glorot((d, h * k), rng).reshape(d, h, k))
+            self.add_weight(f"{name}_bias", zeros((h, k)))
+        self.add_weight("output_kernel", glorot((h * k, d), rng).reshape(h, k, d))
+        self.add_weight("output_bias", zeros((d,)))
         return super().build(input_shape, rng)
 
     def forward(self, query, value=None, key=None, attention_mask=None,
                 use_causal_mask: bool = False, training=False):
-        d = self.params["query_kernel"].shape[0]
-        query = _check_last(query, f"{self.name}: query", 3, d)
+        self._require_built()
+        d, dt = self.params["query_kernel"].shape[0], self.dtype
+        query = _check_last(query, f"{self.name}: query", 3, d, dt)
         self._self_attention = value is None and key is None
-        value = query if value is None else _check_last(value, f"{self.name}: value", 3, d)
-        key = value if key is None else _check_last(key, f"{self.name}: key", 3, d)
+        value = query if value is None else _check_last(value, f"{self.name}: value", 3, d, dt)
+        key = value if key is None else _check_last(key, f"{self.name}: key", 3, d, dt)
         out, self._cache = multi_head_attention_forward(query, value, key, self.params,
                                                         attention_mask, use_causal_mask)
         self.attention_weights = self._cache[-1][-1]
         return out
 
     def backward(self, dout):
-        if self._cache is None:
-            raise RuntimeError(f"{self.name}: call forward before backward")
-        dq, dv, dk, self.grads = multi_head_attention_backward(dout, self._cache)
+        dq, dv, dk, self.grads = multi_head_attention_backward(dout, self._cached())
         return dq + dv + dk if self._self_attention else (dq, dv, dk)
 
 
@@ -301,17 +300,19 @@ def layer_norm_backward(dout, cache):
 class LayerNormalization(Layer):
     """LayerNormalization(epsilon=1e-3): Keras' layer over the last axis; ``gamma``, ``beta``."""
 
-    def __init__(self, epsilon: float = 1e-3, name: str | None = None):
-        super().__init__(name)
+    def __init__(self, epsilon: float = 1e-3, name: str | None = None, dtype="float64"):
+        super().__init__(name, dtype)
         self.epsilon = float(epsilon)
 
     def build(self, input_shape, rng=None):
         d = int(input_shape[-1])
-        self.params = {"gamma": np.ones(d), "beta": np.zeros(d)}
+        self.add_weight("gamma", np.ones(d))
+        self.add_weight("beta", np.zeros(d))
         return super().build(input_shape, rng)
 
     def forward(self, x, training=False):
-        x = as_array(x, f"{self.name}: x")
+        self._require_built()
+        x = as_array(x, f"{self.name}: x").astype(self.dtype, copy=False)
         if x.shape[-1] != self.params["gamma"].shape[0]:
             raise ValueError(f"{self.name}: x has shape {x.shape}, expected last axis "
                              f"{self.params['gamma'].shape[0]}")
@@ -320,7 +321,7 @@ class LayerNormalization(Layer):
         return out
 
     def backward(self, dout):
-        dx, dg, db = layer_norm_backward(dout, self._cache)
+        dx, dg, db = layer_norm_backward(dout, self._cached())
         self.grads = {"gamma": dg, "beta": db}
         return dx
 
