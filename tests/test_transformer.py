@@ -1,0 +1,142 @@
+"""The transformer blocks and models of chapter 14: gradient checks (float64), Keras twin of a
+block (float32), the language model and the date translator."""
+import numpy as np
+import pytest
+
+from companion.data.text import Vocabulary
+from companion.models.transformer import DecoderBlock, TransformerBlock, TransformerLM, train_lm
+from companion.nn.gradcheck import numerical_gradient, rel_error
+from companion.nn.layers.attention import padding_mask
+
+TOL = 1e-6
+
+
+def perturb(stack, rng, scale=0.3):
+    for p in stack.params():
+        p += scale * rng.standard_normal(p.shape)
+
+
+def assert_gradients(f, arrays, grads):
+    for i, (arr, g) in enumerate(zip(arrays, grads)):
+        num = numerical_gradient(f, arr, h=1e-5)
+        if np.abs(num).max() < 1e-8:            # key biases: softmax ignores a shift
+            assert np.abs(g).max() < 1e-8, i
+        else:
+            assert rel_error(g, num) < TOL, (i, rel_error(g, num))
+
+
+@pytest.mark.parametrize("causal,masked", [(False, False), (True, False), (False, True)])
+def test_block_gradients(causal, masked, rng):
+    block = TransformerBlock(4, 2, 6, rng=rng)
+    perturb(block, rng)
+    x = rng.standard_normal((2, 3, 4))
+    mask = padding_mask([3, 2], 3) if masked else None
+    dout = rng.standard_normal((2, 3, 4))
+    block.forward(x, mask, causal)
+    dx = block.backward(dout)
+    grads = [g.copy() for g in block.grads()]
+
+    def f():
+        return float(np.sum(block.forward(x, mask, causal) * dout))
+    assert_gradients(f, [x] + block.params(), [dx] + grads)
+
+
+def test_decoder_block_gradients(rng):
+    block = DecoderBlock(4, 2, 5, rng=rng)
+    perturb(block, rng)
+    x, enc = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    mask = padding_mask([5, 2], 5)
+    dout = rng.standard_normal((2, 3, 4))
+    block.forward(x, enc, mask)
+    dx, denc = block.backward(dout)
+    grads = [g.copy() for g in block.grads()]
+
+    def f():
+        return float(np.sum(block.forward(x, enc, mask) * dout))
+    assert_gradients(f, [x, enc] + block.params(), [dx, denc] + grads)
+
+
+def tiny_lm(**kw):
+    return TransformerLM(Vocabulary(list("abc")), d_model=4, num_heads=2, num_layers=2,
+                         ff_dim=5, max_len=8, dtype="float64", **kw)
+
+
+@pytest.mark.parametrize("positional", [True, False])
+def test_language_model_gradients(positional, rng):
+    lm = tiny_lm(positional=positional)
+    perturb(lm, rng)
+    y = np.array([[2, 3, 4, 0], [4, 0, 0, 0]])
+    mask = np.array([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=bool)
+    _, grads = lm.loss_and_grads((y, mask))
+    grads = [g.copy() for g in grads]
+    assert_gradients(lambda: lm.loss_and_grads((y, mask))[0], lm.params(), grads)
+
+
+def test_causal_lm_ignores_the_future_and_padding(rng):
+    lm = tiny_lm()
+    perturb(lm, rng)
+    a = lm.logits(np.array([[0, 2, 3, 4]]))
+    b = lm.logits(np.array([[0, 2, 3, 2]]))
+    np.testing.assert_allclose(a[0, :3], b[0, :3], rtol=1e-12)
+    assert lm.loss(["ab", "c"]) == pytest.approx(
+        -(lm.log_likelihood(["ab"])[0] + lm.log_likelihood(["c"])[0]) / 5)
+
+
+def test_without_positions_attention_is_permutation_equivariant(rng):
+    block = TransformerBlock(4, 2, 6, rng=rng)
+    perturb(block, rng)
+    x = rng.standard_normal((1, 5, 4))
+    perm = rng.permutation(5)
+    np.testing.assert_allclose(block.forward(x)[:, perm], block.forward(x[:, perm]), atol=1e-12)
+
+
+def test_language_model_learns_and_samples():
+    vocab = Vocabulary(list("ab"))
+    names = ["ab", "abab", "ababab"] * 40
+    lm = TransformerLM(vocab, d_model=8, num_heads=2, num_layers=1, ff_dim=16, seed=0)
+    hist = train_lm(lm, names, epochs=15, batch_size=32, learning_rate=1e-2, val_names=names)
+    assert hist["val_loss"][-1] < 0.5 * hist["val_loss"][0]
+    samples = lm.sample(np.random.default_rng(0), n=20, temperature=0)
+    assert all(set(s) <= {"a", "b"} for s in samples) and samples[0].startswith("ab")
+    maps = lm.attention_maps("abab")
+    assert maps[0].shape == (2, 5, 5) and np.allclose(maps[0].sum(-1), 1)
+    assert np.all(np.triu(maps[0], 1) == 0)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        TransformerBlock(6, 4, 8)
+    lm = tiny_lm()
+    with pytest.raises(ValueError, match="longer than max_len=8"):
+        lm.logits(np.zeros((1, 9), dtype=int))
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("causal", [False, True])
+def test_block_matches_keras(keras, causal, rng):
+    from companion.keras_twin import backward, compare
+    block = TransformerBlock(8, 2, 12, dtype="float32", rng=rng)
+    perturb(block, rng, 0.2)
+    x = rng.standard_normal((2, 5, 8)).astype(np.float32)
+    mask = padding_mask([5, 3], 5)
+    ours = block.forward(x, mask, causal)
+    dout = rng.standard_normal(ours.shape)
+    dx = block.backward(dout.astype(np.float32))
+    x_in, m_in = keras.Input((5, 8)), keras.Input((5,), dtype="bool")
+    mha = keras.layers.MultiHeadAttention(2, 4)
+    ln1, ln2 = keras.layers.LayerNormalization(), keras.layers.LayerNormalization()
+    d1, d2 = keras.layers.Dense(12, activation="relu"), keras.layers.Dense(8)
+    a = mha(x_in, x_in, attention_mask=keras.ops.expand_dims(m_in, 1), use_causal_mask=causal)
+    x1 = ln1(x_in + a)
+    kmodel = keras.Model([x_in, m_in], ln2(x1 + d2(d1(x1))))
+    for kl, ours_layer in zip([mha, ln1, d1, d2, ln2], block.layers):
+        kl.set_weights(ours_layer.get_weights())
+    _, out, (kdx, _), kgrads = backward(kmodel, [x, mask], dout)
+    compare("block out", ours, out, 1e-4, quiet=True)
+    compare("block dx", dx, kdx, 1e-4, quiet=True)
+    names = [n for layer in block.layers for n in layer.trainable_params()]
+    for name, g, kg in zip(names, block.grads(), kgrads):
+        if name == "key_bias":
+            assert np.abs(g).max() < 1e-4 and np.abs(kg).max() < 1e-4
+        else:
+            compare(name, g, kg, 1e-4, quiet=True)
