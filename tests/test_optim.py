@@ -364,3 +364,23 @@ def test_noisy_gradients_decay_beats_a_constant_rate():
     again = surfaces.run_path(optim.SGD(0.03), q, 600, noise=2.0, seed=0)
     np.testing.assert_array_equal(const.points, again.points)           # seeded
     assert decayed.losses[-100:].mean() < 0.2 * const.losses[-100:].mean()
+
+
+def test_gradients_that_do_not_match_the_parameters_are_refused():
+    """A missing gradient used to leave a parameter silently untouched, and a gradient of a
+    broadcastable shape to be broadcast into its slot."""
+    params = [np.zeros((2, 3)), np.zeros(3)]
+    opt = optim.Adam(0.1)
+    state = opt.init(params)
+    with pytest.raises(ValueError, match=r"Adam\.update: got 1 gradients for a state made for "
+                                         r"2 parameters"):
+        opt.update([np.ones((2, 3))], state)
+    with pytest.raises(ValueError, match=r"Adam\.update: gradient 1 has shape \(1, 3\), "
+                                         r"expected \(3,\)"):
+        opt.update([np.ones((2, 3)), np.ones((1, 3))], state)
+    with pytest.raises(ValueError, match=r"apply_updates: 2 parameters but 1 updates"):
+        optim.apply_updates(params, [np.ones((2, 3))])
+    with pytest.raises(ValueError, match=r"apply_updates: update 1 has shape \(1, 3\), "
+                                         r"expected \(3,\)"):
+        optim.apply_updates(params, [np.ones((2, 3)), np.ones((1, 3))])
+    np.testing.assert_array_equal(params[0], 0)        # nothing half-applied before the error

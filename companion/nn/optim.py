@@ -66,6 +66,7 @@ class Optimizer:
 
     def update(self, grads: list[np.ndarray], state: dict, params=None):
         """Return (updates, new_state); the inputs are not modified."""
+        self._check_grads(grads, state)
         step = state["step"]
         lr = _lr_value(self.learning_rate, step)
         new = {"step": step + 1, **{s: [] for s in self.slots}}
@@ -77,6 +78,20 @@ class Optimizer:
             for s in self.slots:
                 new[s].append(slots[s])
         return updates, new
+
+    def _check_grads(self, grads, state: dict) -> None:
+        """One gradient per parameter, each of its parameter's shape (no silent broadcasting)."""
+        if not self.slots:
+            return
+        held = state[self.slots[0]]
+        if len(grads) != len(held):
+            raise ValueError(f"{type(self).__name__}.update: got {len(grads)} gradients for a "
+                             f"state made for {len(held)} parameters (init(params) with the "
+                             "same list)")
+        for i, (g, h) in enumerate(zip(grads, held)):
+            if np.shape(g) != h.shape:
+                raise ValueError(f"{type(self).__name__}.update: gradient {i} has shape "
+                                 f"{np.shape(g)}, expected {h.shape} (its parameter's shape)")
 
     def _update_one(self, g, slots, lr, t):
         raise NotImplementedError
@@ -265,6 +280,13 @@ def keras_optimizer(opt: Optimizer, keras):
 
 def apply_updates(params: list[np.ndarray], updates: list[np.ndarray]) -> None:
     """params[i] += updates[i], in place (so layers holding the arrays see the change)."""
+    if len(params) != len(updates):
+        raise ValueError(f"apply_updates: {len(params)} parameters but {len(updates)} updates; "
+                         "expected one update per parameter")
+    for i, (p, u) in enumerate(zip(params, updates)):      # all checked before any is applied
+        if np.shape(u) != p.shape:
+            raise ValueError(f"apply_updates: update {i} has shape {np.shape(u)}, expected "
+                             f"{p.shape} (its parameter's shape)")
     for p, u in zip(params, updates):
         p += u.astype(p.dtype, copy=False)
 
