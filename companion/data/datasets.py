@@ -176,7 +176,7 @@ class Standardizer:
         if X.shape[1:] != self.mean.shape:
             raise ValueError(f"X: expected shape (N, {', '.join(map(str, self.mean.shape))}), "
                              f"got {X.shape}")
-        return (X - self.mean) / self.std
+        return (check_finite(X, "X") - self.mean) / self.std
 
     def fit_transform(self, X):
         return self.fit(X).transform(X)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.validation import as_array, check_finite, check_labels
+from companion.nn.validation import as_array, check_finite, check_labels, check_nonempty
 
 EPSILON = 1e-7   # keras.config.epsilon()
 
 
 def _match(y_true, y_pred, name):
-    y_pred = as_array(y_pred, "y_pred")
+    y_pred = check_nonempty(as_array(y_pred, "y_pred"), f"{name}: y_pred")
     y_true = as_array(y_true, "y_true").astype(y_pred.dtype, copy=False)
     if y_true.shape != y_pred.shape:
         hint = ("; for integer labels use sparse_categorical_crossentropy or one_hot(y)"
@@ -123,7 +123,7 @@ class SparseCategoricalCrossentropy(Loss):
     fused_activation = "softmax"
 
     def _onehot(self, y_true, y_pred):
-        p = as_array(y_pred, "y_pred")
+        p = check_nonempty(as_array(y_pred, "y_pred"), f"{self.name}: y_pred")
         y = check_labels(y_true, p.shape[-1], "y_true")
         if y.shape != p.shape[:-1]:
             raise ValueError(f"{self.name}: y_true has shape {y.shape}, expected {p.shape[:-1]} "
