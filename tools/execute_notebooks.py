@@ -109,9 +109,12 @@ def execute(path: Path, timeout: int = 600) -> float:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            cell.metadata.pop("execution", None)      # timestamps of an earlier run
     nb.metadata["kernelspec"] = kernelspec()
     os.environ.update(ENV)
+    # no per-cell timestamps in the metadata: a re-execution changes only what it computes
     client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, store_widget_state=True,
+                            record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.request
 from pathlib import Path
 
@@ -30,3 +31,35 @@ def shutdown_kernels(url: str) -> None:
     except OSError:
         pass
 
+
+# the current notebook panel: is it loaded, with a kernel, and in which state
+JS_STATE = """() => {
+  const app = window.jupyterapp;
+  if (!app) return {ready: false};
+  const w = app.shell.currentWidget;
+  if (!w || !w.content || !w.sessionContext || !w.context) return {ready: false};
+  const sc = w.sessionContext, k = sc.session && sc.session.kernel;
+  return {ready: w.context.isReady && sc.isReady && !!k, kernel: k ? k.status : null,
+          path: w.context.path};
+}"""
+
+
+def wait_for(page, js, predicate, timeout, what, poll=0.5, arg=None):
+    """Evaluate ``js`` until ``predicate`` holds (dialogs accepted meanwhile); return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(js, arg) if arg is not None else page.evaluate(js)
+        if predicate(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; "
+                                 f"last state: {value!r}")
+        dismiss_dialogs(page)
+        time.sleep(poll)
+
+
+def dismiss_dialogs(page):
+    """Accept a kernel-selection or similar dialog with its default button, if one is up."""
+    dialog = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+    if dialog.count():
+        dialog.first.click()

@@ -16,22 +16,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from labtools import chapter_notebooks, shutdown_kernels
+from labtools import JS_STATE, chapter_notebooks, shutdown_kernels, wait_for
 
 pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT_S = 600          # one notebook, Run All (the target is 60 s on 2 idle cores)
 EXPLORER_TIMEOUT_S = 240     # one explorer redraw after a control moved (some train a model)
-
-JS_STATE = """() => {
-  const app = window.jupyterapp;
-  if (!app) return {ready: false};
-  const w = app.shell.currentWidget;
-  if (!w || !w.content || !w.sessionContext || !w.context) return {ready: false};
-  const sc = w.sessionContext, k = sc.session && sc.session.kernel;
-  return {ready: w.context.isReady && sc.isReady && !!k, kernel: k ? k.status : null,
-          path: w.context.path};
-}"""
 
 JS_INSTALL_PROBES = """() => {
   const w = window.jupyterapp.shell.currentWidget;
@@ -136,29 +126,9 @@ JS_INK = """async (el) => {
 }"""
 
 
-def _wait(page, js, predicate, timeout, what, poll=0.5, arg=None):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(js, arg) if arg is not None else page.evaluate(js)
-        if predicate(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; "
-                                 f"last state: {value!r}")
-        _dismiss_dialogs(page)
-        time.sleep(poll)
-
-
-def _dismiss_dialogs(page):
-    """Accept a kernel-selection or similar dialog with its default button, if one is up."""
-    dialog = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
-    if dialog.count():
-        dialog.first.click()
-
-
 def _open(page, url, name):
     page.goto(f"{url}/lab/tree/notebooks/{name}?reset", wait_until="domcontentloaded")
-    _wait(page, JS_STATE, lambda s: s.get("ready") and s.get("kernel") == "idle"
+    wait_for(page, JS_STATE, lambda s: s.get("ready") and s.get("kernel") == "idle"
           and s.get("path", "").endswith(name), 180, f"{name} to open with an idle kernel")
     page.evaluate(JS_INSTALL_PROBES)
 
@@ -169,12 +139,12 @@ def _kernel_idle(page) -> bool:
 
 def _run_all(page, name) -> dict:
     page.evaluate(JS_RUN_ALL)
-    _wait(page, "() => window.__run", lambda r: r != "running", RUN_TIMEOUT_S,
+    wait_for(page, "() => window.__run", lambda r: r != "running", RUN_TIMEOUT_S,
           f"Run All to finish in {name}", poll=1.0)
-    _wait(page, JS_STATE, lambda s: s.get("kernel") == "idle", 120, "the kernel to go idle")
-    cells = _wait(page, JS_CELLS, lambda c: c["pending"] == 0, 60, "no cell left pending")
+    wait_for(page, JS_STATE, lambda s: s.get("kernel") == "idle", 120, "the kernel to go idle")
+    cells = wait_for(page, JS_CELLS, lambda c: c["pending"] == 0, 60, "no cell left pending")
     # let widget views attach (rendering is asynchronous after the last message)
-    _wait(page, JS_WIDGETS, lambda w: w["loading"] == 0, 60, "widgets to finish loading")
+    wait_for(page, JS_WIDGETS, lambda w: w["loading"] == 0, 60, "widgets to finish loading")
     return cells
 
 
