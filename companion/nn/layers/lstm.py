@@ -23,8 +23,8 @@ from companion.nn.layers.rnn_base import (
     RecurrentBase,
     batch_first,
     input_gradients,
-    previous_states,
     project_inputs,
+    recurrent_gradient,
     time_major,
 )
 
@@ -64,16 +64,17 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias=None):
     u = k // 4
     hs, cs, tcs = (np.empty((T, N, u), dtype=gates.dtype) for _ in range(3))
     hu = np.empty((N, k), dtype=gates.dtype)
+    cand = np.empty((N, u), dtype=gates.dtype)
     h, c = h0.astype(gates.dtype, copy=False), c0.astype(gates.dtype, copy=False)
     U = recurrent_kernel.astype(gates.dtype, copy=False)
     for t in range(T):
         a = gates[t]
         a += np.matmul(h, U, out=hu)                             # x W + b + h U
-        sigmoid(a[:, :2 * u], out=a[:, :2 * u])                  # i, f
-        np.tanh(a[:, 2 * u:3 * u], out=a[:, 2 * u:3 * u])        # candidate c~
-        sigmoid(a[:, 3 * u:], out=a[:, 3 * u:])                  # o
+        np.tanh(a[:, 2 * u:3 * u], out=cand)                     # candidate c~
+        sigmoid(a, out=a)                                        # i, f, o (one call)
+        a[:, 2 * u:3 * u] = cand
         c = np.multiply(a[:, u:2 * u], c, out=cs[t])             # f * c_prev
-        c += a[:, :u] * a[:, 2 * u:3 * u]                        # + i * c~
+        c += a[:, :u] * cand                                     # + i * c~
         h = np.multiply(a[:, 3 * u:], np.tanh(c, out=tcs[t]), out=hs[t])   # o * tanh(c)
     cache = (x.shape, xt, kernel, U, bias is not None, gates, hs, cs, tcs, c0, h0)
     return (batch_first(hs), c), cache
@@ -90,34 +91,53 @@ def lstm_backward(douts, cache):
     """
     shape, xt, kernel, U, has_bias, gates, hs, cs, tcs, c0, h0 = cache
     T, N, u = hs.shape
-    i, f, g, o = (gates[:, :, j * u:(j + 1) * u] for j in range(4))
-    c_prev = previous_states(c0, cs)
-    # what does not depend on the carried gradients, for all steps at once
-    dc_dc = o * (1.0 - tcs * tcs)                                # dc/dh through h = o tanh(c)
-    factors = np.empty_like(gates)                               # da = dc * [.,.,.] | dh * [.]
-    np.multiply(g, i * (1.0 - i), out=factors[:, :, :u])
-    np.multiply(c_prev, f * (1.0 - f), out=factors[:, :, u:2 * u])
-    np.multiply(i, 1.0 - g * g, out=factors[:, :, 2 * u:3 * u])
-    np.multiply(tcs, o * (1.0 - o), out=factors[:, :, 3 * u:])
+    dc_dh, factors = _local_derivatives(gates, cs, tcs, c0)
     dhs, dc_last = douts
     dhs = None if dhs is None else time_major(dhs)
     da = np.empty_like(gates)                                    # (T, N, 4u)
     dh = np.zeros((N, u), gates.dtype)
     dc = np.zeros((N, u), gates.dtype) if dc_last is None else dc_last.astype(gates.dtype)
+    f = gates[:, :, u:2 * u]
     Ut = np.ascontiguousarray(U.T)                               # (4u, u): faster per step
     for t in range(T - 1, -1, -1):
         if dhs is not None:
             dh = dh + dhs[t]
-        dc = dc + dh * dc_dc[t]
+        dc = dc + dh * dc_dh[t]
         d = da[t].reshape(N, 4, u)
         np.multiply(dc[:, None, :], factors[t].reshape(N, 4, u)[:, :3], out=d[:, :3])
         np.multiply(dh, factors[t, :, 3 * u:], out=d[:, 3])
         dh = da[t] @ Ut                                          # to h_{t-1}
         dc *= f[t]                                               # to c_{t-1}
-    h_prev = previous_states(h0, hs)
-    dU = h_prev.reshape(T * N, u).T @ da.reshape(T * N, 4 * u)  # one product, all steps
+    dU = recurrent_gradient(h0, hs, da)                          # one product, all steps
     dx, dkernel, db = input_gradients(da, xt, kernel, shape)
     return (dx, dh, dc), (dkernel, dU, db if has_bias else None)
+
+
+def _local_derivatives(gates, cs, tcs, c0):
+    """What backward needs that does not depend on the carried gradients, for all steps at
+    once, in place (no temporaries of the sequence's size):
+
+        dc_dh (T, N, u) = o (1 - tanh(c)^2)                      dc gets dh * dc_dh
+        factors (T, N, 4u) = [c~ i(1-i), c_prev f(1-f), i (1-c~^2) | tanh(c) o(1-o)]
+
+    so that da = [dc * factors[:3u] | dh * factors[3u:]].
+    """
+    u = tcs.shape[2]
+    i, _, g, o = (gates[:, :, j * u:(j + 1) * u] for j in range(4))
+    factors = np.subtract(1.0, gates)                            # whole array: contiguous
+    factors *= gates                                             # sigmoid' = s (1 - s)
+    fi, ff, fg, fo = (factors[:, :, j * u:(j + 1) * u] for j in range(4))
+    fi *= g
+    ff[1:] *= cs[:-1]
+    ff[0] *= c0
+    fo *= tcs
+    np.multiply(g, g, out=fg)
+    np.subtract(1.0, fg, out=fg)                                 # tanh' = 1 - c~^2
+    fg *= i
+    dc_dh = np.multiply(tcs, tcs)
+    np.subtract(1.0, dc_dh, out=dc_dh)
+    dc_dh *= o
+    return dc_dh, factors
 
 
 class LSTM(RecurrentBase):

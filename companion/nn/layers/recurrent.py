@@ -36,8 +36,8 @@ from companion.nn.layers.base import Layer
 from companion.nn.layers.rnn_base import (
     batch_first,
     input_gradients,
-    previous_states,
     project_inputs,
+    recurrent_gradient,
     time_major,
     with_final_gradient,
 )
@@ -98,8 +98,7 @@ def rnn_backward(dh, cache):
     for t in reversed(range(T)):
         dz[t] = activations.backward(activation, dh[t] + dnext, zs[t], hs[t])
         dnext = dz[t] @ Wht
-    h_prev = previous_states(h0, hs).reshape(T * N, H)
-    dWh = h_prev.T @ dz.reshape(T * N, H)
+    dWh = recurrent_gradient(h0, hs, dz)
     dx, dWx, db = input_gradients(dz, xt, Wx, shape)
     return (dx, dnext), (dWx, dWh, db)
 

@@ -176,6 +176,18 @@ def previous_states(s0, ss):
     return np.concatenate([s0[None].astype(ss.dtype, copy=False), ss[:-1]])
 
 
+def recurrent_gradient(h0, hs, dpre):
+    """The recurrent kernel's gradient summed over all steps, without stacking the states:
+    h0 (N, u), hs (T, N, u), dpre (T, N, k u) the gradient of each step's pre-activations ->
+    sum_t h_{t-1}^T dpre_t (u, k u) = h0^T dpre_0 + hs[:-1]^T dpre[1:] (two products)."""
+    T, N, u = hs.shape
+    d = dpre.reshape(T, N, -1)
+    out = h0.astype(d.dtype, copy=False).T @ d[0]
+    if T > 1:
+        out += hs[:-1].reshape((T - 1) * N, u).T @ d[1:].reshape((T - 1) * N, -1)
+    return out
+
+
 def project_inputs(x, kernel, bias):
     """x W + b for every time step in one matmul, laid out time-major.
 
