@@ -140,3 +140,31 @@ def test_block_matches_keras(keras, causal, rng):
             assert np.abs(g).max() < 1e-4 and np.abs(kg).max() < 1e-4
         else:
             compare(name, g, kg, 1e-4, quiet=True)
+
+
+def test_translator_gradients_and_decoding(rng):
+    from companion.models.transformer import TransformerTranslator
+    src, tgt = Vocabulary(list("abc"), pad=True), Vocabulary(list("xy"), pad=True)
+    model = TransformerTranslator(src, tgt, d_model=4, num_heads=2, num_layers=1, ff_dim=5,
+                                  max_source_length=4, dtype="float64")
+    perturb(model, rng)
+    batch = (np.array([[2, 3, 4, 5], [2, 2, 5, 3]]), rng.integers(0, 5, (2, 3)))
+    _, grads = model.loss_and_grads(batch)
+    grads = [g.copy() for g in grads]
+    assert_gradients(lambda: model.loss_and_grads(batch)[0], model.params(), grads)
+    ids = model.greedy(batch[0], max_len=3)
+    assert ids.shape == (2, 3)
+    assert len(model.translate(["ab", "cab"])) == 2
+    with pytest.raises(ValueError, match="beam_width"):
+        model.translate(["ab"], beam_width=3)
+
+
+def test_translator_trains_with_the_seq2seq_loop():
+    from companion.data.dates import load_dates
+    from companion.models.seq2seq import evaluate, train
+    from companion.models.transformer import TransformerTranslator
+    data = load_dates(n_train=300, n_dev=0, n_test=20, n_hard=0, seed=0)
+    model = TransformerTranslator(data.source_vocab, data.target_vocab, d_model=8, ff_dim=8)
+    hist = train(model, data.train, epochs=2, learning_rate=3e-3)
+    assert hist["loss"][1] < hist["loss"][0]
+    assert 0 <= evaluate(model, data.test)["per_position"] <= 1

@@ -21,11 +21,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from companion.data.dates import decode, encode_sources, encode_targets
+from companion.data.dates import decode, encode_sources
 from companion.data.text import Vocabulary, encode_padded
 from companion.nn import optim
 from companion.nn.activations import softmax
-from companion.nn.layers.attention import LayerNormalization, MultiHeadAttention, positional_encoding
+from companion.nn.layers.attention import (
+    LayerNormalization,
+    MultiHeadAttention,
+    positional_encoding,
+)
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.embedding import Embedding
 from companion.nn.threads import blas_threads
@@ -263,3 +267,83 @@ def train_lm(lm: TransformerLM, names: Sequence[str], epochs: int = 10, batch_si
         callbacks.append(EpochMetric("val_loss", lambda: lm.loss(val_names)))
     return train_loop(lm, batches, optim.Adam(learning_rate), epochs, callbacks,
                       clipnorm=clipnorm)
+
+
+class TransformerTranslator(Stack):
+    """An encoder-decoder transformer for chapter 13's dates, trained and scored with
+    ``companion.models.seq2seq.train`` / ``evaluate`` (same interface as ``Seq2Seq``).
+
+    Encoder: embeddings + positions, ``num_layers`` self-attention blocks over the source
+    (padding masked). Decoder: embeddings + positions of <EOS> + the target shifted right,
+    ``num_layers`` decoder blocks (causal self-attention, cross-attention), Dense read-out.
+    """
+
+    def __init__(self, source_vocab: Vocabulary, target_vocab: Vocabulary, d_model: int = 32,
+                 num_heads: int = 2, num_layers: int = 1, ff_dim: int = 64,
+                 max_source_length: int = 29, seed=0, dtype="float32"):
+        rng = rng_from(seed)
+        self.src, self.tgt, self.Tx = source_vocab, target_vocab, int(max_source_length)
+        self.src_embed = Embedder(len(source_vocab), d_model, 64, True, dtype, rng)
+        self.tgt_embed = Embedder(len(target_vocab), d_model, 16, True, dtype, rng)
+        self.encoder = [TransformerBlock(d_model, num_heads, ff_dim, dtype, rng)
+                        for _ in range(check_int(num_layers, "num_layers"))]
+        self.decoder = [DecoderBlock(d_model, num_heads, ff_dim, dtype, rng)
+                        for _ in range(num_layers)]
+        self.readout = Dense(len(target_vocab), dtype=dtype)
+        self.readout.build((None, d_model), rng)
+        self.layers = [self.src_embed, *self.encoder, self.tgt_embed, *self.decoder,
+                       self.readout]
+
+    def source_ids(self, texts: Sequence[str]) -> np.ndarray:
+        return encode_sources(self.src, texts, max(self.Tx, *(len(t) for t in texts)))
+
+    def encode(self, src_ids):
+        mask = src_ids != self.src.pad
+        h = self.src_embed.forward(src_ids)
+        for block in self.encoder:
+            h = block.forward(h, mask)
+        return h, mask
+
+    def decode_logits(self, enc, mask, y_in):
+        x = self.tgt_embed.forward(y_in)
+        for block in self.decoder:
+            x = block.forward(x, enc, mask)
+        return self.readout.forward(x)
+
+    def loss_and_grads(self, batch):
+        """batch = (source ids (N, Tx), targets (N, Ty)) -> (cross-entropy, grads)."""
+        src_ids, y = batch
+        y_in = np.full_like(y, self.tgt.eos)
+        y_in[:, 1:] = y[:, :-1]
+        with blas_threads(1):
+            enc, mask = self.encode(src_ids)
+            loss, dz = cross_entropy(self.decode_logits(enc, mask, y_in), y)
+            d, denc = self.readout.backward(dz), 0.0
+            for block in reversed(self.decoder):
+                d, de = block.backward(d)
+                denc = denc + de
+            self.tgt_embed.backward(d)
+            for block in reversed(self.encoder):
+                denc = block.backward(denc)
+            self.src_embed.backward(denc)
+        return loss, self.grads()
+
+    def greedy(self, src_ids, max_len: int = 11) -> np.ndarray:
+        """(N, max_len) ids, each step re-reading the prefix written so far."""
+        with blas_threads(1):
+            enc, mask = self.encode(src_ids)
+            ids = np.full((len(src_ids), 1), self.tgt.eos)
+            for _ in range(max_len):
+                z = self.decode_logits(enc, mask, ids)[:, -1]
+                ids = np.concatenate([ids, z.argmax(1)[:, None]], axis=1)
+        return ids[:, 1:]
+
+    def translate(self, texts: Sequence[str], beam_width: int = 1,
+                  batch_size: int = 500) -> list[str]:
+        """ISO dates by greedy decoding (``beam_width`` must be 1)."""
+        if beam_width != 1:
+            raise ValueError(f"beam_width: TransformerTranslator decodes greedily (1), got "
+                             f"{beam_width!r}")
+        texts = list(texts)
+        return [decode(self.tgt, row) for i in range(0, len(texts), batch_size)
+                for row in self.greedy(self.source_ids(texts[i:i + batch_size]))]
