@@ -103,21 +103,20 @@ def windows(xp, kernel, strides, out_hw):
                       strides=(sn, sh * strides[0], sw * strides[1], sh, sw, sc), writeable=False)
 
 
-def col2im(dwin, xp_shape, strides, dtype):
-    """Adjoint of ``windows``: add each (N, Ho, Wo, kh, kw, C) slice back where it came from."""
-    dxp = np.zeros(xp_shape, dtype=dtype)
-    add_windows(dxp, dwin, strides)
-    return dxp
+def offsets(xp, kernel, strides, out_hw):
+    """Yield (u, v, view (N, Ho, Wo, C)): what window position (u, v) sees at every output,
+    a strided view of the padded input xp (N, Hp, Wp, C), never a copy."""
+    (sh, sw), (ho, wo) = strides, out_hw
+    for u in range(kernel[0]):
+        for v in range(kernel[1]):
+            yield u, v, xp[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw, :]
 
 
 def add_windows(dxp, dwin, strides) -> None:
     """dxp (N, Hp, Wp, C) += the adjoint of ``windows`` applied to dwin (N, Ho, Wo, kh, kw, C):
     kh*kw strided adds, one per kernel offset (never a scattered np.add.at)."""
-    _, ho, wo, kh, kw, _ = dwin.shape
-    sh, sw = strides
-    for u in range(kh):
-        for v in range(kw):
-            dxp[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw, :] += dwin[:, :, :, u, v, :]
+    for u, v, view in offsets(dxp, dwin.shape[3:5], strides, dwin.shape[1:3]):
+        view += dwin[:, :, :, u, v, :]
 
 
 def unpad(dxp, pads):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn.layers.base import Layer
-from companion.nn.layers.conv import check_padding, output_hw, pad_input, pair, unpad
+from companion.nn.layers.conv import check_padding, offsets, output_hw, pad_input, pair, unpad
 
 
 def _prepare(x, pool_size, strides, padding, fill):
@@ -26,23 +26,11 @@ def _prepare(x, pool_size, strides, padding, fill):
     return xp, pads, pool_size, strides, out_hw
 
 
-def offsets(xp, pool_size, strides, out_hw):
-    """Yield (u, v, view (N, Ho, Wo, C)): the input each window position (u, v) sees.
-
-    Pooling runs over the ph*pw offsets of the window, each a strided view of the padded input
-    of the output's size: no copy of the (N, Ho, Wo, ph, pw, C) windows is ever made.
-    """
-    (sh, sw), (ho, wo) = strides, out_hw
-    for u in range(pool_size[0]):
-        for v in range(pool_size[1]):
-            yield u, v, xp[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw, :]
-
-
 def max_pool_forward(x, pool_size=2, strides=None, padding="valid"):
     """x: (N, H, W, C) -> (out (N, Ho, Wo, C), cache). Padding is -inf, so it never wins.
 
-    A running maximum over the window offsets (no copy of the windows); the cache keeps the
-    padded input, from which backward finds where each maximum was.
+    A running maximum over the window offsets (``offsets``: strided views, no copy of the
+    windows); the cache keeps the padded input, from which backward finds each maximum.
     """
     xp, pads, size, strides, out_hw = _prepare(x, pool_size, strides, padding, -np.inf)
     out = None
