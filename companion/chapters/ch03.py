@@ -276,6 +276,7 @@ def draw(result):
     act, params = result["activation"], result["params"]
     decision_boundary(lambda P: forward(P, params, act)[0], result["X"], result["y"], ax=ax,
                       steps=120, title=f"accuracy {result['accuracy']:.1%}")
+    ax.set(xlabel="x1", ylabel="x2")
     ax2.plot(result["history"]["iteration"], result["history"]["loss"])
     ax2.set(xlabel="iteration", ylabel="loss", title="training loss")
     fig.tight_layout()
