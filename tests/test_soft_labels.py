@@ -103,9 +103,9 @@ def _keras_dlogits(keras, loss_obj, act_name, y, z, fused=True):
     if fused:
         act = keras.layers.Activation(act_name)
     elif act_name == "softmax":
-        act = lambda t: ops.exp(t) / ops.sum(ops.exp(t), axis=-1, keepdims=True)  # noqa: E731
+        act = lambda t: ops.exp(t) / ops.sum(ops.exp(t), axis=-1, keepdims=True)
     else:
-        act = lambda t: 1.0 / (1.0 + ops.exp(-t))  # noqa: E731
+        act = lambda t: 1.0 / (1.0 + ops.exp(-t))
     inp = keras.Input((z.shape[-1],), dtype="float32")
     kmodel = keras.Model(inp, act(inp))
     yt = np.asarray(y, dtype=np.float32) if y.dtype.kind == "f" else y

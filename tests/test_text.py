@@ -111,9 +111,9 @@ def test_wrong_tokens_are_named_not_silently_unknown():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(max_size=2.5), ValueError, r"^max_size must be a positive integer, got 2.5"),
-    (dict(max_size="10"), TypeError, r"^max_size must be a positive integer, got str '10'"),
-    (dict(min_count=0), ValueError, r"^min_count must be a positive integer, got 0$"),
+    ({"max_size": 2.5}, ValueError, r"^max_size must be a positive integer, got 2.5"),
+    ({"max_size": "10"}, TypeError, r"^max_size must be a positive integer, got str '10'"),
+    ({"min_count": 0}, ValueError, r"^min_count must be a positive integer, got 0$"),
 ])
 def test_build_settings_are_named(kwargs, error, match):
     with pytest.raises(error, match=match):

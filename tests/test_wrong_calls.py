@@ -12,7 +12,8 @@ Run this file as a script to print the table (call -> error -> message) with tod
 from __future__ import annotations
 
 import re
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -21,15 +22,36 @@ from companion import data
 from companion.data import augment as augment_mod
 from companion.data.datasets import Standardizer, one_hot, train_dev_test_split
 from companion.data.text import Vocabulary, char_vocabulary, encode_padded, load_names, words
-from companion.data.word_vectors import (WordVectors, cosine_similarity, evaluate_analogies,
-                                         load_glove)
+from companion.data.word_vectors import (
+    WordVectors,
+    cosine_similarity,
+    evaluate_analogies,
+    load_glove,
+)
 from companion.models.char_lm import CharLanguageModel
 from companion.models.char_lm import train as train_lm
 from companion.models.echo_state import EchoStateNetwork
 from companion.models.skipgram import SkipGram, build_vocab, train_skipgram
-from companion.nn import (GRU, LSTM, BatchNormalization, Bidirectional, Conv2D, Dense, Dropout,
-                          EarlyStopping, Embedding, MaxPooling2D, Sequential, SimpleRNN, fit,
-                          initializers, losses, metrics, optim, regularizers)
+from companion.nn import (
+    GRU,
+    LSTM,
+    BatchNormalization,
+    Bidirectional,
+    Conv2D,
+    Dense,
+    Dropout,
+    EarlyStopping,
+    Embedding,
+    MaxPooling2D,
+    Sequential,
+    SimpleRNN,
+    fit,
+    initializers,
+    losses,
+    metrics,
+    optim,
+    regularizers,
+)
 from companion.nn.gradcheck import numerical_gradient, rel_error
 from companion.nn.layers.attention import MultiHeadAttention
 
@@ -53,7 +75,8 @@ def _xy(n: int = 8):
 
 def _fit(**kwargs):
     x, y = _xy()
-    args = dict(x=x, y=y, loss="binary_crossentropy", optimizer="sgd", epochs=1, seed=0)
+    args = {"x": x, "y": y, "loss": "binary_crossentropy", "optimizer": "sgd", "epochs": 1,
+            "seed": 0}
     args.update(kwargs)
     return fit(_model(), **args)
 
@@ -83,7 +106,7 @@ def _skipgram(n_words=None, vocab=None, **kwargs):
     ids = sg_vocab.encode(tokens)
     vocab = sg_vocab if vocab is None else vocab
     model = SkipGram(len(sg_vocab) if n_words is None else n_words, 4, seed=0)
-    args = dict(epochs=1, batch_size=8, seed=0)
+    args = {"epochs": 1, "batch_size": 8, "seed": 0}
     args.update(kwargs)
     return train_skipgram(model, vocab, ids, **args)
 

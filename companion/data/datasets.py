@@ -12,9 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.nn.validation import (as_array, check_bool, check_finite, check_int,
-                                     check_non_negative, check_nonempty, check_positive,
-                                     check_same_length, rng_from)
+from companion.nn.validation import (
+    as_array,
+    check_bool,
+    check_finite,
+    check_int,
+    check_non_negative,
+    check_nonempty,
+    check_positive,
+    check_same_length,
+    rng_from,
+)
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
@@ -157,7 +165,7 @@ class Standardizer:
     mean: np.ndarray | None = None
     std: np.ndarray | None = None
 
-    def fit(self, X) -> "Standardizer":
+    def fit(self, X) -> Standardizer:
         """Learn the mean and std of each feature. X: (N, features...), N >= 1, finite."""
         X = as_array(X, "X")
         if X.ndim < 2:

@@ -9,7 +9,7 @@ notebook's stored output does not depend on the last digit) and raises if the to
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -10,7 +10,7 @@ same, so the statistics are comparable. ``*_untruncated`` variants draw a plain 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -22,8 +22,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.nn.validation import (check_bool, check_interval, check_non_negative,
-                                     check_number, check_positive)
+from companion.nn.validation import (
+    check_bool,
+    check_interval,
+    check_non_negative,
+    check_number,
+    check_positive,
+)
 
 Schedule = Callable[[int], float]
 
