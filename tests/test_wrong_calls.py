@@ -20,6 +20,7 @@ import pytest
 
 from companion import data
 from companion.data import augment as augment_mod
+from companion.data import dates
 from companion.data.datasets import Standardizer, one_hot, train_dev_test_split
 from companion.data.text import Vocabulary, char_vocabulary, encode_padded, load_names, words
 from companion.data.word_vectors import (
@@ -28,6 +29,7 @@ from companion.data.word_vectors import (
     evaluate_analogies,
     load_glove,
 )
+from companion.models import seq2seq
 from companion.models.char_lm import CharLanguageModel
 from companion.models.char_lm import train as train_lm
 from companion.models.echo_state import EchoStateNetwork
@@ -109,6 +111,13 @@ def _skipgram(n_words=None, vocab=None, **kwargs):
     args = {"epochs": 1, "batch_size": 8, "seed": 0}
     args.update(kwargs)
     return train_skipgram(model, vocab, ids, **args)
+
+
+def _seq2seq(units: int = 4) -> seq2seq.Seq2Seq:
+    return seq2seq.Seq2Seq(dates.source_vocabulary(), dates.target_vocabulary(), units=units)
+
+
+DATE_PAIRS = [("1 may 2001", "2001-05-01")]
 
 
 def _schedule_step(schedule) -> None:
@@ -298,6 +307,14 @@ ROWS: list[Row] = [
     # echo state network
     Row("EchoStateNetwork().states(x (3, 4))", lambda: EchoStateNetwork(units=5).states(np.zeros((3, 4))), ValueError, r"^x: expected a 3-D array, got shape \(3, 4\)"),
     Row("EchoStateNetwork().predict(x) before fit", lambda: EchoStateNetwork(units=5).predict(np.zeros((2, 3, 1))), RuntimeError, r"fit the read-out first"),
+    # dates and sequence-to-sequence
+    Row("dates.load_dates(n_train=-1)", lambda: dates.load_dates(n_train=-1), ValueError, r"^n_train must be an integer >= 0, got -1"),
+    Row("dates.load_dates(n_train=2.5)", lambda: dates.load_dates(n_train=2.5), ValueError, r"^n_train must be an integer >= 0, got 2\.5"),
+    Row("Seq2Seq(src_vocab, tgt_vocab, units=0)", lambda: _seq2seq(units=0), ValueError, r"units must be a positive integer, got 0"),
+    Row("seq2seq.train(model, pairs, epochs=0)", lambda: seq2seq.train(_seq2seq(), DATE_PAIRS, epochs=0, seed=0), ValueError, r"epochs must be a positive integer, got 0"),
+    Row("seq2seq.train(model, pairs, batch_size=0)", lambda: seq2seq.train(_seq2seq(), DATE_PAIRS, batch_size=0, seed=0), ValueError, r"batch_size must be a positive integer, got 0"),
+    Row("model.translate(texts, beam_width=0)", lambda: _seq2seq().translate(["1 may 2001"], beam_width=0), ValueError, r"beam_width must be a positive integer, got 0"),
+    Row("beam_search(model, text, k=2.5)", lambda: seq2seq.beam_search(_seq2seq(), "1 may 2001", k=2.5), ValueError, r"^k must be a positive integer, got 2\.5"),
     Row("metrics.accuracy(y (3,), p (4, 1))", lambda: metrics.accuracy([0, 1, 1], np.zeros((4, 1))), ValueError, r"^accuracy: y_true has shape \(3,\) but y_pred \(4, 1\) makes 4 predictions; expected one label per prediction"),
 ]
 
