@@ -168,3 +168,90 @@ def test_translator_trains_with_the_seq2seq_loop():
     hist = train(model, data.train, epochs=2, learning_rate=3e-3)
     assert hist["loss"][1] < hist["loss"][0]
     assert 0 <= evaluate(model, data.test)["per_position"] <= 1
+
+
+# --- chapter 14's exercise checkers: solution passes, planted mistakes named, garbage a sentence
+def _sdpa_solution(q, k, v, mask):
+    s = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])
+    s = np.where(mask, s, -1e9)
+    a = np.exp(s - s.max(-1, keepdims=True))
+    a /= a.sum(-1, keepdims=True)
+    return a @ v, a
+
+
+def _pe_solution(T, d):
+    pe = np.zeros((T, d))
+    for t in range(T):
+        for j in range(d):
+            angle = t / 10000 ** (2 * (j // 2) / d)
+            pe[t, j] = np.sin(angle) if j % 2 == 0 else np.cos(angle)
+    return pe
+
+
+def _pe_swapped(T, d):
+    """Sines in the odd columns, cosines in the even ones."""
+    out = np.zeros((T, d))
+    t = np.arange(T)[:, None]
+    freq = 10000 ** (2 * (np.arange(d) // 2) / d)
+    out[:, 0::2], out[:, 1::2] = np.cos(t / freq[0::2]), np.sin(t / freq[1::2])
+    return out
+
+
+def _block_solution(x, attend, feed_forward, norm1, norm2):
+    h = norm1(x + attend(x))
+    return norm2(h + feed_forward(h))
+
+
+def _exercise_checks():
+    from companion.exercises import ch14
+    return [(ch14.check_attention, _sdpa_solution),
+            (ch14.check_causal_mask, lambda T: np.tril(np.ones((T, T), dtype=bool))),
+            (ch14.check_positional_encoding, _pe_solution), (ch14.check_block, _block_solution)]
+
+
+def _verdict(check, fn):
+    from companion.exercises import checker
+    from tests.exercise_garbage import one_line
+    ok, out = checker.verdict(check, fn)
+    return ok, one_line(out)
+
+
+def test_ch14_solutions_pass():
+    for check, solution in _exercise_checks():
+        ok, line = _verdict(check, solution)
+        assert ok, line
+
+
+def test_ch14_mistakes_and_garbage():
+    import re
+
+    from companion.exercises import ch14
+    from tests.exercise_garbage import GARBAGE
+    planted = [(ch14.check_attention, lambda q, k, v, m: _sdpa_solution(q * np.sqrt(q.shape[-1]), k, v, m),
+                "sqrt(d_k)"),
+               (ch14.check_causal_mask, lambda T: np.tril(np.ones((T, T), dtype=bool), -1), "itself"),
+               (ch14.check_causal_mask, lambda T: np.triu(np.ones((T, T), dtype=bool)), "FUTURE"),
+               (ch14.check_positional_encoding, _pe_swapped, "even columns"),
+               (ch14.check_block, lambda x, a, f, n1, n2: n2(x + f(n1(x + a(x)))), "adds x1")]
+    for check, fn, hint in planted:
+        ok, line = _verdict(check, fn)
+        assert not ok and hint in line, line
+    for check, _ in _exercise_checks():
+        for garbage, pattern in GARBAGE:
+            ok, line = _verdict(check, garbage)
+            assert not ok and re.search(pattern, line), line
+
+
+def test_chapter_14_helpers():
+    import matplotlib
+    matplotlib.use("Agg")
+    from companion.chapters import ch14
+    sat = ch14.softmax_saturation([4, 256], n=300)
+    assert sat["raw"][1] > 0.8 > sat["scaled"][1] and sat["raw"][0] < sat["raw"][1]
+    train, val, test, vocab = ch14.names_split()
+    assert (len(train), len(val), len(test)) == (4130, 516, 517)
+    ex = ch14.transformer_explorer(train, val[:50], vocab, n_train=60, epochs=1)
+    r = ex.update(num_heads=1, num_layers=2, d_model=8, positional=False, name="Ann")
+    assert len(r["maps"]) == 2 and r["maps"][0].shape == (1, 4, 4) and r["name"] == "ann"
+    lm = TransformerLM(vocab, d_model=8, num_heads=2, num_layers=1, ff_dim=8)
+    ch14.plot_heads(lm, "eva")
