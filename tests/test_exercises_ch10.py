@@ -2,11 +2,12 @@
 garbage gets one sentence and no traceback."""
 
 from functools import partial
+from itertools import pairwise
 
 import numpy as np
 import pytest
 
-from companion.exercises import checker, ch10
+from companion.exercises import ch10, checker
 
 
 def verdict(check, fn, *extra):
@@ -57,7 +58,7 @@ def bigram_probabilities(names, vocab, alpha, bug=None):
     counts = np.zeros((len(vocab), len(vocab)))
     for name in names:
         ids = list(vocab.encode(list(name), add_eos=True))
-        pairs = zip(ids[:-2], ids[1:-1]) if bug == "no eos" else zip([vocab.eos] + ids[:-1], ids)
+        pairs = pairwise(ids[:-1]) if bug == "no eos" else pairwise([vocab.eos] + ids)
         for a, b in pairs:
             counts[a, b] += 1
     c = counts + (0 if bug == "no smoothing" else alpha)

@@ -6,7 +6,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from companion.exercises import checker, ch11
+from companion.exercises import ch11, checker
 
 
 def verdict(check, fn, *extra):

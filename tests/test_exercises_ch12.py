@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from companion.data import word_vectors
-from companion.exercises import checker, ch12
+from companion.exercises import ch12, checker
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def cosine(u, v, bug=None):
 
 
 def analogy(wv, a, b, c, bug=None):
-    u = lambda w: wv.unit[wv.id(w)]  # noqa: E731
+    u = lambda w: wv.unit[wv.id(w)]
     target = u(a) - u(b) + u(c) if bug == "sign" else u(b) - u(a) + u(c)
     scores = wv.unit @ (target / np.linalg.norm(target))
     if bug != "no exclusion":

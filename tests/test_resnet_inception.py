@@ -7,8 +7,7 @@ from companion import keras_twin as reference
 from companion.chapters import ch08 as chapter08
 from companion.nn import Sequential, optim
 from companion.nn.gradcheck import layer_gradient_errors, model_gradient_errors
-from companion.nn.layers import (Conv2D, Dense, Flatten, InceptionModule, PlainBlock,
-                                 ResidualBlock)
+from companion.nn.layers import Conv2D, Dense, Flatten, InceptionModule, PlainBlock, ResidualBlock
 from companion.nn.layers.inception import bottleneck_savings
 
 TOL = 1e-7

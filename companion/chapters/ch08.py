@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.layers import (Conv2D, Dense, Flatten, InceptionModule, MaxPooling2D, PlainBlock,
-                                  ResidualBlock)
+from companion.nn.layers import (
+    Conv2D,
+    Dense,
+    Flatten,
+    InceptionModule,
+    MaxPooling2D,
+    PlainBlock,
+    ResidualBlock,
+)
 from companion.nn.model import Sequential
 
 

@@ -9,7 +9,7 @@ that name the likely mistake. Images are NHWC; kernels (f, f, C_in, C_out) as in
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -9,7 +9,7 @@ The references are the package's ``ResidualBlock`` (weights copied in with ``set
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -149,7 +149,7 @@ def _shape_bug(bug: str):
         h, w, c = input_shape
         for filters, k, s, padding in layers:
             if bug == "same ignores stride" and padding == "same":
-                h, w = h, w
+                pass                                      # the size kept whatever the stride
             elif bug == "ceil" and padding == "valid":
                 h, w = -(-(h - k) // s) + 1, -(-(w - k) // s) + 1
             else:

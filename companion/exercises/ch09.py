@@ -6,13 +6,17 @@ References: ``companion.nn.layers.recurrent`` (batch-first, Keras layout: x_t @ 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from companion.exercises.checker import Case, Mistake, check
-from companion.nn.layers.recurrent import (rnn_backward, rnn_forward, rnn_step_backward,
-                                           rnn_step_forward)
+from companion.nn.layers.recurrent import (
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
 
 
 def _weights(rng, D: int, H: int):
@@ -102,7 +106,7 @@ def _bptt(dh, x, h0, hs, Wx, Wh):
 
 def _bptt_bug(bug: str):
     def backward(dh, x, h0, hs, Wx, Wh):
-        N, T, _ = x.shape
+        T = x.shape[1]
         dx, dWx, dWh = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh)
         db, dnext = np.zeros(Wh.shape[0]), np.zeros_like(h0)
         for t in reversed(range(T)):

@@ -8,7 +8,8 @@ draws must follow q_i proportional to p_i^(1/T).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 
@@ -142,8 +143,8 @@ def _ll_cases() -> list[Case]:
     rng = np.random.default_rng(5)
     cases = []
     for N, T, V, label in ((3, 6, 5, "three padded sequences"), (1, 1, 4, "one step"),
-                           (2, 300, 28, "300 steps: multiplying 300 probabilities underflows "
-                            "to 0, so add the logs instead")):
+                           (2, 300, 28, ("300 steps: multiplying 300 probabilities "
+                                         "underflows to 0, so add the logs instead"))):
         z = rng.standard_normal((N, T, V)) * 2
         probs = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
         lengths = rng.integers(max(T // 2, 1), T + 1, N)
@@ -181,8 +182,7 @@ def _bigram_bug(bug: str):
         counts = np.zeros((len(vocab), len(vocab)))
         for name in names:
             ids = list(vocab.encode(list(name), add_eos=True))
-            pairs = zip(ids[:-2], ids[1:-1]) if bug == "no eos" else \
-                zip([vocab.eos] + ids[:-1], ids)
+            pairs = pairwise(ids[:-1]) if bug == "no eos" else pairwise([vocab.eos] + ids)
             for a, b in pairs:
                 counts[a, b] += 1
         c = counts + (0 if bug == "no smoothing" else alpha)

@@ -7,7 +7,7 @@ LSTM i, f, c, o), ``Bidirectional`` and ``chapters.ch11.keras_gru_to_notes``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -187,7 +187,7 @@ def check_bidirectional(bidirectional_outputs: Callable) -> bool:
 def _update_gate(kernel_z, recurrent_kernel_z, bias_z):
     from companion.chapters.ch11 import keras_gru_to_notes
     u = recurrent_kernel_z.shape[0]
-    pad = lambda a: np.concatenate([a, np.zeros(a.shape[:-1] + (2 * u,))], -1)  # noqa: E731
+    pad = lambda a: np.concatenate([a, np.zeros(a.shape[:-1] + (2 * u,))], -1)
     notes = keras_gru_to_notes(pad(kernel_z), pad(recurrent_kernel_z), pad(bias_z))
     return notes["Wu"], notes["bu"]
 

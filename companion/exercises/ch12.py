@@ -7,7 +7,7 @@ References: ``companion.data.word_vectors`` (``cosine_similarity``, ``WordVector
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -43,11 +43,12 @@ def _nearest_word(wv, target, exclude=()) -> str:
 
 def _analogy_mistakes(wv, a, b, c) -> list[tuple[str, str]]:
     """(answer, hint) of the planted mistakes for one question."""
-    u = lambda w: wv.unit[wv.id(w)]                                   # noqa: E731
-    return [(_nearest_word(wv, u(b) - u(a) + u(c)), "exclude the three question words a, b, c "
-             "from the candidates (the closest word to b - a + c is usually b or c itself)"),
-            (_nearest_word(wv, u(a) - u(b) + u(c), (a, b, c)), "the offset is b - a: the "
-             "target is u_b - u_a + u_c")]
+    u = lambda w: wv.unit[wv.id(w)]
+    return [(_nearest_word(wv, u(b) - u(a) + u(c)),
+             ("exclude the three question words a, b, c from the candidates (the closest "
+              "word to b - a + c is usually b or c itself)")),
+            (_nearest_word(wv, u(a) - u(b) + u(c), (a, b, c)),
+             "the offset is b - a: the target is u_b - u_a + u_c")]
 
 
 def check_analogy(analogy: Callable, wv) -> bool:
