@@ -448,6 +448,7 @@ def explorer(train=None, dev=None, epochs: int = 200):
             decision_boundary(result["model"].predict, train[0], train[1][:, 0], ax=ax,
                               steps=120)
             ax.set_title(f"train {result['train_acc']:.2f} / dev {result['dev_acc']:.2f}")
+            ax.set(xlabel="x1", ylabel="x2")
         return fig
 
     controls = {
