@@ -11,7 +11,8 @@ a given upstream gradient ``dout`` (random, not ones). Keras runs its layer in o
 ``Conv2D.forward`` then ``Conv2D.backward``. The two results are checked to agree. Rules
 (``benchmarks/fair.py``): same threads on both sides, contenders interleaved, medians, the load
 average printed. GFLOP/s counts 2 N Ho Wo kh kw Cin Cout per forward and three times that for
-forward + backward; "%pk" divides by the single-thread float32 matmul rate measured between
+forward + backward (from the wall-clock medians); "cpu r." is the ratio of the CPU-time
+medians, the steadier figure on a loaded machine at one thread each; "%pk" divides by the single-thread float32 matmul rate measured between
 the contenders of the same row ("peak GF/s"). "ours MiB" is the peak memory our forward +
 backward allocates (tracemalloc).
 """
@@ -83,8 +84,9 @@ def conv_row(keras, shape, rng, repeats):
     return layer, x, dout, klayer
 
 
-def measure(layer, x, dout, klayer, repeats):
-    """(ours s, keras s, single-thread peak GFLOP/s, our peak MiB, largest difference)."""
+def measure(layer, x, dout, klayer, repeats) -> dict:
+    """Wall and CPU medians of both sides (s), the single-thread peak (GFLOP/s), our peak
+    memory (MiB) and the largest relative difference between the two results."""
     import tensorflow as tf
     ours = ours_step(layer, x, dout)
     theirs = fair.keras_vjp(klayer, layer.get_weights())
@@ -93,36 +95,47 @@ def measure(layer, x, dout, klayer, repeats):
     probe, flop = fair.matmul_probe()
     t = fair.interleaved_times({"ours": ours, "keras": lambda: theirs(xt, dt), "peak": probe},
                                repeats)
-    return (median(t["ours"]), median(t["keras"]), flop / min(t["peak"]) / 1e9,
-            fair.peak_mib(ours), err)
+    return {"ours": median(t["ours"]["wall"]), "keras": median(t["keras"]["wall"]),
+            "cpu_ratio": median(t["ours"]["cpu"]) / median(t["keras"]["cpu"]),
+            "peak": flop / min(t["peak"]["wall"]) / 1e9, "mib": fair.peak_mib(ours), "err": err}
+
+
+def timing(m: dict) -> str:
+    """The ms, ratio and CPU-time ratio columns."""
+    return (f"{m['ours'] * 1e3:9.2f}{m['keras'] * 1e3:9.2f}{m['ours'] / m['keras']:6.2f}x"
+            f"{m['cpu_ratio']:7.2f}x")
+
+
+HEAD_TIMES = f"{'ours ms':>9}{'keras ms':>9}{'ratio':>7}{'cpu r.':>8}"
 
 
 def conv_table(keras, rng, repeats):
-    head = (f"{'N x H x W x Cin -> Cout, k, s':32}{'ours ms':>9}{'keras ms':>9}{'ratio':>7}"
-            f"{'ours GF/s':>10}{'keras GF/s':>11}{'peak GF/s':>10}{'ours %pk':>9}"
-            f"{'keras %pk':>10}{'ours MiB':>9}{'max diff':>10}")
+    head = (f"{'N x H x W x Cin -> Cout, k, s':32}" + HEAD_TIMES + HEAD_RATES)
     print(head + "\n" + "-" * len(head))
     for shape in CONV_SHAPES:
         n, hw, c, f, k, s = shape
         layer, x, dout, klayer = conv_row(keras, shape, rng, repeats)
-        t_ours, t_keras, peak, mib, err = measure(layer, x, dout, klayer, repeats)
+        m = measure(layer, x, dout, klayer, repeats)
         ho, wo, _ = layer.output_shape
         gflop = 3 * 2 * n * ho * wo * k * k * c * f / 1e9
         label = f"{n}x{hw}x{hw}x{c} -> {f}, {k}x{k}, s{s}"
-        print(f"{label:32}{t_ours * 1e3:9.2f}{t_keras * 1e3:9.2f}{t_ours / t_keras:6.2f}x"
-              + throughput(gflop, t_ours, t_keras, peak) + f"{mib:9.1f}{err:10.1e}")
+        print(f"{label:32}" + timing(m) + rates(gflop, m))
 
 
-def throughput(gflop: float, t_ours: float, t_keras: float, peak: float) -> str:
-    """The GF/s, peak GF/s and share-of-peak columns."""
-    return (f"{gflop / t_ours:10.1f}{gflop / t_keras:11.1f}{peak:10.0f}"
-            f"{100 * gflop / t_ours / peak:8.0f}%{100 * gflop / t_keras / peak:9.0f}%")
+HEAD_RATES = (f"{'ours GF/s':>10}{'keras GF/s':>11}{'peak GF/s':>10}{'ours %pk':>9}"
+              f"{'keras %pk':>10}{'ours MiB':>9}{'max diff':>10}")
+
+
+def rates(gflop: float, m: dict) -> str:
+    """The GF/s, peak GF/s, share-of-peak, memory and difference columns."""
+    o, k, peak = gflop / m["ours"], gflop / m["keras"], m["peak"]
+    return (f"{o:10.1f}{k:11.1f}{peak:10.0f}{100 * o / peak:8.0f}%{100 * k / peak:9.0f}%"
+            f"{m['mib']:9.1f}{m['err']:10.1e}")
 
 
 def pool_table(keras, rng, repeats):
     from companion.nn.layers import pool
-    head = (f"{'pooling, N x H x W x C, window':40}{'ours ms':>9}{'keras ms':>9}{'ratio':>7}"
-            f"{'ours MiB':>9}{'max diff':>10}")
+    head = f"{'pooling, N x H x W x C, window':40}" + HEAD_TIMES + f"{'ours MiB':>9}{'max diff':>10}"
     print("\n" + head + "\n" + "-" * len(head))
     for kind, n, hw, c, p in POOL_SHAPES:
         layer = float32_layer(getattr(pool, kind), (p,), {}, (hw, hw, c), rng)
@@ -130,10 +143,9 @@ def pool_table(keras, rng, repeats):
         dout = rng.standard_normal((n,) + layer.output_shape).astype(np.float32)
         klayer = layer.keras_layer(keras)
         klayer.build(x.shape)
-        t_ours, t_keras, _, mib, err = measure(layer, x, dout, klayer, repeats)
+        m = measure(layer, x, dout, klayer, repeats)
         label = f"{kind} {n}x{hw}x{hw}x{c}, {p}x{p}"
-        print(f"{label:40}{t_ours * 1e3:9.2f}{t_keras * 1e3:9.2f}{t_ours / t_keras:6.2f}x"
-              f"{mib:9.1f}{err:10.1e}")
+        print(f"{label:40}" + timing(m) + f"{m['mib']:9.1f}{m['err']:10.1e}")
 
 
 def main(argv=None) -> None:

@@ -56,24 +56,29 @@ def matmul_probe(n: int = 512) -> tuple[Callable, float]:
     return probe, 2.0 * n ** 3
 
 
-def _seconds(fn: Callable) -> float:
-    start = time.perf_counter()
+def _seconds(fn: Callable) -> tuple[float, float]:
+    """(wall-clock, CPU) seconds of one call; CPU time counts every thread of this process."""
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def interleaved_times(contenders: dict[str, Callable], repeats: int) -> dict[str, list[float]]:
-    """Seconds per call of each contender, timed A, B, A, B, ... after one warm-up each.
+def interleaved_times(contenders: dict[str, Callable], repeats: int) -> dict[str, dict]:
+    """{name: {"wall": [s, ...], "cpu": [s, ...]}}: each contender timed A, B, A, B, ... after
+    one warm-up each.
 
-    Report the median of each (``statistics.median``); add ``matmul_probe()[0]`` as a
-    contender to measure the single-thread peak under the same load (its best time is the
-    peak rate)."""
+    Report medians (``statistics.median``). With one thread each, the CPU time is the work
+    done and barely depends on the load, while the wall-clock time also counts the waits for
+    a core a busy machine imposes. Add ``matmul_probe()[0]`` as a contender to measure the
+    single-thread peak under the same load (its best time is the peak rate)."""
     for fn in contenders.values():
         fn()                                       # warm-up (and tf.function tracing)
-    times: dict[str, list[float]] = {k: [] for k in contenders}
+    times = {k: {"wall": [], "cpu": []} for k in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
-            times[name].append(_seconds(fn))
+            wall, cpu = _seconds(fn)
+            times[name]["wall"].append(wall)
+            times[name]["cpu"].append(cpu)
     return times
 
 

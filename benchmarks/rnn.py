@@ -11,7 +11,8 @@ gradient; Keras in one ``tf.function`` taking ``x`` and ``dout`` as arguments, o
 layer's ``forward`` and ``backward``; the results are checked to agree. Same threads on both
 sides, contenders interleaved, medians, the load average printed (``benchmarks/fair.py``).
 GFLOP/s counts the matrix products, 2 N T (D + u) k u per forward for k gates (4 LSTM, 3 GRU,
-1 SimpleRNN) and three times that for forward + backward; "%pk" divides by the single-thread
+1 SimpleRNN) and three times that for forward + backward; "cpu r." is the ratio of CPU-time
+medians (steadier than wall-clock on a loaded machine at one thread each); "%pk" divides by the single-thread
 float32 matmul rate measured between the contenders of the same row ("peak GF/s"). "ours
 MiB": peak memory of our forward + backward.
 """
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fair
-from conv import float32_layer, measure, throughput
+from conv import HEAD_RATES, HEAD_TIMES, float32_layer, measure, rates, timing
 
 # (N, T, D, u)
 SHAPES = [(32, 20, 16, 32), (64, 20, 28, 64), (32, 50, 64, 64), (64, 50, 32, 128),
@@ -43,11 +44,9 @@ def row(keras, cell, shape, rng, repeats):
     dout = rng.standard_normal((n, t, u)).astype(np.float32)
     klayer = layer.keras_layer(keras)
     klayer.build(x.shape)
-    to, tk, peak, mib, err = measure(layer, x, dout, klayer, repeats)
+    m = measure(layer, x, dout, klayer, repeats)
     gflop = 3 * 2 * n * t * (d + u) * GATES[cell] * u / 1e9
-    label = f"{n}x{t}x{d} -> {u}"
-    print(f"{cell:10}{label:18}{to * 1e3:9.2f}{tk * 1e3:9.2f}{to / tk:6.2f}x"
-          + throughput(gflop, to, tk, peak) + f"{mib:9.1f}{err:10.1e}")
+    print(f"{cell:10}{f'{n}x{t}x{d} -> {u}':18}" + timing(m) + rates(gflop, m))
 
 
 def main(argv=None) -> None:
@@ -64,9 +63,7 @@ def main(argv=None) -> None:
     keras = import_keras()
     fair.header("recurrent layers forward + backward, float32, return_sequences=True", threads,
                 repeats)
-    head = (f"{'cell':10}{'N x T x D -> u':18}{'ours ms':>9}{'keras ms':>9}{'ratio':>7}"
-            f"{'ours GF/s':>10}{'keras GF/s':>11}{'peak GF/s':>10}{'ours %pk':>9}"
-            f"{'keras %pk':>10}{'ours MiB':>9}{'max diff':>10}")
+    head = f"{'cell':10}{'N x T x D -> u':18}" + HEAD_TIMES + HEAD_RATES
     print(head + "\n" + "-" * len(head))
     rng = np.random.default_rng(0)
     for cell in args.cells:

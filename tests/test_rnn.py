@@ -233,3 +233,22 @@ def test_recurrent_layers_compute_in_their_dtype(cls, dtype, rng):
     dx = layer.backward(rng.standard_normal(out.shape))
     assert out.dtype == dtype and dx.dtype == dtype
     assert all(g.dtype == dtype for g in layer.grads.values())
+
+
+def test_the_one_sigmoid():
+    """activations.sigmoid (the gates' sigmoid too): no overflow, accurate tails (not 0 at
+    -40), float32 kept, in place with out=, and 1/(1+exp(-z)) wherever that is safe."""
+    import warnings
+
+    from companion.nn.activations import sigmoid
+    z = np.array([-800.0, -40.0, -1.5, 0.0, 2.0, 800.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                      # an overflow would be a warning
+        s = sigmoid(z)
+    np.testing.assert_allclose(s[1:5], 1 / (1 + np.exp(-z[1:5])), rtol=1e-15)
+    assert s[0] == 0.0 and s[-1] == 1.0 and s[1] == pytest.approx(4.248354255291589e-18)
+    z32 = z.astype(np.float32)
+    assert sigmoid(z32).dtype == np.float32
+    buf = z32.copy()
+    assert sigmoid(buf, out=buf) is buf
+    np.testing.assert_array_equal(buf, sigmoid(z32))
