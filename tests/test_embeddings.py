@@ -252,3 +252,10 @@ def test_offset_2d_puts_a_shared_offset_on_x(rng):
     np.testing.assert_allclose(np.abs(axes[0]), np.eye(10)[3], atol=1e-12)
     np.testing.assert_allclose(xy[6:, 0] - xy[:6, 0], 2.0)
     assert abs(axes[0] @ axes[1]) < 1e-12
+
+
+def test_compare_inputs_per_seed_gives_the_spread(wv):
+    from companion.chapters.ch12 import compare_inputs
+    per = compare_inputs(wv, per_class=2, seeds=(0, 1), kinds=("glove",), epochs=50, per_seed=True)
+    mean = compare_inputs(wv, per_class=2, seeds=(0, 1), kinds=("glove",), epochs=50)
+    assert per["glove"].shape == (2,) and np.isclose(per["glove"].mean(), mean["glove"])
