@@ -29,7 +29,7 @@ def test_regularised_deep_network_matches_keras(reg, rng, keras):
     reference.compare("forward", model.forward(x.astype(np.float64)), k_out, TOL, quiet=True)
     assert value == pytest.approx(k_value, rel=TOL)           # penalty included on both sides
     assert model.regularization_loss() == pytest.approx(
-        float(sum(np.asarray(v) for v in kmodel.losses)), rel=TOL)
+        float(sum(keras.ops.convert_to_numpy(v) for v in kmodel.losses)), rel=TOL)
     for ours, theirs in zip(model.grads(), k_grads):
         reference.compare("grad", ours, theirs, TOL, quiet=True)
 
@@ -74,10 +74,18 @@ def test_dropout_twin_is_identity_at_inference_and_inverted_in_training(rng, ker
                                          ("glorot_uniform", "GlorotUniform"),
                                          ("glorot_normal", "GlorotNormal")])
 def test_initialisers_follow_keras_laws(ours, theirs, keras):
-    """Same distribution (not the same numbers): std, and the truncation at 2 std for normals."""
+    """Same distribution (not the same numbers): std, and the truncation at 2 std for normals.
+
+    Keras' PyTorch backend truncates by drawing 4 normals per weight and keeping the first
+    inside 2 std (keras/src/backend/torch/random.py); when all 4 fall outside (probability
+    0.0455**4 = 4.3e-6, about 0.5 of these 120,000 weights) it keeps one outside the bound.
+    There the bound is checked on the other weights, and at most 5 may lie beyond it.
+    """
     shape = (400, 300)
     w = inits.get(ours)(shape, np.random.default_rng(0))
-    k = np.asarray(getattr(keras.initializers, theirs)(seed=0)(shape))
+    k = keras.ops.convert_to_numpy(getattr(keras.initializers, theirs)(seed=0)(shape))
     assert np.std(w) == pytest.approx(np.std(k), rel=0.01)
-    assert np.abs(w).max() == pytest.approx(np.abs(k).max(), rel=0.01)
+    beyond = np.abs(k) > 1.02 * np.abs(w).max()
+    assert beyond.sum() <= (5 if keras.backend.backend() == "torch" else 0)
+    assert np.abs(w).max() == pytest.approx(np.abs(k[~beyond]).max(), rel=0.01)
     assert np.mean(np.abs(w)) == pytest.approx(np.mean(np.abs(k)), rel=0.01)
