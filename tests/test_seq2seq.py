@@ -147,7 +147,7 @@ def test_chapter_13_explorer_and_figures():
 def test_float32_end_to_end():
     model = tiny(True, dtype=np.float32)
     assert all(p.dtype == np.float32 for p in model.params())
-    value, grads = model.loss_and_grads((np.array([[2, 3, 4, 5]]), np.array([[3, 4, 0]])))
+    _, grads = model.loss_and_grads((np.array([[2, 3, 4, 5]]), np.array([[3, 4, 0]])))
     assert all(g.dtype == np.float32 for g in grads)
     _, w = model.greedy(np.array([[2, 3, 4, 5]]), max_len=2)
     assert w.dtype == np.float32
