@@ -67,12 +67,13 @@ KERAS_CASES = [(name, None) for name in CASES] + \
 @pytest.mark.keras
 @pytest.mark.parametrize("name,sched", KERAS_CASES,
                          ids=[n + ("-" + s if s else "") for n, s in KERAS_CASES])
-def test_optimizers_and_schedules_match_keras(name, sched, keras):
+def test_optimizers_and_schedules_match_keras(name, sched, keras, keras_float64):
     make = CASES[name]
     opt = make() if sched is None else make(SCHED[sched](make().learning_rate))
     grads_seq = gradient_sequence()
     ours = run(opt, grads_seq)
-    theirs = run_keras(optim.keras_optimizer(opt, keras), keras, grads_seq)
+    with keras_float64():                               # float64 variables under JAX too
+        theirs = run_keras(optim.keras_optimizer(opt, keras), keras, grads_seq)
     tol = KERAS_TOL_ADAM_DEFAULT_BETAS if name == "adam" else KERAS_TOL
     for o, t in zip(ours, theirs):
         assert_close(o, t, tol, f"{name} {sched}")
