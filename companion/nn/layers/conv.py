@@ -126,6 +126,7 @@ def unpad(dxp, pads):
 
 # --- the vectorised implementation ---------------------------------------------------------
 CHUNK_BYTES = 1 << 21          # im2col columns of this many bytes at most: they stay in cache
+WHOLE_BYTES = 1 << 24          # a batch whose columns are smaller is done in one piece
 
 
 def chunks(n: int, bytes_per_item: int, budget: int | None = None):
@@ -139,9 +140,15 @@ def im2col_chunks(xp, kernel, strides, out_hw):
 
     One buffer of at most ``CHUNK_BYTES`` is reused, so the columns stay in cache and the
     whole (N*Ho*Wo, kh*kw*C) matrix never exists. The columns are valid until the next step.
+    Few input channels make small columns, whose products are limited by memory, not
+    arithmetic: below ``WHOLE_BYTES`` the whole batch comes in one piece (one copy, one
+    product), which is faster there.
     """
     n, c = xp.shape[0], xp.shape[3]
     k = kernel[0] * kernel[1] * c
+    if n * out_hw[0] * out_hw[1] * k * xp.itemsize <= WHOLE_BYTES:
+        yield slice(0, n), windows(xp, kernel, strides, out_hw).reshape(-1, k)
+        return
     slices = chunks(n, out_hw[0] * out_hw[1] * k * xp.itemsize)
     buf = np.empty((slices[0].stop,) + tuple(out_hw) + tuple(kernel) + (c,), dtype=xp.dtype)
     for sl in slices:
@@ -150,10 +157,11 @@ def im2col_chunks(xp, kernel, strides, out_hw):
         yield sl, cols.reshape(-1, k)
 
 
-def correlate(xp, Wm, kernel, strides, out_hw, out2, bias=None) -> None:
+def correlate(xp, Wm, kernel, strides, out_hw, out2, bias=None):
     """out2 (N*Ho*Wo, F) = im2col(xp) @ Wm (+ bias), chunk by chunk, written in place.
 
-    xp: (N, Hp, Wp, C) padded input; Wm: (kh*kw*C, F) in xp's dtype.
+    xp: (N, Hp, Wp, C) padded input; Wm: (kh*kw*C, F) in xp's dtype. Returns the columns
+    (N*Ho*Wo, kh*kw*C) when they were built in one piece (small, worth keeping), else None.
     """
     rows = out_hw[0] * out_hw[1]
     for sl, cols in im2col_chunks(xp, kernel, strides, out_hw):
@@ -161,6 +169,7 @@ def correlate(xp, Wm, kernel, strides, out_hw, out2, bias=None) -> None:
         np.matmul(cols, Wm, out=o)
         if bias is not None:
             o += bias
+    return cols if sl.stop - sl.start == xp.shape[0] else None
 
 
 def conv2d_forward(x, W, b=None, strides=(1, 1), padding="valid"):
@@ -177,9 +186,9 @@ def conv2d_forward(x, W, b=None, strides=(1, 1), padding="valid"):
     dtype = np.result_type(x, W)
     xp = xp.astype(dtype, copy=False)
     out = np.empty((x.shape[0], ho, wo, f), dtype=dtype)
-    correlate(xp, W.reshape(-1, f).astype(dtype, copy=False), (kh, kw), strides, (ho, wo),
-              out.reshape(-1, f), b)
-    return out, (xp, pads, W, strides, b is not None)
+    cols = correlate(xp, W.reshape(-1, f).astype(dtype, copy=False), (kh, kw), strides,
+                     (ho, wo), out.reshape(-1, f), b)
+    return out, (xp, cols, pads, W, strides, b is not None)
 
 
 def conv2d_backward(dout, cache):
@@ -187,16 +196,19 @@ def conv2d_backward(dout, cache):
 
     Returns (dx (N, H, W, C), (dW (kh, kw, C, F), db (F,) or None)).
     dW sums im2col(x).T @ dout over chunks of images (the columns are rebuilt in cache, never
-    stored). dx: ``input_gradient``.
+    stored, unless forward kept small ones). dx: ``input_gradient``.
     """
-    xp, pads, W, strides, has_bias = cache
+    xp, cols, pads, W, strides, has_bias = cache
     kh, kw, c, f = W.shape
     ho, wo = dout.shape[1:3]
     d2 = dout.reshape(-1, f)                                                 # (N*Ho*Wo, F)
-    dW = np.zeros((kh * kw * c, f), dtype=np.result_type(dout, W))
-    rows = ho * wo
-    for sl, cols in im2col_chunks(xp, (kh, kw), strides, (ho, wo)):
-        dW += cols.T @ d2[sl.start * rows:sl.stop * rows]
+    if cols is not None:
+        dW = cols.T @ d2
+    else:
+        dW = np.zeros((kh * kw * c, f), dtype=np.result_type(dout, W))
+        rows = ho * wo
+        for sl, chunk in im2col_chunks(xp, (kh, kw), strides, (ho, wo)):
+            dW += chunk.T @ d2[sl.start * rows:sl.stop * rows]
     db = d2.sum(axis=0) if has_bias else None
     return input_gradient(dout, W, strides, pads, xp.shape), (dW.reshape(W.shape), db)
 
