@@ -39,7 +39,8 @@ JS_STORED = """() => {
 
 
 @pytest.mark.parametrize("name", chapter_notebooks())
-def test_opened_chapter_is_unmodified_and_shows_no_widget_repr(name, lab_server, browser):
+def test_opened_chapter_is_unmodified_and_shows_no_widget_repr(name, lab_server, browser,
+                                                              screenshots_dir):
     url, root = lab_server
     stored = (root / "notebooks" / name).read_bytes()
     assert stored == (notebooks_dir() / name).read_bytes()
@@ -50,6 +51,10 @@ def test_opened_chapter_is_unmodified_and_shows_no_widget_repr(name, lab_server,
                  and s.get("path", "").endswith(name), 180, f"{name} to open, kernel idle")
         time.sleep(2)                       # kernel info and metadata updates land
         seen = page.evaluate(JS_STORED)
+        if seen["shown"]:                   # what a learner sees of the first explorer
+            cell = page.locator(".jp-Notebook .jp-Cell").nth(seen["shown"][0]["cell"])
+            cell.scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshots_dir / f"opened-{name.removesuffix('.ipynb')}.png"))
         page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
         wait_for(page, "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
                  bool, 60, f"{name} to be saved")
