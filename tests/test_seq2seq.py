@@ -151,3 +151,10 @@ def test_float32_end_to_end():
     assert all(g.dtype == np.float32 for g in grads)
     _, w = model.greedy(np.array([[2, 3, 4, 5]]), max_len=2)
     assert w.dtype == np.float32
+
+
+def test_seed_spread_runs():
+    from companion.chapters.ch13 import seed_spread
+    data = load_dates(n_train=64, n_dev=0, n_test=8, n_hard=8, seed=0)
+    spread = seed_spread(data, [0, 1], units=4, epochs=1)
+    assert set(spread) == {0, 1} and all(0 <= a <= 1 and 0 <= b <= 1 for a, b in spread.values())

@@ -36,6 +36,16 @@ def train_models(data: DateData, units: int = 32, epochs: int = 3, plain_epochs:
     return runs
 
 
+def seed_spread(data: DateData, seeds: Sequence[int], units: int = 32, epochs: int = 3) -> dict:
+    """{seed: (test exact, held-out-years exact)} of the attention model trained per seed."""
+    out = {}
+    for seed in seeds:
+        model = Seq2Seq(data.source_vocab, data.target_vocab, units=units, seed=seed)
+        train(model, data.train, epochs=epochs, seed=seed)
+        out[seed] = (evaluate(model, data.test)["exact"], evaluate(model, data.hard_test)["exact"])
+    return out
+
+
 def accuracy_by_format(runs: dict, years: Sequence[int], n: int = 200, seed: int = 0) -> dict:
     """{format: {model name: exact match}} on ``n`` fresh dates per format from ``years``."""
     rng = np.random.default_rng(seed)
