@@ -126,7 +126,7 @@ def unpad(dxp, pads):
 
 # --- the vectorised implementation ---------------------------------------------------------
 CHUNK_BYTES = 1 << 21          # im2col columns of this many bytes at most: they stay in cache
-WHOLE_BYTES = 1 << 24          # a batch whose columns are smaller is done in one piece
+WHOLE_BYTES = 1 << 23          # a batch whose columns are smaller is done in one piece
 
 
 def chunks(n: int, bytes_per_item: int, budget: int | None = None):
