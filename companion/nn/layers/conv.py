@@ -32,6 +32,7 @@ from companion.nn import activations, initializers
 from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.base import Layer
 from companion.nn.regularizers import Regularizer
+from companion.nn.threads import blas_threads
 
 PADDINGS = ("valid", "same")
 
@@ -336,8 +337,9 @@ class Conv2D(Layer):
     def forward(self, x, training=False):
         self._require_built()
         x = self._check_input(x)
-        z, cache = self._pure()[0](x, self.params["kernel"], self.params.get("bias"),
-                                   self.strides, self.padding)
+        with blas_threads(1):                  # chunk-sized products: see ``backward_from_logits``
+            z, cache = self._pure()[0](x, self.params["kernel"], self.params.get("bias"),
+                                       self.strides, self.padding)
         a, act_cache = activation_forward(z, self.activation)
         self._cache = (cache, act_cache)
         return a
@@ -347,8 +349,14 @@ class Conv2D(Layer):
         return self.backward_from_logits(dz)
 
     def backward_from_logits(self, dz):
-        """Backward pass from dL/dz (N, Ho, Wo, filters), the gradient before the activation."""
-        dx, (dW, db) = self._pure()[1](np.asarray(dz, dtype=self.dtype), self._cache[0])
+        """Backward pass from dL/dz (N, Ho, Wo, filters), the gradient before the activation.
+
+        The layer runs its products on one BLAS thread, as the recurrent layers do: they are
+        chunk-sized (columns of a few images), where a second thread gains little and, on a
+        busy machine, costs several times the work in waits (benchmarks/conv.py --threads 0).
+        """
+        with blas_threads(1):
+            dx, (dW, db) = self._pure()[1](np.asarray(dz, dtype=self.dtype), self._cache[0])
         self._set_kernel_grads(dW, db)
         return dx
 
