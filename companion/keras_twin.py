@@ -102,7 +102,7 @@ def device() -> str:
         elif b == "torch":
             import torch
             name = f"GPU:0 ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "CPU"
-    except Exception:      # device discovery must never break a cross-check
+    except Exception:  # noqa: BLE001, S110 (device discovery must never break a cross-check)
         pass
     return f"{name} ({b} backend)"
 

@@ -36,13 +36,13 @@ def test_forward_and_gradients_match_keras(loss, rng, keras):
 
 
 OPTIMIZERS = [
-    (lambda: optim.SGD(0.1), "SGD", dict(learning_rate=0.1)),
-    (lambda: optim.SGD(0.05, momentum=0.9), "SGD", dict(learning_rate=0.05, momentum=0.9)),
+    (lambda: optim.SGD(0.1), "SGD", {"learning_rate": 0.1}),
+    (lambda: optim.SGD(0.05, momentum=0.9), "SGD", {"learning_rate": 0.05, "momentum": 0.9}),
     (lambda: optim.SGD(0.05, momentum=0.9, nesterov=True), "SGD",
-     dict(learning_rate=0.05, momentum=0.9, nesterov=True)),
-    (lambda: optim.Adagrad(0.1), "Adagrad", dict(learning_rate=0.1)),
-    (lambda: optim.RMSprop(0.01), "RMSprop", dict(learning_rate=0.01)),
-    (lambda: optim.Adam(0.01), "Adam", dict(learning_rate=0.01)),
+     {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
+    (lambda: optim.Adagrad(0.1), "Adagrad", {"learning_rate": 0.1}),
+    (lambda: optim.RMSprop(0.01), "RMSprop", {"learning_rate": 0.01}),
+    (lambda: optim.Adam(0.01), "Adam", {"learning_rate": 0.01}),
 ]
 
 
