@@ -42,16 +42,18 @@ def load() -> str:
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def matmul_probe(n: int = 512) -> tuple[Callable, float]:
+def matmul_probe(n: int = 1024) -> tuple[Callable, float]:
     """(probe, flop): a float32 (n x n) @ (n x n) product on ONE BLAS thread, to be timed
     interleaved with the contenders, so the single-thread peak is measured under the same
-    load as they are."""
-    from threadpoolctl import threadpool_limits
+    load as they are. (The thread controller is built once: building one scans the loaded
+    libraries, which would be timed too.)"""
+    from threadpoolctl import ThreadpoolController
+    controller = ThreadpoolController()
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
 
     def probe():
-        with threadpool_limits(1, user_api="blas"):
+        with controller.limit(limits=1, user_api="blas"):
             a @ b
     return probe, 2.0 * n ** 3
 
@@ -127,4 +129,4 @@ def header(what: str, threads: str, repeats: int) -> None:
     from companion.keras_twin import device
     print(f"{what}; median of {repeats} interleaved repeats; Keras on {device()}; {threads}; "
           f"{load()}; '%pk': share of the single-thread float32 matmul rate ('peak GF/s', "
-          "the best of a 512^3 product timed between the contenders of each row)")
+          "the best of a 1024^3 product timed between the contenders of each row)")
