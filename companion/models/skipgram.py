@@ -9,7 +9,7 @@ unigram distribution raised to the power 3/4, the loss is
 
 averaged over a batch of pairs. Its gradients touch only the rows used (scatter-adds).
 
-    tokens = pydoc_corpus()                     # the Python docs that ship with CPython
+    tokens = corpus.load_corpus()               # companion.data.corpus: 64,262 words
     vocab = build_vocab(tokens, min_count=5)
     model = SkipGram(len(vocab), 50, seed=0)
     history = train_skipgram(model, vocab, vocab.encode(tokens), epochs=3, seed=0)
@@ -17,7 +17,6 @@ averaged over a batch of pairs. Its gradients touch only the rows used (scatter-
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +24,6 @@ import numpy as np
 from companion.nn import optim
 from companion.nn.train import EpochMeanLoss, ProgressBar, train_loop
 from companion.nn.validation import check_int, check_positive, rng_from
-
-TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 # Related pairs of the Python docs' vocabulary, listed before any training (not picked from the
 # results), to measure what skip-gram learns on that corpus: where does b rank among a's
@@ -39,19 +36,6 @@ PYDOC_PAIRS = [("true", "false"), ("integer", "float"), ("list", "tuple"), ("key
                ("keys", "values"), ("encode", "decode"), ("break", "continue"), ("if", "else"),
                ("try", "except"), ("yield", "generator"), ("async", "await"),
                ("global", "nonlocal"), ("str", "bytes"), ("dict", "set")]
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased words (letters, with an inner apostrophe kept: "don't"); digits and
-    punctuation dropped."""
-    return TOKEN.findall(text.lower())
-
-
-def pydoc_corpus() -> list[str]:
-    """The text of ``pydoc_data.topics`` (CPython's own help pages, shipped with the standard
-    library: about 64,000 English words of technical prose), tokenised, topics in sorted order."""
-    from pydoc_data.topics import topics
-    return [t for key in sorted(topics) for t in tokenize(topics[key])]
 
 
 @dataclass
