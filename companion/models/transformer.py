@@ -134,8 +134,7 @@ class Embedder(Stack):
 
     def __init__(self, V: int, d_model: int, max_len: int, positional: bool, dtype, rng):
         self.embedding = Embedding(V, d_model, dtype=dtype)
-        self.embedding.build((1,), rng)
-        self.embedding.input_shape = None                   # any sequence length
+        self.embedding.build((None,), rng)                  # any sequence length
         self.layers = [self.embedding]
         self.scale = float(np.sqrt(d_model))
         self.pe = positional_encoding(max_len, d_model).astype(dtype) if positional else None

@@ -87,9 +87,11 @@ class Embedding(Layer):
             ids = ids.astype(np.int64)            # ids that travelled as floats (as in Keras)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"{self.name}: expected integer word ids, got dtype {ids.dtype}")
-        if self.input_shape is not None and tuple(ids.shape[1:]) != self.input_shape:
+        want = self.input_shape                   # None entries: any length (a sequence)
+        if want is not None and (ids.ndim != len(want) + 1 or any(
+                w is not None and w != s for w, s in zip(want, ids.shape[1:]))):
             raise ValueError(f"{self.name}: ids have shape {ids.shape}, expected "
-                             f"(N, {', '.join(map(str, self.input_shape))})")
+                             f"(N, {', '.join('T' if w is None else str(w) for w in want)})")
         if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
             raise ValueError(f"{self.name}: ids must lie in 0..{self.input_dim - 1} "
                              f"(input_dim={self.input_dim}), got values from {ids.min()} "
