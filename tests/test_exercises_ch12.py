@@ -72,9 +72,29 @@ def sgns_loss_and_grads(W_in, W_out, centers, contexts, negatives, bug=None):
     return loss, dW_in, dW_out
 
 
+def neutralise(e, g, bug=None):
+    g_hat = g if bug == "g" else g / np.linalg.norm(g)
+    projection = (e @ g_hat) * g_hat
+    return {"kept": e, "added": e + projection}.get(bug, e - projection)
+
+
+def equalise(e1, e2, g, bug=None):
+    g_hat = g if bug == "g" else g / np.linalg.norm(g)
+    mu = (e1 + e2) / 2
+    nu = mu if bug == "mu kept" else mu - (mu @ g_hat) * g_hat
+    out = []
+    for e in (e1, e2):
+        part = ((e - mu) @ g_hat) * g_hat                      # this word's side of the pair
+        if bug != "no rescaling":
+            part = np.sqrt(1 - nu @ nu) * part / np.linalg.norm(part)
+        out.append(nu + part)
+    return tuple(out)
+
+
 CHECKS = [(ch12.check_cosine_similarity, cosine, False), (ch12.check_analogy, analogy, True),
           (ch12.check_embedding_backward, embedding_backward, False),
-          (ch12.check_sgns, sgns_loss_and_grads, False)]
+          (ch12.check_sgns, sgns_loss_and_grads, False),
+          (ch12.check_neutralise, neutralise, False), (ch12.check_equalise, equalise, False)]
 
 
 def run(check, fn, needs_wv, wv):
@@ -96,6 +116,12 @@ def test_solution_passes(wv, check, solution, needs_wv):
     (ch12.check_sgns, partial(sgns_loss_and_grads, bug="sign"), False, "minus sign"),
     (ch12.check_sgns, partial(sgns_loss_and_grads, bug="sum"), False, "average over the B"),
     (ch12.check_sgns, partial(sgns_loss_and_grads, bug="assign"), False, "np.add.at"),
+    (ch12.check_neutralise, partial(neutralise, bug="kept"), False, "subtract the projection"),
+    (ch12.check_neutralise, partial(neutralise, bug="added"), False, "not added"),
+    (ch12.check_neutralise, partial(neutralise, bug="g"), False, "normalise g first"),
+    (ch12.check_equalise, partial(equalise, bug="no rescaling"), False, "sqrt(1 - |ν|²)"),
+    (ch12.check_equalise, partial(equalise, bug="g"), False, "normalise g first"),
+    (ch12.check_equalise, partial(equalise, bug="mu kept"), False, "neutralise μ"),
 ])
 def test_mistake_is_named(wv, check, buggy, needs_wv, hint):
     ok, out = run(check, buggy, needs_wv, wv)

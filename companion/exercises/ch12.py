@@ -1,8 +1,10 @@
 """Chapter 12 exercises: cosine similarity, the analogy solver, the embedding backward
-(scatter-add) and the skip-gram negative-sampling loss with its gradients.
+(scatter-add), the skip-gram negative-sampling loss with its gradients, and the two steps of
+hard debiasing (neutralise, equalise).
 
 References: ``companion.data.word_vectors`` (``cosine_similarity``, ``WordVectors.analogy``),
-``companion.nn.layers.embedding`` and ``companion.models.skipgram.sgns_backward``.
+``companion.nn.layers.embedding``, ``companion.models.skipgram.sgns_backward`` and
+``companion.chapters.ch12`` (``neutralise``, ``equalise``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.data.word_vectors import cosine_similarity
+from companion.chapters.ch12 import equalise, neutralise
+from companion.data.word_vectors import cosine_similarity, normalize_rows
 from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
 from companion.models.skipgram import sgns_backward
 
@@ -162,3 +165,61 @@ def check_sgns(sgns_loss_and_grads: Callable) -> bool:
     return check("skip-gram loss and gradients", sgns_loss_and_grads, sgns_backward,
                  _sgns_cases(), mistakes, returns="the tuple (loss, dW_in, dW_out)",
                  names=NAMES)
+
+
+# --- 5. neutralise ----------------------------------------------------------------------------------
+def _debias_cases() -> list[Case]:
+    """(e1, e2, g): unit word-like vectors and directions g that are not unit length."""
+    rng = np.random.default_rng(15)
+    cases = []
+    for d, g_scale, label in ((4, 3.0, "D=4, |g|=3"), (50, 0.2, "D=50, |g|=0.2"),
+                              (2, 5.0, "D=2, |g|=5")):
+        e1, e2 = normalize_rows(rng.standard_normal((2, d)))
+        g = rng.standard_normal(d)
+        cases.append(Case((e1, e2, g * g_scale / np.linalg.norm(g)), label=label))
+    return cases
+
+
+def check_neutralise(neutralise_fn: Callable) -> bool:
+    """``neutralise(e (D,), g (D,)) -> (D,)``: e minus its projection (e.ĝ)ĝ on ĝ = g/|g|."""
+    cases = [Case((c.args[0], c.args[2]), label=c.label) for c in _debias_cases()]
+    mistakes = [Mistake(lambda e, g: e, "subtract the projection: return e - (e.ĝ) ĝ"),
+                Mistake(lambda e, g: 2 * e - neutralise(e, g),
+                        "the projection is subtracted, not added: e - (e.ĝ) ĝ"),
+                Mistake(lambda e, g: e - (e @ g) * g, "normalise g first: ĝ = g / |g| (or "
+                        "divide by g.g: e - (e.g) g / (g.g))"),
+                Mistake(lambda e, g: e - (e @ g) * g / np.linalg.norm(g),
+                        "divide by |g| twice (once per g), i.e. by g.g: e - (e.g) g / (g.g)")]
+    return check("neutralise", neutralise_fn, neutralise, cases, mistakes,
+                 returns="the neutralised vector, an array (D,)")
+
+
+# --- 6. equalise ------------------------------------------------------------------------------------
+def _equalise_bug(bug: str):
+    def equalise_bug(e1, e2, g):
+        gu = g if bug.startswith("g") else g / np.linalg.norm(g)
+        mu = (e1 + e2) / 2
+        nu = mu - (mu @ gu) * gu
+        if bug == "no rescaling":
+            return nu + ((e1 - mu) @ gu) * gu, nu + ((e2 - mu) @ gu) * gu
+        if bug == "mu kept":
+            nu = mu
+        side = np.sign((e1 - mu) @ gu)
+        step = gu / np.linalg.norm(gu) if bug == "g, then unit sides" else gu
+        scale = np.sqrt(1 - nu @ nu)                  # NaN when |ν| > 1, as the learner's is
+        return nu + side * scale * step, nu - side * scale * step
+    return equalise_bug
+
+
+def check_equalise(equalise_fn: Callable) -> bool:
+    """``equalise(e1 (D,), e2 (D,), g (D,)) -> (e1', e2')``: with μ = (e1 + e2)/2 and
+    ν = μ - (μ.ĝ)ĝ, e_i' = ν ± sqrt(1 - |ν|²) ĝ, the sign of (e_i - μ).ĝ."""
+    mistakes = [Mistake(_equalise_bug("no rescaling"), "rescale the g-parts: without the "
+                        "factor sqrt(1 - |ν|²) the pair is symmetric but no longer unit length"),
+                *(Mistake(_equalise_bug(bug), "normalise g first: ĝ = g / |g|")
+                  for bug in ("g", "g, then unit sides")),
+                Mistake(_equalise_bug("mu kept"), "ν is μ with its projection on ĝ removed "
+                        "(neutralise μ), not μ itself")]
+    return check("equalise", equalise_fn, equalise, _debias_cases(), mistakes,
+                 returns="the pair (e1', e2'), a tuple of two arrays (D,)",
+                 names=("e1'", "e2'"))
