@@ -113,13 +113,6 @@ def offsets(xp, kernel, strides, out_hw):
             yield u, v, xp[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw, :]
 
 
-def add_windows(dxp, dwin, strides) -> None:
-    """dxp (N, Hp, Wp, C) += the adjoint of ``windows`` applied to dwin (N, Ho, Wo, kh, kw, C):
-    kh*kw strided adds, one per kernel offset (never a scattered np.add.at)."""
-    for u, v, view in offsets(dxp, dwin.shape[3:5], strides, dwin.shape[1:3]):
-        view += dwin[:, :, :, u, v, :]
-
-
 def unpad(dxp, pads):
     (t, b), (l, r) = pads
     return dxp[:, t:dxp.shape[1] - b, l:dxp.shape[2] - r, :]
@@ -221,8 +214,9 @@ def input_gradient(dout, W, strides, pads, xp_shape):
     180 degrees and its channels swapped, W[::-1, ::-1].T (kh, kw, F, C): one 'valid'
     convolution, one matrix product per chunk, no scatter. Pad dout by kh-1-top above and
     kh-1-bottom below (likewise across) and it lands exactly on the unpadded input.
-    Larger strides: dcols = dout @ W.T per chunk, added back by offset (``add_windows``), which
-    costs less than correlating a zero-dilated gradient (s*s times the products).
+    Larger strides: per kernel offset (u, v), dout @ W[u, v].T added back where that offset
+    read (kh*kw products and strided adds), which costs less than correlating a zero-dilated
+    gradient (s*s times the products).
     """
     kh, kw, c, f = W.shape
     (t, b), (l, r) = pads
@@ -237,10 +231,9 @@ def input_gradient(dout, W, strides, pads, xp_shape):
         correlate(dpad, Wr, (kh, kw), (1, 1), (h, w), dx.reshape(-1, c))
         return dx
     dxp = np.zeros(xp_shape, dtype=dtype)
-    Wt = W.reshape(-1, f).T                                                  # (F, kh*kw*C)
-    for sl in chunks(n, ho * wo * kh * kw * c * dxp.itemsize):
-        dwin = (dout[sl].reshape(-1, f) @ Wt).reshape(dout[sl].shape[:3] + (kh, kw, c))
-        add_windows(dxp[sl], dwin, strides)
+    d2 = dout.reshape(-1, f)
+    for u, v, view in offsets(dxp, (kh, kw), strides, (ho, wo)):
+        view += (d2 @ W[u, v].T).reshape(n, ho, wo, c)       # what offset (u, v) contributed
     return unpad(dxp, pads)
 
 
