@@ -88,6 +88,14 @@ CHAPTERS: tuple[Chapter, ...] = (
             "Use pretrained word vectors for similarity and analogies, and learn embeddings "
             "with skip-gram.",
             "Word Embeddings", (9,)),
+    Chapter(13, "13_attention.ipynb", "Sequence to sequence, and attention",
+            "Translate written dates to ISO with an encoder-decoder, give it additive attention "
+            "(forward, backward, Keras twin), and decode greedily or by beam search.",
+            "Beyond the notes: encoder-decoder models and attention", (11,)),
+    Chapter(14, "14_transformer.ipynb", "The transformer",
+            "Build scaled dot-product and multi-head attention, layer norm and positional "
+            "encodings, and train a transformer language model and date translator.",
+            "Beyond the notes: the transformer", (10, 13)),
 )
 
 
