@@ -102,3 +102,10 @@ def test_most_biased_and_agreement_scores():
     assert ch12.kmeans_agreement(X, np.array([1, 0, 1, 0]), seed=0) == 0.5
     assert ch12.knn_agreement(X, np.array([1, 1, 0, 0]), k=1) == 1.0
     assert ch12.knn_agreement(X, np.array([1, 0, 1, 0]), k=1) == 0.0
+
+
+def test_agreement_scores_check_lengths():
+    with pytest.raises(ValueError, match="labels"):
+        ch12.knn_agreement(np.ones((4, 2)), np.array([0, 1]))
+    with pytest.raises(ValueError, match="labels"):
+        ch12.kmeans_agreement(np.ones((4, 2)), np.array([0, 1, 1]))

@@ -16,7 +16,7 @@ from itertools import pairwise
 import numpy as np
 
 from companion.data.word_vectors import UnknownWordError, WordVectors, normalize_rows
-from companion.nn.validation import as_array, check_int, rng_from
+from companion.nn.validation import as_array, check_int, check_same_length, rng_from
 
 GROUPS: dict[str, list[tuple[str, ...]]] = {
     "gender pairs": [("man", "woman"), ("king", "queen"), ("boy", "girl"), ("brother", "sister"),
@@ -370,8 +370,9 @@ def equalise(e1, e2, g) -> tuple[np.ndarray, np.ndarray]:
 
 
 def debias(wv: WordVectors, g, keep=GENDER_SPECIFIC, pairs=EQUALISE_PAIRS) -> WordVectors:
-    """Hard debiasing of the unit vectors of ``wv``: neutralise every word not in ``keep``,
-    then equalise each pair (both words known). g: (D,). Returns new WordVectors."""
+    """Hard debiasing of the unit vectors of ``wv``: neutralise every word not in ``keep`` (a
+    set of words), then equalise each (a, b) of ``pairs`` whose two words are known.
+    g: (D,). Returns new WordVectors (the same words)."""
     E = wv.unit.astype(np.float64)
     mask = np.array([w not in keep for w in wv.words])
     E[mask] = neutralise(E[mask], g)
@@ -397,6 +398,8 @@ def kmeans_agreement(X, labels, seed=0, n_iter: int = 50) -> float:
     a random row, the second the row least like it) and return the share of rows whose cluster
     matches ``labels`` (n,) (the better of the two matchings)."""
     X = normalize_rows(as_array(X, "X", ndim=2).astype(np.float64))
+    labels = np.asarray(labels)
+    check_same_length(X, labels, "X", "labels")
     first = X[rng_from(seed).integers(len(X))]
     centres = np.stack([first, X[np.argmin(X @ first)]])
     for _ in range(n_iter):
@@ -415,6 +418,7 @@ def knn_agreement(X, labels, k: int = 10) -> float:
     (n,) of 0/1 from the rows of X (n, D): how well the neighbourhoods still encode them."""
     X = normalize_rows(as_array(X, "X", ndim=2).astype(np.float64))
     labels = np.asarray(labels)
+    check_same_length(X, labels, "X", "labels")
     k = check_int(k, "k")
     S = X @ X.T
     np.fill_diagonal(S, -np.inf)
