@@ -75,6 +75,8 @@ def sgns_loss_and_grads(W_in, W_out, centers, contexts, negatives, bug=None):
 def neutralise(e, g, bug=None):
     g_hat = g if bug == "g" else g / np.linalg.norm(g)
     projection = (e @ g_hat) * g_hat
+    if bug == "once":
+        projection = (e @ g) * g / np.linalg.norm(g)
     return {"kept": e, "added": e + projection}.get(bug, e - projection)
 
 
@@ -119,6 +121,7 @@ def test_solution_passes(wv, check, solution, needs_wv):
     (ch12.check_neutralise, partial(neutralise, bug="kept"), False, "subtract the projection"),
     (ch12.check_neutralise, partial(neutralise, bug="added"), False, "not added"),
     (ch12.check_neutralise, partial(neutralise, bug="g"), False, "normalise g first"),
+    (ch12.check_neutralise, partial(neutralise, bug="once"), False, "not by |g|"),
     (ch12.check_equalise, partial(equalise, bug="no rescaling"), False, "sqrt(1 - |ν|²)"),
     (ch12.check_equalise, partial(equalise, bug="g"), False, "normalise g first"),
     (ch12.check_equalise, partial(equalise, bug="mu kept"), False, "neutralise μ"),

@@ -189,7 +189,7 @@ def check_neutralise(neutralise_fn: Callable) -> bool:
                 Mistake(lambda e, g: e - (e @ g) * g, "normalise g first: ĝ = g / |g| (or "
                         "divide by g.g: e - (e.g) g / (g.g))"),
                 Mistake(lambda e, g: e - (e @ g) * g / np.linalg.norm(g),
-                        "divide by |g| twice (once per g), i.e. by g.g: e - (e.g) g / (g.g)")]
+                        "divide by |g|² = g.g, not by |g|: e - (e.g) g / (g.g)")]
     return check("neutralise", neutralise_fn, neutralise, cases, mistakes,
                  returns="the neutralised vector, an array (D,)")
 
