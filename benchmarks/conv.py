@@ -79,7 +79,8 @@ def conv_row(keras, shape, rng, repeats):
     layer = float32_layer(Conv2D, (f, k), {"strides": s, "padding": "same"}, (hw, hw, c), rng)
     x = rng.standard_normal((n, hw, hw, c)).astype(np.float32)
     dout = rng.standard_normal((n,) + layer.output_shape).astype(np.float32)
-    klayer = layer.keras_layer(keras)
+    from companion.keras_twin import keras_layer
+    klayer = keras_layer(layer)
     klayer.build(x.shape)
     return layer, x, dout, klayer
 
@@ -141,7 +142,8 @@ def pool_table(keras, rng, repeats):
         layer = float32_layer(getattr(pool, kind), (p,), {}, (hw, hw, c), rng)
         x = rng.standard_normal((n, hw, hw, c)).astype(np.float32)
         dout = rng.standard_normal((n,) + layer.output_shape).astype(np.float32)
-        klayer = layer.keras_layer(keras)
+        from companion.keras_twin import keras_layer
+        klayer = keras_layer(layer)
         klayer.build(x.shape)
         m = measure(layer, x, dout, klayer, repeats)
         label = f"{kind} {n}x{hw}x{hw}x{c}, {p}x{p}"

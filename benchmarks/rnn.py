@@ -42,7 +42,8 @@ def row(keras, cell, shape, rng, repeats):
     layer = float32_layer(getattr(layers, cell), (u,), {"return_sequences": True}, (t, d), rng)
     x = rng.standard_normal((n, t, d)).astype(np.float32)
     dout = rng.standard_normal((n, t, u)).astype(np.float32)
-    klayer = layer.keras_layer(keras)
+    from companion.keras_twin import keras_layer
+    klayer = keras_layer(layer)
     klayer.build(x.shape)
     m = measure(layer, x, dout, klayer, repeats)
     gflop = 3 * 2 * n * t * (d + u) * GATES[cell] * u / 1e9

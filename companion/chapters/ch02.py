@@ -192,7 +192,7 @@ def keras_logistic_gd(X, y, learning_rate: float, steps: int, w0=None, b0: float
     path = [np.r_[w, b0]]
     for _ in range(int(steps)):
         _, _, _, grads = reference.loss_gradients(kmodel, X, y[:, None], "binary_crossentropy")
-        opt.apply_gradients(zip(grads, kmodel.trainable_weights))
+        reference.apply_gradients(opt, kmodel, grads)
         kw, kb = kmodel.get_weights()
         path.append(np.r_[kw.ravel(), kb])
     return np.array(path)

@@ -247,7 +247,7 @@ def keras_sgd_steps(params: dict, X, Y, activation: str = "tanh", output: str = 
     out = []
     for _ in range(int(steps)):
         _, _, _, grads = reference.loss_gradients(kmodel, X, Y, kloss)
-        opt.apply_gradients(zip(grads, kmodel.trainable_weights))
+        reference.apply_gradients(opt, kmodel, grads)
         out.append(kmodel.get_weights())
     return out
 

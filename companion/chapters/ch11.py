@@ -266,7 +266,7 @@ def keras_state_check(layer, x, states0, rng, keras=None, tol=1e-5, quiet=True, 
     T, D = x.shape[1:]
     x_in = keras.Input((T, D))
     s_in = [keras.Input(s.shape[1:]) for s in states0]
-    klayer = layer.keras_layer(keras)
+    klayer = reference.keras_layer(layer)
     kmodel = keras.Model([x_in, *s_in], klayer(x_in, initial_state=s_in))
     klayer.set_weights(layer.get_weights())
     init = states0 if len(states0) > 1 else states0[0]

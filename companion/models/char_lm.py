@@ -10,7 +10,7 @@ The model is the notes' picture: x<1> = 0 (a zero vector), x<t> = one-hot(y<t-1>
 layer with ``return_sequences=True``; then y_hat<t> = softmax(Wya a<t> + by), a ``Dense(V,
 "softmax")`` on every step. ``cell`` is any recurrent layer class that follows the SimpleRNN
 interface (``units``, ``return_sequences``, ``forward(x, training, initial_state)``,
-``final_state``, ``backward``, ``keras_layer``).
+``final_state``, ``backward``) and has a twin in ``companion.keras_twin``.
 
 Batches: names of different lengths are right-padded to the longest in the batch and a mask
 marks the real characters. Because the network reads left to right, padding *after* a name

@@ -50,8 +50,5 @@ class Activation(Layer):
         self.grads = {}
         return dz
 
-    def keras_layer(self, keras):
-        return keras.layers.Activation(self.activation)
-
     def __repr__(self):
         return f"Activation({self.activation!r})"

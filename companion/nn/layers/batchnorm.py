@@ -131,9 +131,5 @@ class BatchNormalization(Layer):
             self.grads["beta"] = dbeta
         return dx
 
-    def keras_layer(self, keras):
-        return keras.layers.BatchNormalization(momentum=self.momentum, epsilon=self.epsilon,
-                                               center=self.center, scale=self.scale)
-
     def __repr__(self):
         return f"BatchNormalization(momentum={self.momentum:g}, epsilon={self.epsilon:g})"

@@ -158,10 +158,6 @@ class Bidirectional(Layer):
         return self.forward_layer.regularization_loss() + \
             self.backward_layer.regularization_loss()
 
-    def keras_layer(self, keras):
-        return keras.layers.Bidirectional(self.layer.keras_layer(keras),
-                                          merge_mode=self.merge_mode)
-
     def __repr__(self):
         return f"Bidirectional({self.layer!r})"
 

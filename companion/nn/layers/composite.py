@@ -7,9 +7,9 @@ names their parameters ``"<sublayer>.<param>"``. Sub-layers may themselves be bl
 gradients and penalties are collected recursively, and the arrays are the sub-layers' own
 (an optimiser's in-place update or a gradient check's perturbation reaches them).
 
-Its Keras twin is a small functional ``keras.Model`` (built by ``keras_graph``, with ``Add`` and
-``Concatenate`` where the block joins paths); a Keras model is itself a layer, so it drops into
-a ``keras.Sequential`` like any other layer.
+Its Keras twin (built in ``companion.keras_twin``'s registry) is a small functional
+``keras.Model`` with ``Add`` and ``Concatenate`` where the block joins paths; a Keras model is
+itself a layer, so it drops into a ``keras.Sequential`` like any other layer.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from companion.nn.layers.base import Layer
 
 class Block(Layer):
     """Base of composite layers. Subclasses set ``self.sublayers`` (name -> Layer, in Keras'
-    weight order) in ``build`` and implement forward/backward/keras_graph."""
+    weight order) in ``build`` and implement forward/backward."""
 
     sublayers: dict
 
@@ -73,15 +73,6 @@ class Block(Layer):
         super()._set_dtype(dtype)
         for layer in getattr(self, "sublayers", {}).values():
             layer._set_dtype(dtype)
-
-    def keras_graph(self, keras, x):
-        """Apply the block's Keras layers to the symbolic tensor ``x``; return the output."""
-        raise NotImplementedError
-
-    def keras_layer(self, keras):
-        """A functional ``keras.Model`` computing this block (weights not yet copied)."""
-        inputs = keras.Input(shape=self.input_shape)
-        return keras.Model(inputs, self.keras_graph(keras, inputs), name=self.name)
 
 
 def _all_params(layer: Layer) -> dict[str, np.ndarray]:

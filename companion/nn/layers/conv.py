@@ -353,15 +353,6 @@ class Conv2D(Layer):
         self._set_kernel_grads(dW, db)
         return dx
 
-    def keras_layer(self, keras):
-        reg = None
-        if self.kernel_regularizer is not None:
-            reg = keras.regularizers.L1L2(l1=self.kernel_regularizer.l1,
-                                          l2=self.kernel_regularizer.l2)
-        return keras.layers.Conv2D(self.filters, self.kernel_size, strides=self.strides,
-                                   padding=self.padding, activation=self.activation,
-                                   use_bias=self.use_bias, kernel_regularizer=reg)
-
     def __repr__(self):
         k = "x".join(map(str, self.kernel_size))
         return f"Conv2D({self.filters}, {k}, s={self.strides[0]}, {self.padding})"

@@ -104,9 +104,6 @@ class Dropout(Layer):
             return dout
         return dropout_backward(dout, self._cache)[0]
 
-    def keras_layer(self, keras):
-        return keras.layers.Dropout(self.rate, seed=self.seed)
-
     def __repr__(self):
         return f"Dropout(rate={self.rate:g})"
 

@@ -190,10 +190,6 @@ class GRU(RecurrentBase):
             grads["bias"] = db
         return dx, [dh0], grads
 
-    def keras_layer(self, keras):
-        return keras.layers.GRU(reset_after=self.reset_after, use_bias=self.use_bias,
-                                **self._keras_kwargs())
-
     def __repr__(self):
         extra = ", return_sequences=True" if self.return_sequences else ""
         extra += "" if self.reset_after else ", reset_after=False"

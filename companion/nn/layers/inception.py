@@ -94,14 +94,5 @@ class InceptionModule(Block):
         self._collect_grads()
         return dx
 
-    def keras_graph(self, keras, x):
-        outs = []
-        for branch in self.branches:
-            y = x
-            for layer in branch.layers:
-                y = layer.keras_layer(keras)(y)
-            outs.append(y)
-        return keras.layers.Concatenate(axis=-1)(outs)
-
     def __repr__(self):
         return f"Inception{self.widths}"

@@ -176,7 +176,3 @@ class LSTM(RecurrentBase):
         if self.use_bias:
             grads["bias"] = db
         return dx, [dh0, dc0], grads
-
-    def keras_layer(self, keras):
-        return keras.layers.LSTM(unit_forget_bias=self.unit_forget_bias, use_bias=self.use_bias,
-                                 **self._keras_kwargs())

@@ -87,7 +87,6 @@ def avg_pool_backward(dout, cache):
 
 class _Pool2D(Layer):
     _forward = _backward = None
-    _keras = ""
 
     def __init__(self, pool_size=2, strides=None, padding: str = "valid", name: str | None = None,
                  dtype="float64"):
@@ -113,10 +112,6 @@ class _Pool2D(Layer):
         self.grads = {}
         return dx
 
-    def keras_layer(self, keras):
-        return getattr(keras.layers, self._keras)(self.pool_size, strides=self.strides,
-                                                  padding=self.padding)
-
     def __repr__(self):
         return f"{type(self).__name__}({self.pool_size[0]}, s={self.strides[0]}, {self.padding})"
 
@@ -125,13 +120,11 @@ class MaxPooling2D(_Pool2D):
     """MaxPooling2D(pool_size=2, strides=None, padding='valid'): as in Keras (strides default
     to pool_size). Input (N, H, W, C); output (N, Ho, Wo, C)."""
     _forward, _backward = staticmethod(max_pool_forward), staticmethod(max_pool_backward)
-    _keras = "MaxPooling2D"
 
 
 class AveragePooling2D(_Pool2D):
     """AveragePooling2D(pool_size=2, strides=None, padding='valid'): as in Keras."""
     _forward, _backward = staticmethod(avg_pool_forward), staticmethod(avg_pool_backward)
-    _keras = "AveragePooling2D"
 
 
 class Flatten(Layer):
@@ -146,9 +139,6 @@ class Flatten(Layer):
 
     def backward(self, dout):
         return dout.reshape((dout.shape[0],) + self.input_shape)
-
-    def keras_layer(self, keras):
-        return keras.layers.Flatten()
 
     def __repr__(self):
         return "Flatten()"

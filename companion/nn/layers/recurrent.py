@@ -191,11 +191,6 @@ class SimpleRNN(Layer):
         self.dinitial_state = dh0
         return dx
 
-    def keras_layer(self, keras):
-        return keras.layers.SimpleRNN(self.units, activation=self.activation,
-                                      return_sequences=self.return_sequences,
-                                      return_state=self.return_state)
-
     def __repr__(self):
         seq = ", return_sequences=True" if self.return_sequences else ""
         return f"SimpleRNN({self.units}, activation={self.activation!r}{seq})"

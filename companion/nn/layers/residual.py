@@ -94,13 +94,6 @@ class ResidualBlock(Block):
         self._collect_grads()
         return dx
 
-    def keras_graph(self, keras, x):
-        y = self.conv2.keras_layer(keras)(self.conv1.keras_layer(keras)(x))
-        if self.residual:
-            s = x if self.proj is None else self.proj.keras_layer(keras)(x)
-            y = keras.layers.Add()([y, s])
-        return keras.layers.Activation(self.activation)(y)
-
     def __repr__(self):
         kind = ("projection" if self.proj is not None else "identity") if self.built else \
             self.shortcut

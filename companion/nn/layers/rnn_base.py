@@ -142,9 +142,6 @@ class RecurrentBase(Layer):
         return dx[:, ::-1] if self.go_backwards else dx
 
     # -- Keras ----------------------------------------------------------------------------
-    def _keras_kwargs(self):
-        return {"units": self.units, "return_sequences": self.return_sequences,
-                "return_state": self.return_state, "go_backwards": self.go_backwards}
 
     def __repr__(self):
         extra = ", return_sequences=True" if self.return_sequences else ""
