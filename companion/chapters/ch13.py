@@ -134,10 +134,14 @@ def translation_explorer(runs: dict):
     def draw(result):
         best, _, weights = result["hypotheses"][0]
         fig, ax = plt.subplots(figsize=(5.5, 3.4))
-        if weights is None:
-            ax.text(0.5, 0.5, "the plain encoder-decoder has no attention:\nevery output "
-                    "character sees the same s_0", ha="center", va="center")
-            ax.axis("off")
+        if weights is None:                       # no map to draw: show the beam instead
+            hyps = result["hypotheses"]
+            ax.barh(range(len(hyps)), [h[1] for h in hyps], color="tab:gray")
+            ax.set_yticks(range(len(hyps)), [h[0] for h in hyps], family="monospace")
+            ax.invert_yaxis()
+            ax.set(xlabel="beam score (length-normalised log-probability)",
+                   title="plain encoder-decoder: no attention map\n(every output character "
+                         "sees the same s_0); the beam's hypotheses")
         else:
             text = result["text"]
             draw_attention(ax, text, best, weights[:, weights.shape[1] - len(text):])
