@@ -329,8 +329,8 @@ def test_chapter5_checks_accept_right_and_diagnose_wrong(capsys):
         m, v = (b1 * m + (1 - b1) * g) / (1 - b1 ** t), (b2 * v + (1 - b2) * g * g) / (1 - b2 ** t)
         return w - lr * m / (np.sqrt(v) + eps), m, v
 
-    assert ch05.check_adam_step(good_adam)
-    assert not ch05.check_adam_step(notes_adam)
+    assert ch05.check_adam(good_adam)
+    assert not ch05.check_adam(notes_adam)
     assert "notes' pseudocode" in capsys.readouterr().out
     assert ch05.check_ewa(lambda th, b: ewa.ewa(th, b, bias_correction=True))
     assert not ch05.check_ewa(ewa.notes_ewa)

@@ -77,7 +77,8 @@ def descend(grad: Callable, start, learning_rate: float, steps: int,
             if not np.isfinite(size) or size > blowup:
                 exc = DivergenceError(
                     f"gradient descent diverged at step {n}: |a| = {size:.3g} > {blowup:g} "
-                    f"(learning_rate={lr:g} is too large for this function; try a smaller one)")
+                    f"(learning_rate={lr:g} is too large for this function; try a smaller one)",
+                    step=n)
                 exc.path = path[:n + 1]
                 raise exc
     return path
@@ -139,7 +140,8 @@ def logistic_gd(X, y, learning_rate: float, steps: int, w0=None, b0: float = 0.0
             if not np.isfinite(loss):
                 raise DivergenceError(f"loss became {loss} at step {n}: gradient descent "
                                       f"diverged (learning_rate={lr:g} is too large; "
-                                      "standardise the inputs)")
+                                      "standardise the inputs)", step=n, loss=loss,
+                                      history={"loss": losses})
             losses.append(loss)
             if n == steps:
                 break

@@ -32,7 +32,7 @@ def _descend_bug(sign: float = -1.0, keep_start: bool = True, guard: bool = True
             a = a + sign * learning_rate * np.asarray(grad(a))
             path.append(a)
             if guard and not np.linalg.norm(a) <= 1e6:
-                raise DivergenceError(f"diverged at step {n}")
+                raise DivergenceError(f"diverged at step {n}", step=n)
         return np.array(path if keep_start else path[1:])
     return gd
 

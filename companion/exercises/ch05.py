@@ -279,6 +279,3 @@ def check_schedule(inverse_time_decay) -> bool:
              Case((np.array([250]), 0.03, 20, 0.5, True), label="one step")]
     return check("inverse-time decay", inverse_time_decay, _schedule, cases, SCHEDULE_MISTAKES,
                  returns="the array of learning rates, one per step", names=("lr",))
-
-
-check_adam_step = check_adam      # the earlier name (tests/test_optim.py still calls it)

@@ -120,8 +120,7 @@ def check_loss(value: float, step: int, learning_rate=None, history: dict | None
     lr = "" if learning_rate is None or callable(learning_rate) else f" than {learning_rate}"
     exc = DivergenceError(f"loss became {value} at step {step}: training diverged (try a "
                           f"smaller learning_rate{lr}, normalise the inputs, or clip the "
-                          "gradients)")
-    exc.step, exc.loss, exc.history = step, float(value), history
+                          "gradients)", step=step, loss=float(value), history=history)
     raise exc
 
 

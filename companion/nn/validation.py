@@ -11,7 +11,17 @@ import numpy as np
 
 
 class DivergenceError(FloatingPointError):
-    """Raised when a training run produces a NaN or infinite loss."""
+    """Raised when a training run produces a NaN or infinite loss (or leaves a bounded region).
+
+    Its data travels as attributes, never inside the message only: ``step`` (the step at which
+    it happened), ``loss`` (the offending value) and ``history`` (what was recorded so far); each
+    is None when the raiser has no such thing.
+    """
+
+    def __init__(self, message: str, step: int | None = None, loss: float | None = None,
+                 history: dict | None = None):
+        super().__init__(message)
+        self.step, self.loss, self.history = step, loss, history
 
 
 def as_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
