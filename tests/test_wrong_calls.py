@@ -55,7 +55,7 @@ from companion.nn import (
     regularizers,
 )
 from companion.nn.gradcheck import numerical_gradient, rel_error
-from companion.nn.layers.attention import MultiHeadAttention
+from companion.nn.layers.attention import BahdanauAttention, LayerNormalization, MultiHeadAttention
 
 
 class Row(NamedTuple):
@@ -316,6 +316,17 @@ ROWS: list[Row] = [
     Row("model.translate(texts, beam_width=0)", lambda: _seq2seq().translate(["1 may 2001"], beam_width=0), ValueError, r"beam_width must be a positive integer, got 0"),
     Row("beam_search(model, text, k=2.5)", lambda: seq2seq.beam_search(_seq2seq(), "1 may 2001", k=2.5), ValueError, r"^k must be a positive integer, got 2\.5"),
     Row("metrics.accuracy(y (3,), p (4, 1))", lambda: metrics.accuracy([0, 1, 1], np.zeros((4, 1))), ValueError, r"^accuracy: y_true has shape \(3,\) but y_pred \(4, 1\) makes 4 predictions; expected one label per prediction"),
+    # constructors and options checked at the last integration step
+    Row("Dropout('0.5')", lambda: Dropout("0.5"), TypeError, r"rate must be a number in \[0, 1\), got str '0\.5'"),
+    Row("SimpleRNN(None)", lambda: SimpleRNN(None), TypeError, r"units must be a positive integer, got NoneType None"),
+    Row("Dropout(None)", lambda: Dropout(None), TypeError, r"rate must be a number in \[0, 1\), got NoneType None"),
+    Row("fit(..., shuffle='yes')", lambda: _fit(shuffle="yes"), TypeError, r"shuffle must be True or False, got str 'yes'"),
+    Row("EarlyStopping(patience=-1)", lambda: EarlyStopping(patience=-1), ValueError, r"patience must be an integer >= 0, got -1"),
+    Row("Dense(3, use_bias='no')", lambda: Dense(3, use_bias="no"), TypeError, r"use_bias must be True or False, got str 'no'"),
+    Row("Dense(3, kernel_regularizer=0.01)", lambda: Dense(3, kernel_regularizer=0.01), TypeError, r"kernel_regularizer.*Regularizer.*got float 0\.01"),
+    Row("char_lm.train(lm, 'ann')", lambda: train_lm(_lm(), "ann", seed=0), TypeError, r"names: expected a list of strings, got the single string 'ann'"),
+    Row("BahdanauAttention(None)", lambda: BahdanauAttention(None), TypeError, r"units must be a positive integer, got NoneType None"),
+    Row("LayerNormalization(epsilon=-1)", lambda: LayerNormalization(epsilon=-1), ValueError, r"epsilon must be (> 0|a positive number), got -1"),
 ]
 
 

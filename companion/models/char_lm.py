@@ -212,6 +212,8 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
     optimizer = optim.get(optimizer) if optimizer is not None else optim.Adam(0.01)
     batch_size = check_batch_size(batch_size)
     rng = rng_from(rng if rng is not None else seed)
+    if isinstance(names, str):
+        raise TypeError(f"names: expected a list of strings, got the single string {names!r}")
     names = list(names)
     if not names:
         raise ValueError("names is empty: expected at least one training name")

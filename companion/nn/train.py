@@ -33,6 +33,7 @@ from companion.nn.metrics import accuracy
 from companion.nn.validation import (
     DivergenceError,
     as_array,
+    check_bool,
     check_finite,
     check_int,
     check_nonempty,
@@ -277,6 +278,10 @@ class EarlyStopping(Callback):
     model: object = field(default=None, init=False, repr=False)
     _best_weights: list | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self):
+        self.patience = check_int(self.patience, "patience", minimum=0)
+        self.restore_best_weights = check_bool(self.restore_best_weights, "restore_best_weights")
+
     def on_epoch_end(self, epoch, history):
         return self.should_stop(epoch, history, self.model)
 
@@ -346,6 +351,7 @@ def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None =
     step: a NaN or infinite loss raises ``DivergenceError`` naming the step.
     ``batch_size=None`` is full-batch gradient descent. Extra ``callbacks`` run after fit's.
     """
+    shuffle = check_bool(shuffle, "shuffle")
     x, y = _check_labelled(x, y, "x", "y")
     if validation_data is not None:
         validation_data = _check_labelled(*validation_data, "validation x", "validation y")

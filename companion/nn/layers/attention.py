@@ -29,7 +29,7 @@ import numpy as np
 from companion.nn import initializers
 from companion.nn.activations import softmax, softmax_backward
 from companion.nn.layers.base import Layer
-from companion.nn.validation import as_array
+from companion.nn.validation import as_array, check_int, check_positive
 
 NEG = 1e9          # what a masked score loses before the softmax (Keras' value for float32)
 
@@ -119,9 +119,7 @@ class BahdanauAttention(Layer):
 
     def __init__(self, units: int, name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        if int(units) != units or units < 1:
-            raise ValueError(f"BahdanauAttention: units must be a positive integer, got {units!r}")
-        self.units = int(units)
+        self.units = check_int(units, "BahdanauAttention: units")
         self.weights: np.ndarray | None = None
 
     def build(self, input_shape, rng=None):
@@ -302,7 +300,7 @@ class LayerNormalization(Layer):
 
     def __init__(self, epsilon: float = 1e-3, name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        self.epsilon = float(epsilon)
+        self.epsilon = check_positive(epsilon, "LayerNormalization: epsilon")
 
     def build(self, input_shape, rng=None):
         d = int(input_shape[-1])

@@ -17,7 +17,7 @@ import numpy as np
 
 from companion.nn.layers.base import Layer
 from companion.nn.layers.composite import leaves
-from companion.nn.validation import as_array, rng_from
+from companion.nn.validation import as_array, check_interval, rng_from
 
 
 def dropout_mask(shape, keep_prob: float, rng, dtype=np.float64) -> np.ndarray:
@@ -55,10 +55,7 @@ class Dropout(Layer):
     def __init__(self, rate: float, seed: int | None = None, name: str | None = None,
                  dtype="float64"):
         super().__init__(name, dtype)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout: rate must lie in [0, 1) (keep_prob = 1 - rate > 0), "
-                             f"got {rate!r}")
-        self.rate = float(rate)
+        self.rate = check_interval(rate, "Dropout: rate", 0.0, 1.0, "[)")   # keep_prob > 0
         self.seed = seed
         self.rng = np.random.default_rng(seed) if seed is not None else None
         self.fixed_mask: np.ndarray | None = None

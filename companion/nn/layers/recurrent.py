@@ -42,7 +42,7 @@ from companion.nn.layers.rnn_base import (
     with_final_gradient,
 )
 from companion.nn.threads import blas_threads
-from companion.nn.validation import as_array, check_shape
+from companion.nn.validation import as_array, check_int, check_shape
 
 
 def rnn_step_forward(x_t, h_prev, Wx, Wh, b, activation: str = "tanh"):
@@ -117,10 +117,7 @@ class SimpleRNN(Layer):
                  bias_initializer="zeros", return_state: bool = False, name: str | None = None,
                  dtype="float64"):
         super().__init__(name, dtype)
-        if int(units) != units or units < 1:
-            raise ValueError(f"{type(self).__name__}: units must be a positive integer, "
-                             f"got {units!r}")
-        self.units = int(units)
+        self.units = check_int(units, f"{type(self).__name__}: units")
         self.activation = activations.get(activation).name
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)

@@ -33,7 +33,7 @@ import numpy as np
 from companion.nn import initializers
 from companion.nn.layers.base import Layer
 from companion.nn.threads import blas_threads
-from companion.nn.validation import as_array
+from companion.nn.validation import as_array, check_int
 
 
 class RecurrentBase(Layer):
@@ -45,10 +45,7 @@ class RecurrentBase(Layer):
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
                  name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        if int(units) != units or units < 1:
-            raise ValueError(f"{type(self).__name__}: units must be a positive integer, "
-                             f"got {units!r}")
-        self.units = int(units)
+        self.units = check_int(units, f"{type(self).__name__}: units")
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
