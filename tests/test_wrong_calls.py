@@ -327,6 +327,21 @@ ROWS: list[Row] = [
     Row("char_lm.train(lm, 'ann')", lambda: train_lm(_lm(), "ann", seed=0), TypeError, r"names: expected a list of strings, got the single string 'ann'"),
     Row("BahdanauAttention(None)", lambda: BahdanauAttention(None), TypeError, r"units must be a positive integer, got NoneType None"),
     Row("LayerNormalization(epsilon=-1)", lambda: LayerNormalization(epsilon=-1), ValueError, r"epsilon must be (> 0|a positive number), got -1"),
+    Row("train_skipgram(SkipGram(3, 4), vocab of 8 words, ids)", lambda: _skipgram(n_words=3), ValueError, r"ids.* 0\.\.2.*(got|found).* 7|SkipGram has 3 words but vocab has 8"),
+    Row("train_skipgram(model, text.Vocabulary, ids)", lambda: _skipgram(vocab=_vocab()), TypeError, r"vocab: expected .*build_vocab"),
+    Row("SkipGram(0, 4)", lambda: SkipGram(0, 4, seed=0), ValueError, r"n_words must be a positive integer, got 0"),
+    Row("CharLanguageModel(None)", lambda: CharLanguageModel(None), TypeError, r"vocab: expected a Vocabulary \(char_vocabulary\(names\)\), got NoneType None"),
+    Row("lm.sample(rng, n=-1)", lambda: _lm().sample(0, n=-1), ValueError, r"n must be a positive integer, got -1"),
+    Row("lm.sample(rng, n=2.5)", lambda: _lm().sample(0, n=2.5), ValueError, r"n must be a positive integer, got 2\.5"),
+    Row("lm.sample(rng, temperature='1')", lambda: _lm().sample(0, temperature="1"), TypeError, r"temperature must be a number >= 0, got str '1'"),
+    Row("lm.sample(rng, max_len=0)", lambda: _lm().sample(0, max_len=0), ValueError, r"max_len must be a positive integer, got 0"),
+    Row("EchoStateNetwork(units=2.5)", lambda: EchoStateNetwork(units=2.5), ValueError, r"units must be a positive integer, got 2\.5"),
+    Row("EchoStateNetwork(leak=1.5)", lambda: EchoStateNetwork(leak=1.5), ValueError, r"leak must lie in \(0, 1\], got 1\.5"),
+    Row("EchoStateNetwork(ridge=-1)", lambda: EchoStateNetwork(ridge=-1), ValueError, r"ridge must be a number >= 0, got -1"),
+    Row("EchoStateNetwork(washout=-3)", lambda: EchoStateNetwork(units=5, washout=-3), ValueError, r"washout must be an integer >= 0, got -3"),
+    Row("dates.encode_sources(vocab, '1 may 2001')", lambda: dates.encode_sources(dates.source_vocabulary(), "1 may 2001"), TypeError, r"texts: expected a list of strings, got the single string"),
+    Row("dates.random_dates(rng, -1, years)", lambda: dates.random_dates(np.random.default_rng(0), -1, [2000]), ValueError, r"n must be an integer >= 0, got -1|n must be a positive integer, got -1"),
+    Row("dates.random_dates(rng, 2, [])", lambda: dates.random_dates(np.random.default_rng(0), 2, []), ValueError, r"years.*(empty|at least one)"),
 ]
 
 

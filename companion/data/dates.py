@@ -78,7 +78,10 @@ def iso(d: dt.date) -> str:
 
 def random_dates(rng, n: int, years: Sequence[int]) -> list[dt.date]:
     """``n`` dates drawn uniformly from the days of the given years."""
+    n = check_int(n, "n", minimum=0)
     years = np.asarray(sorted(years))
+    if years.size == 0:
+        raise ValueError("years is empty: expected at least one year to draw dates from")
     starts = np.array([dt.date(y, 1, 1).toordinal() for y in years])
     sizes = np.array([366 if y % 4 == 0 and (y % 100 or y % 400 == 0) else 365 for y in years])
     day = rng.integers(0, sizes.sum(), n)                        # a day among all their days
@@ -140,6 +143,8 @@ def load_dates(n_train: int = 6000, n_dev: int = 500, n_test: int = 1000, n_hard
 def encode_sources(vocab: Vocabulary, texts: Sequence[str], T: int | None = None) -> np.ndarray:
     """Written dates -> (N, T) ids, left-padded with <PAD> to ``T`` (default: the longest), so
     the last character of every date is at position T-1."""
+    if isinstance(texts, str):
+        raise TypeError(f"texts: expected a list of strings, got the single string {texts!r}")
     T = max(len(s) for s in texts) if T is None else T
     ids = np.full((len(texts), T), vocab.pad, dtype=np.int64)
     for i, s in enumerate(texts):

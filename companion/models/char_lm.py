@@ -41,7 +41,7 @@ from companion.nn.train import (
     global_norm,
     train_loop,
 )
-from companion.nn.validation import check_int, rng_from
+from companion.nn.validation import check_int, check_non_negative, rng_from
 
 # the clipping helpers live with the training loop (``companion.nn.train``); listed here too
 # because chapter 10 teaches them with this model
@@ -57,6 +57,9 @@ class CharLanguageModel:
 
     def __init__(self, vocab: Vocabulary, units: int = 64, cell=SimpleRNN, seed=0,
                  **cell_kwargs):
+        if not isinstance(vocab, Vocabulary):
+            raise TypeError(f"vocab: expected a Vocabulary (char_vocabulary(names)), got "
+                            f"{type(vocab).__name__} {vocab!r}")
         self.vocab = vocab
         V = len(vocab)
         self.rnn = cell(units, return_sequences=True, **cell_kwargs)
@@ -145,8 +148,8 @@ class CharLanguageModel:
         T > 1 flattens, T = 0 takes the most probable character (greedy). <UNK> is never drawn.
         """
         rng = rng_from(rng)
-        if temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+        n, max_len = check_int(n, "n"), check_int(max_len, "max_len")
+        temperature = check_non_negative(temperature, "temperature")
         V = len(self.vocab)
         x = np.zeros((n, V))
         state, out = None, [[] for _ in range(n)]

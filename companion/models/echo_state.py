@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.validation import as_array, check_positive, rng_from
+from companion.nn.validation import (as_array, check_int, check_interval, check_non_negative,
+                                     check_positive, rng_from)
 
 
 class EchoStateNetwork:
@@ -32,10 +33,12 @@ class EchoStateNetwork:
     def __init__(self, units: int = 100, spectral_radius: float = 0.9,
                  input_scale: float = 1.0, leak: float = 1.0, ridge: float = 1e-6,
                  washout: int = 0, seed=0):
-        self.units = int(units)
+        self.units = check_int(units, "units")
         self.spectral_radius = check_positive(spectral_radius, "spectral_radius")
         self.input_scale = check_positive(input_scale, "input_scale")
-        self.leak, self.ridge, self.washout = float(leak), float(ridge), int(washout)
+        self.leak = check_interval(leak, "leak", 0.0, 1.0, "(]")
+        self.ridge = check_non_negative(ridge, "ridge")
+        self.washout = check_int(washout, "washout", minimum=0)
         self.rng = rng_from(seed)
         W = self.rng.standard_normal((self.units, self.units))
         self.W = W * (self.spectral_radius / np.max(np.abs(np.linalg.eigvals(W))))

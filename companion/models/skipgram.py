@@ -148,6 +148,7 @@ class SkipGram:
     """
 
     def __init__(self, n_words: int, n_features: int = 50, seed=None, rng=None):
+        n_words, n_features = check_int(n_words, "n_words"), check_int(n_features, "n_features")
         rng = rng_from(rng if rng is not None else seed)
         self.W_in = rng.uniform(-0.5, 0.5, (n_words, n_features)) / n_features
         self.W_out = np.zeros((n_words, n_features))
@@ -184,9 +185,17 @@ def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int =
     check_positive(learning_rate, "learning_rate")
     batch_size = check_int(batch_size, "batch_size")
     negatives = check_int(negatives, "negatives")
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab: expected a skip-gram Vocab (build_vocab(tokens)), got "
+                        f"{type(vocab).__name__}")
+    ids = np.asarray(ids)
     if len(ids) < 2:
         raise ValueError(f"ids holds {len(ids)} token(s): skip-gram needs at least two to "
                          "form a (center, context) pair")
+    n_words = model.W_in.shape[0]
+    if ids.min() < 0 or ids.max() >= n_words or len(vocab) != n_words:
+        raise ValueError(f"ids must lie in 0..{n_words - 1} (the model's n_words = {n_words}, "
+                         f"the vocab's {len(vocab)} words), got values up to {ids.max()}")
     rng = rng_from(rng if rng is not None else seed)
     p_noise = noise_distribution(vocab.counts)
 
