@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/conv.py                # one thread each (the headline)
     .venv/bin/python benchmarks/conv.py --threads 0    # each library's default threads
+    .venv/bin/python benchmarks/conv.py --onednn default  # TensorFlow's own kernel choice
     .venv/bin/python benchmarks/conv.py --quick        # fewer repeats
 
 float32, 'same' padding, N=64 course shapes. Both sides compute the same thing from the same
@@ -152,12 +153,11 @@ def pool_table(keras, rng, repeats):
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer repeats")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="threads for BLAS and TensorFlow alike (0: each library's default)")
+    fair.add_arguments(ap)
     ap.add_argument("--only", choices=("conv", "pool"), default=None)
     args = ap.parse_args(argv)
     fair.require_tensorflow()
+    fair.set_onednn(args.onednn)
     repeats = 5 if args.quick else 11
     threads = fair.limit_threads(args.threads)
     from companion.keras_twin import import_keras

@@ -7,6 +7,11 @@
   (``keras_vjp``); our side returns the same tuple.
 - Contenders are timed interleaved (A, B, A, B, ...) and the median of each is reported
   (``interleaved_times``), with the load average (``load``) printed beside the table.
+- TensorFlow's kernels: ``set_onednn("on")`` (the default of the scripts) turns on oneDNN,
+  TensorFlow's fastest CPU convolutions, before TensorFlow starts. TensorFlow turns it on by
+  itself only on CPUs with AVX-512 VNNI/BF16 or AMX; elsewhere (an AVX2 AMD EPYC, say) its own
+  default kernels are slower, and comparing with them would flatter us. ``--onednn default``
+  measures what TensorFlow picks by itself; the header says what ran (``machine``).
 - Throughput is set against the measured single-thread float32 matrix product rate, timed
   interleaved with the contenders of each row (``matmul_probe``), so it sees the same load;
   ``peak_mib`` measures the peak memory our side allocates
@@ -35,6 +40,54 @@ def limit_threads(n: int) -> str:
         tf.config.threading.set_intra_op_parallelism_threads(n)
         tf.config.threading.set_inter_op_parallelism_threads(n)
     return f"{n} thread(s) each (BLAS and TensorFlow intra/inter-op)"
+
+
+ONEDNN_CHOICES = ("on", "off", "default")
+
+
+def set_onednn(mode: str) -> None:
+    """oneDNN for TensorFlow's CPU kernels: "on", "off", or "default" (TensorFlow decides, or
+    TF_ENABLE_ONEDNN_OPTS as already set). Must run before TensorFlow is imported."""
+    if mode not in ONEDNN_CHOICES:
+        raise ValueError(f"onednn must be one of {ONEDNN_CHOICES}, got {mode!r}")
+    import sys
+    if "tensorflow" in sys.modules:
+        raise RuntimeError("set_onednn must run before TensorFlow is imported")
+    if mode != "default":
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if mode == "on" else "0"
+
+
+def onednn_state() -> str:
+    """Whether the running TensorFlow uses oneDNN, and who decided."""
+    from tensorflow.python.util import _pywrap_util_port
+    state = "on" if _pywrap_util_port.IsMklEnabled() else "off"
+    how = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    return f"TensorFlow oneDNN {state} " + (f"(TF_ENABLE_ONEDNN_OPTS={how})" if how is not None
+                                           else "(TensorFlow's own choice for this CPU)")
+
+
+def machine() -> str:
+    """The CPU model, the cores visible and the per-core L2 / shared L3 cache sizes."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    caches = []
+    for level in (2, 3):
+        for index in range(4):
+            base = f"/sys/devices/system/cpu/cpu0/cache/index{index}/"
+            try:
+                with open(base + "level") as f:
+                    if int(f.read()) != level:
+                        continue
+                with open(base + "size") as f:
+                    caches.append(f"L{level} {f.read().strip()}")
+            except OSError:
+                continue
+    return f"{model}, {os.cpu_count()} cores" + (f", {' / '.join(caches)}" if caches else "")
 
 
 def load() -> str:
@@ -127,6 +180,16 @@ def require_tensorflow() -> None:
 
 def header(what: str, threads: str, repeats: int) -> None:
     from companion.keras_twin import device
-    print(f"{what}; median of {repeats} interleaved repeats; Keras on {device()}; {threads}; "
-          f"{load()}; '%pk': share of the single-thread float32 matmul rate ('peak GF/s', "
-          "the best of a 1024^3 product timed between the contenders of each row)")
+    print(f"{what}; median of {repeats} interleaved repeats; Keras on {device()}; "
+          f"{onednn_state()}; {threads}; {load()}\n{machine()}; '%pk': share of the "
+          "single-thread float32 matmul rate ('peak GF/s', the best of a 1024^3 product timed "
+          "between the contenders of each row)")
+
+
+def add_arguments(ap) -> None:
+    """The options every fair benchmark shares: --quick, --threads and --onednn."""
+    ap.add_argument("--quick", action="store_true", help="fewer repeats")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads for BLAS and TensorFlow alike (0: each library's default)")
+    ap.add_argument("--onednn", choices=ONEDNN_CHOICES, default="on",
+                    help="TensorFlow's oneDNN kernels (default: on, its fastest on the CPU)")

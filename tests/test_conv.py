@@ -32,6 +32,8 @@ CASES = [
     (5, 5, 3, 2, 1, 1, "valid"),       # 1x1 kernel
     (4, 4, 2, 3, 4, 1, "valid"),       # kernel the size of the input: one output
     (3, 5, 2, 2, (3, 1), (1, 2), "same"),   # rectangular kernel and strides
+    (6, 7, 1, 3, 3, 1, "same"),        # one channel (laid out plane by plane), stride 1
+    (6, 5, 1, 2, (2, 3), (2, 1), "valid"),  # one channel, rectangular kernel and strides
 ]
 
 
@@ -64,14 +66,17 @@ def test_vectorised_equals_naive(case, rng):
         np.testing.assert_allclose(ours, slow, atol=1e-12)
 
 
+@pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("budget", [1, 3 * 8 * 8 * 9 * 2 * 8, 1 << 30])
-def test_chunking_does_not_change_the_result(budget, rng, monkeypatch):
+def test_chunking_does_not_change_the_result(budget, channels, rng, monkeypatch):
     """One image per chunk, a few images per chunk (leaving a partial last chunk) or the whole
-    batch at once: the same numbers."""
+    batch at once: the same numbers, for the NHWC columns and the one-channel planes."""
     from companion.nn.layers import conv
-    x, W, b = rng.standard_normal((7, 8, 8, 2)), rng.standard_normal((3, 3, 2, 4)), None
+    x, W = rng.standard_normal((7, 8, 8, channels)), rng.standard_normal((3, 3, channels, 4))
+    b = None
     want = [conv2d_forward_naive(x, W, b, s, "same") for s in (1, 2)]
     monkeypatch.setattr(conv, "CHUNK_BYTES", budget)
+    monkeypatch.setattr(conv, "WHOLE_BYTES", 0 if budget < 1 << 30 else budget)
     for s, (slow, slow_cache) in zip((1, 2), want):
         out, cache = conv2d_forward(x, W, b, s, "same")
         np.testing.assert_allclose(out, slow, atol=1e-12)

@@ -13,7 +13,9 @@ Two implementations of the same maths:
   so the columns stay in the CPU cache (the whole column matrix of a batch is hundreds of MiB
   and runs the products at a third of their in-cache speed). Backward: the kernel gradient is
   columns.T @ dout summed over the chunks; the input gradient is a full correlation of the
-  padded upstream gradient with the 180-degree-rotated kernel (``input_gradient``).
+  padded upstream gradient with the 180-degree-rotated kernel (``input_gradient``). A
+  single-channel input (greyscale images, the first layer) is laid out plane by plane instead
+  (``plane_chunks``), where the copies run along whole image rows.
 
 Both have the calling convention of every layer: ``forward(x, W, b, ...) -> (out, cache)`` and
 ``backward(dout, cache) -> (dx, (dW, db))``.
@@ -129,26 +131,75 @@ def chunks(n: int, bytes_per_item: int, budget: int | None = None):
     return [slice(lo, min(lo + step, n)) for lo in range(0, n, step)]
 
 
+def batch_slices(n: int, bytes_per_item: int) -> list[slice]:
+    """The whole batch in one piece when its columns fit ``WHOLE_BYTES``, else cache-sized runs.
+
+    Few input channels make small columns, whose products are limited by memory, not
+    arithmetic: there one copy and one product for the whole batch is faster.
+    """
+    return [slice(0, n)] if n * bytes_per_item <= WHOLE_BYTES else chunks(n, bytes_per_item)
+
+
 def im2col_chunks(xp, kernel, strides, out_hw):
     """Yield (images slice, columns (B*Ho*Wo, kh*kw*C)) per chunk of the padded batch xp.
 
     One buffer of at most ``CHUNK_BYTES`` is reused, so the columns stay in cache and the
     whole (N*Ho*Wo, kh*kw*C) matrix never exists. The columns are valid until the next step.
-    Few input channels make small columns, whose products are limited by memory, not
-    arithmetic: below ``WHOLE_BYTES`` the whole batch comes in one piece (one copy, one
-    product), which is faster there.
+    Below ``WHOLE_BYTES`` the whole batch comes in one piece (``batch_slices``). A
+    single-channel input goes to ``plane_chunks``.
     """
     n, c = xp.shape[0], xp.shape[3]
-    k = kernel[0] * kernel[1] * c
-    if n * out_hw[0] * out_hw[1] * k * xp.itemsize <= WHOLE_BYTES:
-        yield slice(0, n), windows(xp, kernel, strides, out_hw).reshape(-1, k)
+    if c == 1:
+        yield from plane_chunks(xp, kernel, strides, out_hw)
         return
-    slices = chunks(n, out_hw[0] * out_hw[1] * k * xp.itemsize)
+    k = kernel[0] * kernel[1] * c
+    slices = batch_slices(n, out_hw[0] * out_hw[1] * k * xp.itemsize)
+    if len(slices) == 1:
+        yield slices[0], windows(xp, kernel, strides, out_hw).reshape(-1, k)
+        return
     buf = np.empty((slices[0].stop,) + tuple(out_hw) + tuple(kernel) + (c,), dtype=xp.dtype)
     for sl in slices:
         cols = buf[:sl.stop - sl.start]
         np.copyto(cols, windows(xp[sl], kernel, strides, out_hw))          # im2col, in cache
         yield sl, cols.reshape(-1, k)
+
+
+def tap_views(planes, kernel, strides, out_hw):
+    """Yield (u, v, view (B, Ho, Wo)) of single-channel planes (B, Hp, Wp): what kernel tap
+    (u, v) sees at every output."""
+    (sh, sw), (ho, wo) = strides, out_hw
+    for u in range(kernel[0]):
+        for v in range(kernel[1]):
+            yield u, v, planes[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw]
+
+
+def plane_buffer(kernel, count, out_hw, dtype):
+    """A flat buffer for ``plane_view``: kh*kw planes of ``count`` images' outputs."""
+    return np.empty(kernel[0] * kernel[1] * count * out_hw[0] * out_hw[1], dtype=dtype)
+
+
+def plane_view(buf, kernel, count, out_hw):
+    """The start of ``buf`` as contiguous (kh, kw, count, Ho, Wo) (a short last chunk too)."""
+    shape = tuple(kernel) + (count,) + tuple(out_hw)
+    return buf[:int(np.prod(shape))].reshape(shape)
+
+
+def plane_chunks(xp, kernel, strides, out_hw):
+    """im2col of a single-channel batch xp (N, Hp, Wp, 1), laid out plane by plane.
+
+    Yields (images slice, columns (B*Ho*Wo, kh*kw)) as ``im2col_chunks`` does, but the
+    columns are the transpose of a contiguous (kh*kw, B*Ho*Wo) array whose row (u, v) is the
+    plane tap (u, v) sees: it is copied in runs of Wo numbers, where the NHWC layout copies
+    runs of kw, five times slower on 28x28 digits. The products take the transpose as it is.
+    """
+    n, k, rows = xp.shape[0], kernel[0] * kernel[1], out_hw[0] * out_hw[1]
+    slices = batch_slices(n, rows * k * xp.itemsize)
+    buf = plane_buffer(kernel, slices[0].stop, out_hw, xp.dtype)
+    for sl in slices:
+        cols = plane_view(buf, kernel, sl.stop - sl.start, out_hw)
+        for u, v, view in tap_views(xp[sl, :, :, 0], kernel, strides, out_hw):
+            cols[u, v] = view
+        yield sl, cols.reshape(k, -1).T
 
 
 def correlate(xp, Wm, kernel, strides, out_hw, out2, bias=None):
@@ -203,8 +254,15 @@ def conv2d_backward(dout, cache):
         rows = ho * wo
         for sl, chunk in im2col_chunks(xp, (kh, kw), strides, (ho, wo)):
             dW += chunk.T @ d2[sl.start * rows:sl.stop * rows]
-    db = d2.sum(axis=0) if has_bias else None
+    db = bias_gradient(d2) if has_bias else None
     return input_gradient(dout, W, strides, pads, xp.shape), (dW.reshape(W.shape), db)
+
+
+def bias_gradient(d2):
+    """Column sums of d2 (M, F) as one product with a vector of ones: twenty times faster than
+    ``d2.sum(axis=0)``, which adds the M rows one by one, and more accurate in float32 (the
+    BLAS adds in blocks)."""
+    return np.ones(d2.shape[0], dtype=d2.dtype) @ d2
 
 
 def input_gradient(dout, W, strides, pads, xp_shape):
@@ -222,6 +280,9 @@ def input_gradient(dout, W, strides, pads, xp_shape):
     (t, b), (l, r) = pads
     n, ho, wo, _ = dout.shape
     dtype = np.result_type(dout, W)
+    if c == 1:
+        return plane_input_gradient(dout.astype(dtype, copy=False), W.astype(dtype, copy=False),
+                                    strides, pads, xp_shape)
     if tuple(strides) == (1, 1):
         dpad = pad_explicit(dout.astype(dtype, copy=False),
                             ((kh - 1 - t, kh - 1 - b), (kw - 1 - l, kw - 1 - r)))
@@ -235,6 +296,24 @@ def input_gradient(dout, W, strides, pads, xp_shape):
     for u, v, view in offsets(dxp, (kh, kw), strides, (ho, wo)):
         view += (d2 @ W[u, v].T).reshape(n, ho, wo, c)       # what offset (u, v) contributed
     return unpad(dxp, pads)
+
+
+def plane_input_gradient(dout, W, strides, pads, xp_shape):
+    """dL/dx for a single-channel input: per chunk of images, the (kh*kw, B*Ho*Wo) planes
+    W[u, v] . dout (one product), each added back where tap (u, v) read (in runs of Wo)."""
+    kh, kw, _, f = W.shape
+    n, ho, wo, _ = dout.shape
+    rows, Wm = ho * wo, W.reshape(-1, f)
+    dxp = np.zeros(xp_shape[:3], dtype=dout.dtype)
+    d2 = dout.reshape(-1, f)
+    slices = batch_slices(n, rows * kh * kw * dout.itemsize)
+    buf = plane_buffer((kh, kw), slices[0].stop, (ho, wo), dout.dtype)
+    for sl in slices:
+        planes = plane_view(buf, (kh, kw), sl.stop - sl.start, (ho, wo))
+        np.matmul(Wm, d2[sl.start * rows:sl.stop * rows].T, out=planes.reshape(kh * kw, -1))
+        for u, v, view in tap_views(dxp[sl], (kh, kw), strides, (ho, wo)):
+            view += planes[u, v]
+    return unpad(dxp[..., None], pads)
 
 
 # --- the naive implementation, for reading ---------------------------------------------------
