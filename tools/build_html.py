@@ -213,7 +213,7 @@ def index_html(pages: dict[str, dict], times: dict[str, float]) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Deep learning, from the perceptron to word embeddings</title>
+<title>Deep learning, from the perceptron to the transformer</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 72em; margin: 2em auto; padding: 0 1em;
   line-height: 1.45; color: #222; }}
@@ -224,7 +224,7 @@ th {{ background: #f3f6fa; }}
 a {{ color: #1a5fb4; text-decoration: none; }}
 </style></head>
 <body>
-<h1>Deep learning, from the perceptron to word embeddings</h1>
+<h1>Deep learning, from the perceptron to the transformer</h1>
 <p>A course of Jupyter notebooks. In every chapter an algorithm is derived, implemented in
 NumPy (the <code>companion</code> package), checked (a numerical gradient check and a Keras
 twin computing the same numbers), trained on real data, plotted, and explored with widgets.</p>
