@@ -31,6 +31,9 @@ from nbclient.exceptions import CellExecutionError
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from companion.lab import course
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fair  # noqa: E402  (the CPU model and caches, as the Keras benchmarks print them)
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 TIMES = ROOT / "benchmarks" / "notebook_times.json"
@@ -72,7 +75,7 @@ def time_notebook(path: Path, timeout: int = 600) -> dict:
 
 def machine() -> dict:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {"cpus": os.cpu_count(), "platform": platform.platform(terse=True),
+    return {"cpus": os.cpu_count(), "cpu": fair.machine(), "platform": platform.platform(terse=True),
             "kernel_env": kernel_env(),
             "python": platform.python_version(),
             "load_average_at_start": None if load is None else round(load, 2)}
