@@ -33,3 +33,52 @@ def _text(*a, **k):
 GARBAGE = [(_none, "returned None: return"), (_raises, "your code raised ValueError: boom"),
            (_todo, "not implemented yet"), (_nan, "NaN|return|shape"),
            (_text, "not an array|return")]
+
+
+def run_check(check, fn, *extra):
+    """Run an exercise checker on the learner's ``fn`` (with the checker's extra arguments);
+    return (ok, the one line it printed), asserting it printed one line and no traceback."""
+    from companion.exercises import checker
+    ok, out = checker.verdict(lambda f: check(f, *extra), fn)
+    return ok, one_line(out)
+
+
+def checker_tests(exercises, wrapped=(), more_checks=()):
+    """The three tests every chapter's list of (checker, solution, planted mistakes) must pass,
+    to be bound to test names in the chapter's test module:
+
+    - the solution passes (a line starting with a tick);
+    - each planted mistake (at least two per checker) gets its own hint;
+    - every answer in GARBAGE gets one sentence and no traceback (also from ``more_checks``,
+      checkers without planted mistakes).
+
+    ``wrapped``: checkers whose planted variants wrap the learner's function in a closure (the
+    function the checker receives is its first cell)."""
+    import re
+
+    import pytest
+    ids = [c.__name__ for c, _, _ in exercises]
+    each = pytest.mark.parametrize("check, solution, mistakes", exercises, ids=ids)
+    checks = [c for c, _, _ in exercises] + list(more_checks)
+
+    @each
+    def test_solution_passes(check, solution, mistakes):
+        ok, out = run_check(check, solution)
+        assert ok and out.startswith("✓ "), out
+
+    @each
+    def test_each_planted_mistake_gets_its_hint(check, solution, mistakes):
+        assert len(mistakes) >= 2
+        for m in mistakes:
+            fn = m.fn.__closure__[0].cell_contents if check in wrapped else m.fn
+            ok, out = run_check(check, fn)
+            assert not ok and m.hint in out, (m.hint, out)
+
+    @pytest.mark.parametrize("check", checks, ids=[c.__name__ for c in checks])
+    @pytest.mark.parametrize("garbage, words", GARBAGE)
+    def test_garbage_gets_one_sentence(check, garbage, words):
+        ok, out = run_check(check, garbage)
+        assert not ok and re.search(words, out), out
+
+    return test_solution_passes, test_each_planted_mistake_gets_its_hint, \
+        test_garbage_gets_one_sentence

@@ -1,10 +1,8 @@
 """Chapter 1's exercise checkers: the solution passes, each planted mistake gets its own hint,
 garbage gets one sentence and no traceback."""
-import re
 
 import numpy as np
-import pytest
-from exercise_garbage import GARBAGE, one_line
+from exercise_garbage import checker_tests
 
 from companion.exercises import ch01
 from companion.exercises.checker import verdict
@@ -43,28 +41,8 @@ EXERCISES = [(ch01.check_predict, predict, ch01.PREDICT_MISTAKES),
              (ch01.check_criterion, perceptron_criterion, ch01.CRITERION_MISTAKES),
              (ch01.check_step, perceptron_step, ch01.STEP_MISTAKES),
              (ch01.check_train, train_perceptron, ch01.TRAIN_MISTAKES)]
-IDS = [c.__name__ for c, _, _ in EXERCISES]
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_solution_passes(checker, solution, mistakes):
-    ok, out = verdict(checker, solution)
-    assert ok and one_line(out).startswith("✓ ")
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_each_planted_mistake_gets_its_hint(checker, solution, mistakes):
-    assert len(mistakes) >= 2
-    for m in mistakes:
-        ok, out = verdict(checker, m.fn)
-        assert not ok and m.hint in one_line(out), (m.hint, out)
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-@pytest.mark.parametrize("garbage, words", GARBAGE)
-def test_garbage_gets_one_sentence(checker, solution, mistakes, garbage, words):
-    ok, out = verdict(checker, garbage)
-    assert not ok and re.search(words, one_line(out))
+(test_solution_passes, test_each_planted_mistake_gets_its_hint,
+ test_garbage_gets_one_sentence) = checker_tests(EXERCISES)
 
 
 def test_an_unknown_error_says_where():

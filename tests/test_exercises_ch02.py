@@ -1,10 +1,8 @@
 """Chapter 2's exercise checkers: the solution passes, each planted mistake gets its own hint,
 garbage gets one sentence and no traceback."""
-import re
 
 import numpy as np
-import pytest
-from exercise_garbage import GARBAGE, one_line
+from exercise_garbage import checker_tests, one_line
 
 from companion.exercises import ch02
 from companion.exercises.checker import verdict
@@ -51,28 +49,8 @@ EXERCISES = [(ch02.check_descend, gradient_descent, ch02.DESCEND_MISTAKES),
              (ch02.check_numerical_gradient, numerical_gradient, ch02.NUMERICAL_MISTAKES),
              (ch02.check_logistic, logistic_loss_and_gradients, ch02.LOGISTIC_MISTAKES),
              (ch02.check_logistic_gd, logistic_regression, ch02.LOGISTIC_GD_MISTAKES)]
-IDS = [c.__name__ for c, _, _ in EXERCISES]
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_solution_passes(checker, solution, mistakes):
-    ok, out = verdict(checker, solution)
-    assert ok and one_line(out).startswith("✓ ")
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_each_planted_mistake_gets_its_hint(checker, solution, mistakes):
-    assert len(mistakes) >= 2
-    for m in mistakes:
-        ok, out = verdict(checker, m.fn)
-        assert not ok and m.hint in one_line(out), (m.hint, out)
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-@pytest.mark.parametrize("garbage, words", GARBAGE)
-def test_garbage_gets_one_sentence(checker, solution, mistakes, garbage, words):
-    ok, out = verdict(checker, garbage)
-    assert not ok and re.search(words, one_line(out)), out
+(test_solution_passes, test_each_planted_mistake_gets_its_hint,
+ test_garbage_gets_one_sentence) = checker_tests(EXERCISES)
 
 
 def test_no_guard_is_told_to_raise():

@@ -1,10 +1,9 @@
 """Chapter 4's exercise checkers: the solution passes, each planted mistake gets its own hint,
 garbage gets one sentence and no traceback; the L-layer reference passes a gradient check."""
-import re
 
 import numpy as np
 import pytest
-from exercise_garbage import GARBAGE, one_line
+from exercise_garbage import checker_tests, one_line
 
 from companion.chapters import ch04 as chapter
 from companion.exercises import ch04
@@ -63,31 +62,8 @@ EXERCISES = [(ch04.check_deep_forward, deep_forward, ch04.FORWARD_MISTAKES),
              (ch04.check_l2_gradients, l2_gradients, ch04.L2_MISTAKES),
              (ch04.check_dropout, dropout, ch04.DROPOUT_MISTAKES),
              (ch04.check_early_stopping, early_stopping, ch04.ES_MISTAKES)]
-IDS = [c.__name__ for c, _, _ in EXERCISES]
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_solution_passes(checker, solution, mistakes):
-    ok, out = verdict(checker, solution)
-    assert ok and one_line(out).startswith("✓ ")
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_each_planted_mistake_gets_its_hint(checker, solution, mistakes):
-    assert len(mistakes) >= 2
-    for m in mistakes:
-        fn = m.fn
-        if checker is ch04.check_dropout:       # the planted variants are wrapped; unwrap
-            fn = m.fn.__closure__[0].cell_contents
-        ok, out = verdict(checker, fn)
-        assert not ok and m.hint in one_line(out), (m.hint, out)
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-@pytest.mark.parametrize("garbage, words", GARBAGE)
-def test_garbage_gets_one_sentence(checker, solution, mistakes, garbage, words):
-    ok, out = verdict(checker, garbage)
-    assert not ok and re.search(words, one_line(out)), out
+(test_solution_passes, test_each_planted_mistake_gets_its_hint,
+ test_garbage_gets_one_sentence) = checker_tests(EXERCISES, wrapped=(ch04.check_dropout,))
 
 
 def test_dropout_without_a_backward_function_is_told_what_to_return():

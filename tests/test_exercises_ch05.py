@@ -1,10 +1,8 @@
 """Chapter 5's exercise checkers: the solution passes, each planted mistake gets its own hint,
 garbage gets one sentence and no traceback."""
-import re
 
 import numpy as np
-import pytest
-from exercise_garbage import GARBAGE, one_line
+from exercise_garbage import checker_tests, one_line
 
 from companion.exercises import ch05
 from companion.exercises.checker import verdict
@@ -52,30 +50,9 @@ EXERCISES = [(ch05.check_mini_batches, random_mini_batches, ch05.BATCH_MISTAKES)
              (ch05.check_rmsprop, rmsprop_step, ch05.RMSPROP_MISTAKES),
              (ch05.check_adam, adam_step, ch05.ADAM_MISTAKES),
              (ch05.check_schedule, inverse_time_decay, ch05.SCHEDULE_MISTAKES)]
-IDS = [c.__name__ for c, _, _ in EXERCISES]
 WRAPPED = (ch05.check_mini_batches,)     # its planted variants are wrapped; unwrap them
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_solution_passes(checker, solution, mistakes):
-    ok, out = verdict(checker, solution)
-    assert ok and one_line(out).startswith("✓ ")
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_each_planted_mistake_gets_its_hint(checker, solution, mistakes):
-    assert len(mistakes) >= 2
-    for m in mistakes:
-        fn = m.fn.__closure__[0].cell_contents if checker in WRAPPED else m.fn
-        ok, out = verdict(checker, fn)
-        assert not ok and m.hint in one_line(out), (m.hint, out)
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-@pytest.mark.parametrize("garbage, words", GARBAGE)
-def test_garbage_gets_one_sentence(checker, solution, mistakes, garbage, words):
-    ok, out = verdict(checker, garbage)
-    assert not ok and re.search(words, one_line(out)), out
+(test_solution_passes, test_each_planted_mistake_gets_its_hint,
+ test_garbage_gets_one_sentence) = checker_tests(EXERCISES, wrapped=WRAPPED)
 
 
 def test_a_generator_of_batches_is_accepted_and_an_empty_list_is_explained():

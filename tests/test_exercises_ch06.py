@@ -1,10 +1,9 @@
 """Chapter 6's exercise checkers: the solution passes, each planted mistake gets its own hint,
 garbage gets one sentence and no traceback."""
-import re
 
 import numpy as np
 import pytest
-from exercise_garbage import GARBAGE, one_line
+from exercise_garbage import checker_tests, one_line
 
 from companion.exercises import ch06
 from companion.exercises.checker import verdict
@@ -39,28 +38,8 @@ EXERCISES = [(ch06.check_batchnorm_forward, bn_forward, ch06.BN_FORWARD_MISTAKES
              (ch06.check_batchnorm_backward, bn_backward, ch06.BN_BACKWARD_MISTAKES),
              (ch06.check_moving_statistics, update_moving, ch06.MOVING_MISTAKES),
              (ch06.check_batchnorm_inference, bn_inference, ch06.INFERENCE_MISTAKES)]
-IDS = [c.__name__ for c, _, _ in EXERCISES]
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_solution_passes(checker, solution, mistakes):
-    ok, out = verdict(checker, solution)
-    assert ok and one_line(out).startswith("✓ ")
-
-
-@pytest.mark.parametrize("checker, solution, mistakes", EXERCISES, ids=IDS)
-def test_each_planted_mistake_gets_its_hint(checker, solution, mistakes):
-    assert len(mistakes) >= 2
-    for m in mistakes:
-        ok, out = verdict(checker, m.fn)
-        assert not ok and m.hint in one_line(out), (m.hint, out)
-
-
-@pytest.mark.parametrize("checker", [c for c, _, _ in EXERCISES] + [ch06.check_log_sampling])
-@pytest.mark.parametrize("garbage, words", GARBAGE)
-def test_garbage_gets_one_sentence(checker, garbage, words):
-    ok, out = verdict(checker, garbage)
-    assert not ok and re.search(words, one_line(out)), out
+(test_solution_passes, test_each_planted_mistake_gets_its_hint,
+ test_garbage_gets_one_sentence) = checker_tests(EXERCISES, more_checks=(ch06.check_log_sampling,))
 
 
 @pytest.mark.parametrize("fn, words", [

@@ -5,16 +5,10 @@ from functools import partial
 
 import numpy as np
 import pytest
+from exercise_garbage import run_check as verdict
 
-from companion.exercises import ch08, checker
+from companion.exercises import ch08
 from companion.nn.layers.conv import conv2d_backward, conv2d_forward
-
-
-def verdict(check, fn, *extra):
-    """Run a checker (with its extra arguments); return (ok, the one line it printed)."""
-    ok, out = checker.verdict(lambda f: check(f, *extra), fn)
-    assert out.count("\n") == 1 and "Traceback" not in out, out
-    return ok, out
 
 
 # --- learner code: the solutions, with switches that plant the mistakes ---------------------

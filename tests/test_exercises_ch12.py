@@ -5,21 +5,15 @@ from functools import partial
 
 import numpy as np
 import pytest
+from exercise_garbage import run_check as verdict
 
 from companion.data import word_vectors
-from companion.exercises import ch12, checker
+from companion.exercises import ch12
 
 
 @pytest.fixture(scope="module")
 def wv():
     return word_vectors.load_glove()
-
-
-def verdict(check, fn, *extra):
-    """Run a checker (with its extra arguments); return (ok, the one line it printed)."""
-    ok, out = checker.verdict(lambda f: check(f, *extra), fn)
-    assert out.count("\n") == 1 and "Traceback" not in out, out
-    return ok, out
 
 
 # --- learner code: the solutions, with switches that plant the mistakes ---------------------
