@@ -164,15 +164,6 @@ def im2col_chunks(xp, kernel, strides, out_hw):
         yield sl, cols.reshape(-1, k)
 
 
-def tap_views(planes, kernel, strides, out_hw):
-    """Yield (u, v, view (B, Ho, Wo)) of single-channel planes (B, Hp, Wp): what kernel tap
-    (u, v) sees at every output."""
-    (sh, sw), (ho, wo) = strides, out_hw
-    for u in range(kernel[0]):
-        for v in range(kernel[1]):
-            yield u, v, planes[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw]
-
-
 def plane_buffer(kernel, count, out_hw, dtype):
     """A flat buffer for ``plane_view``: kh*kw planes of ``count`` images' outputs."""
     return np.empty(kernel[0] * kernel[1] * count * out_hw[0] * out_hw[1], dtype=dtype)
@@ -197,8 +188,8 @@ def plane_chunks(xp, kernel, strides, out_hw):
     buf = plane_buffer(kernel, slices[0].stop, out_hw, xp.dtype)
     for sl in slices:
         cols = plane_view(buf, kernel, sl.stop - sl.start, out_hw)
-        for u, v, view in tap_views(xp[sl, :, :, 0], kernel, strides, out_hw):
-            cols[u, v] = view
+        for u, v, view in offsets(xp[sl], kernel, strides, out_hw):
+            cols[u, v] = view[..., 0]
         yield sl, cols.reshape(k, -1).T
 
 
@@ -304,16 +295,16 @@ def plane_input_gradient(dout, W, strides, pads, xp_shape):
     kh, kw, _, f = W.shape
     n, ho, wo, _ = dout.shape
     rows, Wm = ho * wo, W.reshape(-1, f)
-    dxp = np.zeros(xp_shape[:3], dtype=dout.dtype)
+    dxp = np.zeros(xp_shape, dtype=dout.dtype)
     d2 = dout.reshape(-1, f)
     slices = batch_slices(n, rows * kh * kw * dout.itemsize)
     buf = plane_buffer((kh, kw), slices[0].stop, (ho, wo), dout.dtype)
     for sl in slices:
         planes = plane_view(buf, (kh, kw), sl.stop - sl.start, (ho, wo))
         np.matmul(Wm, d2[sl.start * rows:sl.stop * rows].T, out=planes.reshape(kh * kw, -1))
-        for u, v, view in tap_views(dxp[sl], (kh, kw), strides, (ho, wo)):
-            view += planes[u, v]
-    return unpad(dxp[..., None], pads)
+        for u, v, view in offsets(dxp[sl], (kh, kw), strides, (ho, wo)):
+            view[..., 0] += planes[u, v]
+    return unpad(dxp, pads)
 
 
 # --- the naive implementation, for reading ---------------------------------------------------
