@@ -1,16 +1,28 @@
 """Root pytest set-up: applies to tests/ and to the notebooks nbval re-executes."""
 import os
 
-# Before anything imports TensorFlow: quiet logs, deterministic hashing,
-# and no progress bars in notebooks re-executed under test (kernels inherit this environment).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("PYTHONHASHSEED", "0")
+import importlib.util
+from pathlib import Path
+
+
+def _kernel_env() -> dict:
+    """The environment the stored notebooks were executed in (tools/execute_notebooks.py's
+    ENV: quiet TensorFlow, deterministic hashing, no progress bars, one OpenBLAS thread, and
+    on x86-64 the same arithmetic with and without AVX-512), read from there so the two never
+    drift apart."""
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebooks", Path(__file__).parent / "tools" / "execute_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ENV
+
+
+# Before anything imports TensorFlow; kernels nbval starts inherit it. One BLAS thread: the
+# course's matrices are small, and on 2 cores a second OpenBLAS thread costs more in
+# synchronisation than it gains (measured: ~10x more CPU under load).
+for _name, _value in _kernel_env().items():
+    os.environ.setdefault(_name, _value)
 os.environ["COMPANION_PROGRESS"] = "0"
-# One BLAS thread: the course's matrices are small, and on 2 cores a second OpenBLAS thread
-# costs more in synchronisation than it gains (measured: ~10x more CPU under load). The same
-# setting is used when the stored notebooks are produced (tools/execute_notebooks.py).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 
