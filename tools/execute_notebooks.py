@@ -38,7 +38,9 @@ ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYTHONHASHSE
 # loops, OpenBLAS's AVX-512 kernels and TensorFlow's oneDNN (on by default only where AVX-512
 # VNNI exists) each round differently in the last bit, and a few of the course's experiments
 # (a zero-initialised network, attention trained from a seed) carry that bit to the printed
-# digits. With them pinned, the stored outputs match on an AVX-512 Intel and an AVX2 AMD EPYC.
+# digits (they did: 14 cells of 03, 04, 06, 11, 13 and 14 stored on an AVX-512 machine differed
+# on an AVX2 AMD EPYC). Pinned, both kinds of CPU run the AVX2 paths; the stored outputs were
+# produced so on the AMD EPYC (an AVX-512 machine was not at hand to confirm the match there).
 if platform.machine().lower() in ("x86_64", "amd64"):
     ENV.update({"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
                 "OPENBLAS_CORETYPE": "Haswell", "TF_ENABLE_ONEDNN_OPTS": "0"})
