@@ -1,26 +1,14 @@
 """Root pytest set-up: applies to tests/ and to the notebooks nbval re-executes."""
 import os
 
-import importlib.util
-from pathlib import Path
+from tools.execute_notebooks import ENV  # (pytest puts this folder on sys.path first)
 
-
-def _kernel_env() -> dict:
-    """The environment the stored notebooks were executed in (tools/execute_notebooks.py's
-    ENV: quiet TensorFlow, deterministic hashing, no progress bars, one OpenBLAS thread, and
-    on x86-64 the same arithmetic with and without AVX-512), read from there so the two never
-    drift apart."""
-    spec = importlib.util.spec_from_file_location(
-        "execute_notebooks", Path(__file__).parent / "tools" / "execute_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ENV
-
-
-# Before anything imports TensorFlow; kernels nbval starts inherit it. One BLAS thread: the
-# course's matrices are small, and on 2 cores a second OpenBLAS thread costs more in
-# synchronisation than it gains (measured: ~10x more CPU under load).
-for _name, _value in _kernel_env().items():
+# The environment the stored notebooks were executed in (quiet TensorFlow, deterministic
+# hashing, no progress bars, one OpenBLAS thread and, on x86-64, the same arithmetic with and
+# without AVX-512), before anything imports TensorFlow; kernels nbval starts inherit it. One
+# BLAS thread: the course's matrices are small, and on 2 cores a second OpenBLAS thread costs
+# more in synchronisation than it gains (measured: ~10x more CPU under load).
+for _name, _value in ENV.items():
     os.environ.setdefault(_name, _value)
 os.environ["COMPANION_PROGRESS"] = "0"
 

@@ -42,35 +42,9 @@ TARGET_S = course.TARGET_SECONDS
 
 def kernel_env() -> dict:
     """The kernel environment tools/execute_notebooks.py uses (quiet TensorFlow, no bars,
-    one OpenBLAS thread...), read from it so the two never drift apart."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("execute_notebooks",
-                                                  ROOT / "tools" / "execute_notebooks.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return dict(mod.ENV)
-
-def time_notebook(path: Path, timeout: int = 600) -> dict:
-    """Execute a copy of ``path`` in a fresh kernel; return its row for the table."""
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    os.environ.update(kernel_env())
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    status = "ok"
-    start = time.perf_counter()
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        status = "error: " + str(exc).strip().splitlines()[-1][:200]
-    except Exception as exc:     # a dead kernel or a timeout must not stop the other rows
-        status = f"error: {type(exc).__name__}: {exc}"[:200]
-    seconds = time.perf_counter() - start
-    cells = sum(c.cell_type == "code" for c in nb.cells)
-    return {"notebook": path.name, "seconds": round(seconds, 1), "code_cells": cells,
-            "status": status}
+    one OpenBLAS thread...), taken from it so the two never drift apart."""
+    from tools.execute_notebooks import ENV
+    return dict(ENV)
 
 
 def machine() -> dict:
