@@ -125,9 +125,10 @@ CHUNK_BYTES = 1 << 21          # im2col columns of this many bytes at most: they
 WHOLE_BYTES = 1 << 23          # a batch whose columns are smaller is done in one piece
 
 
-def chunks(n: int, bytes_per_item: int, budget: int | None = None):
-    """Slices cutting range(n) into runs of whole items of at most ``budget`` bytes (>= 1 item)."""
-    step = max(1, (budget or CHUNK_BYTES) // max(bytes_per_item, 1))
+def chunks(n: int, bytes_per_item: int):
+    """Slices cutting range(n) into runs of whole items of at most ``CHUNK_BYTES`` bytes
+    (at least one item each)."""
+    step = max(1, CHUNK_BYTES // max(bytes_per_item, 1))
     return [slice(lo, min(lo + step, n)) for lo in range(0, n, step)]
 
 
