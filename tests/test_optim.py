@@ -17,6 +17,7 @@ from companion.chapters.ch05 import (
     NotesRMSProp,
     notes_adagrad,
 )
+from companion import keras_twin
 from companion.nn import optim
 
 STEPS = 120
@@ -73,7 +74,7 @@ def test_optimizers_and_schedules_match_keras(name, sched, keras, keras_float64)
     grads_seq = gradient_sequence()
     ours = run(opt, grads_seq)
     with keras_float64():                               # float64 variables under JAX too
-        theirs = run_keras(optim.keras_optimizer(opt, keras), keras, grads_seq)
+        theirs = run_keras(keras_twin.keras_optimizer(opt, keras), keras, grads_seq)
     tol = KERAS_TOL_ADAM_DEFAULT_BETAS if name == "adam" else KERAS_TOL
     for o, t in zip(ours, theirs):
         assert_close(o, t, tol, f"{name} {sched}")
@@ -85,7 +86,7 @@ def test_optimizers_and_schedules_match_keras(name, sched, keras, keras_float64)
 @pytest.mark.parametrize("sched", sorted(SCHED))
 def test_schedule_values_match_keras(sched, keras):
     ours = SCHED[sched](0.1)
-    theirs = ours.keras(keras)
+    theirs = keras_twin.keras_schedule(ours, keras)
     steps = np.arange(200)
     k = np.array([float(keras.ops.convert_to_numpy(theirs(int(s)))) for s in steps])
     assert_close(ours(steps), k, 1e-6, sched)          # Keras computes schedules in float32
@@ -350,10 +351,10 @@ def test_keras_nesterov_is_the_gradient_at_the_look_ahead_point():
 @pytest.mark.keras
 def test_keras_optimizer_mapping_refuses_what_keras_lacks(keras):
     with pytest.raises(TypeError, match="LearningRateSchedule"):
-        optim.keras_optimizer(optim.SGD(lambda step: 0.1), keras)
+        keras_twin.keras_optimizer(optim.SGD(lambda step: 0.1), keras)
     with pytest.raises(TypeError, match="no Keras counterpart"):
-        optim.keras_optimizer(NotesAdam(0.1), keras)
-    k = optim.keras_optimizer(optim.Adagrad(0.1), keras)
+        keras_twin.keras_optimizer(NotesAdam(0.1), keras)
+    k = keras_twin.keras_optimizer(optim.Adagrad(0.1), keras)
     assert k.initial_accumulator_value == 0.1 and k.epsilon == 1e-7
 
 

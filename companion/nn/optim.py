@@ -9,11 +9,12 @@
 Keras' ``optimizer.iterations``). State is a dict of named lists, one entry per parameter,
 plus ``"step"``. Every formula below is the one in Keras 3's ``update_step`` so the same
 gradients give the same parameters; where the notes write something else, chapter 5 shows it
-(the notes' forms are in ``optim_notes``).
+(the notes' forms are in ``companion.chapters.ch05``).
 
 Learning-rate schedules (``ExponentialDecay``, ``InverseTimeDecay``, ``PiecewiseConstantDecay``,
 and the notes' per-epoch decay ``per_epoch_decay``) match ``keras.optimizers.schedules``;
-``keras_optimizer(opt, keras)`` builds the Keras twin of an optimiser (schedule included).
+``companion.keras_twin.keras_optimizer(opt, keras)`` builds the Keras twin of an optimiser
+(schedule included).
 """
 
 from __future__ import annotations
@@ -188,14 +189,12 @@ class Adam(Optimizer):
 # -- learning-rate schedules: keras.optimizers.schedules, callable(step) -------------------
 class LearningRateSchedule:
     """``schedule(step) -> learning rate``; ``step`` counts optimiser steps from 0 (Keras'
-    ``optimizer.iterations``). ``keras(keras)`` builds the Keras schedule with the same numbers."""
+    ``optimizer.iterations``). ``keras_name`` names the Keras schedule with the same formula
+    (``companion.keras_twin.keras_schedule`` builds it)."""
     keras_name = ""
 
     def __call__(self, step: int) -> float:
         raise NotImplementedError
-
-    def keras(self, keras):
-        return getattr(keras.optimizers.schedules, self.keras_name)(**vars(self))
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
@@ -262,25 +261,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 def per_epoch_decay(learning_rate: float, decay_rate: float, steps_per_epoch: int):
     """The notes' decay, lr = learning_rate / (1 + decay_rate * epoch), as a step schedule."""
     return InverseTimeDecay(learning_rate, steps_per_epoch, decay_rate, staircase=True)
-
-
-def keras_optimizer(opt: Optimizer, keras):
-    """The Keras optimiser with the same formula and hyper-parameters as ``opt``."""
-    lr = opt.learning_rate
-    if isinstance(lr, LearningRateSchedule):
-        lr = lr.keras(keras)
-    elif callable(lr):
-        raise TypeError("keras_optimizer: only LearningRateSchedule objects map to Keras")
-    if isinstance(opt, SGD):
-        return keras.optimizers.SGD(lr, momentum=opt.momentum, nesterov=opt.nesterov)
-    if isinstance(opt, Adagrad):
-        return keras.optimizers.Adagrad(lr, initial_accumulator_value=opt.initial_accumulator_value,
-                                        epsilon=opt.epsilon)
-    if isinstance(opt, RMSprop):
-        return keras.optimizers.RMSprop(lr, rho=opt.rho, epsilon=opt.epsilon)
-    if type(opt) is Adam:
-        return keras.optimizers.Adam(lr, beta_1=opt.beta_1, beta_2=opt.beta_2, epsilon=opt.epsilon)
-    raise TypeError(f"{type(opt).__name__} has no Keras counterpart")
 
 
 def apply_updates(params: list[np.ndarray], updates: list[np.ndarray]) -> None:
