@@ -6,7 +6,8 @@ import pytest
 
 from companion.data.dates import load_dates
 from companion.data.text import Vocabulary
-from companion.models.seq2seq import Seq2Seq, beam_search, evaluate, log_softmax, train
+from companion.models.seq2seq import Seq2Seq, beam_search, evaluate, train
+from companion.nn.activations import log_softmax
 from companion.nn.gradcheck import numerical_gradient, rel_error
 
 

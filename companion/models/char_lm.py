@@ -27,6 +27,8 @@ import numpy as np
 
 from companion.data.text import Vocabulary, chars, encode_padded
 from companion.nn import optim
+from companion.nn.activations import sample_from_logits
+from companion.nn.losses import sequence_crossentropy
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.recurrent import SimpleRNN
 from companion.nn.model import Sequential
@@ -84,13 +86,7 @@ class CharLanguageModel:
         mask (N, T))`` and its gradients (``grads()``, also left in the layers' grads)."""
         x, y, mask = batch
         p = self.model.forward(x, training=True)
-        n = mask.sum()
-        N, T = y.shape
-        p_true = p[np.arange(N)[:, None], np.arange(T)[None, :], y]
-        value = -np.sum(np.log(np.maximum(p_true, TINY)) * mask) / n
-        dz = p.copy()
-        dz[np.arange(N)[:, None], np.arange(T)[None, :], y] -= 1.0
-        dz *= mask[..., None] / n                         # dL/dz of the softmax, 0 on padding
+        value, dz = sequence_crossentropy(p, y, mask, floor=TINY)   # dz: 0 on padding
         self.model.backward(dz, from_logits=True)
         return float(value), self.model.grads()
 
@@ -172,15 +168,9 @@ class CharLanguageModel:
         return [prefix + "".join(s) for s in out]
 
     def _draw(self, p, rng, temperature):
-        p = p.copy()
-        p[:, self.vocab.unk] = 0.0
-        if temperature == 0:
-            return p.argmax(axis=1)
-        logp = np.log(np.maximum(p, TINY)) / temperature
-        q = np.exp(logp - logp.max(axis=1, keepdims=True))
-        q /= q.sum(axis=1, keepdims=True)
-        u = rng.random((len(q), 1))
-        return np.minimum((q.cumsum(axis=1) < u).sum(axis=1), len(self.vocab) - 1)
+        logp = np.log(np.maximum(p, TINY))
+        logp[:, self.vocab.unk] = -np.inf                  # <UNK> is never drawn
+        return sample_from_logits(logp, temperature, rng)
 
 
 # --- training -----------------------------------------------------------------------------

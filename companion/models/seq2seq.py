@@ -26,20 +26,15 @@ import numpy as np
 from companion.data.dates import decode, encode_sources, encode_targets
 from companion.data.text import Vocabulary
 from companion.nn import optim
-from companion.nn.activations import softmax
+from companion.nn.activations import log_softmax, softmax
 from companion.nn.layers.attention import BahdanauAttention, additive_attention_forward
 from companion.nn.layers.bidirectional import Bidirectional
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.gru import GRU
+from companion.nn.losses import sequence_crossentropy
 from companion.nn.threads import blas_threads
 from companion.nn.train import EpochMeanLoss, EpochMetric, minibatches, train_loop
 from companion.nn.validation import check_int, rng_from
-
-
-def log_softmax(z):
-    """log softmax over the last axis, computed stably."""
-    z = z - z.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
 def teacher_forcing_inputs(y: np.ndarray, V: int, dtype=np.float64) -> np.ndarray:
@@ -129,12 +124,8 @@ class Seq2Seq:
         src_ids, y = batch
         with blas_threads(1):
             z = self.logits(src_ids, y)
-            p = softmax(z)
-            N, T = y.shape
-            n, rows = N * T, (np.arange(N)[:, None], np.arange(T)[None, :], y)
-            loss = -np.log(np.maximum(p[rows], 1e-30)).sum() / n
-            p[rows] -= 1.0
-            dS = self.readout.backward(p / n)
+            loss, dz = sequence_crossentropy(softmax(z), y)
+            dS = self.readout.backward(dz)
             dH = np.zeros(self._shapes, dtype=dS.dtype)
             if self.attention is not None:
                 dS, dC = dS[..., :2 * self.u], dS[..., 2 * self.u:]

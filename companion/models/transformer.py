@@ -24,7 +24,7 @@ import numpy as np
 from companion.data.dates import decode, encode_sources
 from companion.data.text import Vocabulary, encode_padded
 from companion.nn import optim
-from companion.nn.activations import softmax
+from companion.nn.activations import sample_from_logits, softmax
 from companion.nn.layers.attention import (
     LayerNormalization,
     MultiHeadAttention,
@@ -32,6 +32,7 @@ from companion.nn.layers.attention import (
 )
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.embedding import Embedding
+from companion.nn.losses import sequence_crossentropy
 from companion.nn.threads import blas_threads
 from companion.nn.train import EpochMeanLoss, EpochMetric, minibatches, train_loop
 from companion.nn.validation import check_int, rng_from
@@ -152,19 +153,6 @@ class Embedder(Stack):
         self.embedding.backward(dx * self.scale)
 
 
-def cross_entropy(z, y, mask=None):
-    """Mean -log softmax(z)[y] over the unmasked positions, and its gradient dz.
-    z (N, T, V), y (N, T) ids, mask (N, T) or None."""
-    p = softmax(z)
-    N, T = y.shape
-    rows = (np.arange(N)[:, None], np.arange(T)[None, :], y)
-    w = np.ones((N, T), dtype=z.dtype) if mask is None else mask.astype(z.dtype)
-    n = w.sum()
-    loss = -np.sum(np.log(np.maximum(p[rows], 1e-30)) * w) / n
-    p[rows] -= 1.0
-    return float(loss), p * (w / n)[..., None]
-
-
 class TransformerLM(Stack):
     """A decoder-only transformer over characters: causal self-attention blocks."""
 
@@ -197,7 +185,7 @@ class TransformerLM(Stack):
         """batch = (targets (N, T), mask (N, T)) -> (nats per character, grads)."""
         y, mask = batch
         with blas_threads(1):
-            loss, dz = cross_entropy(self.logits(self.inputs(y)), y, mask)
+            loss, dz = sequence_crossentropy(softmax(self.logits(self.inputs(y))), y, mask)
             d = self.readout.backward(dz)
             for block in reversed(self.blocks):
                 d = block.backward(d)
@@ -229,11 +217,7 @@ class TransformerLM(Stack):
         for _ in range(max_len + 1):
             z = self.logits(x)[:, -1].astype(np.float64)
             z[:, self.vocab.unk] = -np.inf
-            if temperature == 0:
-                ids = z.argmax(1)
-            else:
-                p = softmax(z / temperature)
-                ids = (p.cumsum(1) < rng.random((n, 1))).sum(1).clip(0, len(self.vocab) - 1)
+            ids = sample_from_logits(z, temperature, rng)
             for i in np.flatnonzero(~done):
                 done[i] = ids[i] == self.vocab.eos or len(out[i]) >= max_len
                 if not done[i]:
@@ -316,7 +300,7 @@ class TransformerTranslator(Stack):
         y_in[:, 1:] = y[:, :-1]
         with blas_threads(1):
             enc, mask = self.encode(src_ids)
-            loss, dz = cross_entropy(self.decode_logits(enc, mask, y_in), y)
+            loss, dz = sequence_crossentropy(softmax(self.decode_logits(enc, mask, y_in)), y)
             d, denc = self.readout.backward(dz), 0.0
             for block in reversed(self.decoder):
                 d, de = block.backward(d)

@@ -73,6 +73,25 @@ def softmax(z, axis: int = -1):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def log_softmax(z, axis: int = -1):
+    """log softmax(z) along ``axis``, computed stably (z - max - log sum exp(z - max))."""
+    z = z - np.max(z, axis=axis, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def sample_from_logits(logits, temperature: float, rng) -> np.ndarray:
+    """One index per row of ``logits`` (n, V), drawn from softmax(logits / temperature);
+    ``temperature == 0`` is greedy (the argmax). A -inf logit is never drawn.
+
+    The draw is by inverse CDF with one uniform number per row, so a given ``rng`` state
+    gives the same indices on every machine."""
+    if temperature == 0:
+        return np.argmax(logits, axis=1)
+    q = softmax(logits / temperature, axis=1)
+    u = rng.random((len(q), 1))
+    return np.minimum((q.cumsum(axis=1) < u).sum(axis=1), q.shape[1] - 1)
+
+
 def softmax_backward(dout, s, axis: int = -1):
     """Vector-Jacobian product of softmax: given dL/ds and s = softmax(z), return dL/dz."""
     return s * (dout - np.sum(dout * s, axis=axis, keepdims=True))

@@ -178,3 +178,24 @@ def get(loss) -> Loss:
     if loss not in _LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(_LOSSES)}")
     return _LOSSES[loss]()
+
+
+def sequence_crossentropy(p, y, mask=None, floor: float = 1e-30) -> tuple[float, np.ndarray]:
+    """The masked sequence loss of every sequence model in the course.
+
+    ``p`` (N, T, V) softmax probabilities, ``y`` (N, T) target ids, ``mask`` (N, T) 1 where a
+    target counts (None: all). Returns the mean of -log p[n, t, y[n, t]] over the counted
+    positions (log floored at ``floor``) and its gradient with respect to the softmax's
+    logits, (p - one_hot(y)) * mask / count, 0 on padding.
+    """
+    N, T = y.shape
+    rows = (np.arange(N)[:, None], np.arange(T)[None, :], y)
+    w = np.ones((N, T), dtype=p.dtype) if mask is None else np.asarray(mask).astype(p.dtype)
+    n = float(w.sum())
+    if n == 0:
+        raise ValueError("sequence_crossentropy: the mask leaves no position to count")
+    loss = -np.sum(np.log(np.maximum(p[rows], floor)) * w) / n
+    dz = p.copy()
+    dz[rows] -= 1.0
+    dz *= (w / n)[..., None]
+    return float(loss), dz
