@@ -36,33 +36,12 @@ class Block(Layer):
         return {f"{n}.{k}": p for n, layer in self.sublayers.items()
                 for k, p in getattr(layer, attr).items()}
 
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return self._gather("params")
-
-    @params.setter
-    def params(self, value) -> None:
-        if value:
-            raise AttributeError(f"{type(self).__name__}: params are the sub-layers' own; "
-                                 "set them with set_weights")
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        return self._gather("grads")
-
-    @grads.setter
-    def grads(self, value) -> None:
-        if value:
-            raise AttributeError(f"{type(self).__name__}: grads are the sub-layers' own")
-
-    @property
-    def state(self) -> dict[str, np.ndarray]:
-        return self._gather("state")
-
-    @state.setter
-    def state(self, value) -> None:
-        if value:
-            raise AttributeError(f"{type(self).__name__}: state is the sub-layers' own")
+    params = property(lambda self: self._gather("params"), lambda self, v: _read_only(self, v),
+                      doc="The sub-layers' trainable arrays by ``<sublayer>.<name>``.")
+    grads = property(lambda self: self._gather("grads"), lambda self, v: _read_only(self, v),
+                     doc="Their gradients after ``backward``, same names.")
+    state = property(lambda self: self._gather("state"), lambda self, v: _read_only(self, v),
+                     doc="The sub-layers' weights without a gradient (moving statistics).")
 
     def get_weights(self) -> list[np.ndarray]:
         return [w for layer in self.sublayers.values() for w in layer.get_weights()]
@@ -95,6 +74,13 @@ class Block(Layer):
         super()._set_dtype(dtype)
         for layer in getattr(self, "sublayers", {}).values():
             layer._set_dtype(dtype)
+
+
+def _read_only(block: Block, value) -> None:
+    """``Layer.__init__`` assigns empty dicts; anything else would not reach the sub-layers."""
+    if value:
+        raise AttributeError(f"{type(block).__name__}: params, grads and state are the "
+                             "sub-layers' own arrays; change them with set_weights")
 
 
 def leaves(layer: Layer):
