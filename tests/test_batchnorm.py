@@ -151,17 +151,9 @@ def test_bn_network_training_steps_match_keras(rng, keras):
     y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 32)]
     model = Sequential([Dense(6, use_bias=False), BatchNormalization(), Activation("relu"),
                         Dense(3, "softmax")], input_shape=(4,), seed=0)
-    kmodel = reference.twin(model)
-    kopt, opt = keras.optimizers.SGD(0.1, momentum=0.9), optim.Stateful(optim.SGD(0.1, momentum=0.9))
-    for step in range(5):
-        idx = slice(step % 4 * 8, step % 4 * 8 + 8)
-        model.loss_and_grads(x[idx].astype(np.float64), y[idx], "categorical_crossentropy")
-        opt.step(list(model.params.values()), list(model.grads.values()))
-        *_, grads = reference.loss_gradients(kmodel, x[idx], y[idx], "categorical_crossentropy",
-                                             training=True)
-        reference.apply_gradients(kopt, kmodel, grads)
-    for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
-        reference.compare("weights", ours, theirs, KERAS_TOL, quiet=True)
+    batches = [(x[s % 4 * 8: s % 4 * 8 + 8], y[s % 4 * 8: s % 4 * 8 + 8]) for s in range(5)]
+    reference.train_in_lockstep(model, optim.SGD(0.1, momentum=0.9), batches,
+                                "categorical_crossentropy", KERAS_TOL, training=True)
 
 
 # --- chapter 6 study, explorer and exercise checks -----------------------------------------

@@ -31,7 +31,7 @@ from companion.nn.train import (
     seeded,
     train_loop,
 )
-from companion.nn.validation import check_int, check_positive, rng_from
+from companion.nn.validation import check_int, rng_from
 
 # Related pairs of the Python docs' vocabulary, listed before any training (not picked from the
 # results), to measure what skip-gram learns on that corpus: where does b rank among a's
