@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion.nn import optim
+from companion.nn.layers.embedding import scatter_add_rows
 from companion.nn.train import (
     Callback,
     EpochMeanLoss,
@@ -114,39 +115,31 @@ def log_sigmoid(z):
     return -np.logaddexp(0.0, -z)
 
 
-def sgns_forward(W_in, W_out, centers, contexts, negatives) -> float:
-    """Mean negative-sampling loss of a batch. centers, contexts: (B,); negatives: (B, K)."""
-    v = W_in[centers]                                              # (B, D)
-    U = W_out[np.concatenate([contexts[:, None], negatives], axis=1)]  # (B, 1+K, D)
-    s = np.einsum("bd,bkd->bk", v, U)                              # (B, 1+K) scores
-    s[:, 1:] *= -1                                                 # negatives: sigma(-u.v)
-    return float(-log_sigmoid(s).sum(axis=1).mean())
+def sgns_forward(W_in, W_out, centers, contexts, negatives):
+    """Mean negative-sampling loss of a batch, and the cache for ``sgns_backward``.
 
-
-def sgns_backward(W_in, W_out, centers, contexts, negatives):
-    """Loss and gradients (dW_in, dW_out), each (n_words, D) and nonzero only in used rows."""
-    B = len(centers)
+    W_in, W_out: (n_words, D); centers, contexts: (B,) ids; negatives: (B, K) ids. The loss is
+    the mean over the B pairs of -log σ(u_o.v_c) - Σ_k log σ(-u_nk.v_c). Returns (loss, cache).
+    """
     out_ids = np.concatenate([contexts[:, None], negatives], axis=1)   # (B, 1+K)
-    v, U = W_in[centers], W_out[out_ids]
+    v, U = W_in[centers], W_out[out_ids]                               # (B, D), (B, 1+K, D)
     sign = np.ones(out_ids.shape[1])
-    sign[1:] = -1.0
-    z = np.einsum("bd,bkd->bk", v, U) * sign                       # (B, 1+K)
+    sign[1:] = -1.0                                                    # negatives: σ(-u.v)
+    z = np.einsum("bd,bkd->bk", v, U) * sign                           # (B, 1+K) scores
     loss = float(-log_sigmoid(z).sum(axis=1).mean())
-    ds = -sign / B * np.exp(log_sigmoid(-z))                       # dL/ds = -sign sigma(-z) / B
+    return loss, (centers, out_ids, v, U, sign, z, W_in.shape, W_out.shape)
+
+
+def sgns_backward(dloss, cache):
+    """Gradients of ``dloss`` * the loss: (None, (dW_in, dW_out)), each (n_words, D) and nonzero
+    only in the rows the batch used (the ids are integers: no input gradient)."""
+    centers, out_ids, v, U, sign, z, in_shape, out_shape = cache
+    ds = -sign / len(centers) * np.exp(log_sigmoid(-z)) * dloss    # dL/ds = -sign σ(-z) / B
     dv = np.einsum("bk,bkd->bd", ds, U)                            # (B, D)
     dU = ds[:, :, None] * v[:, None, :]                            # (B, 1+K, D)
-    dW_in = scatter_add_rows(len(W_in), centers, dv)
-    dW_out = scatter_add_rows(len(W_out), out_ids.reshape(-1), dU.reshape(-1, dU.shape[-1]))
-    return loss, dW_in, dW_out
-
-
-def scatter_add_rows(n_rows: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """out[i] = sum of values[j] over j with ids[j] == i: the same as ``np.add.at`` into zeros
-    (``companion.nn.layers.embedding.embedding_backward``), computed as one ``np.bincount`` over
-    the flattened (row, column) positions, which is about three times faster here."""
-    D = values.shape[-1]
-    flat = (np.asarray(ids)[:, None] * D + np.arange(D)).ravel()
-    return np.bincount(flat, weights=values.ravel(), minlength=n_rows * D).reshape(n_rows, D)
+    dW_in = scatter_add_rows(in_shape[0], centers, dv)
+    dW_out = scatter_add_rows(out_shape[0], out_ids.reshape(-1), dU.reshape(-1, dU.shape[-1]))
+    return None, (dW_in, dW_out)
 
 
 class SkipGram:
@@ -171,7 +164,8 @@ class SkipGram:
     def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
         """Loss and [dW_in, dW_out] of ``batch = (centers (B,), contexts (B,), negatives
         (B, K))``."""
-        loss, dW_in, dW_out = sgns_backward(self.W_in, self.W_out, *batch)
+        loss, cache = sgns_forward(self.W_in, self.W_out, *batch)
+        _, (dW_in, dW_out) = sgns_backward(1.0, cache)
         self.grads = {"W_in": dW_in, "W_out": dW_out}
         return loss, self.grads
 
