@@ -43,6 +43,7 @@ from companion.nn.train import (
     clip_by_value,
     clip_gradients,
     global_norm,
+    minibatches,
     seeded,
     train_loop,
 )
@@ -236,9 +237,7 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
     size = len(y_all) if batch_size is None else batch_size
 
     def batches(epoch):
-        order = rng.permutation(len(y_all))
-        for start in range(0, len(y_all), size):
-            idx = order[start:start + size]
+        for idx in minibatches(len(y_all), size, rng):
             T = int(mask_all[idx].sum(axis=1).max())
             y, mask = y_all[idx, :T], mask_all[idx, :T]
             yield lm.inputs(y), y, mask

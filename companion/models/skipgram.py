@@ -28,6 +28,7 @@ from companion.nn.train import (
     Callback,
     EpochMeanLoss,
     ProgressBar,
+    minibatches,
     check_callbacks,
     seeded,
     train_loop,
@@ -202,9 +203,7 @@ def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int =
     def batches(epoch):
         kept = ids if subsample_t is None else subsample(ids, vocab.counts, subsample_t, rng)
         c, o = skipgram_pairs(kept, window, rng)
-        order = rng.permutation(len(c))
-        for start in range(0, len(c), batch_size):
-            b = order[start:start + batch_size]
+        for b in minibatches(len(c), batch_size, rng):
             yield c[b], o[b], sample_negatives(p_noise, (len(b), negatives), rng)
 
     cbs = [EpochMeanLoss(), ProgressBar(check_int(epochs, "epochs"), progress),
