@@ -13,10 +13,8 @@ from companion.nn.layers.conv import (
     conv2d_backward_naive,
     conv2d_forward,
     conv2d_forward_naive,
-    conv_output_size,
-    output_hw,
-    same_padding,
 )
+from companion.nn.layers.padding import conv_output_size, output_hw, same_padding
 
 TOL = 1e-7
 KTOL = 1e-5
