@@ -157,7 +157,7 @@ ROWS: list[Row] = [
     Row("GRU(2.5)", lambda: GRU(2.5), ValueError, r"units must be a positive integer, got 2\.5"),
     Row("Embedding(0, 4)", lambda: Embedding(0, 4), ValueError, r"input_dim must be a positive integer, got 0"),
     Row("Dropout(-0.1)", lambda: Dropout(-0.1), ValueError, r"rate must lie in \[0, 1\).*got -0\.1"),
-    Row("BatchNormalization(epsilon=0)", lambda: BatchNormalization(epsilon=0), ValueError, r"epsilon must be > 0, got 0"),
+    Row("BatchNormalization(epsilon=0)", lambda: BatchNormalization(epsilon=0), ValueError, r"epsilon must be (> 0|a positive number), got 0"),
     Row("Bidirectional(Dense(3))", lambda: Bidirectional(Dense(3)), TypeError, r"Bidirectional wraps a recurrent layer, got Dense"),
     Row("Bidirectional(LSTM(3), merge_mode='avg')", lambda: Bidirectional(LSTM(3), merge_mode="avg"), ValueError, r"merge_mode must be one of \('concat', 'sum', 'ave', 'mul'\), got 'avg'"),
     Row("Dense(3, dtype='float16x')", lambda: Dense(3, dtype="float16x"), ValueError, r"dtype must be one of \('float32', 'float64'\), got 'float16x'"),
