@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.nn.validation import check_non_negative, rng_from
+from companion.nn.validation import check_non_negative, check_number, rng_from
 
 TRUNC_STD = 0.87962566103423978   # std of a standard normal truncated to [-2, 2]
 
@@ -115,6 +115,7 @@ def lecun_normal(shape, rng):
 def orthogonal(shape, rng, gain: float = 1.0):
     """A (semi-)orthogonal matrix, Keras' default for recurrent kernels."""
     shape = _check_shape(shape)
+    gain = check_number(gain, "gain")
     rows, cols = int(np.prod(shape[:-1])), shape[-1]
     a = rng_from(rng).standard_normal((max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(a)

@@ -201,6 +201,6 @@ def get(loss) -> Loss:
     """A ``Loss`` from an instance or its Keras name (``"binary_crossentropy"``, ``"mse"``...)."""
     if isinstance(loss, Loss):
         return loss
-    if loss not in _LOSSES:
+    if not isinstance(loss, str) or loss not in _LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(_LOSSES)}")
     return _LOSSES[loss]()

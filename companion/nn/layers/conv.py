@@ -35,16 +35,19 @@ from companion.nn.layers.activation import activation_backward, activation_forwa
 from companion.nn.layers.base import Layer
 from companion.nn.regularizers import Regularizer
 from companion.nn.threads import blas_threads
+from companion.nn.validation import check_bool, check_choice, check_int
 
 PADDINGS = ("valid", "same")
 
 
 def pair(value, name: str) -> tuple[int, int]:
     """An int or a pair of ints -> (a, b), checked positive."""
-    v = (value, value) if np.isscalar(value) else tuple(value)
-    if len(v) != 2 or any(int(k) != k or k < 1 for k in v):
+    v = (value, value) if np.isscalar(value) or value is None else value
+    if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) != 2:
         raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
-    return int(v[0]), int(v[1])
+    a, b = (check_int(k, f"{name} must be a positive integer or a pair of them; {name}")
+            for k in v)
+    return a, b
 
 
 def check_padding(padding: str) -> str:
@@ -364,19 +367,20 @@ class Conv2D(Layer):
                  kernel_regularizer: Regularizer | None = None, implementation: str = "vectorised",
                  name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        if int(filters) != filters or filters < 1:
-            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
-        if implementation not in ("vectorised", "naive"):
-            raise ValueError(f"Conv2D: implementation must be 'vectorised' or 'naive', "
-                             f"got {implementation!r}")
-        self.filters, self.implementation = int(filters), implementation
+        self.filters = check_int(filters, "Conv2D: filters")
+        self.implementation = check_choice(implementation, "Conv2D: implementation",
+                                           ("vectorised", "naive"))
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = check_padding(padding)
         self.activation = activations.get(activation).name
-        self.use_bias = use_bias
+        self.use_bias = check_bool(use_bias, "Conv2D: use_bias")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        if kernel_regularizer is not None and not isinstance(kernel_regularizer, Regularizer):
+            raise TypeError(f"Conv2D: kernel_regularizer: expected a Regularizer such as "
+                            f"L2(0.01) or None, got {type(kernel_regularizer).__name__} "
+                            f"{kernel_regularizer!r}")
         self.kernel_regularizer = kernel_regularizer
 
     def compute_output_shape(self, input_shape):
