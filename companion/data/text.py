@@ -83,7 +83,7 @@ class Vocabulary:
             raise TypeError(f"tokens: expected a list of string tokens, got the single string "
                             f"{tokens[:40]!r}: pass words(text) for words or chars(text) for "
                             "characters")
-        counts = Counter(_tokens(tokens, "tokens"))
+        counts = Counter(check_strings(_tokens(tokens, "tokens"), "tokens"))
         for special in (EOS, UNK, PAD):
             counts.pop(special, None)
         ranked = sorted((t for t, c in counts.items() if c >= min_count),

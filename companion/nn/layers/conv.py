@@ -375,8 +375,8 @@ class Conv2D(Layer):
         self.padding = check_padding(padding)
         self.activation = activations.get(activation).name
         self.use_bias = check_bool(use_bias, "Conv2D: use_bias")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         if kernel_regularizer is not None and not isinstance(kernel_regularizer, Regularizer):
             raise TypeError(f"Conv2D: kernel_regularizer: expected a Regularizer such as "
                             f"L2(0.01) or None, got {type(kernel_regularizer).__name__} "

@@ -121,9 +121,10 @@ class SimpleRNN(Layer):
         self.activation = activations.get(activation).name
         self.return_sequences = check_bool(return_sequences, "SimpleRNN: return_sequences")
         self.return_state = check_bool(return_state, "SimpleRNN: return_state")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.recurrent_initializer = initializers.get(recurrent_initializer,
+                                                      "recurrent_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.final_state = None
         self.dinitial_state = None
 

@@ -50,9 +50,10 @@ class RecurrentBase(Layer):
         self.return_sequences = check_bool(return_sequences, f"{kind}: return_sequences")
         self.return_state = check_bool(return_state, f"{kind}: return_state")
         self.go_backwards = check_bool(go_backwards, f"{kind}: go_backwards")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.recurrent_initializer = initializers.get(recurrent_initializer,
+                                                      "recurrent_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.final_state: list[np.ndarray] | None = None
         self.dinitial_state: list[np.ndarray] | None = None
 
