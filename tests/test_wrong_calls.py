@@ -177,7 +177,7 @@ ROWS: list[Row] = [
     # Sequential
     Row("Sequential(None)", lambda: Sequential(None), ValueError, r"Sequential needs a non-empty list of layers, got None"),
     Row("Sequential([Dense(2), 'relu'])", lambda: Sequential([Dense(2), "relu"], input_shape=(2,), seed=0), TypeError, r"layer 1 is a str, not a companion Layer"),
-    Row("Sequential([Dense(2)], input_shape=(-2,))", lambda: Sequential([Dense(2)], input_shape=(-2,), seed=0), ValueError, r"shape: expected a tuple of positive integers, got \(-2, 2\)"),
+    Row("Sequential([Dense(2)], input_shape=(-2,))", lambda: Sequential([Dense(2)], input_shape=(-2,), seed=0), ValueError, r"^sequential\.build: input_shape must be a tuple of positive integers \(None for any length\), without the batch axis, got \(-2,\)$"),
     Row("model.forward(x of shape (2,))", lambda: _model().forward(np.zeros(2)), ValueError, r"x has shape \(2,\), expected \(N, 2\)"),
     Row("model.set_weights(3 arrays for 4)", lambda: _model().set_weights([np.zeros((2, 3)), np.zeros(3), np.zeros((3, 1))]), ValueError, r"set_weights expected 4 arrays \(dense\.kernel, dense\.bias, dense_1\.kernel, dense_1\.bias\), got 3"),
     Row("model.predict(None)", lambda: _model().predict(None), TypeError, r"x: expected a numeric array, got NoneType None"),

@@ -199,6 +199,12 @@ def check_strings(value, name: str, allow_empty: bool = True) -> list[str]:
 
     ``check_strings("ann", "names")`` raises ``TypeError: names: expected a list of strings,
     got the single string 'ann'; pass ['ann'] ...``; a list, tuple or 1-D array of str passes.
+
+    >>> check_strings(("ann", "bob"), "names")
+    ['ann', 'bob']
+    >>> check_strings("ann", "names")
+    Traceback (most recent call last):
+    TypeError: names: expected a list of strings, got the single string 'ann'; pass ['ann'] for one item
     """
     if isinstance(value, (str, bytes, np.str_)):
         raise TypeError(f"{name}: expected a list of strings, got the single string "
@@ -240,6 +246,12 @@ def check_mask(mask, name: str, shape) -> np.ndarray | None:
     when several are allowed (e.g. ``[(N, Tv), (N, Tq, Tv)]``); no broadcasting is guessed at.
     Refused with a sentence: floats (an additive 0 / -inf mask, as PyTorch writes it, is named
     as such: cast to bool it would be inverted), other integers, strings, objects.
+
+    >>> check_mask([[1, 0, 1]], "mask", (None, 3))
+    array([[ True, False,  True]])
+    >>> check_mask(np.array([[0.0, -np.inf]]), "mask", (None, 2))
+    Traceback (most recent call last):
+    TypeError: mask: got an additive float mask (0 = attend, -inf = hide, as PyTorch writes it); masks here are boolean, True = attend, as in Keras: pass mask == 0
     """
     if mask is None:
         return None
@@ -289,6 +301,11 @@ def check_exclusive(**kwargs) -> None:
     """Raise if more than one of the keyword arguments is not None (e.g. seed and rng).
 
     ``check_exclusive(seed=seed, rng=rng)``: giving both would silently drop one.
+
+    >>> check_exclusive(seed=0, rng=None)
+    >>> check_exclusive(seed=0, rng=1)
+    Traceback (most recent call last):
+    ValueError: pass seed or rng, not both: got seed=0, rng=1; one of them would be ignored
     """
     given = [k for k, v in kwargs.items() if v is not None]
     if len(given) > 1:

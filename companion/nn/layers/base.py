@@ -16,10 +16,11 @@ style); the classes call them and only hold parameters and caches. A layer compu
 ``dtype`` end to end: its weights are built in it and its input is cast to it (as Keras'
 layers cast their inputs to their compute dtype), so a float32 layer never silently upcasts.
 
-Every subclass's ``forward``, ``backward`` and ``backward_from_logits`` are checked once, here
-(``Layer.__init_subclass__`` wraps them): ``forward`` refuses a ``training`` that is not True
-or False (``training="no"`` would be truthy) and records the shape of what it returned;
-``backward`` refuses a ``dout`` of any other shape (a wrong batch or feature size would
+Every subclass's ``build``, ``forward``, ``backward`` and ``backward_from_logits`` are checked
+once, here (``Layer.__init_subclass__`` wraps them): ``build`` refuses an ``input_shape`` that
+is not a tuple of positive sizes (None for any length); ``forward`` refuses a ``training``
+that is not True or False (``training="no"`` would be truthy) and records the shape of what
+it returned; ``backward`` refuses a ``dout`` of any other shape (a wrong batch or feature size would
 broadcast into gradients of the wrong meaning). Only the outermost call of a layer checks, so
 a subclass calling ``super().forward`` is not checked twice.
 """
@@ -94,6 +95,29 @@ def _checked_backward(backward):
     return checked
 
 
+def _is_shape(shape) -> bool:
+    """A tuple (or list) of positive sizes, None standing for any size."""
+    return isinstance(shape, (tuple, list)) and all(
+        d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0)
+        for d in shape)
+
+
+def _checked_build(build):
+    @functools.wraps(build)
+    def checked(self, input_shape, *args, **kwargs):
+        if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
+            input_shape = (int(input_shape),)                 # a bare size, as NumPy allows
+        ok = _is_shape(input_shape) or (isinstance(input_shape, (tuple, list)) and all(
+            _is_shape(s) for s in input_shape) and len(input_shape) > 0)   # several inputs
+        if not ok:
+            raise ValueError(f"{self.name}.build: input_shape must be a tuple of positive "
+                             "integers (None for any length), without the batch axis, got "
+                             f"{input_shape!r}")
+        return build(self, input_shape, *args, **kwargs)
+    checked._checked = True
+    return checked
+
+
 class Layer:
     """Base class. Subclasses set ``self.params`` in ``build`` and implement forward/backward.
 
@@ -105,7 +129,8 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        for method, wrap in (("forward", _checked_forward), ("backward", _checked_backward),
+        for method, wrap in (("build", _checked_build), ("forward", _checked_forward),
+                             ("backward", _checked_backward),
                              ("backward_from_logits", _checked_backward)):
             fn = cls.__dict__.get(method)
             if fn is not None and not getattr(fn, "_checked", False):
