@@ -48,8 +48,8 @@ class Dense(Layer):
         self.units = check_int(units, "Dense: units")
         self.activation = activations.get(activation).name
         self.use_bias = check_bool(use_bias, "Dense: use_bias")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         if kernel_regularizer is not None and not isinstance(kernel_regularizer, Regularizer):
             raise TypeError(f"Dense: kernel_regularizer: expected a Regularizer such as L2(0.01) "
                             f"or None, got {type(kernel_regularizer).__name__} "

@@ -75,6 +75,9 @@ class Embedding(Layer):
         super().__init__(name, dtype)
         self.input_dim = check_int(input_dim, "Embedding: input_dim")
         self.output_dim = check_int(output_dim, "Embedding: output_dim")
+        if isinstance(embeddings_initializer, str):
+            embeddings_initializer = initializers.get(embeddings_initializer,
+                                                      "embeddings_initializer")
         self.embeddings_initializer = embeddings_initializer
 
     def compute_output_shape(self, input_shape):
