@@ -218,11 +218,11 @@ REALISTIC = [
     (ch09.check_rnn_forward, _states_list, "shape"),
     (ch09.check_rnn_forward, _stack_time_first, "shape"),
     (ch09.check_rnn_backward, _inplace_dh, "in place"),
-    (ch09.check_rnn_backward, _negative_index, "dWh differs"),
+    (ch09.check_rnn_backward, _negative_index, "is h0"),
     (ch09.check_rnn_backward, _db_column, None),
     (ch09.check_rnn_backward, _db_wrong_axis, "db has shape"),
     (ch09.check_cell_notes, _bias_row, "raised ValueError"),
-    (ch09.check_sequence_loss, _log_eps, "loss differs"),
+    (ch09.check_sequence_loss, _log_eps, "epsilon added inside the log"),
     (ch09.check_sequence_loss, _loss_array, None),
     (ch09.check_step_backward, _step_inplace, "in place"),
 ]

@@ -251,7 +251,7 @@ REALISTIC = [
     (ch10.check_bigram, _bigram_no_keepdims, "ROW"),     # in = out degree: row sums = column sums
     (ch10.check_bigram_sampler, _sampler_chars, "one str"),
     (ch10.check_bigram_sampler, _sampler_global, "same seed"),
-    (ch10.check_bigram_probability, _probability_of_log, "differs"),
+    (ch10.check_bigram_probability, _probability_of_log, "log P(name)"),
 ]
 
 

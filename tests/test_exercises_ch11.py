@@ -252,7 +252,7 @@ REALISTIC = [
     (ch11.check_lstm_sequence_backward, _sequence_with(lstm_step_backward, first_prev="hs[-1]"),
      "single step"),
     (ch11.check_gru_step, _gru_inplace, "in place"),
-    (ch11.check_lstm_step, _lstm_sigmoid_candidate, "differs"),
+    (ch11.check_lstm_step, _lstm_sigmoid_candidate, "only the gates"),
     (ch11.check_lstm_step, _lstm_list, None),
     (ch11.check_lstm_step_backward, _dbias_row, None),
     (ch11.check_lstm_step_backward, _dbias_wrong_axis, "dbias has shape"),

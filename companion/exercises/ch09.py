@@ -120,6 +120,7 @@ def _bptt_bug(bug: str):
                 dWx, dWh, db = x[:, t].T @ dz, prev.T @ dz, dz.sum(axis=0)
             else:
                 dWx += x[:, t].T @ dz
+                prev = hs[:, t - 1] if bug == "hs[-1]" else prev
                 dWh += (h if bug == "h not h_prev" else prev).T @ dz
                 db += dz.sum(axis=0)
         return dx, dnext, dWx, dWh, db
@@ -135,6 +136,8 @@ def check_rnn_backward(rnn_backward_fn: Callable) -> bool:
                         "tanh' = 1 - h**2"),
                 Mistake(_bptt_bug("h not h_prev"), "dWh pairs dz<t> with the state that was "
                         "multiplied by Wh, h<t-1> (h0 at t = 1)"),
+                Mistake(_bptt_bug("hs[-1]"), "at the first step (t = 0) the previous state is h0: "
+                        "hs[:, t - 1] with t = 0 reads the LAST state hs[:, -1]"),
                 Mistake(_bptt_bug("last step only"), "the weights are shared by every step: add "
                         "each step's dWx, dWh, db (+=), do not overwrite")]
     return check("rnn_backward", rnn_backward_fn, _bptt, _seq_cases(2, backward=True), mistakes,
@@ -172,7 +175,7 @@ def check_step_backward(step_backward: Callable) -> bool:
                  pure=True)
 
 
-# --- 5. the loss over time and its gradient ---------------------------------------------------------
+# --- 5. the loss over time and its gradient -------------------------------------------------------
 def _loss(z, y):
     """Softmax cross-entropy summed over time from the scores ``z`` (T, n_y), and dL/dz."""
     p = softmax(z, axis=1)
@@ -199,6 +202,14 @@ def _loss_bug(bug: str):
     return loss
 
 
+def _loss_eps(eps: float):
+    def loss(z, y):
+        p = softmax(z, axis=1)
+        dz = p - np.eye(z.shape[1])[y]
+        return float(-np.log(p[np.arange(len(y)), y] + eps).sum()), dz
+    return loss
+
+
 def check_sequence_loss(sequence_loss: Callable) -> bool:
     """``sequence_loss(z (T, n_y) scores, y (T,) int labels) -> (loss, dz)``: the notes'
     cross-entropy of one sequence summed over time, L = -sum_t log softmax(z_t)[y_t], and its
@@ -220,6 +231,10 @@ def check_sequence_loss(sequence_loss: Callable) -> bool:
                         "z - max - log(sum(exp(z - max)))"),
                 Mistake(_loss_bug("product"), "multiplying T probabilities underflows to 0 on a "
                         "long sequence: add their logs instead"),
+                *[Mistake(_loss_eps(eps), "an epsilon added inside the log changes the loss "
+                          "wherever a probability is below it (here: large scores): compute log "
+                          "softmax directly, z - max - log(sum(exp(z - max)))")
+                  for eps in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15)],
                 Mistake(_loss_bug("mean"), "that is the mean over time (Keras' reduction); the "
                         "notes sum the step losses"),
                 Mistake(_loss_bug("axis"), "normalise each ROW (each step's scores over the "

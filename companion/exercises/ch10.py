@@ -53,7 +53,7 @@ def check_temperature(apply_temperature_fn: Callable) -> bool:
                  returns="the array q (V,), summing to 1", pure=True)
 
 
-# --- 2. sampling with temperature --------------------------------------------------------------------
+# --- 2. sampling with temperature -----------------------------------------------------------------
 DRAWS = 4000
 
 
@@ -180,7 +180,7 @@ def check_clip_gradients(clip_gradients_fn: Callable) -> bool:
     return run_check("clip_gradients", body)
 
 
-# --- 4. the log-likelihood of sequences ---------------------------------------------------------------
+# --- 4. the log-likelihood of sequences -----------------------------------------------------------
 def _log_likelihood(probs, y, mask):
     picked = np.take_along_axis(probs, y[..., None], axis=-1)[..., 0]     # (N, T)
     return np.sum(np.log(picked) * mask, axis=1)
@@ -216,7 +216,7 @@ def check_log_likelihood(log_likelihood: Callable) -> bool:
                  returns="one number per sequence, an array (N,)", pure=True)
 
 
-# --- 5. a bigram model from counts --------------------------------------------------------------------
+# --- 5. a bigram model from counts ----------------------------------------------------------------
 NAMES_DATA = ["anna", "ann", "bob", "nan", "abba", "ben"]
 
 
@@ -256,7 +256,7 @@ def check_bigram(bigram_probabilities: Callable) -> bool:
                  returns="the matrix P (V, V) of conditional probabilities", pure=True)
 
 
-# --- 6. sampling names from the bigram model ----------------------------------------------------------
+# --- 6. sampling names from the bigram model ------------------------------------------------------
 def _sampler_bug(bug: str):
     def sample(P, vocab, rng, temperature=1.0, max_len=20):
         prev, out = vocab.eos, []
@@ -316,7 +316,7 @@ def check_bigram_sampler(sample_name: Callable) -> bool:
     return run_check("sample_name", body)
 
 
-# --- 7. a name's probability under the bigram model (an extra) ----------------------------------------
+# --- 7. a name's probability under the bigram model (an extra) ------------------------------------
 def _sequence_probability(P, vocab, name):
     ids = vocab.encode(list(name), add_eos=True)
     return float(np.prod(P[np.r_[vocab.eos, ids[:-1]], ids]))
@@ -335,7 +335,11 @@ def check_bigram_probability(sequence_probability: Callable) -> bool:
             pairs = P[np.r_[vocab.eos, ids[:-1]], ids]
             return float(np.prod(pairs[1:] if first else pairs[:-1]))
         return prob
-    mistakes = [Mistake(without(first=False), "include P(<EOS> | last letter)"),
+    def log_of(P, vocab, name):
+        return float(np.log(_sequence_probability(P, vocab, name)))
+    mistakes = [Mistake(log_of, "that is log P(name); return the probability itself, the "
+                        "product"),
+                Mistake(without(first=False), "include P(<EOS> | last letter)"),
                 Mistake(without(first=True), "include P(first letter | start), the <EOS> row")]
     return check("sequence probability", sequence_probability, _sequence_probability, cases,
                  mistakes, returns="a number")

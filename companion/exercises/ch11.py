@@ -47,7 +47,7 @@ def _split(a, k: int):
     return [a[:, i * u:(i + 1) * u] for i in range(k)]
 
 
-# --- 1. a GRU step ----------------------------------------------------------------------------------
+# --- 1. a GRU step --------------------------------------------------------------------------------
 def _gru(x, h_prev, W, U, b):
     return gru_step_forward(x, h_prev, W, U, b, reset_after=False)[0]
 
@@ -80,7 +80,7 @@ def check_gru_step(gru_step: Callable) -> bool:
                  returns="the new state h (N, u)", pure=True)
 
 
-# --- 2. an LSTM step forward ------------------------------------------------------------------------
+# --- 2. an LSTM step forward ----------------------------------------------------------------------
 NAMES_FWD = ("h", "c")
 
 
@@ -95,7 +95,8 @@ def _lstm_bug(bug: str):
             i, f = f, i
         if bug == "order ifoc":
             g, o = o, g
-        c = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+        cand = sigmoid(g) if bug == "sigmoid c~" else np.tanh(g)
+        c = sigmoid(f) * c_prev + sigmoid(i) * cand
         return sigmoid(o) * (c if bug == "no tanh" else np.tanh(c)), c
     return step
 
@@ -107,12 +108,14 @@ def check_lstm_step(lstm_step: Callable) -> bool:
                         "Keras' order is i, f, c, o and c = f * c_prev + i * c~"),
                 Mistake(_lstm_bug("order ifoc"), "the candidate c~ is the THIRD block and the "
                         "output gate the fourth (i, f, c, o)"),
-                Mistake(_lstm_bug("no tanh"), "h = o * tanh(c): the tanh is missing")]
+                Mistake(_lstm_bug("no tanh"), "h = o * tanh(c): the tanh is missing"),
+                Mistake(_lstm_bug("sigmoid c~"), "the candidate c~ = tanh(a_c) (values in "
+                        "[-1, 1]); only the gates i, f, o use the sigmoid")]
     return check("lstm_step", lstm_step, _lstm, _step_cases(1, 4, lstm=True), mistakes,
                  returns="the pair (h, c)", names=NAMES_FWD, pure=True)
 
 
-# --- 3. an LSTM step backward -----------------------------------------------------------------------
+# --- 3. an LSTM step backward ---------------------------------------------------------------------
 NAMES_BWD = ("dx", "dh_prev", "dc_prev", "dkernel", "drecurrent_kernel", "dbias")
 
 
@@ -327,7 +330,7 @@ def capstone_steps(lstm_step: Callable | None, lstm_step_backward: Callable | No
     return tuple(chosen)
 
 
-# --- 5. a bidirectional layer's outputs ---------------------------------------------------------------
+# --- 5. a bidirectional layer's outputs -----------------------------------------------------------
 def _bi_case(seed: int, N: int, T: int):
     from companion.nn.layers.bidirectional import Bidirectional
     from companion.nn.layers.gru import GRU
