@@ -1,6 +1,6 @@
 """Chapter 12 exercises: nearest neighbours by cosine similarity, the analogy solver, the
-embedding backward (scatter-add), the skip-gram negative-sampling loss with its gradients, and the two steps of
-hard debiasing (neutralise, equalise).
+embedding backward (scatter-add), the skip-gram negative-sampling loss with its gradients,
+and the two steps of hard debiasing (neutralise, equalise).
 
 References: ``companion.data.word_vectors`` (``WordVectors.nearest``, ``WordVectors.analogy``),
 ``companion.nn.layers.embedding``, ``companion.models.skipgram.sgns_backward`` and
