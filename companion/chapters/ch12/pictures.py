@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from companion.data.word_vectors import UnknownWordError, WordVectors
+from companion.data.word_vectors import WordVectors
 from companion.nn.validation import as_array
 
 GROUPS: dict[str, list[tuple[str, ...]]] = {

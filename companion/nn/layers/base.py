@@ -227,6 +227,22 @@ class Layer:
         reg = getattr(self, "kernel_regularizer", None)
         return 0.0 if reg is None else reg(self.params["kernel"])
 
+    def _kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
+                        kernel_regularizer) -> None:
+        """The options every kernel layer (Dense, Conv2D) shares, checked, Keras' names."""
+        from companion.nn import activations, initializers
+        from companion.nn.regularizers import Regularizer
+        owner = type(self).__name__
+        self.activation = activations.get(activation).name
+        self.use_bias = check_bool(use_bias, f"{owner}: use_bias")
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
+        if kernel_regularizer is not None and not isinstance(kernel_regularizer, Regularizer):
+            raise TypeError(f"{owner}: kernel_regularizer: expected a Regularizer such as "
+                            f"L2(0.01) or None, got {type(kernel_regularizer).__name__} "
+                            f"{kernel_regularizer!r}")
+        self.kernel_regularizer = kernel_regularizer
+
     def _set_kernel_grads(self, dW, db) -> None:
         """Store kernel/bias gradients, adding the kernel regulariser's gradient if any."""
         reg = getattr(self, "kernel_regularizer", None)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn import activations, initializers
 from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.base import Layer
 from companion.nn.layers.padding import (
@@ -46,7 +45,7 @@ from companion.nn.layers.padding import (
 )
 from companion.nn.regularizers import Regularizer
 from companion.nn.threads import blas_threads
-from companion.nn.validation import check_bool, check_choice, check_int
+from companion.nn.validation import check_choice, check_int
 
 # --- the vectorised implementation ---------------------------------------------------------
 CHUNK_BYTES = 1 << 21          # im2col columns of this many bytes at most: they stay in cache
@@ -298,15 +297,8 @@ class Conv2D(Layer):
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = check_padding(padding)
-        self.activation = activations.get(activation).name
-        self.use_bias = check_bool(use_bias, "Conv2D: use_bias")
-        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
-        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
-        if kernel_regularizer is not None and not isinstance(kernel_regularizer, Regularizer):
-            raise TypeError(f"Conv2D: kernel_regularizer: expected a Regularizer such as "
-                            f"L2(0.01) or None, got {type(kernel_regularizer).__name__} "
-                            f"{kernel_regularizer!r}")
-        self.kernel_regularizer = kernel_regularizer
+        self._kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from companion.nn import initializers
 from companion.nn.layers.base import Layer
 from companion.nn.validation import check_int, rng_from
 
