@@ -40,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from companion.exercises.rules import (NOT_IMPLEMENTED, Fail, a_type, as_output, describe,
-                                       from_learner, mutated, one_line, param_names, rng_rule,
-                                       uses_rng)
+from companion.exercises.rules import (NOT_IMPLEMENTED, Fail, a_type, as_output, call,
+                                       call_on, describe, fn_name, from_learner, mutated,
+                                       one_line, param_names, rng_rule, uses_rng)
 
 __all__ = ["NOT_IMPLEMENTED", "Case", "Fail", "Mistake", "call", "check", "feedback",
            "rng_rule", "run_check", "verdict"]
@@ -94,33 +94,6 @@ def run_check(what: str, body: Callable, *args) -> bool:
         return feedback(False, what, f"the checker could not use your result ({one_line(exc)});"
                         " check that you return what the docstring asks for (if you do, this "
                         "is a bug in the course's checker)")
-
-
-def _name(fn: Callable) -> str:
-    return getattr(fn, "__name__", None) or "your function"
-
-
-def call(fn: Callable, *args, returns: str = "an array", **kwargs) -> Any:
-    """``fn(*args, **kwargs)`` on deep copies of the inputs; ``None`` or an exception becomes a
-    :class:`Fail` whose message is the sentence the learner reads."""
-    return _call_on(fn, copy.deepcopy(args), copy.deepcopy(kwargs), returns)
-
-
-def _call_on(fn: Callable, args: tuple, kwargs: dict, returns: str) -> Any:
-    """``fn(*args, **kwargs)`` on these very objects (so that in-place changes can be seen)."""
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = fn(*args, **kwargs)
-    except Fail:
-        raise
-    except NotImplementedError:
-        raise Fail(NOT_IMPLEMENTED) from None
-    except Exception as exc:  # noqa: BLE001 - any learner error is reported in one line
-        raise Fail(f"your code raised {one_line(exc)}") from None
-    if out is None:
-        raise Fail(f"`{_name(fn)}` returned None: return {returns}")
-    return out
 
 
 def _output_names(want: Any, names: Sequence[str] | None) -> list:
@@ -224,8 +197,8 @@ def _run_case(fn, reference, case: Case, opts: dict) -> dict | None:
             raise (Hinted(f"{hint}{suffix}") if hint else exc) from None
     args, kwargs, raw = copy.deepcopy(case.args), copy.deepcopy(case.kwargs), None
     try:
-        raw = _call_on(fn, args, kwargs, opts["returns"])
-        got = normalise(raw, want, _name(fn), opts["returns"], opts["names"], opts["accept"])
+        raw = call_on(fn, args, kwargs, opts["returns"])
+        got = normalise(raw, want, fn_name(fn), opts["returns"], opts["names"], opts["accept"])
     except Fail as exc:
         if str(exc) == NOT_IMPLEMENTED:
             raise
@@ -235,7 +208,7 @@ def _run_case(fn, reference, case: Case, opts: dict) -> dict | None:
     if opts["pure"]:
         changed = mutated((args, kwargs), (case.args, case.kwargs), param_names(reference))
         if changed:
-            raise Fail(f"`{_name(fn)}` changed its argument `{changed}` in place: work on new "
+            raise Fail(f"`{fn_name(fn)}` changed its argument `{changed}` in place: work on new "
                        f"arrays (x = x - ..., not x -= ...; copy a dict before changing it)"
                        f"{suffix}")
     want_n = normalise(want, want, "reference", opts["returns"], opts["names"])
