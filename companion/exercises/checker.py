@@ -185,16 +185,6 @@ def _run_case(fn, reference, case: Case, opts: dict) -> dict | None:
     if not ok:
         _expect_raise(fn, case, want, suffix)
         return None
-    if uses_rng(case.args, case.kwargs):
-        try:
-            rng_rule(fn, case.args, case.kwargs, opts["returns"], suffix, reference)
-        except Fail as exc:
-            if str(exc) == NOT_IMPLEMENTED:
-                raise
-            raw = _raw_or_none(fn, case)
-            hint = _matching_mistake(case, raw, want, opts["mistakes"], opts["names"],
-                                     opts["rtol"], opts["atol"])
-            raise (Hinted(f"{hint}{suffix}") if hint else exc) from None
     args, kwargs, raw = copy.deepcopy(case.args), copy.deepcopy(case.kwargs), None
     try:
         raw = call_on(fn, args, kwargs, opts["returns"])
@@ -205,8 +195,19 @@ def _run_case(fn, reference, case: Case, opts: dict) -> dict | None:
         hint = _matching_mistake(case, raw, want, opts["mistakes"], opts["names"],
                                  opts["rtol"], opts["atol"])
         raise (Hinted(f"{hint}{suffix}") if hint else Fail(f"{exc}{suffix}")) from None
+    if uses_rng(case.args, case.kwargs):
+        try:
+            rng_rule(fn, case.args, case.kwargs, opts["returns"], suffix, reference)
+        except Fail as exc:
+            if str(exc) == NOT_IMPLEMENTED:
+                raise
+            raw = _raw_or_none(fn, case)
+            hint = _matching_mistake(case, raw, want, opts["mistakes"], opts["names"],
+                                     opts["rtol"], opts["atol"])
+            raise (Hinted(f"{hint}{suffix}") if hint else exc) from None
     if opts["pure"]:
-        changed = mutated((args, kwargs), (case.args, case.kwargs), param_names(reference))
+        changed = mutated((args, kwargs), (case.args, case.kwargs),
+                          param_names(fn) or param_names(reference))
         if changed:
             raise Fail(f"`{fn_name(fn)}` changed its argument `{changed}` in place: work on new "
                        f"arrays (x = x - ..., not x -= ...; copy a dict before changing it)"

@@ -190,9 +190,12 @@ def _changed(after: Any, before: Any, path: str) -> str | None:
 
 def param_names(fn: Callable) -> list[str]:
     try:
-        return list(inspect.signature(fn).parameters)
+        params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return []
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return []
+    return [p.name for p in params]
 
 
 def mutated(after: tuple, before: tuple, names: list[str]) -> str | None:
