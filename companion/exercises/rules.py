@@ -282,14 +282,23 @@ def _join(words: list[str]) -> str:
 
 
 def _lines(mask: np.ndarray, what: str) -> str | None:
-    """'only row 3 differs (of 6)' when some but not all rows (or columns) are wrong."""
-    idx = np.flatnonzero(mask)
-    if 0 < len(idx) < len(mask):
+    """'only row 3 differs (of 6)', 'the first 4 entries of 30 differ, the rest agree'... when
+    some but not all rows (columns, entries) are wrong."""
+    idx, n = np.flatnonzero(mask), len(mask)
+    if not 0 < len(idx) < n:
+        return None
+    many = {"row": "rows", "column": "columns", "entry": "entries"}[what]
+    run = bool(np.all(np.diff(idx) == 1))
+    if len(idx) <= max(3, n // 2):
         shown = ", ".join(str(i) for i in idx[:3]) + (", ..." if len(idx) > 3 else "")
-        last = " (the last)" if list(idx) == [len(mask) - 1] else ""
-        return (f"only {what} {shown}{last} {'differs' if len(idx) == 1 else 'differ'} "
-                f"(of {len(mask)})")
-    return None
+        last = " (the last)" if list(idx) == [n - 1] else ""
+        return (f"only {what if len(idx) == 1 else many} {shown}{last} "
+                f"{'differs' if len(idx) == 1 else 'differ'} (of {n})")
+    if run and idx[0] == 0:
+        return f"the first {len(idx)} {many} of {n} differ, the rest agree"
+    if run and idx[-1] == n - 1:
+        return f"the last {len(idx)} {many} of {n} differ, the earlier ones agree"
+    return f"{len(idx)} of {n} {many} differ"
 
 
 def relation(got: np.ndarray, want: np.ndarray, rtol: float, atol: float,
