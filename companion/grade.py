@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
-CHECK_LINE = re.compile(r"^\s*(?:_\s*=\s*)?ch\d\d\.check_\w+\(.*$", re.M)
-VERDICT = re.compile(r"^[✓✗] .*$", re.M)
+FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
+CHECK_LINE = re.compile(r"^\s*(?:_\s*=\s*)?ch\d\d\.check_\w+\(.*$", re.MULTILINE)
+VERDICT = re.compile(r"^[✓✗] .*$", re.MULTILINE)
 
 
 def kernel_env() -> dict:
@@ -64,7 +64,7 @@ def _python(source: str) -> str:
 
 
 def _defined_function(source: str) -> str:
-    match = re.search(r"^def (\w+)", source, re.M)
+    match = re.search(r"^def (\w+)", source, re.MULTILINE)
     return match.group(1) if match else "the exercise"
 
 

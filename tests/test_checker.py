@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from companion.exercises import Case, Fail, Mistake, call, check, feedback, run_check
+from companion.exercises.checker import ROW
 
 
 def reference(a, b):
@@ -76,6 +77,8 @@ def test_only_the_documented_alternative_shapes_pass(capsys):
     assert ok
     ok, out = run(capsys, lambda a, b: (a @ b, a.sum(axis=0)[:, None]), accept={"s": [(1, 3)]})
     assert not ok and "s has shape (3, 1)" in out
+    ok, _ = run(capsys, lambda a, b: (a @ b, a.sum(axis=0)[None, :]), accept={"s": ROW})
+    assert ok
 
 
 @pytest.mark.parametrize("fn, sentence", [

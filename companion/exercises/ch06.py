@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import (Case, Fail, Mistake, call, check, feedback, rng_rule,
-                                         run_check)
+from companion.exercises.checker import (
+    Case,
+    Fail,
+    Mistake,
+    call,
+    check,
+    feedback,
+    rng_rule,
+    run_check,
+)
 
 
 # --- log-scale sampling (a statistical check) ------------------------------------------------------

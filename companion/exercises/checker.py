@@ -40,11 +40,25 @@ from typing import Any
 
 import numpy as np
 
-from companion.exercises.rules import (NOT_IMPLEMENTED, Fail, a_type, as_output, call,
-                                       call_on, describe, fn_name, from_learner, mutated,
-                                       one_line, param_names, rng_rule, uses_rng)
+from companion.exercises.rules import (
+    NOT_IMPLEMENTED,
+    ROW,
+    Fail,
+    a_type,
+    as_output,
+    call,
+    call_on,
+    describe,
+    fn_name,
+    from_learner,
+    mutated,
+    one_line,
+    param_names,
+    rng_rule,
+    uses_rng,
+)
 
-__all__ = ["NOT_IMPLEMENTED", "Case", "Fail", "Mistake", "call", "check", "feedback",
+__all__ = ["NOT_IMPLEMENTED", "ROW", "Case", "Fail", "Mistake", "call", "check", "feedback",
            "rng_rule", "run_check", "verdict"]
 
 
@@ -149,7 +163,7 @@ def _matching_mistake(case: Case, raw: Any, want: Any, mistakes: Sequence[Mistak
                 continue                       # this mistake is right on this case
             if _same(_loose(raw, names, like=out), target, rtol, atol):
                 return m.hint
-        except Exception:  # noqa: BLE001 - a mistake that cannot be compared does not match
+        except Exception:  # noqa: BLE001, S112 - a mistake that cannot be compared does not match
             continue
     return None
 
@@ -265,7 +279,8 @@ def check(title: str, fn: Callable, reference: Callable, cases: list[Case],
     ``returns`` completes "return ..." in the sentences (e.g. "the tuple (dx, dW, db)");
     ``names`` names a tuple's outputs in the messages; ``pure`` (the default) fails a function
     that changes any argument in place; ``accept`` maps an output's name to the other shapes the
-    exercise's docstring allows (e.g. ``{"db": [(1, 3)]}``); ``diagnose(fn)`` may return a
+    exercise's docstring allows (e.g. ``{"db": [(1, 3)]}``, or ``{"db": ROW}``: a (1, n) row for
+    (n,) in every case); ``diagnose(fn)`` may return a
     sentence locating a wrong answer (by running ``fn`` on inputs the checker varies) when no
     planted mistake matches. Failing cases are reported with the planted mistake's hint when
     one matches, else with :func:`rules.describe`'s localisation.

@@ -125,15 +125,22 @@ def _check_array(got: Any, want: np.ndarray, name: str, accept) -> np.ndarray:
         raise Fail(f"{name} holds {_KIND_NAMES.get(got.dtype.kind, got.dtype)}: return "
                    f"{_KIND_NAMES.get(want.dtype.kind, 'numbers')}")
     if got.shape != want.shape:
-        if tuple(got.shape) not in {tuple(s) for s in accept}:
+        shapes = accept(want.shape) if callable(accept) else accept
+        if tuple(got.shape) not in {tuple(s) for s in shapes}:
             raise Fail(shape_sentence(name, got.shape, want.shape))
         got = got.reshape(want.shape)
     return got
 
 
+def ROW(shape: tuple) -> list[tuple]:
+    """``accept`` for an output whose docstring also allows a (1, n) row for (n,) (a bias)."""
+    return [(1,) + tuple(shape)] if len(shape) == 1 else []
+
+
 def as_output(got: Any, want: Any, name: str, accept=()) -> np.ndarray:
     """``got`` as a float array for comparison, when it has ``want``'s type and shape (or a
-    shape listed in ``accept``); otherwise :class:`Fail` saying what was expected."""
+    shape ``accept`` allows: a list of shapes, or a function of the expected shape returning
+    them, e.g. :func:`ROW`); otherwise :class:`Fail` saying what was expected."""
     if got is None:
         raise Fail(f"{name} is None")
     if isinstance(want, (bool, np.bool_)):
@@ -305,7 +312,7 @@ def relation(got: np.ndarray, want: np.ndarray, rtol: float, atol: float,
              name: str = "it") -> str:
     """How a wrong array relates to the right one: sign, factor, offset, transpose, which rows
     or columns, else the largest difference."""
-    close = lambda a, b: np.allclose(a, b, rtol=max(rtol, 1e-6), atol=max(atol, 1e-9))  # noqa: E731
+    close = lambda a, b: np.allclose(a, b, rtol=max(rtol, 1e-6), atol=max(atol, 1e-9))
     if want.ndim == 0 or want.size == 1:
         return f"{'' if name == 'it' else name + ': '}expected {want.item():.6g}, got {got.item():.6g}"
     if np.any(want) and close(got, -want):

@@ -14,19 +14,51 @@ chapter. Its sections, one module each:
   training-loop exercise.
 """
 from companion.chapters.ch05.averages import effective_window, ewa, noisy_series, notes_ewa, weights
-from companion.chapters.ch05.batch_sizes import (around_powers_of_two, compare_to_neighbours,
-                                                 epoch_times, format_table, one_epoch)
-from companion.chapters.ch05.explore import (OPTIMIZERS, compute_paths, draw_paths, explorer,
-                                             make_optimizer)
-from companion.chapters.ch05.notes_forms import (NOTES_FORMS, BiasCorrectedAdam, EWAMomentum,
-                                                 NotesAdam, NotesMomentum, NotesRMSProp,
-                                                 lookahead_nesterov, notes_adagrad)
-from companion.chapters.ch05.surfaces import (SURFACES, Path, PathRecorder, Surface,
-                                              distance_to_minimum, quadratic, rosenbrock,
-                                              run_path, saddle)
+from companion.chapters.ch05.batch_sizes import (
+                                                 around_powers_of_two,
+                                                 compare_to_neighbours,
+                                                 epoch_times,
+                                                 format_table,
+                                                 one_epoch,
+)
+from companion.chapters.ch05.explore import (
+                                                 OPTIMIZERS,
+                                                 compute_paths,
+                                                 draw_paths,
+                                                 explorer,
+                                                 make_optimizer,
+)
+from companion.chapters.ch05.notes_forms import (
+                                                 NOTES_FORMS,
+                                                 BiasCorrectedAdam,
+                                                 EWAMomentum,
+                                                 NotesAdam,
+                                                 NotesMomentum,
+                                                 NotesRMSProp,
+                                                 lookahead_nesterov,
+                                                 notes_adagrad,
+)
+from companion.chapters.ch05.surfaces import (
+                                                 SURFACES,
+                                                 Path,
+                                                 PathRecorder,
+                                                 Surface,
+                                                 distance_to_minimum,
+                                                 quadratic,
+                                                 rosenbrock,
+                                                 run_path,
+                                                 saddle,
+)
 from companion.chapters.ch05.training import LogisticModel, minibatch_logistic_adam
-from companion.chapters.ch05.twins import (SHAPES, Replay, gradient_sequence, initial_params,
-                                           relative_error, run, run_keras)
+from companion.chapters.ch05.twins import (
+                                                 SHAPES,
+                                                 Replay,
+                                                 gradient_sequence,
+                                                 initial_params,
+                                                 relative_error,
+                                                 run,
+                                                 run_keras,
+)
 
 __all__ = ["NOTES_FORMS", "OPTIMIZERS", "SHAPES", "SURFACES", "BiasCorrectedAdam",
            "EWAMomentum", "LogisticModel", "NotesAdam", "NotesMomentum", "NotesRMSProp", "Path",
