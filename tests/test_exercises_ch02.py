@@ -61,7 +61,18 @@ def _losses_after(X, y, learning_rate, steps):
     return w, b, losses[1:]
 
 
+def _nan_blind(grad, start, learning_rate, steps):
+    a, path = np.array(start, dtype=float), [np.array(start, dtype=float)]
+    for n in range(1, steps + 1):
+        a = a - learning_rate * grad(a)
+        path.append(a)
+        if np.linalg.norm(a) > 1e6:                  # NaN > 1e6 is False: NaN slips through
+            raise DivergenceError(f"diverged at step {n}")
+    return np.array(path)
+
+
 REALISTIC = [
+    (ch02.check_descend, _nan_blind, "the guard must catch NaN too"),
     (ch02.check_descend, _in_place_descent, "changed its argument `start` in place"),
     (ch02.check_descend, lambda g, s, lr, n: list(_no_guard(g, s, lr, min(n, 40))),
      "is a list"),

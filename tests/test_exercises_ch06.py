@@ -57,6 +57,7 @@ def _in_place_center(x, gamma, beta, epsilon):
 
 
 REALISTIC = [
+    (ch06.check_batchnorm_layer, lambda *a: layer(*a[:-1], 1e-3), "epsilon 0.5"),
     (ch06.check_log_sampling, lambda rng, n, low, high: 10 ** np.random.uniform(
         np.log10(low), np.log10(high), n), "draws from NumPy's global state"),
     (ch06.check_log_sampling, lambda rng, n, low, high: np.logspace(np.log10(low),

@@ -210,14 +210,16 @@ def check_batchnorm_layer(bn_layer_forward) -> bool:
     normalise with the moving statistics and return them unchanged; never change the arrays
     passed in."""
     cases = []
-    for seed, shape, training, mom in ((12, (6, 4), True, 0.9), (13, (1, 3), False, 0.99),
-                                       (14, (2, 2), True, 0.5), (15, (5, 3), False, 0.9)):
+    for seed, shape, training, mom, eps in ((12, (6, 4), True, 0.9, 1e-3),
+                                            (13, (1, 3), False, 0.99, 1e-3),
+                                            (14, (2, 2), True, 0.5, 0.5),
+                                            (15, (5, 3), False, 0.9, 0.25)):
         x, gamma, beta = _bn_case(seed, shape)
         rng = np.random.default_rng(seed)
         cases.append(Case((x, gamma, beta, rng.normal(3, 1, shape[1]),
-                           rng.uniform(2, 6, shape[1]), training, mom, 1e-3),
+                           rng.uniform(2, 6, shape[1]), training, mom, eps),
                           label=f"m={shape[0]}, {'training' if training else 'inference'}, "
-                                f"momentum {mom}"))
+                                f"momentum {mom}, epsilon {eps}"))
     return check("batch-norm layer forward", bn_layer_forward, _bn_layer, cases,
                  BN_LAYER_MISTAKES, returns="the tuple (out, moving_mean, moving_var)",
                  names=("out", "moving_mean", "moving_var"))
