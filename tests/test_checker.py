@@ -257,3 +257,15 @@ def test_a_case_where_the_reference_raises_expects_the_same_exception(capsys):
                       "but it returned normally (case: negative)")
     assert out[2].startswith("✗ root: expected ValueError (x must be >= 0), but your code "
                              "raised ZeroDivisionError: division by zero")
+
+
+def test_a_diagnosis_by_varied_inputs_is_appended(capsys):
+    def wrong(a, b):
+        return a @ b * 2, a.sum(axis=0)
+
+    def diagnose(fn):
+        ones = np.ones((1, 3))
+        same = np.allclose(fn(ones, np.eye(3))[0], ones)
+        return "right for b = I" if same else "wrong even for b = I: look at the scale"
+    ok, out = run(capsys, wrong, diagnose=diagnose)
+    assert not ok and out.endswith("; wrong even for b = I: look at the scale"), out

@@ -40,6 +40,19 @@ def _mean_path_only(dout, x, gamma, epsilon):
     return (dx_hat - dx_hat.mean(0)) * inv_std, dgamma, dbeta
 
 
+def _variance_path_only(dout, x, gamma, epsilon):
+    inv_std = 1 / np.sqrt(x.var(0) + epsilon)
+    x_hat = (x - x.mean(0)) * inv_std
+    dx_hat = dout * gamma                                  # forgets the path through the mean
+    _, dgamma, dbeta = backward(dout, x, gamma, epsilon)
+    return (dx_hat - x_hat * (dx_hat * x_hat).mean(0)) * inv_std, dgamma, dbeta
+
+
+def _direct_path_doubled(dout, x, gamma, epsilon):
+    dx, dgamma, dbeta = backward(dout, x, gamma, epsilon)
+    return dx / 2, dgamma, dbeta                           # divided by 2m instead of m
+
+
 def _in_place_moving(x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon):
     mean, var = (x.mean(0), x.var(0)) if training else (moving_mean, moving_var)
     out = gamma * (x - mean) / np.sqrt(var + epsilon) + beta
@@ -69,6 +82,9 @@ REALISTIC = [
      "out is wrong"),
     (ch06.check_batchnorm_forward, _in_place_center, "changed its argument `x` in place"),
     (ch06.check_batchnorm_backward, _mean_path_only, "dx is wrong (dgamma and dbeta agree)"),
+    (ch06.check_batchnorm_backward, _mean_path_only, "look at the path through the variance"),
+    (ch06.check_batchnorm_backward, _variance_path_only, "look at the path through the mean"),
+    (ch06.check_batchnorm_backward, _direct_path_doubled, "look at the direct path"),
     (ch06.check_batchnorm_backward, lambda *a: (backward(*a)[0], backward(*a)[1][None, :],
                                                 backward(*a)[2]),
      "dgamma has shape (1, 4), expected (4,): an extra leading axis"),

@@ -132,6 +132,29 @@ BN_BACKWARD_MISTAKES = [
             "mean")]
 
 
+def _bn_paths(bn_backward) -> str | None:
+    """Which path of dx is wrong, found by choosing dout so that each path alone would cancel:
+    dout constant over the batch (the mean path cancels the direct one: dx = 0) and dout
+    proportional to x_hat (the variance path cancels it: dx = 0)."""
+    x, gamma, _ = _bn_case(21, (8, 3))
+    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-12)     # unit variance to ~1e-12
+    zero = []
+    for dout in (np.ones_like(x) * np.array([1.0, -2.0, 0.5]), x_hat * np.array([1.0, -2.0, 0.5])):
+        dx = call(bn_backward, dout, x, gamma, 1e-12, returns="the tuple (dx, dgamma, dbeta)")[0]
+        zero.append(isinstance(dx, np.ndarray) and dx.shape == x.shape and
+                    np.allclose(dx, 0, atol=1e-8))
+    return {(True, False): "dx cancels for a dout constant over the batch but not for dout "
+                           "proportional to x_hat: look at the path through the variance",
+            (False, True): "dx cancels for dout proportional to x_hat but not for a dout "
+                           "constant over the batch: look at the path through the mean",
+            (False, False): "dx should vanish for a dout constant over the batch and for dout "
+                            "proportional to x_hat, and does for neither: look at the paths "
+                            "through the mean and the variance",
+            (True, True): "both paths through the batch statistics cancel as they should: "
+                          "look at the direct path, dout * gamma / sqrt(var + epsilon)"}[
+        tuple(zero)]
+
+
 def check_batchnorm_backward(bn_backward) -> bool:
     """``bn_backward(dout (m, C), x (m, C), gamma (C,), epsilon) -> (dx (m, C), dgamma (C,),
     dbeta (C,))`` for the training-mode forward pass (recompute x_hat from x)."""
@@ -142,7 +165,8 @@ def check_batchnorm_backward(bn_backward) -> bool:
         dout = np.random.default_rng(seed + 10).standard_normal(shape)
         cases.append(Case((dout, x, gamma, eps), label=label))
     return check("batch-norm backward", bn_backward, _bn_backward, cases, BN_BACKWARD_MISTAKES,
-                 returns="the tuple (dx, dgamma, dbeta)", names=("dx", "dgamma", "dbeta"))
+                 returns="the tuple (dx, dgamma, dbeta)", names=("dx", "dgamma", "dbeta"),
+                 diagnose=_bn_paths)
 
 
 # --- the batch-norm layer's forward pass, training and inference -----------------------------------
