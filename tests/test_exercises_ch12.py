@@ -234,7 +234,7 @@ REALISTIC = [
     (ch12.check_analogy, _analogy_unnormalised, True, "return one word, a string"),
     (ch12.check_embedding_backward, _embedding_inplace_dout, False, "in place"),
     (ch12.check_embedding_backward, _embedding_loop_last, False, "np.add.at"),
-    (ch12.check_sgns, _sgns_loss_array, False, None),
+    (ch12.check_sgns, _sgns_loss_array, False, "return a number"),
     (ch12.check_neutralise, _neutralise_inplace, False, "in place"),
     (ch12.check_neutralise, _neutralise_eps, False, None),
     (ch12.check_equalise, _equalise_unit_g_assumed, False, "normalise g first"),
