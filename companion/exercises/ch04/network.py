@@ -1,6 +1,5 @@
-"""Chapter 4 exercises: an L-layer network's forward and backward passes, the L2 term of the
-gradient, inverted dropout (forward and backward with one mask), early stopping; and two
-one-liners: the notes' lambda in Keras units, He's standard deviation.
+"""Chapter 4 exercises, part 1: an L-layer network's forward and backward passes, the L2 term
+of the gradient, inverted dropout (forward and backward with one mask), early stopping.
 
 The network exercises compare with ``chapters.ch04.deep_forward`` / ``deep_backward`` (checked
 against numerical gradients in the tests) and name the likely mistake.
@@ -10,47 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Case, Fail, Mistake, check, feedback, run_check
-
-
-def check_keras_l2(keras_l2) -> bool:
-    """``keras_l2(lam, m) -> l2`` so that l2 * sum(w^2) == (lam / 2m) * sum(w^2)."""
-    def run(*_):
-        for lam, m in ((0.7, 100), (3.0, 150), (1e-2, 1)):
-            got = float(keras_l2(lam, m))
-            want = lam / (2 * m)
-            if np.isclose(got, lam / m):
-                return feedback(False, "notes lambda -> Keras l2", "you dropped the 1/2: the "
-                                "notes' penalty is (lambda / 2m) sum w^2")
-            if np.isclose(got, lam):
-                return feedback(False, "notes lambda -> Keras l2", "Keras adds l2 * sum(w^2) "
-                                "to the *mean* loss, so lambda must be divided by 2m")
-            if not np.isclose(got, want):
-                return feedback(False, "notes lambda -> Keras l2",
-                                f"for lambda={lam}, m={m} got {got:.4g}, expected {want:.4g}")
-        return feedback(True, "notes lambda -> Keras l2 = lambda / (2m)")
-    return run_check("notes lambda -> Keras l2", run)
-
-
-def check_he_std(he_std) -> bool:
-    """``he_std(n_in) -> std`` of He initialisation (untruncated normal)."""
-    def run(*_):
-        for n in (3, 50, 100, 784):
-            got = float(he_std(n))
-            if np.isclose(got, 1.0):
-                return feedback(False, "He std", "that is the notes' 'variance of 1'; He's "
-                                "variance is 2 / n_in")
-            if np.isclose(got, 2.0 / n):
-                return feedback(False, "He std", "2 / n_in is the variance; the standard "
-                                "deviation is its square root")
-            if np.isclose(got, np.sqrt(1.0 / n)):
-                return feedback(False, "He std", "sqrt(1 / n_in) is LeCun/Xavier's choice; "
-                                "ReLU halves the variance, so He doubles it: sqrt(2 / n_in)")
-            if not np.isclose(got, np.sqrt(2.0 / n)):
-                return feedback(False, "He std", f"for n_in={n} got {got:.4g}, expected "
-                                f"{np.sqrt(2.0 / n):.4g}")
-        return feedback(True, "He std = sqrt(2 / n_in)")
-    return run_check("He std", run)
+from companion.exercises.checker import Case, Fail, Mistake, check
 
 
 # --- the L-layer network --------------------------------------------------------------------------
