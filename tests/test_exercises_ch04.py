@@ -180,3 +180,45 @@ def test_the_capstone_borrows_what_is_missing_and_uses_what_passes(capsys):
     assert "deep_forward    yours" in out and "divide dZ_L = AL - Y by N" in out
     mine = ch04.capstone(NB)
     assert mine["borrowed"] == [] and mine["test"] == borrowed["test"] > 0.9
+
+
+def _l2_in_place(grads, params, lambd, m):
+    for k in grads:
+        if k.startswith("W"):
+            grads[k] += lambd / m * params[k]
+    return grads
+
+
+def _dropout_global_rng(a, keep_prob, rng):
+    mask = np.random.random(a.shape) < keep_prob                  # ignores rng
+    return a * mask / keep_prob, lambda dout: dout * mask / keep_prob
+
+
+def _forward_flat(X, params):
+    return NB["deep_forward"](X, params).ravel()                  # (N,) for (N, 1)
+
+
+def _es_ties_improve(train_epoch, val_loss, params, patience, max_epochs):
+    best, best_epoch, best_params = np.inf, 0, params
+    for epoch in range(1, max_epochs + 1):
+        params = train_epoch(params)
+        loss = val_loss(params)
+        if loss <= best:
+            best, best_epoch, best_params = loss, epoch, params
+        elif epoch - best_epoch >= patience:
+            break
+    return best_params, best_epoch, epoch
+
+
+NETWORK_REALISTIC = [   # (checker, learner's function, words its one line must contain)
+    (ch04.check_l2_gradients, _l2_in_place, "in place"),
+    (ch04.check_dropout, _dropout_global_rng, "the rng you are given"),
+    (ch04.check_deep_forward, _forward_flat, "expected (7, 1)"),
+    (ch04.check_early_stopping, _es_ties_improve, "equal loss is not an improvement")]
+
+
+@pytest.mark.parametrize("check, fn, words", NETWORK_REALISTIC,
+                         ids=[f.__name__ for _, f, _ in NETWORK_REALISTIC])
+def test_realistic_unplanted_network_mistakes_are_rejected(check, fn, words):
+    ok, out = verdict(check, fn)
+    assert not ok and words in one_line(out), out

@@ -7,6 +7,8 @@ against numerical gradients in the tests) and name the likely mistake.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from companion.exercises.checker import Case, Fail, Mistake, check
@@ -67,7 +69,7 @@ def check_deep_forward(deep_forward) -> bool:
     """``deep_forward(X (N, n0), params) -> AL (N, 1)``: ReLU on layers 1..L-1, sigmoid on
     layer L, with params {"W1": (n0, n1), "b1": (n1,), ..., "WL", "bL"}, any depth L."""
     cases = [Case(c.args[::2], label=c.label) for c in _net_cases()]
-    return check("L-layer forward", deep_forward, _forward, cases, FORWARD_MISTAKES,
+    return check("L-layer forward", _column(deep_forward), _forward, cases, FORWARD_MISTAKES,
                  returns="AL, the (N, 1) array of output probabilities", names=("AL",))
 
 
@@ -145,7 +147,8 @@ def check_l2_gradients(l2_gradients) -> bool:
         X, Y, params = c.args
         cases.append(Case((_backward(X, Y, params), params, lambd, len(X)),
                           label=f"{c.label}, lambda = {lambd}"))
-    return check("L2 term of the gradient", l2_gradients, _l2, cases, L2_MISTAKES,
+    return check("L2 term of the gradient", _no_dict_edits(l2_gradients, ("grads", "params")),
+                 _l2, cases, L2_MISTAKES,
                  returns='the dict of regularised gradients {"W1": ..., "b1": ..., ...}')
 
 
@@ -207,7 +210,8 @@ def check_dropout(dropout) -> bool:
                   label="N=1, keep_prob 0.5"),
              Case((rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 2, 4)), 0.3, 2),
                   label="(3, 2, 4), keep_prob 0.3")]
-    return check("inverted dropout", _dropout_run(dropout), _dropout_run(_dropout_ref), cases,
+    return check("inverted dropout", _uses_rng(_dropout_run(dropout)), _dropout_run(_dropout_ref),
+                 cases,
                  DROPOUT_MISTAKES, returns="the tuple (out, backward)", names=("out", "da"))
 
 
@@ -278,3 +282,50 @@ def check_early_stopping(early_stopping) -> bool:
     return check("early stopping", early_stopping, _early_stopping, cases, ES_MISTAKES,
                  returns="the tuple (best_params, best_epoch, epochs_run)",
                  names=("best_params", "best_epoch", "epochs_run"))
+
+
+# --- what the comparison alone would let through ---------------------------------------------
+def _column(deep_forward):
+    """The learner's forward, refusing an (N,) result where the scaffold promises (N, 1)."""
+    def forward(X, params):
+        out = deep_forward(X, params)
+        if isinstance(out, np.ndarray) and out.ndim == 1:
+            raise Fail(f"AL has shape {out.shape}, expected ({len(X)}, 1): keep the output "
+                       "column (Y is (N, 1), and (N,) - (N, 1) broadcasts to (N, N))")
+        return out
+    forward.__name__ = getattr(deep_forward, "__name__", "deep_forward")
+    return forward
+
+
+def _no_dict_edits(fn, names: tuple[str, ...]):
+    """The learner's function, failing when it changes an array inside a dict argument."""
+    def pure(*args):
+        before = copy.deepcopy(args)
+        out = fn(*args)
+        for name, arg, old in zip(names, args, before):
+            if isinstance(arg, dict):
+                for k, v in old.items():
+                    if isinstance(v, np.ndarray) and not np.array_equal(arg.get(k), v):
+                        raise Fail(f"you changed {name}[{k!r}] in place: return a new dict "
+                                   f"(g + ... builds a new array; {name}[k] += ... edits the "
+                                   "caller's)")
+        return out
+    pure.__name__ = getattr(fn, "__name__", "your function")
+    return pure
+
+
+def _uses_rng(run):
+    """``_dropout_run``'s function, first checking that the mask comes from ``rng``: the same
+    seed must give the same output, different seeds different ones."""
+    def checked(a, dout, keep_prob, seed):
+        first = run(a, dout, keep_prob, seed)
+        if first is None:
+            return first
+        again, other = run(a, dout, keep_prob, seed), run(a, dout, keep_prob, seed + 100)
+        if not np.array_equal(np.asarray(first[0]), np.asarray(again[0])) or \
+                np.array_equal(np.asarray(first[0]), np.asarray(other[0])):
+            raise Fail("draw the mask with the rng you are given (rng.random(a.shape)), not "
+                       "np.random: the same seed must give the same mask")
+        return first
+    checked.__name__ = run.__name__
+    return checked
