@@ -98,6 +98,21 @@ def length_normalised(logp, length, alpha: float):
     return np.asarray(logp) / np.asarray(length, dtype=float) ** alpha
 
 
+def beam_step(scores: np.ndarray, logp: np.ndarray, k: int):
+    """One step of beam search: extend each of B prefixes by every token and keep the k best.
+
+    scores (..., B) log-probabilities of the prefixes, logp (..., B, V) log P(token | prefix)
+    (any leading axes: one search per source). Returns (beam, token, new scores), each
+    (..., k), best first: prefix ``beam[i]`` extended by ``token[i]`` has log-probability
+    ``new_scores[i]`` = scores[beam] + logp[beam, token] (ties: the lower index first).
+    """
+    V = logp.shape[-1]
+    total = (scores[..., None] + logp).reshape(scores.shape[:-1] + (-1,))   # (..., B*V)
+    best = np.argsort(-total, axis=-1, kind="stable")[..., :k]
+    beam, token = np.divmod(best, V)
+    return beam, token, np.take_along_axis(total, best, axis=-1)
+
+
 def _check_logp(logp, R: int) -> np.ndarray:
     logp = np.asarray(logp, dtype=np.float64)
     if logp.ndim != 2 or logp.shape[0] != R:
@@ -130,10 +145,7 @@ def beam_search(step: Step, state, k: int = 3, max_len: int = 20, eos: int = 0,
         V = logp.shape[1]
         if eos >= V:
             raise ValueError(f"eos: expected a token id below the vocabulary size {V}, got {eos}")
-        total = (scores[:, :, None] + logp.reshape(N, k, V)).reshape(N, k * V)
-        order = np.argsort(-total, axis=1, kind="stable")[:, :2 * k]      # (N, 2k) best first
-        top = np.take_along_axis(total, order, axis=1)
-        beam, token = np.divmod(order, V)
+        beam, token, top = beam_step(scores, logp.reshape(N, k, V), 2 * k)   # (N, 2k) each
         is_eos = (token == eos) & np.isfinite(top)
         for i, r in zip(*np.nonzero(is_eos[:, :k] & active[:, None])):
             row = i * k + beam[i, r]
