@@ -226,3 +226,18 @@ def test_chapter_13_experiments_run():
     r = ch13.search_or_model(model, data.test, k=2)
     assert r["errors"] == r["search"] + r["model"] == sum(
         p != t for p, (_, t) in zip(r["pred"], data.test))
+
+
+def test_additive_attention_refuses_other_masks(rng):
+    from companion.nn.layers.attention import BahdanauAttention
+    layer = BahdanauAttention(3)
+    layer.build(((2, 4), (5, 6)), rng)
+    q, h = rng.standard_normal((2, 2, 4)), rng.standard_normal((2, 5, 6))
+    good = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    np.testing.assert_array_equal(layer.forward(q, h, good), layer.forward(q, h, good == 1))
+    with pytest.raises(ValueError, match=r"mask: expected shape \(N, Tv\)"):
+        layer.forward(q, h, np.ones((2, 2, 5), dtype=bool))          # (N, Tq, Tv)
+    with pytest.raises(TypeError, match="additive float mask"):
+        layer.forward(q, h, np.where(good == 1, 0.0, -np.inf))
+    with pytest.raises(TypeError, match="0/1 integers"):
+        layer.forward(q, h, good * 2)

@@ -33,7 +33,14 @@ def _attention_cases(seed: int = 0) -> list[Case]:
     return [Case(_attention_arrays(rng, 2, 3, 4, 3, 5, 3, [4, 4]), label="no padding"),
             Case(_attention_arrays(rng, 2, 3, 5, 4, 6, 3, [5, 3]), label="a padded batch"),
             Case(_attention_arrays(rng, 1, 1, 4, 2, 3, 5, [4]), label="one query, no padding"),
-            Case(_attention_arrays(rng, 3, 2, 6, 3, 2, 4, [1, 6, 2]), label="N=3, short keys")]
+            Case(_attention_arrays(rng, 3, 2, 6, 3, 2, 4, [1, 6, 2]), label="N=3, short keys"),
+            Case(_large_scores(_attention_arrays(rng, 2, 2, 5, 3, 4, 3, [5, 4])),
+                 label="large scores (v of size 1000: exp overflows without the max shift)")]
+
+
+def _large_scores(args):
+    q, h, Wq, Wk, v, mask = args
+    return q, h, Wq, Wk, 1000.0 * v, mask
 
 
 # --- 1. attention weights and context -----------------------------------------------------------
@@ -169,7 +176,9 @@ def check_beam_step(beam_step_fn: Callable) -> bool:
     cases = [Case((np.log([0.7, 0.2, 0.1]), logp(3, 5), 3), label="B=3, V=5, k=3"),
              Case((np.log([0.5, 0.5]), logp(2, 4), 4), label="two equal prefixes"),
              Case((np.array([0.0]), logp(1, 6), 2), label="the first step (one prefix)"),
-             Case((np.log([0.9, 0.05]), logp(2, 14), 5), label="V=14, k=5")]
+             Case((np.log([0.9, 0.05]), logp(2, 14), 5), label="V=14, k=5"),
+             Case((np.array([-800.0, -805.0, -801.0]), logp(3, 6), 4),
+                  label="long prefixes (log P near -800: probabilities underflow to 0)")]
     mistakes = [Mistake(_beam_bug("no prefix"), "rank the WHOLE prefix: add the prefix's score "
                         "to the next token's log-probability"),
                 Mistake(_beam_bug("product"), "log-probabilities add: scores[b] + logp[b, j], "

@@ -87,9 +87,26 @@ def additive_attention_forward(query, keys, Wq, Wk, v, mask=None, projected_keys
     """
     k = keys @ Wk if projected_keys is None else projected_keys
     E = np.tanh((query @ Wq)[:, :, None, :] + k[:, None, :, :])     # (N, Tq, Tv, d)
-    m = None if mask is None else np.asarray(mask, dtype=bool)[:, None, :]
+    m = None if mask is None else _key_mask(mask, keys.shape[:2])[:, None, :]
     a = masked_softmax(E @ v, m)                                   # (N, Tq, Tv)
     return a @ keys, AdditiveCache(query, keys, Wq, Wk, v, E, a)
+
+
+def _key_mask(mask, shape: tuple) -> np.ndarray:
+    """Additive attention's key mask: (N, Tv) booleans or 0/1 integers, True = a real key."""
+    arr = np.asarray(mask)
+    if arr.dtype.kind == "f":
+        kind = "an additive float mask (0 / -inf, as PyTorch writes it)" if arr.size and \
+            np.all(arr <= 0) and np.any(np.isneginf(arr)) else f"a float mask ({arr.dtype})"
+        raise TypeError(f"mask: got {kind}; expected booleans (or 0/1 integers), True = a real "
+                        "key, as Keras' AdditiveAttention takes them")
+    if arr.dtype.kind not in "biu" or (arr.dtype.kind in "iu" and
+                                        not np.all((arr == 0) | (arr == 1))):
+        raise TypeError(f"mask: expected booleans (or 0/1 integers), got dtype {arr.dtype}")
+    if arr.shape != tuple(shape):
+        raise ValueError(f"mask: expected shape (N, Tv) = {tuple(shape)} (one flag per key; "
+                         f"additive attention takes no per-query mask), got {arr.shape}")
+    return arr.astype(bool)
 
 
 def additive_attention_backward(dcontext, cache: AdditiveCache):
