@@ -193,7 +193,7 @@ def test_matches_keras_conv2d(case, rng, keras):
     _, k_out, k_dx, k_dw = reference.backward(kmodel, x, dout)
     reference.compare("out", out, k_out, KTOL, quiet=True)
     reference.compare("dx", dx, k_dx, KTOL, quiet=True)
-    for ours, theirs in zip(model.grads(), k_dw):
+    for ours, theirs in zip(list(model.grads.values()), k_dw):
         reference.compare("dw", ours, theirs, KTOL, quiet=True)
 
 
@@ -214,7 +214,7 @@ def test_cnn_training_steps_match_keras(rng, keras):
     for step in range(5):
         idx = slice(step % 4 * 8, step % 4 * 8 + 8)
         model.loss_and_grads(x[idx].astype(np.float64), y[idx], "sparse_categorical_crossentropy")
-        opt.step(model.params(), model.grads())
+        opt.step(list(model.params.values()), list(model.grads.values()))
         _, _, _, g = reference.loss_gradients(kmodel, x[idx], y[idx],
                                               "sparse_categorical_crossentropy")
         reference.apply_gradients(kopt, kmodel, g)

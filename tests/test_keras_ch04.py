@@ -30,7 +30,7 @@ def test_regularised_deep_network_matches_keras(reg, rng, keras):
     assert value == pytest.approx(k_value, rel=TOL)           # penalty included on both sides
     assert model.regularization_loss() == pytest.approx(
         float(sum(keras.ops.convert_to_numpy(v) for v in kmodel.losses)), rel=TOL)
-    for ours, theirs in zip(model.grads(), k_grads):
+    for ours, theirs in zip(list(model.grads.values()), k_grads):
         reference.compare("grad", ours, theirs, TOL, quiet=True)
 
 
@@ -43,7 +43,7 @@ def test_regularised_training_steps_match_keras(rng, keras):
     for step in range(8):
         idx = slice((step % 4) * 8, (step % 4) * 8 + 8)
         model.loss_and_grads(x[idx].astype(np.float64), y[idx], "binary_crossentropy")
-        opt.step(model.params(), model.grads())
+        opt.step(list(model.params.values()), list(model.grads.values()))
         _, _, _, grads = reference.loss_gradients(kmodel, x[idx], y[idx], "binary_crossentropy")
         reference.apply_gradients(kopt, kmodel, grads)
     for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):

@@ -31,7 +31,7 @@ def test_forward_and_gradients_match_keras(loss, rng, keras):
     k_value, k_out, _, k_grads = reference.loss_gradients(kmodel, x, y, loss)
     reference.compare("forward", model.forward(x.astype(np.float64)), k_out, TOL, quiet=True)
     assert value == pytest.approx(k_value, rel=TOL)
-    for ours, theirs in zip(model.grads(), k_grads):
+    for ours, theirs in zip(list(model.grads.values()), k_grads):
         reference.compare("grad", ours, theirs, TOL, quiet=True)
 
 
@@ -58,7 +58,7 @@ def test_training_steps_match_keras(make, kname, kwargs, rng, keras):
     for step in range(10):
         idx = slice((step % 4) * 8, (step % 4) * 8 + 8)
         model.loss_and_grads(x[idx].astype(np.float64), y[idx], "binary_crossentropy")
-        opt.step(model.params(), model.grads())
+        opt.step(list(model.params.values()), list(model.grads.values()))
         _, _, _, grads = reference.loss_gradients(kmodel, x[idx], y[idx], "binary_crossentropy")
         reference.apply_gradients(kopt, kmodel, grads)
     for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):

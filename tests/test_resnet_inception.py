@@ -96,7 +96,7 @@ def test_bad_input():
 def test_matches_keras_functional(shape, make, out_shape, n_params, rng, keras):
     """The block's twin is a functional Keras model with Add / Concatenate."""
     model = Sequential([make(), Flatten(), Dense(3)], input_shape=shape, seed=0)
-    for p in model.params():
+    for p in list(model.params.values()):
         p += rng.standard_normal(p.shape) * 0.05
     kmodel = reference.twin(model)
     kblock = kmodel.layers[0]
@@ -111,8 +111,8 @@ def test_matches_keras_functional(shape, make, out_shape, n_params, rng, keras):
     _, k_out, k_dx, k_dw = reference.backward(kmodel, x, dout)
     reference.compare("out", out, k_out, KTOL, quiet=True)
     reference.compare("dx", dx, k_dx, KTOL, quiet=True)
-    assert len(k_dw) == len(model.grads())
-    for ours, theirs in zip(model.grads(), k_dw):
+    assert len(k_dw) == len(list(model.grads.values()))
+    for ours, theirs in zip(list(model.grads.values()), k_dw):
         reference.compare("dw", ours, theirs, KTOL, quiet=True)
 
 
@@ -127,7 +127,7 @@ def test_residual_inception_training_steps_match_keras(rng, keras):
     for step in range(4):
         idx = slice(step % 2 * 8, step % 2 * 8 + 8)
         model.loss_and_grads(x[idx].astype(np.float64), y[idx], "sparse_categorical_crossentropy")
-        opt.step(model.params(), model.grads())
+        opt.step(list(model.params.values()), list(model.grads.values()))
         _, _, _, g = reference.loss_gradients(kmodel, x[idx], y[idx],
                                               "sparse_categorical_crossentropy")
         reference.apply_gradients(kopt, kmodel, g)

@@ -15,6 +15,7 @@ from companion.models.skipgram import (
     subsample,
     train_skipgram,
 )
+from companion.nn import optim
 from companion.nn.gradcheck import numerical_gradient, rel_error
 
 
@@ -102,7 +103,7 @@ def test_training_on_the_corpus_reduces_the_loss_and_is_deterministic():
     for _ in range(2):
         model = SkipGram(len(vocab), 16, seed=0)
         hist = train_skipgram(model, vocab, ids, epochs=2, window=2, batch_size=512,
-                              learning_rate=0.02, seed=0)
+                              optimizer=optim.Adam(0.02), seed=0)
         runs.append((hist, model.W_in.copy()))
     hist = runs[0][0]
     assert hist["batch_loss"][0] == pytest.approx(6 * np.log(2))   # W_out starts at zero
@@ -114,4 +115,4 @@ def test_training_on_the_corpus_reduces_the_loss_and_is_deterministic():
 def test_bad_learning_rate():
     with pytest.raises(ValueError, match="learning_rate must be a positive number"):
         train_skipgram(SkipGram(3, 2, seed=0), build_vocab(["a"] * 5), np.zeros(5, int),
-                       learning_rate=-1.0, seed=0)
+                       optimizer=optim.Adam(-1.0), seed=0)

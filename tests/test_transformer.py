@@ -12,7 +12,7 @@ TOL = 1e-6
 
 
 def perturb(stack, rng, scale=0.3):
-    for p in stack.params():
+    for p in list(stack.params.values()):
         p += scale * rng.standard_normal(p.shape)
 
 
@@ -34,11 +34,11 @@ def test_block_gradients(causal, masked, rng):
     dout = rng.standard_normal((2, 3, 4))
     block.forward(x, mask, causal)
     dx = block.backward(dout)
-    grads = [g.copy() for g in block.grads()]
+    grads = [g.copy() for g in list(block.grads.values())]
 
     def f():
         return float(np.sum(block.forward(x, mask, causal) * dout))
-    assert_gradients(f, [x] + block.params(), [dx] + grads)
+    assert_gradients(f, [x] + list(block.params.values()), [dx] + grads)
 
 
 def test_decoder_block_gradients(rng):
@@ -49,11 +49,11 @@ def test_decoder_block_gradients(rng):
     dout = rng.standard_normal((2, 3, 4))
     block.forward(x, enc, mask)
     dx, denc = block.backward(dout)
-    grads = [g.copy() for g in block.grads()]
+    grads = [g.copy() for g in list(block.grads.values())]
 
     def f():
         return float(np.sum(block.forward(x, enc, mask) * dout))
-    assert_gradients(f, [x, enc] + block.params(), [dx, denc] + grads)
+    assert_gradients(f, [x, enc] + list(block.params.values()), [dx, denc] + grads)
 
 
 def tiny_lm(**kw):
@@ -68,8 +68,8 @@ def test_language_model_gradients(positional, rng):
     y = np.array([[2, 3, 4, 0], [4, 0, 0, 0]])
     mask = np.array([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=bool)
     _, grads = lm.loss_and_grads((y, mask))
-    grads = [g.copy() for g in grads]
-    assert_gradients(lambda: lm.loss_and_grads((y, mask))[0], lm.params(), grads)
+    grads = [g.copy() for g in grads.values()]
+    assert_gradients(lambda: lm.loss_and_grads((y, mask))[0], list(lm.params.values()), grads)
 
 
 def test_causal_lm_ignores_the_future_and_padding(rng):
@@ -134,8 +134,8 @@ def test_block_matches_keras(keras, causal, rng):
     _, out, (kdx, _), kgrads = backward(kmodel, [x, mask], dout)
     compare("block out", ours, out, 1e-4, quiet=True)
     compare("block dx", dx, kdx, 1e-4, quiet=True)
-    names = [n for layer in block.layers for n in layer.trainable_params()]
-    for name, g, kg in zip(names, block.grads(), kgrads):
+    names = [n for layer in block.layers for n in layer.params]
+    for name, g, kg in zip(names, list(block.grads.values()), kgrads):
         if name == "key_bias":
             assert np.abs(g).max() < 1e-4 and np.abs(kg).max() < 1e-4
         else:
@@ -150,8 +150,8 @@ def test_translator_gradients_and_decoding(rng):
     perturb(model, rng)
     batch = (np.array([[2, 3, 4, 5], [2, 2, 5, 3]]), rng.integers(0, 5, (2, 3)))
     _, grads = model.loss_and_grads(batch)
-    grads = [g.copy() for g in grads]
-    assert_gradients(lambda: model.loss_and_grads(batch)[0], model.params(), grads)
+    grads = [g.copy() for g in grads.values()]
+    assert_gradients(lambda: model.loss_and_grads(batch)[0], list(model.params.values()), grads)
     ids = model.greedy(batch[0], max_len=3)
     assert ids.shape == (2, 3)
     assert len(model.translate(["ab", "cab"])) == 2

@@ -103,7 +103,7 @@ def check_positional_encoding(pe: Callable) -> bool:
 def _block_parts(seed: int):
     rng = np.random.default_rng(seed)
     block = TransformerBlock(8, 2, 12, rng=rng)
-    for p in block.params():
+    for p in block.params.values():
         p += 0.3 * rng.standard_normal(p.shape)
 
     def attend(x):

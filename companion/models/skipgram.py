@@ -17,12 +17,20 @@ averaged over a batch of pairs. Its gradients touch only the rows used (scatter-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from companion.nn import optim
-from companion.nn.train import EpochMeanLoss, ProgressBar, train_loop
+from companion.nn.train import (
+    Callback,
+    EpochMeanLoss,
+    ProgressBar,
+    check_callbacks,
+    seeded,
+    train_loop,
+)
 from companion.nn.validation import check_int, check_positive, rng_from
 
 # Related pairs of the Python docs' vocabulary, listed before any training (not picked from the
@@ -152,22 +160,20 @@ class SkipGram:
         rng = rng_from(rng if rng is not None else seed)
         self.W_in = rng.uniform(-0.5, 0.5, (n_words, n_features)) / n_features
         self.W_out = np.zeros((n_words, n_features))
-        self._grads = [np.zeros_like(self.W_in), np.zeros_like(self.W_out)]
+        self.grads = {"W_in": np.zeros_like(self.W_in), "W_out": np.zeros_like(self.W_out)}
 
     # -- the training protocol of ``companion.nn.train`` --------------------------------
-    def params(self) -> list[np.ndarray]:
-        return [self.W_in, self.W_out]
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """The two embedding matrices (the Trainable protocol)."""
+        return {"W_in": self.W_in, "W_out": self.W_out}
 
     def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
         """Loss and [dW_in, dW_out] of ``batch = (centers (B,), contexts (B,), negatives
         (B, K))``."""
         loss, dW_in, dW_out = sgns_backward(self.W_in, self.W_out, *batch)
-        self._grads = [dW_in, dW_out]
-        return loss, self._grads
-
-    def grads(self) -> list[np.ndarray]:
-        """The gradients of the last ``loss_and_grads``, same order as ``params()``."""
-        return self._grads
+        self.grads = {"W_in": dW_in, "W_out": dW_out}
+        return loss, self.grads
 
     def vectors(self, add_context: bool = False) -> np.ndarray:
         """The learned embeddings (W_in, or W_in + W_out as GloVe recommends)."""
@@ -176,13 +182,13 @@ class SkipGram:
 
 def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int = 3,
                    window: int = 4, negatives: int = 5, batch_size: int = 1024,
-                   learning_rate: float = 0.01, subsample_t: float | None = 1e-3,
-                   seed=None, rng=None, progress=False) -> dict:
-    """Train with Adam on mini-batches of (center, context) pairs, re-drawing each epoch the
-    subsampling, the dynamic windows and the negatives, with the package's one training loop
-    (``companion.nn.train.train_loop``). Returns {"loss": per-epoch mean, "batch_loss": per
-    step}."""
-    check_positive(learning_rate, "learning_rate")
+                   optimizer=None, subsample_t: float | None = 1e-3, seed=None, rng=None,
+                   callbacks: Sequence[Callback] = (), progress=False) -> dict:
+    """Train on mini-batches of (center, context) pairs (Adam(0.01) unless ``optimizer`` is
+    given), re-drawing each epoch the subsampling, the dynamic windows and the negatives, with
+    the package's one training loop (``companion.nn.train.train_loop``); ``callbacks`` are
+    handed the model. Returns {"loss": per-epoch mean, "batch_loss": per step}."""
+    optimizer = optim.get(optimizer) if optimizer is not None else optim.Adam(0.01)
     batch_size = check_int(batch_size, "batch_size")
     negatives = check_int(negatives, "negatives")
     if not isinstance(vocab, Vocab):
@@ -196,7 +202,7 @@ def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int =
     if ids.min() < 0 or ids.max() >= n_words or len(vocab) != n_words:
         raise ValueError(f"ids must lie in 0..{n_words - 1} (the model's n_words = {n_words}, "
                          f"the vocab's {len(vocab)} words), got values up to {ids.max()}")
-    rng = rng_from(rng if rng is not None else seed)
+    rng = seeded(seed, rng)
     p_noise = noise_distribution(vocab.counts)
 
     def batches(epoch):
@@ -207,6 +213,7 @@ def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int =
             b = order[start:start + batch_size]
             yield c[b], o[b], sample_negatives(p_noise, (len(b), negatives), rng)
 
-    callbacks = [EpochMeanLoss(), ProgressBar(check_int(epochs, "epochs"), progress)]
-    return train_loop(model, batches, optim.Adam(learning_rate=learning_rate), epochs,
-                      callbacks, history={"loss": [], "batch_loss": []})
+    cbs = [EpochMeanLoss(), ProgressBar(check_int(epochs, "epochs"), progress),
+           *check_callbacks(callbacks)]
+    return train_loop(model, batches, optimizer, epochs, cbs,
+                      history={"loss": [], "batch_loss": []})

@@ -39,28 +39,34 @@ from companion.nn.validation import check_int, rng_from
 
 
 class Stack:
-    """Sublayers trained together: ``params()``/``grads()`` lists and Keras-order weights."""
+    """Sublayers trained together: ``params``/``grads`` dicts and Keras-order weights."""
     layers: list
 
-    def params(self) -> list[np.ndarray]:
-        return [p for layer in self.layers for p in _sub(layer).params()]
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": p for i, layer in enumerate(self.layers)
+                for k, p in _sub(layer).params.items()}
 
-    def grads(self) -> list[np.ndarray]:
-        return [g for layer in self.layers for g in _sub(layer).grads()]
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": g for i, layer in enumerate(self.layers)
+                for k, g in _sub(layer).grads.items()}
 
     def get_weights(self) -> list[np.ndarray]:
-        return [p.copy() for p in self.params()]
+        return [p.copy() for p in self.params.values()]
 
 
 class _Leaf:
     def __init__(self, layer):
         self.layer = layer
 
+    @property
     def params(self):
-        return list(self.layer.trainable_params().values())
+        return self.layer.params
 
+    @property
     def grads(self):
-        return list(self.layer.trainable_grads().values())
+        return self.layer.grads
 
 
 def _sub(layer):
@@ -190,7 +196,7 @@ class TransformerLM(Stack):
             for block in reversed(self.blocks):
                 d = block.backward(d)
             self.embed.backward(d)
-        return loss, self.grads()
+        return loss, self.grads
 
     def log_likelihood(self, names: Sequence[str], batch_size: int = 1024) -> tuple[float, int]:
         total, count = 0.0, 0
@@ -309,7 +315,7 @@ class TransformerTranslator(Stack):
             for block in reversed(self.encoder):
                 denc = block.backward(denc)
             self.src_embed.backward(denc)
-        return loss, self.grads()
+        return loss, self.grads
 
     def greedy(self, src_ids, max_len: int = 11) -> np.ndarray:
         """(N, max_len) ids, each step re-reading the prefix written so far."""

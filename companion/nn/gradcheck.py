@@ -95,9 +95,9 @@ def model_gradient_errors(model, x, y, loss, h: float = 1e-6,
 
     model.forward(x, training=training)
     model.loss_and_grads(x, y, loss, training=training)
-    analytic = [g.copy() for g in model.grads()]
-    return {name: rel_error(g, numerical_gradient(total, p, h))
-            for (name, p), g in zip(model.named_params(), analytic)}
+    analytic = {k: g.copy() for k, g in model.grads.items()}
+    return {name: rel_error(analytic[name], numerical_gradient(total, p, h))
+            for name, p in model.params.items()}
 
 
 def layer_gradient_errors(layer, x: np.ndarray, dout: np.ndarray | None = None, seed: int = 0,
@@ -116,6 +116,6 @@ def layer_gradient_errors(layer, x: np.ndarray, dout: np.ndarray | None = None, 
         return float(np.sum(layer.forward(x, training=training) * dout))
 
     errors = {"x": rel_error(analytic["x"], numerical_gradient(f, x, h))}
-    for k, p in layer.trainable_params().items():
+    for k, p in layer.params.items():
         errors[k] = rel_error(analytic[k], numerical_gradient(f, p, h))
     return errors

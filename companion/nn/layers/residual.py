@@ -91,7 +91,6 @@ class ResidualBlock(Block):
         dx = self.main.backward(dz)
         if self.residual:
             dx = dx + (dz if self.proj is None else self.proj.backward(dz))   # the skip path
-        self._collect_grads()
         return dx
 
     def __repr__(self):
