@@ -80,7 +80,7 @@ def test_beam_search_is_exhaustive_when_wide_enough(rng):
 
 def test_beam_search_attention_maps_follow_the_hypothesis(rng):
     model = tiny(True, seed=3)
-    for p in model.params():
+    for p in model.params.values():
         p += 0.5 * rng.standard_normal(p.shape)
     for h in beam_search(model, ["abc", "cab"], k=3, max_len=5)[1]:
         # one row per written token (decode drops <PAD>/<UNK>, so text can be shorter)

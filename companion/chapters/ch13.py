@@ -41,7 +41,7 @@ def train_run(data: DateData, attention: bool, seed: int = 0, epochs: int = 3, u
     ran = len(history["loss"])
     return {"model": model, "history": history, "cpu_s": cpu, "epochs": ran,
             "best_epoch": stop[0].best_epoch + 1 if stop else ran,
-            "params": sum(p.size for p in model.params())}
+            "params": sum(p.size for p in model.params.values())}
 
 
 def compare(data: DateData, seeds: Sequence[int], epochs: int = 8, patience: int = 1,

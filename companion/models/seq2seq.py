@@ -37,7 +37,7 @@ from companion.nn.layers.dense import Dense
 from companion.nn.layers.gru import GRU
 from companion.nn.losses import sequence_crossentropy
 from companion.nn.threads import blas_threads
-from companion.nn.train import Callback, EpochMeanLoss, minibatches, train_loop
+from companion.nn.train import Callback, EpochMeanLoss, check_callbacks, minibatches, train_loop
 from companion.nn.validation import check_bool, check_int, rng_from
 
 
@@ -217,19 +217,6 @@ class Seq2Seq:
         seqs = [[self.tgt.index(c) for c in o] + [self.tgt.eos] for o in outputs]
         return sequence_logprob(self.decoder_step, self.start(self.source_ids(texts)), seqs)
 
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of every parameter (``params()`` order): what EarlyStopping keeps."""
-        return [p.copy() for p in self.params()]
-
-    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
-        params = self.params()
-        if len(weights) != len(params):
-            raise ValueError(f"weights: expected {len(params)} arrays, got {len(weights)}")
-        for p, w in zip(params, weights):
-            if np.shape(w) != p.shape:
-                raise ValueError(f"weights: expected shape {p.shape}, got {np.shape(w)}")
-            p[...] = w
-
 
 def check_texts(texts, name: str) -> list[str]:
     """A non-empty list of strings (a single string is refused: it is not a list of dates)."""
@@ -340,13 +327,7 @@ def train(model: Seq2Seq, pairs: Sequence[tuple[str, str]], optimizer=None,
         raise ValueError("seed and rng: pass one of them, not both")
     rng = rng_from(rng if rng is not None else 0 if seed is None else seed)
     optimizer = optim.Adam(0.01) if optimizer is None else optim.get(optimizer)
-    if isinstance(callbacks, Callback) or not all(isinstance(c, Callback) for c in callbacks):
-        raise TypeError(f"callbacks: expected a list of Callback objects, got {callbacks!r}")
-    for cb in callbacks:                  # Keras' set_model: a callback may need the model
-        if hasattr(cb, "set_model"):
-            cb.set_model(model)
-        elif getattr(cb, "model", False) is None:
-            cb.model = model
+    callbacks = check_callbacks(callbacks)
     src = model.source_ids([s for s, _ in pairs])
     y = encode_targets(model.tgt, [t for _, t in pairs])
 
