@@ -240,3 +240,26 @@ def test_realistic_mistakes_are_rejected(check, mistake):
 def test_realistic_mistakes_not_yet_rejected(check, mistake):
     ok, line = verdict(check, mistake)
     assert not ok, line
+
+
+def test_capstone_trains_with_the_learners_attention(capsys):
+    """With the notebook's solutions, the capstone uses them and trains exactly as the package
+    would (same losses to float32 rounding); with an unfinished one it borrows and says so."""
+    from companion.data.dates import load_dates
+    from companion.models.seq2seq import Seq2Seq, train
+    data = load_dates(n_train=128, n_dev=16, n_test=0, n_hard=0, seed=0)
+    r = ch13.capstone(SOLUTIONS["attention"], SOLUTIONS["attention_backward"], data, units=4)
+    out = capsys.readouterr().out
+    assert r["used"] == {"attention": True, "attention_backward": True}
+    assert "✓ your attention\n" in out and "✓ your attention_backward" in out
+    package = train(Seq2Seq(data.source_vocab, data.target_vocab, units=4, seed=0), data.train,
+                    epochs=1, seed=0)
+    np.testing.assert_allclose(r["history"]["batch_loss"], package["batch_loss"], rtol=1e-4)
+
+    def unfinished(*args):
+        raise NotImplementedError
+    r = ch13.capstone(unfinished, SOLUTIONS["attention_backward"], data, units=4)
+    out = capsys.readouterr().out
+    assert r["used"] == {"attention": False, "attention_backward": True}
+    assert "✗ the package’s attention (yours does not pass its checker yet: borrowed)" in out
+    assert 0 <= r["dev_exact"] <= 1

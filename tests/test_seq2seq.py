@@ -241,3 +241,27 @@ def test_additive_attention_refuses_other_masks(rng):
         layer.forward(q, h, np.where(good == 1, 0.0, -np.inf))
     with pytest.raises(TypeError, match="0/1 integers"):
         layer.forward(q, h, good * 2)
+
+
+def test_bahdanau_backward_follows_the_calling_shape(rng):
+    from companion.nn.layers.attention import BahdanauAttention
+    layer = BahdanauAttention(3)
+    layer.build(((2, 4), (5, 6)), rng)
+    q, h = rng.standard_normal((2, 2, 4)), rng.standard_normal((2, 5, 6))
+    out = layer.forward(q, h)
+    dq, dk = layer.backward(np.ones_like(out))
+    assert dq.shape == q.shape and dk.shape == h.shape
+    assert set(layer.grads) == {"query_kernel", "key_kernel", "scale"}
+    with pytest.raises(ValueError, match="dout has shape"):
+        layer.backward(np.ones((1, 2, 6)))
+
+
+def test_bahdanau_get_set_weights_round_trip(rng):
+    from companion.nn.layers.attention import BahdanauAttention
+    a, b = BahdanauAttention(3), BahdanauAttention(3)
+    a.build(((2, 4), (5, 6)), rng)
+    b.build(((2, 4), (5, 6)), rng)
+    b.set_weights(a.get_weights())
+    q, h = rng.standard_normal((1, 2, 4)), rng.standard_normal((1, 5, 6))
+    np.testing.assert_array_equal(a.forward(q, h), b.forward(q, h))
+    assert a.attention_weights.shape == (1, 2, 5)

@@ -110,8 +110,9 @@ def _key_mask(mask, shape: tuple) -> np.ndarray:
 
 
 def additive_attention_backward(dcontext, cache: AdditiveCache):
-    """dcontext (N, Tq, Dk) -> (dquery (N, Tq, Dq), dkeys (N, Tv, Dk), {"query_kernel",
-    "key_kernel", "scale"} gradients)."""
+    """dcontext (N, Tq, Dk) -> ((dquery (N, Tq, Dq), dkeys (N, Tv, Dk)), (dWq (Dq, d),
+    dWk (Dk, d), dv (d,))): the input gradients, then the gradients in the parameters' order
+    (query_kernel, key_kernel, scale)."""
     q, h, Wq, Wk, v, E, a = cache
     dkeys = a.transpose(0, 2, 1) @ dcontext                         # through c = a h
     de = softmax_backward(dcontext @ h.transpose(0, 2, 1), a)       # (N, Tq, Tv)
@@ -119,9 +120,8 @@ def additive_attention_backward(dcontext, cache: AdditiveCache):
     dpre = de[..., None] * v * (1.0 - E * E)                        # (N, Tq, Tv, d)
     dq, dk = dpre.sum(axis=2), dpre.sum(axis=1)                     # (N, Tq, d), (N, Tv, d)
     dkeys += dk @ Wk.T
-    grads = {"query_kernel": np.einsum("nqi,nqd->id", q, dq),
-             "key_kernel": np.einsum("nsi,nsd->id", h, dk), "scale": dv}
-    return dq @ Wq.T, dkeys, grads
+    grads = (np.einsum("nqi,nqd->id", q, dq), np.einsum("nsi,nsd->id", h, dk), dv)
+    return (dq @ Wq.T, dkeys), grads
 
 
 class BahdanauAttention(Layer):
@@ -130,14 +130,15 @@ class BahdanauAttention(Layer):
     Parameters (Keras order of the twin Dense, Dense, AdditiveAttention): ``query_kernel``
     (Dq, units), ``key_kernel`` (Dk, units), ``scale`` (units,).
     ``forward(query (N, Tq, Dq), keys (N, Tv, Dk), mask=None) -> context (N, Tq, Dk)``;
-    ``weights`` holds the last attention weights (N, Tq, Tv);
-    ``backward(dcontext) -> (dquery, dkeys)``.
+    ``attention_weights`` holds the last attention weights (N, Tq, Tv) (``weights()`` is the
+    Layer's dict of parameters);
+    ``backward(dcontext) -> (dquery, dkeys)`` (two inputs: a tuple), gradients in ``grads``.
     """
 
     def __init__(self, units: int, name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
         self.units = check_int(units, "BahdanauAttention: units")
-        self.weights: np.ndarray | None = None
+        self.attention_weights: np.ndarray | None = None
 
     def build(self, input_shape, rng=None):
         """``input_shape``: ((Tq, Dq), (Tv, Dk)), the query's and the keys' shapes."""
@@ -157,11 +158,17 @@ class BahdanauAttention(Layer):
         k = _check_last(keys, f"{self.name}: keys", 3, p["key_kernel"].shape[0], self.dtype)
         c, self._cache = additive_attention_forward(q, k, p["query_kernel"], p["key_kernel"],
                                                     p["scale"], mask)
-        self.weights = self._cache.weights
+        self.attention_weights = self._cache.weights
         return c
 
     def backward(self, dout):
-        dq, dk, self.grads = additive_attention_backward(dout, self._cached())
+        cache = self._cached()
+        want = cache.query.shape[:2] + cache.keys.shape[2:]
+        if np.shape(dout) != want:
+            raise ValueError(f"{self.name}: dout has shape {np.shape(dout)}, expected {want} "
+                             "(the shape of the last forward's output)")
+        (dq, dk), grads = additive_attention_backward(dout, cache)
+        self.grads = dict(zip(("query_kernel", "key_kernel", "scale"), grads))
         return dq, dk
 
 
