@@ -265,3 +265,17 @@ def test_bahdanau_get_set_weights_round_trip(rng):
     q, h = rng.standard_normal((1, 2, 4)), rng.standard_normal((1, 5, 6))
     np.testing.assert_array_equal(a.forward(q, h), b.forward(q, h))
     assert a.attention_weights.shape == (1, 2, 5)
+
+
+def test_more_wrong_calls_named():
+    from companion.models import decoding
+    model = tiny(True)
+    with pytest.raises(ValueError, match=r"outputs\[0\].*cannot write"):
+        model.log_prob(["ab"], ["xz"])
+    with pytest.raises(TypeError, match="source_vocab"):
+        Seq2Seq("abc", model.tgt)
+    state = model.start(model.source_ids(["ab"]))
+    with pytest.raises(TypeError, match=r"sequences\[0\]"):
+        decoding.sequence_logprob(model.decoder_step, state, [["x"]])
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        decoding.sequence_logprob(model.decoder_step, state, [[99]])

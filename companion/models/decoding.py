@@ -196,11 +196,17 @@ def sequence_logprob(step: Step, state, sequences: Sequence[Sequence[int]]) -> n
     L = int(lengths.max())
     ids = np.zeros((N, L), dtype=np.int64)
     for i, s in enumerate(sequences):
+        if not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 0
+                   for x in s):
+            raise TypeError(f"sequences[{i}]: expected token ids (integers >= 0), got {s!r:.60}")
         ids[i, :len(s)] = s
     total = np.zeros(N)
     for t in range(L):
         logp, state = step(ids[:, :t], state)
         logp = _check_logp(logp, N)
+        if ids.max() >= logp.shape[1]:
+            raise ValueError(f"sequences: token id {ids.max()} is outside the vocabulary of "
+                             f"{logp.shape[1]} tokens")
         total += np.where(t < lengths, logp[np.arange(N), ids[:, t]], 0.0)
     return total
 

@@ -55,6 +55,10 @@ class Seq2Seq:
     def __init__(self, source_vocab: Vocabulary, target_vocab: Vocabulary, units: int = 32,
                  attention: bool = True, attention_units: int | None = None, seed=0,
                  dtype=np.float32, max_source_length: int = 29):
+        for vocab, name in ((source_vocab, "source_vocab"), (target_vocab, "target_vocab")):
+            if not isinstance(vocab, Vocabulary):
+                raise TypeError(f"{name}: expected a companion.data.text.Vocabulary (e.g. "
+                                f"data.{name}), got {type(vocab).__name__}")
         check_int(units, "units")
         attention = check_bool(attention, "attention")
         if attention_units is not None:
@@ -214,6 +218,11 @@ class Seq2Seq:
         if len(texts) != len(outputs):
             raise ValueError(f"texts and outputs: expected as many outputs as texts, got "
                              f"{len(outputs)} and {len(texts)}")
+        for i, o in enumerate(outputs):
+            bad = [c for c in o if c not in self.tgt]
+            if bad:
+                raise ValueError(f"outputs[{i}] = {o!r} has characters the model cannot write "
+                                 f"({''.join(bad)!r}); its vocabulary is {self.tgt.itos}")
         seqs = [[self.tgt.index(c) for c in o] + [self.tgt.eos] for o in outputs]
         return sequence_logprob(self.decoder_step, self.start(self.source_ids(texts)), seqs)
 
