@@ -14,7 +14,8 @@ s_0 = [h->_Tx ; h<-_1] (both directions' final states) and reads the previous ta
 state s_t queries the annotations (additive scores, padding masked out) for a context c_t, and
 the read-out sees [s_t ; c_t]; without, it sees s_t only, so the whole date must pass through
 s_0. (The query is the current state s_t, Luong's placement of Bahdanau's score: the decoder
-GRU then runs over all target steps at once while training, and attention is one batched call.)
+GRU then runs over all target steps at once while training, and attention is one batched call.
+``score="general"`` or ``"dot"`` swaps the additive score for Luong's multiplicative ones.)
 Loss: mean cross-entropy over the 11 target positions (10 characters and <EOS>).
 """
 
@@ -35,6 +36,7 @@ from companion.nn.layers.attention import BahdanauAttention, additive_attention_
 from companion.nn.layers.bidirectional import Bidirectional
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.gru import GRU
+from companion.nn.layers.luong import SCORES, LuongAttention, luong_attention_forward
 from companion.nn.losses import sequence_crossentropy
 from companion.nn.threads import blas_threads
 from companion.nn.train import Callback, EpochMeanLoss, check_callbacks, minibatches, train_loop
@@ -54,7 +56,7 @@ class Seq2Seq:
 
     def __init__(self, source_vocab: Vocabulary, target_vocab: Vocabulary, units: int = 32,
                  attention: bool = True, attention_units: int | None = None, seed=0,
-                 dtype=np.float32, max_source_length: int = 29):
+                 dtype=np.float32, max_source_length: int = 29, score: str = "additive"):
         for vocab, name in ((source_vocab, "source_vocab"), (target_vocab, "target_vocab")):
             if not isinstance(vocab, Vocabulary):
                 raise TypeError(f"{name}: expected a companion.data.text.Vocabulary (e.g. "
@@ -63,6 +65,8 @@ class Seq2Seq:
         attention = check_bool(attention, "attention")
         if attention_units is not None:
             check_int(attention_units, "attention_units")
+        if score not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, got {score!r}")
         rng = rng_from(seed)
         self.src, self.tgt, self.u = source_vocab, target_vocab, int(units)
         self.Tx, self.dtype = int(max_source_length), np.dtype(dtype)
@@ -74,7 +78,8 @@ class Seq2Seq:
         self.decoder.build((None, Vt), rng)
         self.attention = None
         if attention:
-            self.attention = BahdanauAttention(attention_units or u, dtype=dt)
+            self.attention = BahdanauAttention(attention_units or u, dtype=dt) \
+                if score == "additive" else LuongAttention(score, dtype=dt)
             self.attention.build(((None, 2 * u), (None, 2 * u)), rng)
         self.readout = Dense(Vt, dtype=dt)
         self.readout.build((None, 4 * u if attention else 2 * u), rng)
@@ -148,7 +153,8 @@ class Seq2Seq:
         """Encode for decoding: the state a decoder step needs (N rows, one per source)."""
         with blas_threads(1):
             H, s0, mask = self.encode(src_ids)
-        kproj = H @ self.attention.params["key_kernel"] if self.attention else None
+        kproj = H @ self.attention.params["key_kernel"] \
+            if self.attention and not isinstance(self.attention, LuongAttention) else None
         maps = np.zeros(mask.shape[:1] + (0,) + mask.shape[1:], self.dtype) \
             if self.attention else None
         return {"H": H, "s": s0, "mask": mask, "kproj": kproj, "maps": maps}
@@ -167,9 +173,13 @@ class Seq2Seq:
             weights = None
             if self.attention is not None:
                 p = self.attention.params
-                c, cache = additive_attention_forward(out, enc["H"], p["query_kernel"],
-                                                      p["key_kernel"], p["scale"], enc["mask"],
-                                                      projected_keys=enc["kproj"])
+                if isinstance(self.attention, LuongAttention):
+                    c, cache = luong_attention_forward(out, enc["H"], p.get("kernel"),
+                                                       enc["mask"])
+                else:
+                    c, cache = additive_attention_forward(out, enc["H"], p["query_kernel"],
+                                                          p["key_kernel"], p["scale"],
+                                                          enc["mask"], projected_keys=enc["kproj"])
                 out, weights = np.concatenate([out, c], axis=-1), cache.weights[:, 0]
             z = self.readout.forward(out)[:, 0]
         return log_softmax(z.astype(np.float64)), self.decoder.final_state, weights

@@ -87,12 +87,12 @@ def additive_attention_forward(query, keys, Wq, Wk, v, mask=None, projected_keys
     """
     k = keys @ Wk if projected_keys is None else projected_keys
     E = np.tanh((query @ Wq)[:, :, None, :] + k[:, None, :, :])     # (N, Tq, Tv, d)
-    m = None if mask is None else _key_mask(mask, keys.shape[:2])[:, None, :]
+    m = None if mask is None else additive_key_mask(mask, keys.shape[:2])[:, None, :]
     a = masked_softmax(E @ v, m)                                   # (N, Tq, Tv)
     return a @ keys, AdditiveCache(query, keys, Wq, Wk, v, E, a)
 
 
-def _key_mask(mask, shape: tuple) -> np.ndarray:
+def additive_key_mask(mask, shape: tuple) -> np.ndarray:
     """Additive attention's key mask: (N, Tv) booleans or 0/1 integers, True = a real key."""
     arr = np.asarray(mask)
     if arr.dtype.kind == "f":
