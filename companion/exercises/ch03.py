@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check, feedback
+from companion.exercises.checker import ROW, Case, Mistake, check, feedback
 
 NAMES = ("W1", "b1", "W2", "b2")
 GRADS = 'the dict {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'
@@ -133,7 +133,7 @@ def check_backward(shallow_backward) -> bool:
     for the mean cross-entropy; each gradient has its parameter's shape (a bias of shape
     (1, n) is accepted for (n,))."""
     return check("shallow backward", shallow_backward, _backward, _cases(), BACKWARD_MISTAKES,
-                 returns=GRADS)
+                 returns=GRADS, accept={"b1": ROW, "b2": ROW})      # (1, n) biases allowed
 
 
 # --- the training loop ------------------------------------------------------------------------

@@ -96,11 +96,9 @@ class PathRecorder:
             g = g + self.noise * self.rng.standard_normal(g.shape)
         return self.losses[-1], [g]
 
-    def params(self) -> list[np.ndarray]:
-        return self._params
-
-    def grads(self) -> list[np.ndarray]:
-        return []
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {"p": self._params[0]}
 
 
 def run_path(optimizer: optim.Optimizer, surface: Surface, steps: int = 100, start=None,

@@ -16,20 +16,14 @@ class LogisticModel:
 
     def __init__(self, n_features: int):
         self.w, self.b = np.zeros(n_features), np.zeros(1)
-        self._grads: list[np.ndarray] = []
+        self.params = {"w": self.w, "b": self.b}
 
-    def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
+    def loss_and_grads(self, batch) -> tuple[float, dict[str, np.ndarray]]:
         X, y = batch
         z = X @ self.w + self.b[0]
         dz = (1 / (1 + np.exp(-z)) - y) / len(y)
-        self._grads = [X.T @ dz, np.array([dz.sum()])]
-        return float(np.mean(np.logaddexp(0.0, z) - y * z)), self._grads
-
-    def params(self) -> list[np.ndarray]:
-        return [self.w, self.b]
-
-    def grads(self) -> list[np.ndarray]:
-        return self._grads
+        grads = {"w": X.T @ dz, "b": np.array([dz.sum()])}
+        return float(np.mean(np.logaddexp(0.0, z) - y * z)), grads
 
 
 def minibatch_logistic_adam(X, y, batch_size: int, epochs: int, learning_rate: float,

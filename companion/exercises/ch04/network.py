@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-from companion.exercises.checker import Case, Fail, Mistake, check
+from companion.exercises.checker import ROW, Case, Fail, Mistake, check
 
 
 # --- the L-layer network --------------------------------------------------------------------------
@@ -112,7 +112,8 @@ def check_deep_backward(deep_backward) -> bool:
     """``deep_backward(X (N, n0), Y (N, 1), params) -> {"W1": dW1, "b1": db1, ...}`` for the
     mean binary cross-entropy of ``deep_forward``, any depth."""
     return check("L-layer backward", deep_backward, _backward, _net_cases(), BACKWARD_MISTAKES,
-                 returns='the dict of gradients {"W1": dW1, "b1": db1, ..., "bL": dbL}')
+                 returns='the dict of gradients {"W1": dW1, "b1": db1, ..., "bL": dbL}',
+                 accept={f"b{i}": ROW for i in range(1, 10)})        # (1, n) biases allowed
 
 
 # --- the L2 term of the gradient ----------------------------------------------------------------
