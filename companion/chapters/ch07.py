@@ -4,7 +4,10 @@ It imports the library (``companion.nn``, ``data``, ``models``, ``lab``), never 
 chapter. Its sections:
 
 - A kernel on a photograph: the classic 3x3 kernels, applied with the package convolution.
-- The digits networks of the chapter (a small CNN and an MLP of similar size) and their explorer.
+- The 8x8-digits CNN of the training explorer.
+- MNIST: the CNN and the MLPs, their training (ours and the Keras twin's on the same batches),
+  the confusion matrix, the figures and the draw-a-digit explorer.
+- The exercises' capstone: a CNN trained with given convolution and pooling functions.
 """
 
 from __future__ import annotations
@@ -91,12 +94,6 @@ def small_cnn(filters=(16, 32), seed: int = 0) -> Sequential:
     return Sequential([Conv2D(f1, 3, padding="same", activation="relu"), MaxPooling2D(2),
                        Conv2D(f2, 3, padding="same", activation="relu"), MaxPooling2D(2),
                        Flatten(), Dense(10, "softmax")], input_shape=(8, 8, 1), seed=seed)
-
-
-def mlp(hidden: int = 64, seed: int = 0) -> Sequential:
-    """The earlier chapters' network on the flattened 64 pixels: dense relu, dense softmax."""
-    return Sequential([Flatten(), Dense(hidden, "relu"), Dense(10, "softmax")],
-                      input_shape=(8, 8, 1), seed=seed)
 
 
 def cnn_explorer(train, test, epochs: int = 3):
@@ -288,8 +285,10 @@ def draw_explorer(model, examples, labels):
     starts["blank"] = np.zeros_like(next(iter(starts.values())))
     canvas = draw_canvas(next(iter(starts.values())))
     start = w.Dropdown(options=list(starts), description="start from")
-    start.observe(lambda change: setattr(canvas, "value", starts[change["new"]].ravel().tolist()),
-                  names="value")                      # runs before the Explorer's observers
+
+    def load(change):                                 # runs before the Explorer's observers
+        canvas.value = np.round(starts[change["new"]], 3).ravel().tolist()
+    start.observe(load, names="value")
 
     def compute(start, drawing):
         x = prepare(drawing)[None]
@@ -328,3 +327,57 @@ def draw_explorer(model, examples, labels):
 
     return Explorer(compute, draw, {"start": start, "drawing": canvas},
                     title="Draw a digit: the CNN's probabilities and first-layer feature maps")
+
+
+# --- the exercises' capstone: a CNN trained with given convolution and pooling functions ------
+def capstone_forward(f: dict, params: list, x):
+    """conv 3x3 'same' (pad 1) + ReLU, max pool 2, dense softmax: x (N, 8, 8, 1) -> (N, 10)."""
+    z = np.asarray(f["conv_forward"](x, params[0], params[1], 1, 1), float)
+    a = np.maximum(z, 0)
+    h = np.asarray(f["max_pool_forward"](a, 2, 2), float)
+    s = h.reshape(len(x), -1) @ params[2] + params[3]
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True), (z, a, h)
+
+
+def capstone_grads(f: dict, params: list, x, y) -> tuple[float, list]:
+    """Cross-entropy loss and its gradients for the four parameters (through the learner's
+    backward functions)."""
+    probs, (z, a, h) = capstone_forward(f, params, x)
+    n = len(x)
+    loss = float(-np.mean(np.log(probs[np.arange(n), y] + 1e-12)))
+    ds = probs.copy()
+    ds[np.arange(n), y] -= 1
+    ds /= n
+    dWd, dbd = h.reshape(n, -1).T @ ds, ds.sum(axis=0)
+    dh = (ds @ params[2].T).reshape(h.shape)
+    da = np.asarray(f["max_pool_backward"](dh, a, 2, 2), float)
+    _, dW, db = f["conv_backward"](da * (z > 0), x, params[0], 1, 1)
+    return loss, [np.asarray(dW, float), np.asarray(db, float), dWd, dbd]
+
+
+def capstone_train(f: dict, epochs: int = 2, seed: int = 0) -> dict:
+    """Train conv 3x3 (8 filters, pad 1, ReLU) -> max pool 2 -> dense softmax on the 8x8
+    digits with Adam(0.01), batches of 32, computing the convolution and pooling with
+    ``f["conv_forward"](x, W, b, stride, pad)``, ``f["conv_backward"](dout, x, W, stride, pad)``,
+    ``f["max_pool_forward"](x, f, stride)`` and ``f["max_pool_backward"](dout, x, f, stride)``.
+    Returns {"losses" (mean per epoch), "accuracy" (test), "n_test"}."""
+    from companion.data import digits_images
+    from companion.nn import optim
+    from companion.nn.train import minibatches
+    (X, y), _, (Xt, yt) = digits_images(seed=0)
+    rng = np.random.default_rng(seed)
+    params = [rng.normal(0, np.sqrt(2 / 9), (3, 3, 1, 8)), np.zeros(8),
+              rng.normal(0, np.sqrt(1 / 128), (128, 10)), np.zeros(10)]
+    opt = optim.Adam(0.01)
+    state, losses = opt.init(params), []
+    for _ in range(epochs):
+        batch_losses = []
+        for idx in minibatches(len(X), 32, rng):
+            loss, grads = capstone_grads(f, params, X[idx], y[idx])
+            updates, state = opt.update(grads, state, params)
+            optim.apply_updates(params, updates)
+            batch_losses.append(loss)
+        losses.append(float(np.mean(batch_losses)))
+    acc = float(np.mean(capstone_forward(f, params, Xt)[0].argmax(axis=1) == yt))
+    return {"losses": losses, "accuracy": acc, "n_test": len(yt)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-RESOLUTION = 112           # the drawing sent to Python: 112 x 112 grey levels
+RESOLUTION = 56            # the drawing sent to Python: 56 x 56 grey levels
 _CLASS = None
 
 _ESM = r"""
@@ -43,7 +43,7 @@ function render({ model, el }) {
     const o = off.getContext("2d"); o.imageSmoothingEnabled = true;
     o.drawImage(c, 0, 0, N, N);
     const d = o.getImageData(0, 0, N, N).data, v = new Array(N * N);
-    for (let i = 0; i < N * N; i++) v[i] = d[4 * i] / 255;
+    for (let i = 0; i < N * N; i++) v[i] = Math.round(1000 * d[4 * i] / 255) / 1000;
     sending = true; model.set("value", v); model.save_changes(); sending = false;
   }
   const pos = e => { const r = c.getBoundingClientRect();
@@ -88,7 +88,7 @@ def draw_canvas(value=None, size: int = 280):
             size = traitlets.Int(280).tag(sync=True)
 
         _CLASS = DrawCanvas
-    start = [] if value is None else [float(v) for v in np.asarray(value, float).ravel()]
+    start = [] if value is None else np.round(np.asarray(value, float), 3).ravel().tolist()
     if start and len(start) != RESOLUTION ** 2:
         raise ValueError(f"value: expected {RESOLUTION} x {RESOLUTION} grey levels, got "
                          f"{len(start)} numbers")
@@ -97,7 +97,8 @@ def draw_canvas(value=None, size: int = 280):
 
 def upscale(image28) -> np.ndarray:
     """An MNIST image (28, 28) (uint8 or [0, 1]) as a drawing: (RESOLUTION, RESOLUTION) in
-    [0, 1], each pixel repeated 4 x 4 (to start the canvas from a real digit)."""
+    [0, 1], each pixel repeated RESOLUTION / 28 times along each axis (to start the canvas
+    from a real digit)."""
     img = np.asarray(image28, float).reshape(28, 28)
     img = img / 255 if img.max() > 1 else img
     k = RESOLUTION // 28
