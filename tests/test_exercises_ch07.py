@@ -1,16 +1,39 @@
-"""Chapter 7's exercise checkers: the solution passes, each planted mistake gets its hint,
-garbage gets one sentence and no traceback."""
+"""Chapter 7's exercise checkers: the notebook's solutions pass, each planted mistake gets its
+hint, realistic mistakes nobody planted are rejected (and named or located), garbage gets one
+sentence and no traceback; the capstone trains with the learner's functions or says which it
+borrowed."""
 
+import json
+import re
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
+from ch07_realistic import EXPECT, REALISTIC
 from exercise_garbage import run_check as verdict
 
 from companion.exercises import ch07
 
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "07_convolutions.ipynb"
 
-# --- learner code: the solutions, with switches that plant the mistakes ---------------------
+
+def notebook_solutions() -> dict:
+    """The functions of the notebook's solution cells (collapsed markdown, tagged `solution`),
+    executed in order in one namespace, as a learner who copies them would."""
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    namespace = {"np": np}
+    for cell in cells:
+        if "solution" in cell["metadata"].get("tags", []):
+            text = "".join(cell["source"])
+            assert cell["cell_type"] == "markdown" and text.startswith("**Solution**")
+            assert cell["metadata"]["jupyter"]["source_hidden"] is True
+            exec(re.search(r"```python\n(.*?)```", text, re.S).group(1), namespace)
+    return namespace
+
+
+SOL = notebook_solutions()
+# --- the solutions with switches that plant the mistakes (variants, for the hint tests) ---------
 def zero_pad(x, pad):
     return np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
 
@@ -77,7 +100,9 @@ def max_pool_backward(dout, x, f, stride, how="max", assign=False):
         for j in range(dout.shape[2]):
             sl = (slice(None), slice(i * stride, i * stride + f), slice(j * stride, j * stride + f))
             win, g = x[sl], dout[:, i, j][:, None, None, :]
-            mask = {"max": win == win.max(axis=(1, 2), keepdims=True),
+            flat = win.reshape(len(win), -1, win.shape[3])      # the first maximum of each window
+            first = (np.arange(flat.shape[1])[None, :, None] == flat.argmax(axis=1)[:, None])
+            mask = {"max": first.reshape(win.shape),
                     "all": np.ones_like(win), "mean": np.ones_like(win) / f ** 2}[how]
             if assign:
                 dx[sl] = np.where(mask, g, dx[sl])
@@ -90,11 +115,29 @@ def output_size(n, f, p, s):
     return (n + 2 * p - f) // s + 1
 
 
-SOLUTIONS = [(ch07.check_zero_pad, zero_pad), (ch07.check_conv_single_step, conv_single_step),
-             (ch07.check_conv_forward, conv_forward), (ch07.check_conv_backward, conv_backward),
-             (ch07.check_max_pool_forward, max_pool_forward),
-             (ch07.check_max_pool_backward, max_pool_backward),
-             (ch07.check_output_size, output_size)]
+SOLUTIONS = [(ch07.check_zero_pad, SOL["zero_pad"]),
+             (ch07.check_conv_single_step, SOL["conv_single_step"]),
+             (ch07.check_conv_forward, SOL["conv_forward"]),
+             (ch07.check_conv_backward, SOL["conv_backward"]),
+             (ch07.check_max_pool_forward, SOL["max_pool_forward"]),
+             (ch07.check_max_pool_backward, SOL["max_pool_backward"]),
+             (ch07.check_output_size, SOL["output_size"])]
+
+
+def test_the_notebook_has_one_solution_per_exercise():
+    assert sorted(k for k in SOL if not k.startswith("__") and k != "np") == sorted(
+        ["zero_pad", "conv_single_step", "conv_forward", "conv_backward", "max_pool_forward",
+         "max_pool_backward", "output_size"])
+
+
+def test_the_switch_variants_without_a_switch_pass():
+    """The variants below plant mistakes by switches; switched off, they are solutions."""
+    for check, fn in [(ch07.check_conv_single_step, conv_single_step),
+                      (ch07.check_conv_forward, conv_forward),
+                      (ch07.check_conv_backward, conv_backward),
+                      (ch07.check_max_pool_forward, max_pool_forward),
+                      (ch07.check_max_pool_backward, max_pool_backward)]:
+        assert verdict(check, fn)[0]
 
 
 @pytest.mark.parametrize("check, solution", SOLUTIONS)
@@ -134,7 +177,7 @@ def test_unnamed_error_says_where():
         dW[0, 0, 0, 0] += 1.0
         return dx, dW, db
     ok, out = verdict(ch07.check_conv_backward, off)
-    assert not ok and "dW differs at index (0, 0, 0, 0)" in out
+    assert not ok and "dW differs at index (0, 0, 0, 0)" in out and "dx" not in out
 
 
 def _raises(*args):
@@ -164,3 +207,59 @@ def test_not_implemented():
         raise NotImplementedError
     ok, out = verdict(ch07.check_conv_forward, conv_forward)
     assert not ok and "not implemented yet" in out
+
+
+# --- realistic mistakes nobody planted at first (tests/ch07_realistic.py) -------------------
+CASES = [(getattr(ch07, check), fn) for check, fns in REALISTIC.items() for fn in fns]
+
+
+@pytest.mark.parametrize("check, fn", CASES, ids=[fn.__name__ for _, fn in CASES])
+def test_realistic_mistake_is_rejected_and_named_or_located(check, fn):
+    ok, out = verdict(check, fn)
+    kind, phrase = EXPECT[fn]
+    assert not ok and phrase in out, out
+
+
+def test_realistic_mistake_tally():
+    """25 realistic mistakes: all rejected, 21 named, 4 located (the line that raised)."""
+    kinds = [EXPECT[fn][0] for _, fn in CASES]
+    assert len(CASES) == 25 and kinds.count("named") == 21 and kinds.count("located") == 4
+
+
+# --- strict types and shapes -------------------------------------------------------------------
+def test_a_list_and_a_squeezable_shape_are_refused():
+    ok, out = verdict(ch07.check_zero_pad, lambda x, p: SOL["zero_pad"](x, p).tolist())
+    assert not ok and "is list: return a NumPy array" in out
+    ok, out = verdict(ch07.check_max_pool_forward,
+                      lambda x, f, s: SOL["max_pool_forward"](x, f, s)[..., None])
+    assert not ok and "has shape" in out
+
+
+# --- the capstone ------------------------------------------------------------------------------
+def _todo(*args):
+    raise NotImplementedError
+
+
+def test_capstone_borrows_what_is_unfinished_and_says_so(capsys):
+    result = ch07.capstone(_todo, _todo, SOL["max_pool_forward"], _todo, epochs=1)
+    out = capsys.readouterr().out
+    assert result["borrowed"] == ["conv_forward", "conv_backward", "max_pool_backward"]
+    assert "yours: max_pool_forward; borrowed from the package: conv_forward, conv_backward, " \
+           "max_pool_backward" in out
+    assert "epoch 1: mean training loss" in out and "test accuracy on the 8x8 digits" in out
+
+
+def test_capstone_with_the_solutions_borrows_nothing_and_trains_as_the_package():
+    package = ch07.capstone(_todo, _todo, _todo, _todo, epochs=1, verbose=False)
+    mine = ch07.capstone(SOL["conv_forward"], SOL["conv_backward"], SOL["max_pool_forward"],
+                         SOL["max_pool_backward"], epochs=1, verbose=False)
+    assert mine["borrowed"] == [] and len(package["borrowed"]) == 4
+    np.testing.assert_allclose(mine["losses"], package["losses"], rtol=1e-6)
+    assert mine["accuracy"] == package["accuracy"] and package["accuracy"] > 0.8
+
+
+def test_capstone_refuses_a_wrong_function():
+    def wrong(x, W, b, stride, pad):
+        return SOL["conv_forward"](x, W, b, stride, pad) + 1.0
+    result = ch07.capstone(wrong, _todo, _todo, _todo, epochs=1, verbose=False)
+    assert "conv_forward" in result["borrowed"]

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, Mistake, check, verdict
+from companion.exercises.strict import strict as _strict
 from companion.nn.layers.conv import conv2d_backward, conv2d_forward
 from companion.nn.layers.pool import avg_pool_forward, max_pool_backward, max_pool_forward
 
@@ -44,8 +45,14 @@ def check_zero_pad(zero_pad: Callable) -> bool:
     cases = [Case((rng.standard_normal((2, 3, 4, 2)), 1), label="pad 1"),
              Case((rng.standard_normal((1, 2, 2, 3)), 2), label="a batch of one, pad 2"),
              Case((rng.standard_normal((2, 3, 3, 1)), 0), label="pad 0")]
-    return check("zero_pad", zero_pad, _pad, cases, returns="the padded array "
-                 "(N, H + 2 pad, W + 2 pad, C)", pure=True)
+    axes = "the batch is NHWC: pad axes 1 and 2 only, ((0, 0), (pad, pad), (pad, pad), (0, 0))"
+    mistakes = [Mistake(lambda x, p: np.pad(x, p), axes),
+                Mistake(lambda x, p: np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))), axes),
+                Mistake(lambda x, p: np.pad(x, ((0, 0), (0, p), (0, p), (0, 0))),
+                        "pad both sides of each image: (pad, pad), not (0, pad)")]
+    return _strict("zero_pad", zero_pad, _pad, cases[0], "the padded array", lambda: check(
+        "zero_pad", zero_pad, _pad, cases, mistakes, returns="the padded array "
+        "(N, H + 2 pad, W + 2 pad, C)", pure=True))
 
 
 # --- 2. one convolution step ------------------------------------------------------------------
@@ -67,9 +74,12 @@ def check_conv_single_step(conv_single_step: Callable) -> bool:
                         "you flipped the kernel (true convolution); deep learning's "
                         "'convolution' multiplies the window and the kernel as they are"),
                 Mistake(lambda a, W, b: float(np.mean(a * W) + np.sum(b)),
-                        "sum the element-wise products, do not average them")]
-    return check("conv_single_step", conv_single_step, _single_step, cases, mistakes,
-                 returns="a number, sum(a_slice * W) + b")
+                        "sum the element-wise products, do not average them"),
+                Mistake(lambda a, W, b: float(np.sum(a * W + b)),
+                        "add b once, to the sum: sum(a_slice * W) + b, not sum(a_slice * W + b)")]
+    return _strict("conv_single_step", conv_single_step, _single_step, cases[1], "the result",
+                   lambda: check("conv_single_step", conv_single_step, _single_step, cases,
+                                 mistakes, returns="a number, sum(a_slice * W) + b", pure=True))
 
 
 # --- 3. the naive convolution forward -----------------------------------------------------------
@@ -103,9 +113,17 @@ def check_conv_forward(conv_forward: Callable) -> bool:
         Mistake(lambda x, W, b, s, p: _conv_forward_loops(x, W, b, s, p, flip=True),
                 "you flipped the kernel; multiply each window by W as it is"),
         Mistake(lambda x, W, b, s, p: _conv_forward(x, W, b, s, p) - b,
-                "add the bias b[k] of each filter")]
-    return check("conv_forward", conv_forward, _conv_forward, _conv_cases(), mistakes,
-                 returns="the output array (N, Ho, Wo, F)", rtol=1e-6, atol=1e-8)
+                "add the bias b[k] of each filter"),
+        Mistake(lambda x, W, b, s, p: _conv_forward(x[:, p:x.shape[1] - p, p:x.shape[2] - p],
+                                                    W, b, s, p),
+                "pad x first (zero_pad(x, pad)) and slide the windows over the padded input"),
+        Mistake(lambda x, W, b, s, p: conv2d_forward(x, W, b, strides=s)[0],
+                "pad x first (zero_pad(x, pad)) and slide the windows over the padded input")]
+    cases = _conv_cases()
+    return _strict("conv_forward", conv_forward, _conv_forward, cases[0], "the output",
+                   lambda: check("conv_forward", conv_forward, _conv_forward, cases, mistakes,
+                                 returns="the output array (N, Ho, Wo, F)", rtol=1e-6,
+                                 atol=1e-8, pure=True))
 
 
 # --- 4. the naive convolution backward ----------------------------------------------------------
@@ -150,13 +168,38 @@ def check_conv_backward(conv_backward: Callable) -> bool:
         dx, dW, db = _conv_backward(dout, x, W, s, p)
         return dx, dW / len(x), db
 
+    def with_dx(dx_of):
+        return lambda dout, x, W, s, p: (dx_of(dout, x, W, s, p),) + \
+            _conv_backward(dout, x, W, s, p)[1:]
+
+    def padded_dx(dout, x, W, s, p):
+        return _conv_backward(dout, _pad(x, p), W, s, 0)[0] if p == 0 else \
+            conv2d_backward(dout, conv2d_forward(_pad(x, p), W, None, strides=s)[1])[0]
+
+    def dW_unpadded(dout, x, W, s, p):
+        xs = np.pad(x, ((0, 0), (0, 2 * p), (0, 2 * p), (0, 0)))
+        dxw = _conv_backward(dout, x, W, s, p)
+        return dxw[0], conv2d_backward(dout, conv2d_forward(xs, W, None, strides=s)[1])[1][0], \
+            dxw[2]
+
     mistakes = [Mistake(_conv_backward_assign, "overlapping windows send gradient to the same "
                         "pixel: add into dx with +=, do not assign with ="),
                 Mistake(flipped_dx, "dx gets dout * W with W as it is (no flip)"),
                 Mistake(dW_averaged, "dW sums the contributions of every example and "
-                        "position (dout already carries the 1/N of the loss): do not divide")]
-    return check("conv_backward", conv_backward, _conv_backward, _backward_cases(), mistakes,
-                 returns="the tuple (dx, dW, db)", names=("dx", "dW", "db"))
+                        "position (dout already carries the 1/N of the loss): do not divide"),
+                Mistake(lambda dout, x, W, s, p: _conv_backward(dout, x, W, s, p)[:2] +
+                        (dout.mean(axis=(0, 1, 2)),), "db sums dout over the examples and "
+                        "positions: do not average"),
+                Mistake(with_dx(padded_dx), "cut the padding off dx: dxpad[:, pad:pad + H, pad:pad + W]"),
+                Mistake(with_dx(lambda dout, x, W, s, p: np.zeros((len(x), 0, 0, x.shape[3]))),
+                        "with pad = 0, dxpad[:, pad:-pad] is empty: slice pad:pad + H instead"),
+                Mistake(dW_unpadded, "dW multiplies dout by the windows of the padded input "
+                        "(zero_pad(x, pad)), not of x")]
+    cases = _backward_cases()
+    return _strict("conv_backward", conv_backward, _conv_backward, cases[0], "dx, dW, db",
+                   lambda: check("conv_backward", conv_backward, _conv_backward, cases,
+                                 mistakes, returns="the tuple (dx, dW, db)",
+                                 names=("dx", "dW", "db"), pure=True))
 
 
 # --- 5 and 6. max pooling -------------------------------------------------------------------------
@@ -172,6 +215,18 @@ def _max_pool(x, f, stride):
     return max_pool_forward(x, f, stride)[0]
 
 
+def _pool_loops(x, f, stride, step, axes=(1, 2)):
+    """Max pooling whose window of output (i, j) starts at (i * step, j * step), reduced over
+    ``axes`` of the (N, f, f, C) window (a planted bug when step != stride or axes != (1, 2))."""
+    ho, wo = ((n - f) // stride + 1 for n in x.shape[1:3])
+    out = np.zeros((x.shape[0], ho, wo, x.shape[3]))
+    for i in range(ho):
+        for j in range(wo):
+            win = x[:, i * step:i * step + f, j * step:j * step + f]
+            out[:, i, j] = win.max(axis=axes) if win.shape[1:3] == (f, f) else 0
+    return out
+
+
 def check_max_pool_forward(max_pool_forward_fn: Callable) -> bool:
     """``max_pool_forward(x (N, H, W, C), f, stride) -> (N, Ho, Wo, C)``, each channel
     separately, Ho = floor((H - f) / stride) + 1."""
@@ -179,22 +234,34 @@ def check_max_pool_forward(max_pool_forward_fn: Callable) -> bool:
                         "that is average pooling: keep the maximum of each window"),
                 Mistake(lambda x, f, s: np.repeat(_max_pool(x.max(axis=3, keepdims=True), f, s),
                                                   x.shape[3], axis=3),
-                        "pool each channel on its own (do not take the max across channels)")]
-    return check("max_pool_forward", max_pool_forward_fn, _max_pool, _pool_cases(4), mistakes,
-                 returns="the pooled array (N, Ho, Wo, C)")
+                        "pool each channel on its own (do not take the max across channels)"),
+                Mistake(lambda x, f, s: _max_pool(x, f, s)[:, :x.shape[1] // f, :x.shape[2] // f],
+                        "Ho = (H - f) // stride + 1, not H // f (windows may overlap)"),
+                Mistake(lambda x, f, s: _pool_loops(x, f, s, f), "the window of output (i, j) "
+                        "starts at (i * stride, j * stride), not (i * f, j * f)"),
+                Mistake(lambda x, f, s: _pool_loops(x, f, s, s, axes=(0, 1)), "take each "
+                        "window's maximum over its rows and columns (axes 1 and 2 of "
+                        "(N, f, f, C)), not over the batch")]
+    cases = _pool_cases(4)
+    return _strict("max_pool_forward", max_pool_forward_fn, _max_pool, cases[0], "the result",
+                   lambda: check("max_pool_forward", max_pool_forward_fn, _max_pool, cases,
+                                 mistakes, returns="the pooled array (N, Ho, Wo, C)", pure=True))
 
 
 def _max_pool_backward(dout, x, f, stride):
     return max_pool_backward(dout, max_pool_forward(x, f, stride)[1])[0]
 
 
-def _pool_backward_loops(dout, x, f, stride, route):
-    """Loop backward with a planted bug chosen by ``route(window, g) -> window gradient``."""
-    dx = np.zeros_like(x)
+def _pool_backward_loops(dout, x, f, stride, route, step=None):
+    """Loop backward with a planted bug chosen by ``route(window, g) -> window gradient`` (or
+    windows starting at multiples of ``step`` instead of the stride)."""
+    dx, step = np.zeros_like(x), stride if step is None else step
     for i in range(dout.shape[1]):
         for j in range(dout.shape[2]):
-            r, c = i * stride, j * stride
+            r, c = i * step, j * step
             win = x[:, r:r + f, c:c + f]
+            if win.shape[1:3] != (f, f):
+                continue
             route(dx[:, r:r + f, c:c + f], win, dout[:, i, j][:, None, None, :])
     return dx
 
@@ -202,6 +269,10 @@ def _pool_backward_loops(dout, x, f, stride, route):
 def _assign_max(d, win, g):
     mask = win == win.max(axis=(1, 2), keepdims=True)
     d[...] = np.where(mask, g, d)
+
+
+def _add_max(d, win, g):
+    d += (win == win.max(axis=(1, 2), keepdims=True)) * g
 
 
 def _to_all(d, win, g):
@@ -213,8 +284,10 @@ def _average(d, win, g):
 
 
 def _backward_pool_cases() -> list[Case]:
+    ties = np.maximum(np.random.default_rng(6).standard_normal((2, 4, 4, 2)), 0)
+    ties[0, :2, :2, 0] = 0.5                    # a window of equal values, and ReLU's zeros
     cases = []
-    for case in _pool_cases(5):
+    for case in _pool_cases(5) + [Case((ties, 2, 2), label="ties (after a ReLU)")]:
         x, f, s = case.args
         out = _max_pool(x, f, s)
         dout = np.random.default_rng(out.size).standard_normal(out.shape)
@@ -225,7 +298,10 @@ def _backward_pool_cases() -> list[Case]:
 def check_max_pool_backward(max_pool_backward_fn: Callable) -> bool:
     """``max_pool_backward(dout (N, Ho, Wo, C), x (N, H, W, C), f, stride) -> dx`` (like x):
     each output's gradient goes to the position of its window's maximum."""
-    mistakes = [Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _to_all),
+    mistakes = [Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max),
+                        "when several positions tie for the maximum, only the first (row-major "
+                        "order, np.argmax of the window) takes the gradient, as in Keras"),
+                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _to_all),
                         "only the maximum of each window gets the gradient: multiply by the "
                         "mask x_window == x_window.max()"),
                 Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _average),
@@ -233,9 +309,17 @@ def check_max_pool_backward(max_pool_backward_fn: Callable) -> bool:
                         "gradient to the maximum"),
                 Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _assign_max),
                         "where windows overlap, one pixel can be the maximum of two windows: "
-                        "add with +=, do not assign")]
-    return check("max_pool_backward", max_pool_backward_fn, _max_pool_backward,
-                 _backward_pool_cases(), mistakes, returns="dx, an array shaped like x")
+                        "add with +=, do not assign"),
+                Mistake(lambda d, x, f, s: d, "dx is shaped like x (N, H, W, C): each output's "
+                        "gradient goes back into its window of x"),
+                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max, step=f),
+                        "the window of output (i, j) starts at (i * stride, j * stride), not "
+                        "(i * f, j * f)")]
+    cases = _backward_pool_cases()
+    return _strict("max_pool_backward", max_pool_backward_fn, _max_pool_backward, cases[0],
+                   "dx", lambda: check("max_pool_backward", max_pool_backward_fn,
+                                       _max_pool_backward, cases, mistakes,
+                                       returns="dx, an array shaped like x", pure=True))
 
 
 # --- the output-size formula (an extra) ---------------------------------------------------------
@@ -252,6 +336,56 @@ def check_output_size(output_size: Callable) -> bool:
                 Mistake(lambda n, f, p, s: (n + 2 * p - f) / s + 1, "round down (a window that "
                         "does not fit is not computed): use //"),
                 Mistake(lambda n, f, p, s: (n + p - f) // s + 1, "the padding is on both "
-                        "sides: 2p")]
-    return check("output_size", output_size, lambda n, f, p, s: conv_output_size(n, f, s, p),
-                 cases, mistakes, returns="an integer")
+                        "sides: 2p"),
+                Mistake(lambda n, f, p, s: -(-(n + 2 * p - f) // s) + 1, "round down (a window "
+                        "that does not fit is not computed): floor, not ceil"),
+                Mistake(lambda n, f, p, s: n + 2 * p - f // s + 1, "// binds tighter than + "
+                        "and -: write (n + 2 * p - f) // s + 1")]
+    def reference(n, f, p, s):
+        return conv_output_size(n, f, s, p)
+    return _strict("output_size", output_size, reference, cases[0], "the result", lambda: check(
+        "output_size", output_size, reference, cases, mistakes, returns="an integer"))
+
+
+# --- 8. the capstone: the learner's convolution and pooling train a CNN ---------------------------
+def _package_versions() -> dict:
+    """The package's functions with the exercises' signatures (what a capstone borrows)."""
+    return {"conv_forward": _conv_forward, "conv_backward": _conv_backward,
+            "max_pool_forward": _max_pool, "max_pool_backward": _max_pool_backward}
+
+
+def _choose(functions: dict) -> tuple[dict, list[str]]:
+    """Keep each learner function its checker passes (checked quietly); borrow the others."""
+    checks = {"conv_forward": check_conv_forward, "conv_backward": check_conv_backward,
+              "max_pool_forward": check_max_pool_forward,
+              "max_pool_backward": check_max_pool_backward}
+    used, borrowed = {}, []
+    for name, fn in functions.items():
+        ok = callable(fn) and verdict(checks[name], fn)[0]
+        used[name] = fn if ok else _package_versions()[name]
+        if not ok:
+            borrowed.append(name)
+    return used, borrowed
+
+
+def capstone(conv_forward: Callable, conv_backward: Callable, max_pool_forward_fn: Callable,
+             max_pool_backward_fn: Callable, epochs: int = 2, seed: int = 0,
+             verbose: bool = True) -> dict:
+    """Train ``chapter.capstone_train``'s CNN (conv 3x3, 8 filters, pad 1, ReLU; max pool 2;
+    dense softmax) on the 8x8 digits with the learner's four functions where their checkers
+    pass and the package's otherwise. Prints which were borrowed, the loss per epoch and the
+    test accuracy; returns {"borrowed", "losses", "accuracy"}."""
+    from companion.chapters.ch07 import capstone_train
+    used, borrowed = _choose({"conv_forward": conv_forward, "conv_backward": conv_backward,
+                              "max_pool_forward": max_pool_forward_fn,
+                              "max_pool_backward": max_pool_backward_fn})
+    if verbose:
+        print("yours: " + (", ".join(n for n in used if n not in borrowed) or "none yet") +
+              "; borrowed from the package: " + (", ".join(borrowed) or "nothing"))
+    result = capstone_train(used, epochs, seed)
+    if verbose:
+        for epoch, loss in enumerate(result["losses"]):
+            print(f"epoch {epoch + 1}: mean training loss {loss:.4f}")
+        print(f"test accuracy on the 8x8 digits ({result['n_test']} images): "
+              f"{result['accuracy']:.2%}")
+    return {"borrowed": borrowed, "losses": result["losses"], "accuracy": result["accuracy"]}
