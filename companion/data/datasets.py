@@ -180,26 +180,25 @@ class Standardizer:
         self.std = np.where(std > 0, std, 1.0)            # constant features stay as they are
         return self
 
-    def transform(self, X):
+    def _fitted(self, X, name: str, method: str):
+        """``X`` checked against the fitted feature shape (fit must have run)."""
         if self.mean is None:
-            raise RuntimeError("Standardizer: call fit(X_train) before transform")
-        X = as_array(X, "X")
+            raise RuntimeError(f"Standardizer: call fit(X_train) before {method}")
+        X = as_array(X, name)
         if X.shape[1:] != self.mean.shape:
-            raise ValueError(f"X: expected shape (N, {', '.join(map(str, self.mean.shape))}), "
-                             f"got {X.shape}")
+            raise ValueError(f"{name}: expected shape (N, "
+                             f"{', '.join(map(str, self.mean.shape))}), got {X.shape}")
+        return X
+
+    def transform(self, X):
+        X = self._fitted(X, "X", "transform")
         return (check_finite(X, "X") - self.mean) / self.std
 
     def fit_transform(self, X):
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z):
-        if self.mean is None:
-            raise RuntimeError("Standardizer: call fit(X_train) before inverse_transform")
-        Z = as_array(Z, "Z")
-        if Z.shape[1:] != self.mean.shape:
-            raise ValueError(f"Z: expected shape (N, {', '.join(map(str, self.mean.shape))}), "
-                             f"got {Z.shape}")
-        return Z * self.std + self.mean
+        return self._fitted(Z, "Z", "inverse_transform") * self.std + self.mean
 
 
 def one_hot(y, n_classes: int | None = None) -> np.ndarray:

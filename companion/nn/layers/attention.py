@@ -109,6 +109,17 @@ def additive_key_mask(mask, shape: tuple) -> np.ndarray:
     return arr.astype(bool)
 
 
+def checked_context_grad(layer, dout):
+    """The last forward's cache of an attention layer whose output is the context (N, Tq, Dv),
+    after checking that ``dout`` has that shape (a batch or feature slip would broadcast)."""
+    cache = layer._cached()
+    want = cache.query.shape[:2] + cache.keys.shape[2:]
+    if np.shape(dout) != want:
+        raise ValueError(f"{layer.name}: dout has shape {np.shape(dout)}, expected {want} "
+                         "(the shape of the last forward's output)")
+    return cache
+
+
 def additive_attention_backward(dcontext, cache: AdditiveCache):
     """dcontext (N, Tq, Dk) -> ((dquery (N, Tq, Dq), dkeys (N, Tv, Dk)), (dWq (Dq, d),
     dWk (Dk, d), dv (d,))): the input gradients, then the gradients in the parameters' order
@@ -162,11 +173,7 @@ class BahdanauAttention(Layer):
         return c
 
     def backward(self, dout):
-        cache = self._cached()
-        want = cache.query.shape[:2] + cache.keys.shape[2:]
-        if np.shape(dout) != want:
-            raise ValueError(f"{self.name}: dout has shape {np.shape(dout)}, expected {want} "
-                             "(the shape of the last forward's output)")
+        cache = checked_context_grad(self, dout)
         (dq, dk), grads = additive_attention_backward(dout, cache)
         self.grads = dict(zip(("query_kernel", "key_kernel", "scale"), grads))
         return dq, dk

@@ -20,6 +20,7 @@ import numpy as np
 from companion.nn import initializers
 from companion.nn.activations import softmax_backward
 from companion.nn.layers.attention import (BahdanauAttention, additive_key_mask,
+                                           checked_context_grad,
                                            masked_softmax)
 
 SCORES = ("additive", "general", "dot")
@@ -93,11 +94,7 @@ class LuongAttention(BahdanauAttention):
         return c
 
     def backward(self, dout):
-        cache = self._cached()
-        want = cache.query.shape[:2] + cache.keys.shape[2:]
-        if np.shape(dout) != want:
-            raise ValueError(f"{self.name}: dout has shape {np.shape(dout)}, expected {want} "
-                             "(the shape of the last forward's output)")
+        cache = checked_context_grad(self, dout)
         (dq, dk), grads = luong_attention_backward(dout, cache)
         self.grads = dict(zip(self.params, grads))
         return dq, dk
