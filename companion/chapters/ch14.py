@@ -43,22 +43,29 @@ def names_split():
     return train, val, test, char_vocabulary(train)
 
 
+def _attention_axes(ax, m, labels, title: str):
+    """One attention map: rows the queries (output positions), columns the keys (inputs)."""
+    im = ax.imshow(m[:len(labels), :len(labels)], cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_xlabel("key (input position)", fontsize=7)
+    ax.set_ylabel("query (output position)", fontsize=7)
+    ax.set_title(title, fontsize=8)
+    return im
+
+
 def plot_heads(lm: TransformerLM, name: str):
     """One heatmap per layer and head: row t is the query reading position t (<EOS> first)."""
     import matplotlib.pyplot as plt
     maps = lm.attention_maps(name)
     heads = maps[0].shape[0]
-    fig, axes = plt.subplots(len(maps), heads, figsize=(2.6 * heads, 2.5 * len(maps)),
+    fig, axes = plt.subplots(len(maps), heads, figsize=(2.9 * heads + 0.6, 2.7 * len(maps)),
                              squeeze=False)
     labels = ["<s>"] + list(name)
     for layer, m in enumerate(maps):
         for h in range(heads):
-            ax = axes[layer, h]
-            ax.imshow(m[h, :len(labels), :len(labels)], cmap="Blues", vmin=0, vmax=1)
-            ax.set_xticks(range(len(labels)), labels, fontsize=7)
-            ax.set_yticks(range(len(labels)), labels, fontsize=7)
-            ax.set_title(f"layer {layer + 1}, head {h + 1}", fontsize=8)
-    fig.tight_layout()
+            im = _attention_axes(axes[layer, h], m[h], labels, f"layer {layer + 1}, head {h + 1}")
+    fig.colorbar(im, ax=axes, label="attention weight", shrink=0.8)
     return fig
 
 
@@ -73,23 +80,22 @@ def transformer_explorer(train_names, val_names, vocab, n_train: int = 1500, epo
     def compute(num_heads, num_layers, d_model, positional, name):
         lm = TransformerLM(vocab, d_model=d_model, num_heads=num_heads, num_layers=num_layers,
                            ff_dim=2 * d_model, positional=positional, seed=0)
-        hist = train_lm(lm, train_names[:n_train], epochs=epochs, val_names=val_names)
+        hist = train_lm(lm, train_names[:n_train], validation_data=val_names, epochs=epochs)
         name = name.strip().lower() or "anna"
         return {"history": hist, "maps": lm.attention_maps(name), "name": name,
                 "summary": f"validation loss {hist['val_loss'][-1]:.3f} nats/char after "
                            f"{epochs} epochs on {n_train} names"}
 
     def draw(r):
+        from matplotlib.ticker import MaxNLocator
         maps, labels = r["maps"], ["<s>"] + list(r["name"])
-        fig, axes = plt.subplots(1, 1 + len(maps), figsize=(3.2 * (1 + len(maps)), 2.9))
+        fig, axes = plt.subplots(1, 1 + len(maps), figsize=(3.4 * (1 + len(maps)) + 0.6, 3.1))
         axes[0].plot(range(1, len(r["history"]["val_loss"]) + 1), r["history"]["val_loss"], "o-")
-        axes[0].set(xlabel="epoch", ylabel="validation nats/char")
+        axes[0].set(xlabel="epoch", ylabel="validation nats/char", title="validation loss")
+        axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
         for ax, m, i in zip(axes[1:], maps, range(len(maps))):
-            ax.imshow(m.mean(axis=0)[:len(labels), :len(labels)], cmap="Blues", vmin=0, vmax=1)
-            ax.set_xticks(range(len(labels)), labels, fontsize=7)
-            ax.set_yticks(range(len(labels)), labels, fontsize=7)
-            ax.set_title(f"layer {i + 1} (heads averaged)", fontsize=8)
-        fig.tight_layout()
+            im = _attention_axes(ax, m.mean(axis=0), labels, f"layer {i + 1} (heads averaged)")
+        fig.colorbar(im, ax=list(axes[1:]), label="attention weight", shrink=0.8)
         return fig
 
     controls = {"num_heads": w.Dropdown(options=[1, 2, 4], value=2, description="heads"),

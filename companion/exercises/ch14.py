@@ -2,7 +2,7 @@
 positional encodings, and a transformer block's forward pass.
 
 References: ``companion.nn.layers.attention`` (``scaled_dot_product_attention_forward``,
-``causal_mask``, ``positional_encoding``) and ``companion.models.transformer.TransformerBlock``.
+``causal_mask``, ``positional_encoding``) and ``companion.nn.layers.TransformerBlock``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.exercises.checker import Case, Mistake, check
-from companion.models.transformer import TransformerBlock
 from companion.nn.activations import softmax
+from companion.nn.layers import TransformerBlock
 from companion.nn.layers.attention import (
     causal_mask,
     padding_mask,
@@ -102,17 +102,19 @@ def check_positional_encoding(pe: Callable) -> bool:
 # --- 4. a transformer block, forward --------------------------------------------------------------
 def _block_parts(seed: int):
     rng = np.random.default_rng(seed)
-    block = TransformerBlock(8, 2, 12, rng=rng)
-    for p in block.params():
+    block = TransformerBlock(8, 2, 12)
+    block.build((None, 8), rng)
+    for p in block.params.values():
         p += 0.3 * rng.standard_normal(p.shape)
+    sub = block.sublayers
 
     def attend(x):
-        return block.attention.forward(x, use_causal_mask=True)
+        return sub["attention"].forward(x, use_causal_mask=True)
 
     def feed_forward(x):
-        return block.ff2.forward(block.ff1.forward(x))
-    return rng.standard_normal((2, 5, 8)), attend, feed_forward, block.norm1.forward, \
-        block.norm2.forward
+        return sub["ff2"].forward(sub["ff1"].forward(x))
+    return rng.standard_normal((2, 5, 8)), attend, feed_forward, sub["norm1"].forward, \
+        sub["norm2"].forward
 
 
 def _block(x, attend, feed_forward, norm1, norm2):

@@ -15,8 +15,11 @@ before the first import.
     grads.py       gradients, loss_gradients, backward, embedding_gradients, apply_gradients,
                    compare
     optimizers.py  keras_optimizer, keras_schedule
+    attention.py   the twins of MultiHeadAttention, LayerNormalization and the transformer's
+                   blocks (registered), block_twin
 """
 
+from companion.keras_twin.attention import block_twin
 from companion.keras_twin.core import backend, device, import_keras
 from companion.keras_twin.grads import (
     apply_gradients,
@@ -43,6 +46,7 @@ __all__ = [
     "apply_gradients",
     "backend",
     "backward",
+    "block_twin",
     "build_layer",
     "compare",
     "copy_weights",
