@@ -29,7 +29,7 @@ from companion.nn.layers.composite import Block
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.layer_norm import LayerNormalization
 from companion.nn.layers.transformer import DecoderBlock, PositionalEmbedding, TransformerBlock
-from companion.nn.losses import sequence_crossentropy
+from companion.nn.losses import smoothed_sequence_crossentropy
 from companion.nn.threads import blas_threads
 from companion.nn.train import EpochMeanLoss, EpochMetric, minibatches, train_loop
 from companion.nn.validation import check_int, rng_from
@@ -75,16 +75,19 @@ class TransformerLM(_Model):
     """A decoder-only transformer over characters: causal self-attention blocks.
 
     ``TransformerLM(vocab, d_model=32, num_heads=2, num_layers=2, ff_dim=64, max_len=24,
-    positional=True, norm_first=False, dropout=0.0, seed=0, dtype="float32")``.
+    positional=True, norm_first=False, dropout=0.0, label_smoothing=0.0, seed=0,
+    dtype="float32")``: ``dropout`` on each residual branch and ``label_smoothing`` of the
+    training targets act in ``train_lm`` only; ``loss`` always scores the plain -log p.
     """
 
     def __init__(self, vocab: Vocabulary, d_model: int = 32, num_heads: int = 2,
                  num_layers: int = 2, ff_dim: int = 64, max_len: int = 24,
                  positional: bool = True, norm_first: bool = False, dropout: float = 0.0,
-                 seed=0, dtype="float32", name: str | None = None):
+                 label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None):
         self._setup(name, dtype)        # not Layer.__init__: params() is a method here
         rng = rng_from(seed)
         self.vocab, self.norm_first, self.dropout, self.sublayers = vocab, norm_first, dropout, {}
+        self.label_smoothing = label_smoothing
         self.embed = self._add("embed", PositionalEmbedding(len(vocab), d_model, max_len,
                                                             positional, dtype=dtype), (None,), rng)
         self.blocks = self._blocks("block", TransformerBlock, num_layers, d_model, num_heads,
@@ -112,7 +115,7 @@ class TransformerLM(_Model):
         y, mask = batch
         with blas_threads(1):
             z = self.logits(self.inputs(y), training=self.training)
-            loss, dz = sequence_crossentropy(softmax(z), y, mask)
+            loss, dz = smoothed_sequence_crossentropy(softmax(z), y, mask, self.label_smoothing)
             d = _norm(self.final_norm, self.readout.backward(dz), backward=True)
             for block in reversed(self.blocks):
                 d = block.backward(d)
@@ -201,11 +204,12 @@ class TransformerTranslator(_Model):
     def __init__(self, source_vocab: Vocabulary, target_vocab: Vocabulary, d_model: int = 32,
                  num_heads: int = 2, num_layers: int = 1, ff_dim: int = 64,
                  max_source_length: int = 29, norm_first: bool = False, dropout: float = 0.0,
-                 seed=0, dtype="float32", name: str | None = None):
+                 label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None):
         self._setup(name, dtype)        # not Layer.__init__: params() is a method here
         rng = rng_from(seed)
         self.src, self.tgt, self.Tx = source_vocab, target_vocab, int(max_source_length)
         self.norm_first, self.dropout, self.sublayers, self.training = norm_first, dropout, {}, False
+        self.label_smoothing = label_smoothing
         args = (num_layers, d_model, num_heads, ff_dim, rng)
         self.src_embed = self._add("src_embed", PositionalEmbedding(
             len(source_vocab), d_model, 64, dtype=dtype), (None,), rng)
@@ -244,7 +248,7 @@ class TransformerTranslator(_Model):
         with blas_threads(1):
             enc, mask = self.encode(src_ids, self.training)
             z = self.decode_logits(enc, mask, y_in, self.training)
-            loss, dz = sequence_crossentropy(softmax(z), y)
+            loss, dz = smoothed_sequence_crossentropy(softmax(z), y, None, self.label_smoothing)
             d, denc = _norm(self.dec_norm, self.readout.backward(dz), backward=True), 0.0
             for block in reversed(self.decoder):
                 d, de = block.backward(d)
