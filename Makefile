@@ -52,11 +52,16 @@ trust: $(STAMP)
 lab: $(STAMP) $(LAB_OVERRIDES) trust
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST) --port=$(PORT) $(BROWSER_FLAG) $(ROOT_FLAG)
 
+# Everything: the package tests and every notebook (nbval) on one pytest-xdist worker per core
+# (--dist loadfile keeps each notebook's cells in one kernel, in order), then the browser suite
+# in its own process (one JupyterLab server); each run prints its slowest tests.
+XDIST := -n auto --dist loadfile
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) --ignore=tests/browser --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/browser --durations=5 $(PYTEST_ARGS)
 
 test-package: $(STAMP)
-	$(BIN)/python -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests $(XDIST) --ignore=tests/browser --durations=10 $(PYTEST_ARGS)
 
 # the Keras cross-checks under another Keras backend: make test-keras BACKEND=jax (or torch,
 # tensorflow); installs that backend's extra (pyproject.toml) with the lock's versions first
@@ -67,7 +72,7 @@ check-backend:
 
 test-keras: check-backend $(STAMP)
 	$(if $(filter-out tensorflow,$(BACKEND)),$(BIN)/python -m pip install -c $(LOCK) -e '.[$(BACKEND)]')
-	KERAS_BACKEND=$(BACKEND) $(BIN)/python -m pytest tests -m keras --ignore=tests/browser $(PYTEST_ARGS)
+	KERAS_BACKEND=$(BACKEND) $(BIN)/python -m pytest tests -m keras $(XDIST) --ignore=tests/browser $(PYTEST_ARGS)
 
 # every chapter in JupyterLab in the system Chromium (part of `make test` too)
 test-browser: $(STAMP)

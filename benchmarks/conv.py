@@ -111,10 +111,10 @@ def timing(m: dict) -> str:
 HEAD_TIMES = f"{'ours ms':>9}{'keras ms':>9}{'ratio':>7}{'cpu r.':>8}"
 
 
-def conv_table(keras, rng, repeats):
+def conv_table(keras, rng, repeats, shapes=CONV_SHAPES):
     head = (f"{'N x H x W x Cin -> Cout, k, s':32}" + HEAD_TIMES + HEAD_RATES)
     print(head + "\n" + "-" * len(head))
-    for shape in CONV_SHAPES:
+    for shape in shapes:
         n, hw, c, f, k, s = shape
         layer, x, dout, klayer = conv_row(keras, shape, rng, repeats)
         m = measure(layer, x, dout, klayer, repeats)
@@ -135,11 +135,11 @@ def rates(gflop: float, m: dict) -> str:
             f"{m['mib']:9.1f}{m['err']:10.1e}")
 
 
-def pool_table(keras, rng, repeats):
+def pool_table(keras, rng, repeats, shapes=POOL_SHAPES):
     from companion.nn.layers import pool
     head = f"{'pooling, N x H x W x C, window':40}" + HEAD_TIMES + f"{'ours MiB':>9}{'max diff':>10}"
     print("\n" + head + "\n" + "-" * len(head))
-    for kind, n, hw, c, p in POOL_SHAPES:
+    for kind, n, hw, c, p in shapes:
         layer = float32_layer(getattr(pool, kind), (p,), {}, (hw, hw, c), rng)
         x = rng.standard_normal((n, hw, hw, c)).astype(np.float32)
         dout = rng.standard_normal((n,) + layer.output_shape).astype(np.float32)
@@ -158,16 +158,16 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     fair.require_tensorflow()
     fair.set_onednn(args.onednn)
-    repeats = 5 if args.quick else 11
+    repeats = 1 if args.smoke else 5 if args.quick else 11
     threads = fair.limit_threads(args.threads)
     from companion.keras_twin import import_keras
     keras = import_keras()
     fair.header("Conv2D/pooling forward + backward, float32, 'same'", threads, repeats)
     rng = np.random.default_rng(0)
     if args.only != "pool":
-        conv_table(keras, rng, repeats)
+        conv_table(keras, rng, repeats, CONV_SHAPES[:1] if args.smoke else CONV_SHAPES)
     if args.only != "conv":
-        pool_table(keras, rng, repeats)
+        pool_table(keras, rng, repeats, POOL_SHAPES[:1] if args.smoke else POOL_SHAPES)
     print(f"(at the end: {fair.load()})")
 
 

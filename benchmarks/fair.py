@@ -187,8 +187,11 @@ def header(what: str, threads: str, repeats: int) -> None:
 
 
 def add_arguments(ap) -> None:
-    """The options every fair benchmark shares: --quick, --threads and --onednn."""
+    """The options every fair benchmark shares: --quick, --smoke, --threads and --onednn."""
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
+    ap.add_argument("--smoke", action="store_true",
+                    help="one shape per table, one repeat: checks that the script runs (the "
+                         "test suite uses it); its numbers mean nothing")
     ap.add_argument("--threads", type=int, default=1,
                     help="threads for BLAS and TensorFlow alike (0: each library's default)")
     ap.add_argument("--onednn", choices=ONEDNN_CHOICES, default="on",

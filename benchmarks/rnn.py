@@ -58,7 +58,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     fair.require_tensorflow()
     fair.set_onednn(args.onednn)
-    repeats = 5 if args.quick else 11
+    repeats = 1 if args.smoke else 5 if args.quick else 11
     threads = fair.limit_threads(args.threads)
     from companion.keras_twin import import_keras
     keras = import_keras()
@@ -68,7 +68,7 @@ def main(argv=None) -> None:
     print(head + "\n" + "-" * len(head))
     rng = np.random.default_rng(0)
     for cell in args.cells:
-        for shape in SHAPES:
+        for shape in SHAPES[:1] if args.smoke else SHAPES:
             row(keras, cell, shape, rng, repeats)
     print(f"(at the end: {fair.load()})")
 

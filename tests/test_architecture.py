@@ -134,20 +134,22 @@ def test_no_private_name_imported_from_another_module():
 
 
 def test_import_companion_is_light_and_fast():
-    """The package's own import cost (NumPy already loaded) stays under 0.3 s, and no role
-    below the chapters pulls in a heavy library at import time."""
-    code = ("import sys, time, numpy; t = time.perf_counter(); import companion; "
-            "dt = time.perf_counter() - t; "
+    """The package's own import cost (NumPy already loaded) stays under 0.3 s of CPU time (the
+    process's own CPU seconds, which other jobs on a busy machine do not inflate, unlike the
+    wall clock), and no role below the chapters pulls in a heavy library at import time."""
+    code = ("import sys, time, numpy; t = time.process_time(); import companion; "
+            "dt = time.process_time() - t; "
             "import companion.nn, companion.data, companion.models, companion.lab; "
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'tensorflow', 'keras', 'matplotlib', 'ipywidgets', 'sklearn', 'scipy'}); "
+            "{'tensorflow', 'keras', 'matplotlib', 'ipywidgets', 'sklearn', 'scipy', 'torch', "
+            "'jax'}); "
             "print(dt, heavy)")
     # best of three: the first run pays for cold file caches on a busy machine
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True).stdout.split(" ", 1) for _ in range(3)]
     seconds = min(float(r[0]) for r in runs)
     assert runs[0][1].strip() == "[]", f"importing the library loaded {runs[0][1].strip()}"
-    assert seconds < 0.3, f"import companion took {seconds:.2f} s after NumPy (limit 0.3 s)"
+    assert seconds < 0.3, f"import companion took {seconds:.2f} s of CPU after NumPy (limit 0.3 s)"
 
 
 def test_public_faces():

@@ -20,8 +20,8 @@ def make_bn(shape, rng, **kw):
         bn.params["gamma"][...] = rng.uniform(0.5, 2.0, shape[-1])
     if "beta" in bn.params:
         bn.params["beta"][...] = rng.standard_normal(shape[-1])
-    bn.params["moving_mean"][...] = rng.standard_normal(shape[-1])
-    bn.params["moving_variance"][...] = rng.uniform(0.5, 2.0, shape[-1])
+    bn.state["moving_mean"][...] = rng.standard_normal(shape[-1])
+    bn.state["moving_variance"][...] = rng.uniform(0.5, 2.0, shape[-1])
     return bn
 
 
@@ -32,7 +32,7 @@ def test_gradients_match_numerical(shape, training, flags, rng):
     bn = make_bn(shape, rng, **flags)
     x = rng.standard_normal(shape) * 3 + 2
     errors = gradcheck.layer_gradient_errors(bn, x, training=training)
-    assert set(errors) == {"x"} | set(bn.trainable_params())
+    assert set(errors) == {"x"} | set(bn.params)
     for name, err in errors.items():
         assert err < 1e-7, (name, err)
 
@@ -41,7 +41,7 @@ def test_single_example_training_and_inference(rng):
     bn = make_bn((1, 3), rng)
     x = rng.standard_normal((1, 3))
     np.testing.assert_allclose(bn.forward(x, training=True), bn.params["beta"][None])  # var 0
-    mm, mv = bn.params["moving_mean"], bn.params["moving_variance"]
+    mm, mv = bn.state["moving_mean"], bn.state["moving_variance"]
     expected = bn.params["gamma"] * (x - mm) / np.sqrt(mv + 1e-3) + bn.params["beta"]
     np.testing.assert_allclose(bn.forward(x, training=False), expected)
 
@@ -53,8 +53,8 @@ def test_training_output_is_normalised_and_moving_stats_follow_keras_rule(rng):
     out = bn.forward(x, training=True)
     np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(out.var(axis=0), x.var(axis=0) / (x.var(axis=0) + 1e-3))
-    np.testing.assert_allclose(bn.params["moving_mean"], 0.1 * x.mean(axis=0))
-    np.testing.assert_allclose(bn.params["moving_variance"], 0.9 + 0.1 * x.var(axis=0))
+    np.testing.assert_allclose(bn.state["moving_mean"], 0.1 * x.mean(axis=0))
+    np.testing.assert_allclose(bn.state["moving_variance"], 0.9 + 0.1 * x.var(axis=0))
     before = bn.get_weights()
     bn.forward(x, training=False)                       # inference leaves the statistics alone
     for a, b in zip(before, bn.get_weights()):
@@ -71,7 +71,7 @@ def test_bias_before_batchnorm_is_redundant(rng):
 def test_models_and_optimisers_see_only_trainable_weights(rng):
     model = Sequential([Dense(5, use_bias=False), BatchNormalization(), Activation("relu"),
                         Dense(3, "softmax")], input_shape=(4,), seed=0)
-    assert [n for n, _ in model.named_params()] == [
+    assert [n for n, _ in list(model.params.items())] == [
         "dense.kernel", "batchnormalization.gamma", "batchnormalization.beta",
         "dense_1.kernel", "dense_1.bias"]
     assert len(model.get_weights()) == 7                     # Keras order, moving stats included
@@ -82,10 +82,10 @@ def test_models_and_optimisers_see_only_trainable_weights(rng):
     hist = fit(model, x, y, "sparse_categorical_crossentropy", optim.Adam(0.01), epochs=3,
                batch_size=8, seed=0)
     assert np.isfinite(hist["loss"]).all()
-    assert not np.allclose(model.layers[1].params["moving_mean"], 0)   # updated by training
+    assert not np.allclose(model.layers[1].state["moving_mean"], 0)   # updated by training
     w = model.get_weights()
     model.set_weights(w)
-    assert len(model.params()) == len(model.grads()) == 5
+    assert len(list(model.params.values())) == len(list(model.grads.values())) == 5
 
 
 @pytest.mark.parametrize("kwargs,match", [({"momentum": 1.5}, "momentum"),
@@ -108,8 +108,8 @@ def _twin_pair(rng, shape):
     bn = model.layers[0]
     bn.params["gamma"][...] = rng.uniform(0.5, 2.0, shape[-1])
     bn.params["beta"][...] = rng.standard_normal(shape[-1])
-    bn.params["moving_mean"][...] = rng.standard_normal(shape[-1])
-    bn.params["moving_variance"][...] = rng.uniform(0.5, 2.0, shape[-1])
+    bn.state["moving_mean"][...] = rng.standard_normal(shape[-1])
+    bn.state["moving_variance"][...] = rng.uniform(0.5, 2.0, shape[-1])
     return model, reference.twin(model)
 
 
@@ -151,17 +151,9 @@ def test_bn_network_training_steps_match_keras(rng, keras):
     y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 32)]
     model = Sequential([Dense(6, use_bias=False), BatchNormalization(), Activation("relu"),
                         Dense(3, "softmax")], input_shape=(4,), seed=0)
-    kmodel = reference.twin(model)
-    kopt, opt = keras.optimizers.SGD(0.1, momentum=0.9), optim.Stateful(optim.SGD(0.1, momentum=0.9))
-    for step in range(5):
-        idx = slice(step % 4 * 8, step % 4 * 8 + 8)
-        model.loss_and_grads(x[idx].astype(np.float64), y[idx], "categorical_crossentropy")
-        opt.step(model.params(), model.grads())
-        *_, grads = reference.loss_gradients(kmodel, x[idx], y[idx], "categorical_crossentropy",
-                                             training=True)
-        reference.apply_gradients(kopt, kmodel, grads)
-    for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
-        reference.compare("weights", ours, theirs, KERAS_TOL, quiet=True)
+    batches = [(x[s % 4 * 8: s % 4 * 8 + 8], y[s % 4 * 8: s % 4 * 8 + 8]) for s in range(5)]
+    reference.train_in_lockstep(model, optim.SGD(0.1, momentum=0.9), batches,
+                                "categorical_crossentropy", KERAS_TOL, training=True)
 
 
 # --- chapter 6 study, explorer and exercise checks -----------------------------------------
@@ -209,7 +201,7 @@ def test_activation_layer_gradients(name, rng):
 @pytest.mark.parametrize("flags", [{"center": False}, {"scale": False}])
 def test_center_and_scale_flags_match_keras(flags, rng, keras):
     model = Sequential([BatchNormalization(**flags)], input_shape=(3,), seed=0)
-    for p in model.layers[0].params.values():
+    for p in model.layers[0].weights().values():
         p[...] = rng.uniform(0.5, 1.5, 3)
     kmodel = reference.twin(model)
     assert [w.shape for w in kmodel.get_weights()] == [w.shape for w in model.get_weights()]
@@ -221,5 +213,5 @@ def test_center_and_scale_flags_match_keras(flags, rng, keras):
         _, k_out, k_dx, k_dw = reference.backward(kmodel, x, dout, training=training)
         reference.compare("output", out, k_out, KERAS_TOL, quiet=True)
         reference.compare("dx", dx, k_dx, KERAS_TOL, quiet=True)
-        for ours, theirs in zip(model.grads(), k_dw):
+        for ours, theirs in zip(list(model.grads.values()), k_dw):
             reference.compare("dweight", ours, theirs, KERAS_TOL, quiet=True)

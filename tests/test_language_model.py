@@ -40,14 +40,14 @@ def test_inputs_are_shifted_targets(lm):
 def test_masked_loss_gradients_float64(lm):
     x, y, mask = lm.batch(["anna", "bo", "b"])                  # padded batch
     lm.loss_and_grads((x, y, mask))
-    analytic = [g.copy() for g in lm.model.grads()]
+    analytic = [g.copy() for g in list(lm.model.grads.values())]
 
     def f():
         p = lm.model.forward(x)
         pt = np.take_along_axis(p, y[..., None], -1)[..., 0]
         return -np.sum(np.log(pt) * mask) / mask.sum()
 
-    for (name, p), g in zip(lm.model.named_params(), analytic):
+    for (name, p), g in zip(list(lm.model.params.items()), analytic):
         assert rel_error(g, numerical_gradient(f, p)) < 1e-7, name
 
 
@@ -107,7 +107,7 @@ def test_clipping():
 
 def test_training_lowers_the_loss_and_records_gradient_norms(lm):
     before = lm.loss(NAMES)
-    hist = train(lm, NAMES * 4, epochs=3, batch_size=8, clipnorm=1.0, val_names=NAMES, seed=0)
+    hist = train(lm, NAMES * 4, epochs=3, batch_size=8, clipnorm=1.0, validation_data=NAMES, seed=0)
     assert len(hist["batch_loss"]) == len(hist["grad_norm"]) == 12
     assert len(hist["loss"]) == len(hist["val_loss"]) == 3
     assert hist["val_loss"][-1] < before

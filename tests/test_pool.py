@@ -5,7 +5,7 @@ import pytest
 from companion import keras_twin as reference
 from companion.nn.gradcheck import layer_gradient_errors
 from companion.nn.layers import AveragePooling2D, Flatten, MaxPooling2D
-from companion.nn.layers.conv import pad_amounts
+from companion.nn.layers.padding import pad_amounts
 from companion.nn.layers.pool import (
     avg_pool_backward,
     avg_pool_forward,

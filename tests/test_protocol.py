@@ -87,9 +87,9 @@ def test_nested_sequential_equals_the_flat_one(rng):
     x, y = data(rng)
     np.testing.assert_array_equal(nested.forward(x), flat.forward(x))
     assert nested.loss_and_grads(x, y, LOSS) == flat.loss_and_grads(x, y, LOSS)
-    for g1, g2 in zip(nested.grads(), flat.grads()):
+    for g1, g2 in zip(list(nested.grads.values()), list(flat.grads.values())):
         np.testing.assert_array_equal(g1, g2)
-    assert [n for n, _ in nested.named_params()][:2] == ["sequential.dense.kernel",
+    assert [n for n, _ in list(nested.params.items())][:2] == ["sequential.dense.kernel",
                                                          "sequential.dense.bias"]
     assert nested.count_params() == flat.count_params() == 5 * 4 + 5 + 4 * 5 + 4 + 4 * 3 + 3
 
@@ -140,10 +140,10 @@ def test_float32_embedding(rng):
 def test_float32_model_trains_in_float32_and_agrees_with_float64(rng):
     x, y = data(rng, 30)
     m32, m64 = small_model(dtype="float32"), small_model()
-    assert all(p.dtype == np.float32 for p in m32.params())
+    assert all(p.dtype == np.float32 for p in list(m32.params.values()))
     np.testing.assert_allclose(m32.forward(x), m64.forward(x), rtol=1e-5, atol=1e-6)
     fit(m32, x, y, LOSS, optim.SGD(0.1), epochs=2, batch_size=10, seed=0)
-    assert all(p.dtype == np.float32 for p in m32.params())
+    assert all(p.dtype == np.float32 for p in list(m32.params.values()))
     assert m32.forward(x).dtype == np.float32
 
 
@@ -159,16 +159,11 @@ class Quadratic:
 
     def __init__(self, start, target):
         self.w, self.target = np.array(start, dtype=float), np.asarray(target, dtype=float)
+        self.params = {"w": self.w}
 
     def loss_and_grads(self, batch):
         self.g = self.w - self.target
-        return 0.5 * float(self.g @ self.g), [self.g]
-
-    def params(self):
-        return [self.w]
-
-    def grads(self):
-        return [self.g]
+        return 0.5 * float(self.g @ self.g), {"w": self.g}
 
 
 def test_train_loop_drives_any_trainable():

@@ -184,7 +184,7 @@ def test_matches_keras(return_sequences, N, T, rng, keras):
     _, k_out, k_dx, k_dw = reference.backward(kmodel, x, dout)
     reference.compare("outputs", out, k_out, 1e-5, quiet=True)
     reference.compare("dx", dx, k_dx, 1e-5, quiet=True)
-    for ours, theirs in zip(model.grads(), k_dw):
+    for ours, theirs in zip(list(model.grads.values()), k_dw):
         reference.compare("dW", ours, theirs, 1e-5, quiet=True)
 
 

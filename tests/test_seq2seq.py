@@ -20,14 +20,14 @@ def tiny(attention, dtype=np.float64, seed=0):
 @pytest.mark.parametrize("attention", [True, False])
 def test_end_to_end_gradients(attention, rng):
     model = tiny(attention)
-    for p in model.params():                      # away from the zero-bias start
+    for p in list(model.params.values()):                      # away from the zero-bias start
         p += 0.3 * rng.standard_normal(p.shape)
     src = np.array([[2, 3, 4, 5], [2, 2, 5, 3], [3, 4, 4, 4]])    # 2 = <PAD>, left-padded
     y = rng.integers(0, len(model.tgt), (3, 5))
     value, grads = model.loss_and_grads((src, y))
-    grads = [g.copy() for g in grads]
+    grads = [g.copy() for g in grads.values()]
     assert value > 0
-    for p, g in zip(model.params(), grads):
+    for p, g in zip(list(model.params.values()), grads):
         num = numerical_gradient(lambda: model.loss_and_grads((src, y))[0], p, h=1e-5)
         assert rel_error(g, num) < 1e-7
 
@@ -50,7 +50,7 @@ def test_teacher_forcing_inputs():
 
 def test_greedy_equals_beam_of_width_one(rng):
     model = tiny(True, seed=1)
-    for p in model.params():
+    for p in list(model.params.values()):
         p += 0.5 * rng.standard_normal(p.shape)
     texts = ["abc", "ca", "bbbb", "c"]
     assert model.translate(texts) == model.translate(texts, beam_width=1)
@@ -61,7 +61,7 @@ def test_beam_search_is_exhaustive_when_wide_enough(rng):
     """With k >= V^2 and two steps, beam search keeps every sequence: its best raw
     log-probability (alpha=0) is the brute-force maximum."""
     model = tiny(True, seed=2)
-    for p in model.params():
+    for p in list(model.params.values()):
         p += 0.8 * rng.standard_normal(p.shape)
     V, eos = len(model.tgt), model.tgt.eos
     enc = model.start(model.source_ids(["abca"]))
@@ -147,9 +147,9 @@ def test_chapter_13_explorer_and_figures():
 
 def test_float32_end_to_end():
     model = tiny(True, dtype=np.float32)
-    assert all(p.dtype == np.float32 for p in model.params())
+    assert all(p.dtype == np.float32 for p in list(model.params.values()))
     _, grads = model.loss_and_grads((np.array([[2, 3, 4, 5]]), np.array([[3, 4, 0]])))
-    assert all(g.dtype == np.float32 for g in grads)
+    assert all(g.dtype == np.float32 for g in grads.values())
     _, w = model.greedy(np.array([[2, 3, 4, 5]]), max_len=2)
     assert w.dtype == np.float32
 

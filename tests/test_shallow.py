@@ -57,7 +57,7 @@ def test_agrees_with_sequential(activation, n_y):
     np.testing.assert_allclose(model.forward(X), shallow.forward(X, params, activation, output)[0],
                                rtol=1e-12)
     assert value == pytest.approx(m_value, rel=1e-9)
-    for k, g in zip(shallow.PARAM_NAMES, model.grads()):
+    for k, g in zip(shallow.PARAM_NAMES, list(model.grads.values())):
         np.testing.assert_allclose(grads[k], g, rtol=1e-10, atol=1e-14)
 
 

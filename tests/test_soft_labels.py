@@ -188,5 +188,25 @@ def test_sequential_with_soft_labels_matches_keras_twin(kind, rng, keras):
     k_value, _, _, k_grads = reference.loss_gradients(reference.twin(model), x, y,
                                                       "categorical_crossentropy")
     assert value == pytest.approx(k_value, rel=1e-5)
-    for ours, theirs in zip(model.grads(), k_grads):
+    for ours, theirs in zip(list(model.grads.values()), k_grads):
         reference.compare(f"{kind} grad", ours, theirs, 1e-5, quiet=True)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_binary_crossentropy_gradient_on_the_clip_bounds_matches_keras(dtype, keras,
+                                                                       keras_float64):
+    """Exactly on the clip bounds (p = 1e-7 and 1 - 1e-7 in p's dtype) Keras' clip passes the
+    gradient through (TensorFlow's clip_by_value is zero only strictly outside); ours too."""
+    from companion.nn.losses import EPSILON, BinaryCrossentropy
+    t = np.dtype(dtype).type
+    p = np.array([[t(EPSILON), t(1 - EPSILON), t(0.3), t(EPSILON) / 2]], dtype=dtype)
+    y = np.array([[1.0, 0.0, 1.0, 1.0]], dtype=dtype)
+    _, ours = BinaryCrossentropy()(y, p)
+    inputs = keras.Input(shape=(4,), dtype=dtype)
+    kmodel = keras.Model(inputs, keras.layers.Activation("linear", dtype=dtype)(inputs))
+    with keras_float64():
+        _, _, dx, _ = reference.loss_gradients(              # the loss in p's dtype too
+            kmodel, p, y, keras.losses.BinaryCrossentropy(dtype=dtype))
+    assert ours[0, 0] != 0 and ours[0, 1] != 0 and ours[0, 3] == 0
+    np.testing.assert_allclose(ours, dx, rtol=1e-5 if dtype == "float32" else 1e-12)

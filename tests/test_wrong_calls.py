@@ -288,14 +288,14 @@ ROWS: list[Row] = [
     Row("char_lm.train(lm, names, batch_size=0)", lambda: train_lm(_lm(), ["ann", "bob"], batch_size=0, seed=0), ValueError, r"batch_size must be a positive integer, got 0"),
     Row("char_lm.train(lm, names, batch_size=2.5)", lambda: train_lm(_lm(), ["ann", "bob"], batch_size=2.5, seed=0), ValueError, r"batch_size must be a positive integer, got 2\.5"),
     Row("CharLanguageModel(vocab, units=0)", lambda: CharLanguageModel(char_vocabulary(["ann"]), units=0), ValueError, r"units must be a positive integer, got 0"),
-    Row("char_lm.train(lm, [], ...)", lambda: train_lm(_lm(), [], seed=0), ValueError, r"^names is empty: expected at least one training name"),
+    Row("char_lm.train(lm, [], ...)", lambda: train_lm(_lm(), [], seed=0), ValueError, r"^names is empty: expected at least one name"),
     Row("char_lm.train(lm, names, clipnorm=-1)", lambda: train_lm(_lm(), ["ann"], clipnorm=-1, seed=0), ValueError, r"clipnorm must be a positive number, got -1"),
     Row("char_lm.train(lm, names, seq_len=0)", lambda: train_lm(_lm(), ["ann"], seq_len=0, seed=0), ValueError, r"seq_len must be a positive integer, got 0"),
     Row("lm.sample(rng, temperature=-1)", lambda: _lm().sample(0, temperature=-1), ValueError, r"temperature must be (a number )?>= 0, got -1"),
     # skip-gram
     Row("train_skipgram(..., batch_size=0)", lambda: _skipgram(batch_size=0), ValueError, r"batch_size must be a positive integer, got 0"),
     Row("train_skipgram(..., negatives=2.5)", lambda: _skipgram(negatives=2.5), ValueError, r"negatives must be a positive integer, got 2\.5"),
-    Row("train_skipgram(..., learning_rate='0.01')", lambda: _skipgram(learning_rate="0.01"), TypeError, r"learning_rate must be a positive number, got str '0\.01'"),
+    Row("train_skipgram(..., optimizer='0.01')", lambda: _skipgram(optimizer="0.01"), ValueError, r"unknown optimizer '0\.01'"),
     Row("train_skipgram(..., epochs=0)", lambda: _skipgram(epochs=0), ValueError, r"epochs must be a positive integer, got 0"),
     # gradient checks and metrics
     Row("numerical_gradient(lambda: x ** 2, x)", lambda: numerical_gradient(lambda: np.ones(3) ** 2, np.ones(3)), TypeError, r"^numerical_gradient: f must return a scalar .* got an array of shape \(3,\)"),

@@ -114,7 +114,9 @@ def write(nb: nbformat.NotebookNode, path: Path) -> None:
         f.write(jupyterlab_text(nb))
 
 
-def execute(path: Path, timeout: int = 600) -> float:
+def run(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float]:
+    """Restart & Run All of ``path`` in a fresh kernel, in memory: (executed notebook, seconds).
+    Raises nbclient's CellExecutionError when a cell fails."""
     from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -129,7 +131,12 @@ def execute(path: Path, timeout: int = 600) -> float:
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
-    seconds = time.perf_counter() - start
+    return nb, time.perf_counter() - start
+
+
+def execute(path: Path, timeout: int = 600) -> float:
+    """Re-execute ``path`` in place (stored as JupyterLab writes it); return the seconds."""
+    nb, seconds = run(path, timeout)
     write(nb, path)
     return seconds
 

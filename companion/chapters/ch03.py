@@ -144,24 +144,18 @@ def forward_loop(X, params: dict, activation: str = "tanh") -> np.ndarray:
 # --- training ------------------------------------------------------------------------------
 class ShallowNet:
     """The notes' network with its parameter dict, as a ``Trainable`` of ``companion.nn.train``:
-    a batch is (X (N, n_x), Y (N, n_y)); ``params()``/``grads()`` in ``PARAM_NAMES`` order."""
+    a batch is (X (N, n_x), Y (N, n_y)); ``params``/``grads`` dicts in ``PARAM_NAMES`` order."""
 
     def __init__(self, params: dict, activation: str = "tanh", output: str = "sigmoid"):
-        self.p = {k: np.array(params[k]) for k in PARAM_NAMES}       # a copy: trained in place
+        self.params = {k: np.array(params[k], dtype=float) for k in PARAM_NAMES}  # a copy
         self.activation, self.output = activation, output
-        self._grads: list[np.ndarray] = []
+        self.grads: dict[str, np.ndarray] = {}
 
     def loss_and_grads(self, batch):
         X, Y = batch
-        value, grads = loss_and_grads(X, Y, self.p, self.activation, self.output)
-        self._grads = [grads[k] for k in PARAM_NAMES]
-        return value, self._grads
-
-    def params(self) -> list[np.ndarray]:
-        return [self.p[k] for k in PARAM_NAMES]
-
-    def grads(self) -> list[np.ndarray]:
-        return self._grads
+        value, grads = loss_and_grads(X, Y, self.params, self.activation, self.output)
+        self.grads = {k: grads[k] for k in PARAM_NAMES}
+        return value, self.grads
 
 
 class _Record(Callback):
@@ -205,7 +199,7 @@ def train(X, y, n_h: int = 4, activation: str = "tanh", learning_rate: float = 1
     hist.pop("batch_loss", None)
     hist["iteration"].append(iterations)
     hist["loss"].append(value)
-    return net.p, hist
+    return net.params, hist
 
 
 def predict(X, params, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:

@@ -51,8 +51,8 @@ def small_inception(seed: int = 0) -> Sequential:
 def kernel_gradient_norms(model, x, y, loss="sparse_categorical_crossentropy") -> list:
     """||dL/dW|| of every convolution / dense kernel, input side first: [(name, norm)]."""
     model.loss_and_grads(x, y, loss, training=False)
-    return [(name, float(np.linalg.norm(g))) for (name, _), g in
-            zip(model.named_params(), model.grads()) if name.endswith("kernel")]
+    return [(name, float(np.linalg.norm(g))) for name, g in
+            model.grads.items() if name.endswith("kernel")]
 
 
 def depth_explorer(x, y):

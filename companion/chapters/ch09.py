@@ -149,7 +149,7 @@ def sum_vs_mean_updates(T: int, units: int = 8, V: int = 6, N: int = 4, seed=0) 
     x = np.eye(V)[rng.integers(0, V, (N, T))]
     y = rng.integers(0, V, (N, T))
     mean_loss = model.loss_and_grads(x, y, SparseCategoricalCrossentropy())
-    g_mean = [g.copy() for g in model.grads()]
+    g_mean = [g.copy() for g in model.grads.values()]
     g_sum = [T * g for g in g_mean]               # d(sum over t)/dW = T d(mean over t)/dW
     out = {"T": T, "mean_loss": mean_loss, "sum_loss": T * mean_loss,
            "grad_ratio": np.linalg.norm(g_sum[0]) / np.linalg.norm(g_mean[0])}

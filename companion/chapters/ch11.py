@@ -295,6 +295,6 @@ def keras_model_check(model, x, rng, tol=1e-5, quiet=True, label=""):
     _, k_out, k_dx, k_dw = reference.backward(kmodel, x.astype(np.float32), dout)
     errs = {"output": reference.compare(label + "output", out, k_out, tol, quiet=quiet),
             "dx": reference.compare(label + "dx", dx, k_dx, tol, quiet=quiet)}
-    for (name, _), g, kg in zip(model.named_params(), model.grads(), k_dw):
+    for (name, g), kg in zip(model.grads.items(), k_dw):
         errs[name] = reference.compare(label + name, g, kg, tol, quiet=quiet)
     return errs

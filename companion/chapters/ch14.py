@@ -130,7 +130,7 @@ def _lm_contenders(vocab, seed: int) -> dict:
 
 
 def count_params(model) -> int:
-    return int(sum(p.size for p in model.params()))
+    return int(sum(p.size for p in model.params.values()))
 
 
 def compare_language_models(train_names, test_names, vocab, epochs: int, seeds=(0, 1, 2),

@@ -139,10 +139,10 @@ def _moving(moving_mean, moving_var, x, momentum):
     from companion.nn.layers.batchnorm import BatchNormalization
     layer = BatchNormalization(momentum=momentum)
     layer.build(x.shape[1:])
-    layer.params["moving_mean"][...] = moving_mean
-    layer.params["moving_variance"][...] = moving_var
+    layer.state["moving_mean"][...] = moving_mean
+    layer.state["moving_variance"][...] = moving_var
     layer.forward(x, training=True)
-    return layer.params["moving_mean"].copy(), layer.params["moving_variance"].copy()
+    return layer.state["moving_mean"].copy(), layer.state["moving_variance"].copy()
 
 
 def _moving_bug(kind: str):

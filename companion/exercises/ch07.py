@@ -245,7 +245,7 @@ SIZE_CASES = [(6, 3, 0, 1), (6, 3, 1, 1), (7, 3, 0, 2), (8, 3, 1, 2), (28, 5, 2,
 
 def check_output_size(output_size: Callable) -> bool:
     """``output_size(n, f, p, s)``: floor((n + 2p - f) / s) + 1."""
-    from companion.nn.layers.conv import conv_output_size
+    from companion.nn.layers.padding import conv_output_size
     cases = [Case((n, f, p, s), label=f"n={n}, f={f}, p={p}, s={s}") for n, f, p, s in SIZE_CASES]
     mistakes = [Mistake(lambda n, f, p, s: n - f + 1, "n - f + 1 forgets the padding and the "
                         "stride"),

@@ -3,7 +3,7 @@ shortcut), the output shape of a stack of convolutions (a bottleneck block), and
 multiplications of an Inception branch with and without its 1x1 bottleneck.
 
 The references are the package's ``ResidualBlock`` (weights copied in with ``set_weights``),
-``conv.output_hw`` and ``inception.conv_multiplications``. Convolutions in a block are
+``padding.output_hw`` and ``inception.conv_multiplications``. Convolutions in a block are
 'same'; the first one and the projection carry the block's stride.
 """
 
@@ -14,7 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.exercises.checker import Case, Mistake, check
-from companion.nn.layers.conv import conv2d_backward, conv2d_forward, output_hw
+from companion.nn.layers.conv import conv2d_backward, conv2d_forward
+from companion.nn.layers.padding import output_hw
 from companion.nn.layers.inception import conv_multiplications
 from companion.nn.layers.residual import ResidualBlock
 

@@ -16,7 +16,7 @@ import numpy as np
 from companion.chapters.ch12 import equalise, neutralise
 from companion.data.word_vectors import cosine_similarity, normalize_rows
 from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
-from companion.models.skipgram import sgns_backward
+from companion.models.skipgram import sgns_backward, sgns_forward
 
 
 # --- 1. cosine similarity ---------------------------------------------------------------------------
@@ -152,6 +152,12 @@ def _sgns_bug(bug: str):
     return loss_and_grads
 
 
+def _sgns_reference(W_in, W_out, centers, contexts, negatives):
+    """The package's pair in the exercise's shape: (loss, dW_in, dW_out)."""
+    loss, cache = sgns_forward(W_in, W_out, centers, contexts, negatives)
+    return (loss, *sgns_backward(1.0, cache)[1])
+
+
 def check_sgns(sgns_loss_and_grads: Callable) -> bool:
     """``sgns_loss_and_grads(W_in, W_out, centers (B,), contexts (B,), negatives (B, K)) ->
     (loss, dW_in, dW_out)``: the mean over the B pairs of -log σ(u_o.v_c) - Σ_k log
@@ -162,7 +168,7 @@ def check_sgns(sgns_loss_and_grads: Callable) -> bool:
                         "loss and the gradients by B)"),
                 Mistake(_sgns_bug("assign"), "a word used twice in the batch must add up its "
                         "gradients: dW[ids] += ... keeps only one; use np.add.at")]
-    return check("skip-gram loss and gradients", sgns_loss_and_grads, sgns_backward,
+    return check("skip-gram loss and gradients", sgns_loss_and_grads, _sgns_reference,
                  _sgns_cases(), mistakes, returns="the tuple (loss, dW_in, dW_out)",
                  names=NAMES)
 

@@ -15,6 +15,7 @@ before the first import.
     grads.py       gradients, loss_gradients, backward, embedding_gradients, apply_gradients,
                    compare
     optimizers.py  keras_optimizer, keras_schedule
+    lockstep.py    train_in_lockstep: ours and Keras trained step by step on the same batches
     attention.py   the twins of MultiHeadAttention, LayerNormalization and the transformer's
                    blocks (registered), block_twin
 """
@@ -29,6 +30,7 @@ from companion.keras_twin.grads import (
     gradients,
     loss_gradients,
 )
+from companion.keras_twin.lockstep import train_in_lockstep
 from companion.keras_twin.optimizers import keras_optimizer, keras_schedule
 from companion.keras_twin.registry import (
     TWINS,
@@ -61,5 +63,6 @@ __all__ = [
     "loss_gradients",
     "register",
     "regularizer",
+    "train_in_lockstep",
     "twin",
 ]

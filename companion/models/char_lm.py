@@ -35,12 +35,16 @@ from companion.nn.model import Sequential
 from companion.nn.train import (
     EpochMeanLoss,
     EpochMetric,
+    Callback,
     GradientStats,
     ProgressBar,
     check_batch_size,
+    check_callbacks,
     clip_by_value,
     clip_gradients,
     global_norm,
+    minibatches,
+    seeded,
     train_loop,
 )
 from companion.nn.validation import check_int, check_non_negative, rng_from
@@ -83,18 +87,17 @@ class CharLanguageModel:
     # -- loss (the training protocol of ``companion.nn.train``) --------------------------
     def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
         """Masked mean cross-entropy per character of ``batch = (x (N, T, V), y (N, T),
-        mask (N, T))`` and its gradients (``grads()``, also left in the layers' grads)."""
+        mask (N, T))`` and its gradients (the model's ``grads``, by the names of ``params``)."""
         x, y, mask = batch
         p = self.model.forward(x, training=True)
         value, dz = sequence_crossentropy(p, y, mask, floor=TINY)   # dz: 0 on padding
         self.model.backward(dz, from_logits=True)
-        return float(value), self.model.grads()
+        return float(value), self.model.grads
 
-    def params(self) -> list[np.ndarray]:
-        return self.model.params()
-
-    def grads(self) -> list[np.ndarray]:
-        return self.model.grads()
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """The model's trainable arrays by name (the Trainable protocol)."""
+        return self.model.params
 
     def log_likelihood(self, names: Sequence[str], predict: Callable | None = None,
                        batch_size: int = 1024) -> tuple[float, int]:
@@ -174,6 +177,21 @@ class CharLanguageModel:
 
 
 # --- training -----------------------------------------------------------------------------
+def name_list(names, argument: str) -> list[str]:
+    """A non-empty list of strings (a single string is refused: Python would iterate its
+    letters)."""
+    if isinstance(names, str):
+        raise TypeError(f"{argument}: expected a list of strings, got the single string "
+                        f"{names!r}")
+    names = list(names)
+    if not names:
+        raise ValueError(f"{argument} is empty: expected at least one name")
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise TypeError(f"{argument}: expected strings, got {type(bad[0]).__name__} {bad[0]!r}")
+    return names
+
+
 def stream_chunks(vocab: Vocabulary, names: Sequence[str], seq_len: int) -> np.ndarray:
     """All names joined as one stream "anna<EOS>bob<EOS>..." cut into (M, seq_len) windows of
     target ids (the incomplete last window is dropped)."""
@@ -187,9 +205,9 @@ def stream_chunks(vocab: Vocabulary, names: Sequence[str], seq_len: int) -> np.n
 
 
 def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_size: int = 32,
-          optimizer=None, clipvalue: float | None = None, clipnorm: float | None = None,
-          val_names: Sequence[str] | None = None, seq_len: int | None = None, seed=None,
-          rng=None, progress=False) -> dict:
+          optimizer=None, validation_data: Sequence[str] | None = None, seed=None, rng=None,
+          callbacks: Sequence[Callback] = (), clipvalue: float | None = None,
+          clipnorm: float | None = None, seq_len: int | None = None, progress=False) -> dict:
     """Mini-batch training of the language model (Adam(0.01) unless ``optimizer`` is given),
     with the package's one training loop (``companion.nn.train.train_loop``).
 
@@ -199,17 +217,18 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
 
     History: per step ``batch_loss`` and ``grad_norm`` (the global norm *before* clipping),
     ``clipped`` (whether clipping changed the gradient); per epoch ``loss`` (mean of that
-    epoch's batch losses) and ``val_loss`` when ``val_names`` is given. A NaN/inf loss raises
-    ``DivergenceError`` with the step number; the history so far is its ``history`` attribute.
+    epoch's batch losses) and ``val_loss`` when ``validation_data`` (held-out names) is given.
+    ``callbacks`` (e.g. ``[EarlyStopping(patience=2)]``) run after those and are handed ``lm``.
+    A NaN/inf loss raises ``DivergenceError`` with the step number; the history so far is its
+    ``history`` attribute. The signature is ``fit``'s (optimizer, validation_data, epochs,
+    batch_size, seed/rng, callbacks).
     """
     optimizer = optim.get(optimizer) if optimizer is not None else optim.Adam(0.01)
     batch_size = check_batch_size(batch_size)
-    rng = rng_from(rng if rng is not None else seed)
-    if isinstance(names, str):
-        raise TypeError(f"names: expected a list of strings, got the single string {names!r}")
-    names = list(names)
-    if not names:
-        raise ValueError("names is empty: expected at least one training name")
+    rng = seeded(seed, rng)
+    names = name_list(names, "names")
+    if validation_data is not None:
+        validation_data = name_list(validation_data, "validation_data")
     if seq_len is None:
         y_all, mask_all = encode_padded(lm.vocab, names, add_eos=True)
     else:
@@ -218,21 +237,19 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
     size = len(y_all) if batch_size is None else batch_size
 
     def batches(epoch):
-        order = rng.permutation(len(y_all))
-        for start in range(0, len(y_all), size):
-            idx = order[start:start + size]
+        for idx in minibatches(len(y_all), size, rng):
             T = int(mask_all[idx].sum(axis=1).max())
             y, mask = y_all[idx, :T], mask_all[idx, :T]
             yield lm.inputs(y), y, mask
 
     hist: dict[str, list] = {"batch_loss": [], "grad_norm": [], "clipped": [], "loss": []}
-    callbacks = [GradientStats(), EpochMeanLoss()]
-    if val_names is not None:
+    user_cbs, callbacks = callbacks, [GradientStats(), EpochMeanLoss()]
+    if validation_data is not None:
         hist["val_loss"] = []
-        callbacks.append(EpochMetric("val_loss", lambda: lm.loss(val_names)))
+        callbacks.append(EpochMetric("val_loss", lambda: lm.loss(validation_data)))
     callbacks.append(ProgressBar(check_int(epochs, "epochs"), progress))
-    return train_loop(lm, batches, optimizer, epochs, callbacks, clipnorm=clipnorm,
-                      clipvalue=clipvalue, history=hist)
+    return train_loop(lm, batches, optimizer, epochs, callbacks + check_callbacks(user_cbs),
+                      clipnorm=clipnorm, clipvalue=clipvalue, history=hist)
 
 
 # --- baselines ----------------------------------------------------------------------------

@@ -85,11 +85,20 @@ class Seq2Seq:
     def layers(self) -> list:
         return [x for x in (self.encoder, self.decoder, self.attention, self.readout) if x]
 
-    def params(self) -> list[np.ndarray]:
-        return [p for layer in self.layers for p in layer.trainable_params().values()]
+    def _named_layers(self):
+        return [(n, getattr(self, n)) for n in ("encoder", "decoder", "attention", "readout")
+                if getattr(self, n)]
 
-    def grads(self) -> list[np.ndarray]:
-        return [layer.grads[k] for layer in self.layers for k in layer.trainable_params()]
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """The trainable arrays by ``"<part>.<weight>"`` (the Trainable protocol)."""
+        return {f"{n}.{k}": p for n, layer in self._named_layers()
+                for k, p in layer.params.items()}
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{n}.{k}": g for n, layer in self._named_layers()
+                for k, g in layer.grads.items()}
 
     # -- data ------------------------------------------------------------------------------
     def source_ids(self, texts: Sequence[str]) -> np.ndarray:
@@ -120,7 +129,7 @@ class Seq2Seq:
 
     def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
         """batch = (source ids (N, Tx), targets (N, Ty)) -> (mean cross-entropy per target
-        character, gradients in ``params()`` order)."""
+        character, gradients by the names of ``params``)."""
         src_ids, y = batch
         with blas_threads(1):
             z = self.logits(src_ids, y)
@@ -134,7 +143,7 @@ class Seq2Seq:
             self.decoder.backward(dS)
             ds0 = self.decoder.dinitial_state
             self.encoder.backward([dH, ds0[:, :self.u], ds0[:, self.u:]])
-        return float(loss), self.grads()
+        return float(loss), self.grads
 
     # -- decoding ---------------------------------------------------------------------------
     def start(self, src_ids):

@@ -17,13 +17,23 @@ averaged over a batch of pairs. Its gradients touch only the rows used (scatter-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from companion.nn import optim
-from companion.nn.train import EpochMeanLoss, ProgressBar, train_loop
-from companion.nn.validation import check_int, check_positive, rng_from
+from companion.nn.layers.embedding import scatter_add_rows
+from companion.nn.train import (
+    Callback,
+    EpochMeanLoss,
+    ProgressBar,
+    minibatches,
+    check_callbacks,
+    seeded,
+    train_loop,
+)
+from companion.nn.validation import check_int, rng_from
 
 # Related pairs of the Python docs' vocabulary, listed before any training (not picked from the
 # results), to measure what skip-gram learns on that corpus: where does b rank among a's
@@ -106,39 +116,31 @@ def log_sigmoid(z):
     return -np.logaddexp(0.0, -z)
 
 
-def sgns_forward(W_in, W_out, centers, contexts, negatives) -> float:
-    """Mean negative-sampling loss of a batch. centers, contexts: (B,); negatives: (B, K)."""
-    v = W_in[centers]                                              # (B, D)
-    U = W_out[np.concatenate([contexts[:, None], negatives], axis=1)]  # (B, 1+K, D)
-    s = np.einsum("bd,bkd->bk", v, U)                              # (B, 1+K) scores
-    s[:, 1:] *= -1                                                 # negatives: sigma(-u.v)
-    return float(-log_sigmoid(s).sum(axis=1).mean())
+def sgns_forward(W_in, W_out, centers, contexts, negatives):
+    """Mean negative-sampling loss of a batch, and the cache for ``sgns_backward``.
 
-
-def sgns_backward(W_in, W_out, centers, contexts, negatives):
-    """Loss and gradients (dW_in, dW_out), each (n_words, D) and nonzero only in used rows."""
-    B = len(centers)
+    W_in, W_out: (n_words, D); centers, contexts: (B,) ids; negatives: (B, K) ids. The loss is
+    the mean over the B pairs of -log σ(u_o.v_c) - Σ_k log σ(-u_nk.v_c). Returns (loss, cache).
+    """
     out_ids = np.concatenate([contexts[:, None], negatives], axis=1)   # (B, 1+K)
-    v, U = W_in[centers], W_out[out_ids]
+    v, U = W_in[centers], W_out[out_ids]                               # (B, D), (B, 1+K, D)
     sign = np.ones(out_ids.shape[1])
-    sign[1:] = -1.0
-    z = np.einsum("bd,bkd->bk", v, U) * sign                       # (B, 1+K)
+    sign[1:] = -1.0                                                    # negatives: σ(-u.v)
+    z = np.einsum("bd,bkd->bk", v, U) * sign                           # (B, 1+K) scores
     loss = float(-log_sigmoid(z).sum(axis=1).mean())
-    ds = -sign / B * np.exp(log_sigmoid(-z))                       # dL/ds = -sign sigma(-z) / B
+    return loss, (centers, out_ids, v, U, sign, z, W_in.shape, W_out.shape)
+
+
+def sgns_backward(dloss, cache):
+    """Gradients of ``dloss`` * the loss: (None, (dW_in, dW_out)), each (n_words, D) and nonzero
+    only in the rows the batch used (the ids are integers: no input gradient)."""
+    centers, out_ids, v, U, sign, z, in_shape, out_shape = cache
+    ds = -sign / len(centers) * np.exp(log_sigmoid(-z)) * dloss    # dL/ds = -sign σ(-z) / B
     dv = np.einsum("bk,bkd->bd", ds, U)                            # (B, D)
     dU = ds[:, :, None] * v[:, None, :]                            # (B, 1+K, D)
-    dW_in = scatter_add_rows(len(W_in), centers, dv)
-    dW_out = scatter_add_rows(len(W_out), out_ids.reshape(-1), dU.reshape(-1, dU.shape[-1]))
-    return loss, dW_in, dW_out
-
-
-def scatter_add_rows(n_rows: int, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """out[i] = sum of values[j] over j with ids[j] == i: the same as ``np.add.at`` into zeros
-    (``companion.nn.layers.embedding.embedding_backward``), computed as one ``np.bincount`` over
-    the flattened (row, column) positions, which is about three times faster here."""
-    D = values.shape[-1]
-    flat = (np.asarray(ids)[:, None] * D + np.arange(D)).ravel()
-    return np.bincount(flat, weights=values.ravel(), minlength=n_rows * D).reshape(n_rows, D)
+    dW_in = scatter_add_rows(in_shape[0], centers, dv)
+    dW_out = scatter_add_rows(out_shape[0], out_ids.reshape(-1), dU.reshape(-1, dU.shape[-1]))
+    return None, (dW_in, dW_out)
 
 
 class SkipGram:
@@ -152,22 +154,21 @@ class SkipGram:
         rng = rng_from(rng if rng is not None else seed)
         self.W_in = rng.uniform(-0.5, 0.5, (n_words, n_features)) / n_features
         self.W_out = np.zeros((n_words, n_features))
-        self._grads = [np.zeros_like(self.W_in), np.zeros_like(self.W_out)]
+        self.grads = {"W_in": np.zeros_like(self.W_in), "W_out": np.zeros_like(self.W_out)}
 
     # -- the training protocol of ``companion.nn.train`` --------------------------------
-    def params(self) -> list[np.ndarray]:
-        return [self.W_in, self.W_out]
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """The two embedding matrices (the Trainable protocol)."""
+        return {"W_in": self.W_in, "W_out": self.W_out}
 
     def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
         """Loss and [dW_in, dW_out] of ``batch = (centers (B,), contexts (B,), negatives
         (B, K))``."""
-        loss, dW_in, dW_out = sgns_backward(self.W_in, self.W_out, *batch)
-        self._grads = [dW_in, dW_out]
-        return loss, self._grads
-
-    def grads(self) -> list[np.ndarray]:
-        """The gradients of the last ``loss_and_grads``, same order as ``params()``."""
-        return self._grads
+        loss, cache = sgns_forward(self.W_in, self.W_out, *batch)
+        _, (dW_in, dW_out) = sgns_backward(1.0, cache)
+        self.grads = {"W_in": dW_in, "W_out": dW_out}
+        return loss, self.grads
 
     def vectors(self, add_context: bool = False) -> np.ndarray:
         """The learned embeddings (W_in, or W_in + W_out as GloVe recommends)."""
@@ -176,13 +177,13 @@ class SkipGram:
 
 def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int = 3,
                    window: int = 4, negatives: int = 5, batch_size: int = 1024,
-                   learning_rate: float = 0.01, subsample_t: float | None = 1e-3,
-                   seed=None, rng=None, progress=False) -> dict:
-    """Train with Adam on mini-batches of (center, context) pairs, re-drawing each epoch the
-    subsampling, the dynamic windows and the negatives, with the package's one training loop
-    (``companion.nn.train.train_loop``). Returns {"loss": per-epoch mean, "batch_loss": per
-    step}."""
-    check_positive(learning_rate, "learning_rate")
+                   optimizer=None, subsample_t: float | None = 1e-3, seed=None, rng=None,
+                   callbacks: Sequence[Callback] = (), progress=False) -> dict:
+    """Train on mini-batches of (center, context) pairs (Adam(0.01) unless ``optimizer`` is
+    given), re-drawing each epoch the subsampling, the dynamic windows and the negatives, with
+    the package's one training loop (``companion.nn.train.train_loop``); ``callbacks`` are
+    handed the model. Returns {"loss": per-epoch mean, "batch_loss": per step}."""
+    optimizer = optim.get(optimizer) if optimizer is not None else optim.Adam(0.01)
     batch_size = check_int(batch_size, "batch_size")
     negatives = check_int(negatives, "negatives")
     if not isinstance(vocab, Vocab):
@@ -196,17 +197,16 @@ def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int =
     if ids.min() < 0 or ids.max() >= n_words or len(vocab) != n_words:
         raise ValueError(f"ids must lie in 0..{n_words - 1} (the model's n_words = {n_words}, "
                          f"the vocab's {len(vocab)} words), got values up to {ids.max()}")
-    rng = rng_from(rng if rng is not None else seed)
+    rng = seeded(seed, rng)
     p_noise = noise_distribution(vocab.counts)
 
     def batches(epoch):
         kept = ids if subsample_t is None else subsample(ids, vocab.counts, subsample_t, rng)
         c, o = skipgram_pairs(kept, window, rng)
-        order = rng.permutation(len(c))
-        for start in range(0, len(c), batch_size):
-            b = order[start:start + batch_size]
+        for b in minibatches(len(c), batch_size, rng):
             yield c[b], o[b], sample_negatives(p_noise, (len(b), negatives), rng)
 
-    callbacks = [EpochMeanLoss(), ProgressBar(check_int(epochs, "epochs"), progress)]
-    return train_loop(model, batches, optim.Adam(learning_rate=learning_rate), epochs,
-                      callbacks, history={"loss": [], "batch_loss": []})
+    cbs = [EpochMeanLoss(), ProgressBar(check_int(epochs, "epochs"), progress),
+           *check_callbacks(callbacks)]
+    return train_loop(model, batches, optimizer, epochs, cbs,
+                      history={"loss": [], "batch_loss": []})

@@ -7,7 +7,8 @@ for the dates of chapter 13, built from the blocks of ``companion.nn.layers.tran
 
 A model is a ``Block`` (as ``Sequential`` is): its sub-layers (``embed``, ``block1``, ...,
 ``readout``) in Keras' weight order, ``get_weights``/``set_weights`` across all of them, and
-``params()``/``grads()``, the trainable arrays of ``companion.nn.train``'s training protocol.
+``params``/``grads`` dicts (by ``"<sublayer>.<name>"``), the training protocol of
+``companion.nn.train``.
 Token embeddings are scaled by sqrt(d_model) and added to sinusoidal positional encodings
 (``positional=False`` leaves them out: self-attention alone is blind to order). With
 ``norm_first=True`` (pre-LN) a last layer norm comes before the read-out, as in GPT-2. The
@@ -23,6 +24,7 @@ import numpy as np
 
 from companion.data.dates import decode, encode_sources
 from companion.data.text import Vocabulary, encode_padded
+from companion.models.char_lm import name_list
 from companion.nn import optim
 from companion.nn.activations import log_softmax, sample_from_logits, softmax
 from companion.nn.layers.composite import Block
@@ -31,27 +33,25 @@ from companion.nn.layers.layer_norm import LayerNormalization
 from companion.nn.layers.transformer import DecoderBlock, PositionalEmbedding, TransformerBlock
 from companion.nn.losses import smoothed_sequence_crossentropy
 from companion.nn.threads import blas_threads
-from companion.nn.train import EpochMeanLoss, EpochMetric, minibatches, train_loop
+from companion.nn.train import (
+    EpochMeanLoss,
+    EpochMetric,
+    check_callbacks,
+    minibatches,
+    seeded,
+    train_loop,
+)
 from companion.nn.validation import check_int, rng_from
 
 
 class _Model(Block):
-    """A model made of named sub-layers, trained through ``params()``/``grads()``."""
-
-    def _collect(self):
-        """Nothing to collect: ``params()`` is the training protocol's method here."""
+    """A model made of named sub-layers, trained through the ``params``/``grads`` dicts."""
 
     def _add(self, name: str, layer, input_shape, rng):
         layer.name = name
         layer.build(input_shape, rng)
         self.sublayers[name] = layer
         return layer
-
-    def params(self) -> list[np.ndarray]:
-        return list(self.trainable_params().values())
-
-    def grads(self) -> list[np.ndarray]:
-        return list(self.trainable_grads().values())
 
     def _blocks(self, prefix: str, cls, n: int, d_model: int, num_heads: int, ff_dim: int,
                 rng) -> list:
@@ -84,7 +84,7 @@ class TransformerLM(_Model):
                  num_layers: int = 2, ff_dim: int = 64, max_len: int = 24,
                  positional: bool = True, norm_first: bool = False, dropout: float = 0.0,
                  label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None):
-        self._setup(name, dtype)        # not Layer.__init__: params() is a method here
+        self._setup(name, dtype)
         rng = rng_from(seed)
         self.vocab, self.norm_first, self.dropout, self.sublayers = vocab, norm_first, dropout, {}
         self.label_smoothing = label_smoothing
@@ -120,7 +120,7 @@ class TransformerLM(_Model):
             for block in reversed(self.blocks):
                 d = block.backward(d)
             self.embed.backward(d)
-        return loss, self.grads()
+        return loss, self.grads
 
     def log_likelihood(self, names: Sequence[str], batch_size: int = 1024) -> tuple[float, int]:
         total, count = 0.0, 0
@@ -164,30 +164,31 @@ class TransformerLM(_Model):
         return [b.sublayers["attention"].attention_weights[0] for b in self.blocks]
 
 
-def train_lm(lm: TransformerLM, names: Sequence[str], optimizer=None, validation_data=None,
-             epochs: int = 10, batch_size: int = 64, seed=0, callbacks: Sequence = (),
-             clipnorm: float | None = 1.0) -> dict:
-    """Train on shuffled batches of right-padded names (dropout on); ``optimizer`` defaults to
-    Adam(3e-3). History: ``loss`` per epoch and, with ``validation_data`` (names),
-    ``val_loss``."""
-    if isinstance(names, str) or isinstance(validation_data, str):
-        raise TypeError("names and validation_data: expected lists of names, got a string")
-    rng = rng_from(seed)
-    y_all, mask_all = encode_padded(lm.vocab, list(names), add_eos=True)
+def train_lm(lm: TransformerLM, names: Sequence[str], epochs: int = 10, batch_size: int = 64,
+             optimizer=None, validation_data: Sequence[str] | None = None, seed=None, rng=None,
+             callbacks: Sequence = (), clipnorm: float | None = 1.0) -> dict:
+    """Train on shuffled batches of right-padded names (dropout and label smoothing on), with
+    ``fit``'s signature; ``optimizer`` defaults to Adam(3e-3), ``seed`` (or ``rng``) to 0.
+    History: ``loss`` per epoch and, with ``validation_data`` (names), ``val_loss``."""
+    names = name_list(names, "names")
+    if validation_data is not None:
+        validation_data = name_list(validation_data, "validation_data")
+    rng = seeded(0 if seed is None and rng is None else seed, rng)
+    y_all, mask_all = encode_padded(lm.vocab, names, add_eos=True)
     bs = check_int(batch_size, "batch_size")
 
     def batches(epoch):
         for idx in minibatches(len(y_all), bs, rng):
             T = int(mask_all[idx].sum(1).max())
             yield y_all[idx, :T], mask_all[idx, :T]
-
     cbs = [EpochMeanLoss()]
     if validation_data is not None:
         cbs.append(EpochMetric("val_loss", lambda: lm.loss(validation_data)))
     lm.training = True                          # dropout in loss_and_grads, never in loss()
     try:
-        return train_loop(lm, batches, optim.Adam(3e-3) if optimizer is None else optimizer,
-                          epochs, [*cbs, *callbacks], clipnorm=clipnorm)
+        return train_loop(lm, batches, optim.Adam(3e-3) if optimizer is None else
+                          optim.get(optimizer), epochs, cbs + check_callbacks(callbacks),
+                          clipnorm=clipnorm)
     finally:
         lm.training = False
 
@@ -205,7 +206,7 @@ class TransformerTranslator(_Model):
                  num_heads: int = 2, num_layers: int = 1, ff_dim: int = 64,
                  max_source_length: int = 29, norm_first: bool = False, dropout: float = 0.0,
                  label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None):
-        self._setup(name, dtype)        # not Layer.__init__: params() is a method here
+        self._setup(name, dtype)
         rng = rng_from(seed)
         self.src, self.tgt, self.Tx = source_vocab, target_vocab, int(max_source_length)
         self.norm_first, self.dropout, self.sublayers, self.training = norm_first, dropout, {}, False
@@ -258,7 +259,7 @@ class TransformerTranslator(_Model):
             for block in reversed(self.encoder):
                 denc = block.backward(denc)
             self.src_embed.backward(denc)
-        return loss, self.grads()
+        return loss, self.grads
 
     def next_logits(self, enc, mask, prefix) -> np.ndarray:
         """Scores (N, V) of the next target id after ``prefix`` (N, t) (starting with <EOS>)."""

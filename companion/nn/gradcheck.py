@@ -95,16 +95,17 @@ def model_gradient_errors(model, x, y, loss, h: float = 1e-6,
 
     model.forward(x, training=training)
     model.loss_and_grads(x, y, loss, training=training)
-    analytic = [g.copy() for g in model.grads()]
-    return {name: rel_error(g, numerical_gradient(total, p, h))
-            for (name, p), g in zip(model.named_params(), analytic)}
+    analytic = {k: g.copy() for k, g in model.grads.items()}
+    return {name: rel_error(analytic[name], numerical_gradient(total, p, h))
+            for name, p in model.params.items()}
 
 
 def layer_gradient_errors(layer, x: np.ndarray, dout: np.ndarray | None = None, seed: int = 0,
                           h: float = 1e-6, training: bool = False) -> dict[str, float]:
     """Check a layer's backward against numerical gradients of sum(forward(x) * dout).
 
-    Returns relative errors for the input (``"x"``) and every parameter.
+    Returns relative errors for the input (``"x"``, unless it holds integer ids) and every
+    parameter.
     """
     out = layer.forward(x, training=training)
     if dout is None:
@@ -115,7 +116,9 @@ def layer_gradient_errors(layer, x: np.ndarray, dout: np.ndarray | None = None, 
     def f():
         return float(np.sum(layer.forward(x, training=training) * dout))
 
-    errors = {"x": rel_error(analytic["x"], numerical_gradient(f, x, h))}
-    for k, p in layer.trainable_params().items():
+    errors = {}
+    if np.asarray(x).dtype.kind == "f":                 # integer ids (Embedding) have none
+        errors["x"] = rel_error(analytic["x"], numerical_gradient(f, x, h))
+    for k, p in layer.params.items():
         errors[k] = rel_error(analytic[k], numerical_gradient(f, p, h))
     return errors

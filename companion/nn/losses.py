@@ -81,9 +81,12 @@ class BinaryCrossentropy(Loss):
 
     def __call__(self, y_true, y_pred):
         y, p = self._targets(y_true, y_pred)
-        pc = np.clip(p, EPSILON, 1 - EPSILON)
+        lo, hi = p.dtype.type(EPSILON), p.dtype.type(1 - EPSILON)   # bounds in p's dtype
+        pc = np.clip(p, lo, hi)
         loss = -np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))
-        inside = (p > EPSILON) & (p < 1 - EPSILON)          # clip has zero gradient outside
+        # the clip's gradient is zero strictly outside [lo, hi] and passes through on the
+        # bounds themselves (TensorFlow's clip_by_value, which Keras' loss uses)
+        inside = (p >= lo) & (p <= hi)
         grad = np.where(inside, (pc - y) / (pc * (1 - pc)), 0.0) / p.size
         return float(loss), grad.astype(p.dtype, copy=False)
 

@@ -14,7 +14,7 @@ class Sequential(Block):
     """A stack of layers, built for a given input shape (without the batch axis).
 
     >>> model = Sequential([Dense(4, "tanh"), Dense(1, "sigmoid")], input_shape=(2,), seed=0)
-    >>> loss = model.loss_and_grads(X, y, "binary_crossentropy")   # fills every layer.grads
+    >>> loss = model.loss_and_grads(X, y, "binary_crossentropy")   # fills model.grads
 
     A model is a layer too: a ``Sequential`` can sit inside another one (or be a branch of a
     block), as Keras models nest; ``build``, ``forward``, ``backward``, ``get_weights`` and
@@ -54,9 +54,6 @@ class Sequential(Block):
                 layer.name = f"{base}_{seen[base]}"
             else:
                 seen[base] = 0
-
-    def _collect(self):
-        """Nothing to collect: ``params()`` is the training protocol's method here."""
 
     def build(self, input_shape, rng) -> tuple:
         """Build every layer in turn (one ``rng`` for all); return the output shape."""
@@ -121,19 +118,6 @@ class Sequential(Block):
         else:
             self.backward(dout)
         return value + self.regularization_loss()
-
-    # -- parameters (the training protocol) ---------------------------------------------
-    def params(self) -> list[np.ndarray]:
-        """Trainable parameters (layers' ``non_trainable`` weights, e.g. moving statistics,
-        are left out: they have no gradient; ``get_weights`` still includes them)."""
-        return list(self.trainable_params().values())
-
-    def grads(self) -> list[np.ndarray]:
-        """Gradients of ``params()``, same order (after ``backward``)."""
-        return list(self.trainable_grads().values())
-
-    def named_params(self) -> list[tuple[str, np.ndarray]]:
-        return list(self.trainable_params().items())
 
     def summary(self) -> str:
         rows = [f"{'layer':28} {'output shape':>18} {'params':>8}"]

@@ -2,17 +2,20 @@
 
 Anything that follows the ``Trainable`` protocol can be trained:
 
-    loss_and_grads(batch) -> (loss, grads)     one batch: the loss and d loss / d params
-    params() -> [arrays]                        the trainable arrays (updated in place)
-    grads() -> [arrays]                         the last gradients, same order
+    params -> {name: array}                     the trainable arrays (updated in place)
+    loss_and_grads(batch) -> (loss, grads)      one batch: the loss and {name: d loss/d param}
+
+(the same ``params`` dict every layer, block and ``Sequential`` has; a model with weights that
+get no gradient keeps them elsewhere, e.g. a layer's ``state``).
 
 ``train_loop(trainable, batches, optimizer, epochs, callbacks)`` draws each epoch's batches
 from ``batches(epoch)``, computes loss and gradients, guards against divergence (a NaN or
 infinite loss raises ``DivergenceError`` carrying ``step``, ``loss`` and ``history``),
 clips, updates the parameters with the optimiser, and calls the callbacks: per step
 (``on_step``) and per epoch (``on_epoch_end``, which may stop training). The history holds
-per-step ``batch_loss`` and whatever the callbacks record. ``fit(model, x, y, loss,
-optimizer, ...)`` wraps a ``Sequential`` and a loss into a ``Supervised`` trainable, with
+per-step ``batch_loss`` and whatever the callbacks record. Callbacks are handed the model
+before training (``set_model``, as in Keras), so ``EarlyStopping`` can keep and put back its
+best weights. ``fit(model, x, y, loss, optimizer, ...)`` wraps a ``Sequential`` and a loss into a ``Supervised`` trainable, with
 shuffled mini-batches and callbacks for the per-epoch loss/accuracy, validation, early
 stopping and the progress bar. The character language model, skip-gram and the chapters'
 experiments all train through ``train_loop``.
@@ -22,7 +25,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -37,6 +39,7 @@ from companion.nn.validation import (
     check_finite,
     check_int,
     check_nonempty,
+    check_number,
     check_positive,
     check_same_length,
     rng_from,
@@ -47,11 +50,39 @@ from companion.nn.validation import (
 class Trainable(Protocol):
     """What ``train_loop`` trains (see the module docstring)."""
 
-    def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]: ...
+    params: dict[str, np.ndarray]
 
-    def params(self) -> list[np.ndarray]: ...
+    def loss_and_grads(self, batch) -> tuple[float, dict[str, np.ndarray]]: ...
 
-    def grads(self) -> list[np.ndarray]: ...
+
+def trainable_arrays(trainable) -> tuple[list[str], list[np.ndarray]]:
+    """The names and arrays of ``trainable.params`` (a dict name -> array), checked: each must be
+    a floating-point array (an integer array cannot take a fractional update)."""
+    params = getattr(trainable, "params", None)
+    if not isinstance(params, dict):
+        raise TypeError(f"{type(trainable).__name__}.params must be a dict name -> array (the "
+                        f"Trainable protocol of companion.nn.train), got {type(params).__name__}")
+    for name, p in params.items():
+        if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+            raise TypeError(f"{type(trainable).__name__}.params[{name!r}] must be a floating-"
+                            f"point numpy array (updated in place), got "
+                            f"{getattr(p, 'dtype', type(p).__name__)}")
+    return list(params), list(params.values())
+
+
+def ordered_grads(grads, names: list[str], owner: str) -> list[np.ndarray]:
+    """``grads`` (a dict name -> array, or a sequence in ``params`` order) as a list in the
+    order of ``names``; a missing or extra name is an error, not a silent misalignment."""
+    if isinstance(grads, dict):
+        if list(grads) != names and set(grads) != set(names):
+            raise ValueError(f"{owner}.loss_and_grads returned gradients for "
+                             f"{sorted(set(grads) ^ set(names))} that do not match its params")
+        return [grads[n] for n in names]
+    grads = list(grads)
+    if len(grads) != len(names):
+        raise ValueError(f"{owner}.loss_and_grads returned {len(grads)} gradients for "
+                         f"{len(names)} parameters")
+    return grads
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -73,6 +104,13 @@ def progress_bar(total: int, progress, desc: str = "epochs"):
 def check_batch_size(batch_size) -> int | None:
     """A positive integer, or None (the whole set in one batch)."""
     return None if batch_size is None else check_int(batch_size, "batch_size")
+
+
+def seeded(seed=None, rng=None) -> np.random.Generator:
+    """The generator of a trainer's ``seed=`` or ``rng=`` argument: one of them, not both."""
+    if seed is not None and rng is not None:
+        raise ValueError("pass seed= or rng=, not both: the run would follow only one of them")
+    return rng_from(rng if rng is not None else seed)
 
 
 def minibatches(n: int, batch_size: int | None, rng=None, shuffle: bool = True):
@@ -133,7 +171,19 @@ def check_data(x, name: str) -> np.ndarray:
 
 # --- callbacks -----------------------------------------------------------------------------
 class Callback:
-    """Hooks of ``train_loop``; each may add lists to the history it is handed."""
+    """Hooks of ``train_loop``; each may add lists to the history it is handed.
+
+    ``model`` is the model being trained, set by ``set_model`` before training starts (Keras'
+    convention): ``fit`` hands over the ``Sequential``, ``train_loop`` the trainable (or the
+    ``model=`` it is given)."""
+
+    model = None
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def on_train_begin(self, history: dict) -> None:
+        """Once, before the first step (reset any state of an earlier run here)."""
 
     def on_step(self, step: int, loss: float, grads: list, clipped: list, history: dict) -> None:
         """After the loss and gradients of a step (``clipped``: what the optimiser gets)."""
@@ -202,31 +252,39 @@ class ProgressBar(Callback):
 # --- the loop ------------------------------------------------------------------------------
 def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimizer,
                epochs: int, callbacks: Sequence[Callback] = (), clipnorm: float | None = None,
-               clipvalue: float | None = None, history: dict | None = None) -> dict:
+               clipvalue: float | None = None, history: dict | None = None,
+               model=None) -> dict:
     """Train ``trainable`` in place for ``epochs`` passes over ``batches(epoch)``; return the
     history (per step ``batch_loss``, plus what the callbacks add; pass ``history`` to start
     from given, e.g. empty, lists in a chosen order).
 
     Each step: ``loss, grads = trainable.loss_and_grads(batch)``; the divergence guard
     (``check_loss``); clipping (by value, then by global norm); ``on_step`` callbacks; the
-    optimiser's update, applied in place to ``trainable.params()``. A ``DivergenceError``
-    carries the history so far as its ``history`` attribute.
+    optimiser's update, applied in place to ``trainable.params``. A ``DivergenceError``
+    carries the history so far as its ``history`` attribute. Every callback is handed
+    ``model`` (default: ``trainable``) with ``set_model``, then ``on_train_begin``.
     """
     epochs = check_int(epochs, "epochs")
     for value, name in ((clipnorm, "clipnorm"), (clipvalue, "clipvalue")):
         if value is not None:
             check_positive(value, name)
+    callbacks = check_callbacks(callbacks)
     optimizer = optim.get(optimizer)
-    params = trainable.params()
+    names, params = trainable_arrays(trainable)
+    owner = type(trainable).__name__
     state = optimizer.init(params)
     history = {"batch_loss": []} if history is None else history
     history.setdefault("batch_loss", [])
+    for cb in callbacks:
+        cb.set_model(trainable if model is None else model)
+        cb.on_train_begin(history)
     step = 0
     try:
         for epoch in range(epochs):
             for batch in batches(epoch):
                 with np.errstate(over="ignore", invalid="ignore"):   # checked just below
                     value, grads = trainable.loss_and_grads(batch)
+                grads = ordered_grads(grads, names, owner)
                 check_loss(value, step, optimizer.learning_rate, history)
                 clipped = clip_gradients(grads, clipvalue, clipnorm)
                 for cb in callbacks:
@@ -245,60 +303,99 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
 
 
 # --- fit: a model and a labelled data set ---------------------------------------------------
+def check_callbacks(callbacks) -> list[Callback]:
+    """A list of ``Callback`` objects (a single one, or a class instead of an instance, named)."""
+    if isinstance(callbacks, Callback):
+        raise TypeError("callbacks must be a list of Callback objects, e.g. "
+                        f"callbacks=[{type(callbacks).__name__}(...)], got one callback")
+    callbacks = list(callbacks)
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            what = f"the class {cb.__name__} (call it: {cb.__name__}())" \
+                if isinstance(cb, type) else f"a {type(cb).__name__}"
+            raise TypeError(f"callbacks[{i}] must be a Callback object, got {what}")
+    return callbacks
+
+
 class Supervised:
     """A model and a loss as a ``Trainable``: a batch is ``(x, y)``."""
 
     def __init__(self, model, loss):
         self.model, self.loss = model, losses_mod.get(loss)
 
-    def loss_and_grads(self, batch) -> tuple[float, list[np.ndarray]]:
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return self.model.params
+
+    def loss_and_grads(self, batch) -> tuple[float, dict[str, np.ndarray]]:
         x, y = batch
         value = self.model.loss_and_grads(x, y, self.loss, training=True)
-        return value, self.model.grads()
-
-    def params(self) -> list[np.ndarray]:
-        return self.model.params()
-
-    def grads(self) -> list[np.ndarray]:
-        return self.model.grads()
+        return value, self.model.grads
 
 
-@dataclass
+def snapshot(model) -> list[np.ndarray]:
+    """A copy of every weight of ``model``: ``get_weights()`` where it has one, else its
+    ``params`` arrays."""
+    if hasattr(model, "get_weights"):
+        return model.get_weights()
+    return [p.copy() for p in trainable_arrays(model)[1]]
+
+
+def restore(model, weights: list[np.ndarray]) -> None:
+    """Put ``snapshot(model)``'s copy back, into the model's own arrays."""
+    if hasattr(model, "set_weights"):
+        model.set_weights(weights)
+        return
+    for p, w in zip(trainable_arrays(model)[1], weights):
+        p[...] = w
+
+
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
-    optionally put back the weights of the best epoch (as Keras' callback of that name).
-    ``fit`` sets ``model``."""
-    monitor: str = "val_loss"
-    patience: int = 5
-    min_delta: float = 0.0
-    restore_best_weights: bool = True
-    best: float = field(default=np.inf, init=False)
-    best_epoch: int = field(default=-1, init=False)
-    stopped_epoch: int | None = field(default=None, init=False)
-    model: object = field(default=None, init=False, repr=False)
-    _best_weights: list | None = field(default=None, init=False, repr=False)
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs, and
+    (``restore_best_weights``, on by default here, off in Keras) put back the weights of the best
+    epoch, as Keras' callback of that name: ``callbacks=[EarlyStopping(patience=2)]``.
 
-    def __post_init__(self):
-        self.patience = check_int(self.patience, "patience", minimum=0)
-        self.restore_best_weights = check_bool(self.restore_best_weights, "restore_best_weights")
+    Keras' semantics: ``min_delta`` is used as its absolute value; a quantity whose name holds
+    "acc" improves upwards, any other downwards; the state (best value and weights, epochs
+    waited) is reset when training begins, so one object can serve several runs.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 restore_best_weights: bool = True):
+        if not isinstance(monitor, str):
+            raise TypeError(f"EarlyStopping: monitor must be the name of a history entry such "
+                            f"as 'val_loss', got {monitor!r}")
+        self.monitor = monitor
+        self.patience = check_int(patience, "patience", minimum=0)
+        self.min_delta = abs(check_number(min_delta, "min_delta"))
+        self.restore_best_weights = check_bool(restore_best_weights, "restore_best_weights")
+        self.on_train_begin({})
+
+    def on_train_begin(self, history):
+        self.best, self.best_epoch, self.stopped_epoch = np.inf, -1, None
+        self.best_weights: list | None = None
+
+    def __repr__(self):
+        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
+                f"min_delta={self.min_delta}, restore_best_weights={self.restore_best_weights})")
 
     def on_epoch_end(self, epoch, history):
-        return self.should_stop(epoch, history, self.model)
-
-    def should_stop(self, epoch: int, history: dict, model) -> bool:
-        if self.monitor not in history:
+        if self.model is None:
+            raise RuntimeError("EarlyStopping has no model: pass it in callbacks=[...] to fit "
+                               "or train_loop, which hand it the model")
+        if self.monitor not in history or not history[self.monitor]:
             raise KeyError(f"EarlyStopping monitors {self.monitor!r}, which the history lacks; "
                            f"pass validation_data to fit() or monitor one of {sorted(history)}")
         value = history[self.monitor][-1]
         sign = -1 if "acc" in self.monitor else 1          # accuracies improve upwards
-        if sign * value < sign * self.best - self.min_delta or self.best_epoch < 0:
+        if self.best_epoch < 0 or sign * value < sign * self.best - self.min_delta:
             self.best, self.best_epoch = value, epoch
-            self._best_weights = model.get_weights()
+            self.best_weights = snapshot(self.model)
             return False
         if epoch - self.best_epoch >= self.patience:
             self.stopped_epoch = epoch
-            if self.restore_best_weights and self._best_weights is not None:
-                model.set_weights(self._best_weights)
+            if self.restore_best_weights and self.best_weights is not None:
+                restore(self.model, self.best_weights)
             return True
         return False
 
@@ -349,7 +446,9 @@ def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None =
     ``validation_data`` is given, and per-step ``batch_loss``. The data are checked first
     (non-empty, finite, as many labels as examples); then the loss is checked after every
     step: a NaN or infinite loss raises ``DivergenceError`` naming the step.
-    ``batch_size=None`` is full-batch gradient descent. Extra ``callbacks`` run after fit's.
+    ``batch_size=None`` is full-batch gradient descent. ``callbacks`` (a list, as in Keras:
+    ``callbacks=[EarlyStopping(patience=2)]``) run after fit's own and are handed ``model``;
+    ``early_stopping=`` is a shortcut that puts one in front of them.
     """
     shuffle = check_bool(shuffle, "shuffle")
     x, y = _check_labelled(x, y, "x", "y")
@@ -357,13 +456,13 @@ def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None =
         validation_data = _check_labelled(*validation_data, "validation x", "validation y")
     batch_size = check_batch_size(batch_size)
     loss, optimizer = losses_mod.get(loss), optim.get(optimizer)
-    rng = rng_from(rng if rng is not None else seed)
+    rng = seeded(seed, rng)
+    callbacks = check_callbacks(callbacks)
+    if early_stopping is not None:                  # the same path as callbacks=[...]
+        callbacks = check_callbacks([early_stopping]) + callbacks
     cbs: list[Callback] = [Evaluation(model, loss, x, y, validation_data,
-                                      optimizer.learning_rate)]
-    if early_stopping is not None:
-        early_stopping.model = model
-        cbs.append(early_stopping)
-    cbs += [ProgressBar(check_int(epochs, "epochs"), progress), *callbacks]
+                                      optimizer.learning_rate),
+                           ProgressBar(check_int(epochs, "epochs"), progress), *callbacks]
 
     def batches(epoch):
         return ((x[idx], y[idx]) for idx in minibatches(len(x), batch_size, rng, shuffle))
@@ -371,4 +470,4 @@ def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None =
     if validation_data is not None:
         history.update(val_loss=[], val_accuracy=[])
     return train_loop(Supervised(model, loss), batches, optimizer, epochs, cbs,
-                      clipnorm=clipnorm, history=history)
+                      clipnorm=clipnorm, history=history, model=model)

@@ -1,8 +1,12 @@
 """The layer protocol every layer of the package follows.
 
-A layer owns its parameters in ``self.params`` (an ordered dict, in the order Keras'
+A layer owns its trainable parameters in ``self.params`` (an ordered dict, in the order Keras'
 ``get_weights()`` returns them, so ``set_weights`` copies straight across) and, after
-``backward``, their gradients in ``self.grads`` under the same names.
+``backward``, their gradients in ``self.grads`` under the same names. Weights without a
+gradient (batch normalisation's moving statistics) live beside them in ``self.state``; they
+travel with ``get_weights``/``set_weights`` (after the trainable ones, Keras' order) but no
+optimiser sees them. The same three dicts exist on every block and model (``"<sub>.<name>"``
+keys), so a model is a layer too.
 
     layer = Dense(4, dtype="float32")                 (float64 unless told: gradient checks)
     layer.build(input_shape, rng) -> output_shape      (input_shape without the batch axis)
@@ -38,18 +42,18 @@ def float_dtype(dtype, owner: str = "layer") -> np.dtype:
 
 
 class Layer:
-    """Base class. Subclasses set ``self.params`` in ``build`` and implement forward/backward.
+    """Base class. Subclasses create their weights in ``build`` with ``add_weight`` and
+    implement forward/backward.
 
-    ``non_trainable`` names entries of ``params`` that are weights but get no gradient (batch
-    norm's moving statistics): they travel with ``get_weights``/``set_weights`` (Keras order)
-    but ``trainable_params()``, ``Sequential.params()``/``grads()`` and optimisers skip them.
+    ``params``: trainable weights by name; ``grads``: their gradients after ``backward``;
+    ``state``: weights without a gradient (moving statistics), by name.
     """
-    non_trainable: tuple[str, ...] = ()
 
     def __init__(self, name: str | None = None, dtype="float64"):
         self._setup(name, dtype)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.state: dict[str, np.ndarray] = {}
 
     def _setup(self, name: str | None, dtype) -> None:
         self.name = name or type(self).__name__.lower()
@@ -76,10 +80,12 @@ class Layer:
             raise RuntimeError(f"{self.name}: set the dtype before build, not after")
         self.dtype = float_dtype(dtype, type(self).__name__)
 
-    def add_weight(self, name: str, value) -> np.ndarray:
-        """Store ``value`` as the parameter ``name``, in the layer's dtype."""
-        self.params[name] = np.asarray(value, dtype=self.dtype)
-        return self.params[name]
+    def add_weight(self, name: str, value, trainable: bool = True) -> np.ndarray:
+        """Store ``value`` as the weight ``name``, in the layer's dtype: in ``params`` when
+        ``trainable``, else in ``state``."""
+        store = self.params if trainable else self.state
+        store[name] = np.asarray(value, dtype=self.dtype)
+        return store[name]
 
     # -- computation --------------------------------------------------------------------
     def forward(self, x, training: bool = False):
@@ -92,34 +98,28 @@ class Layer:
         return self.forward(x, training=training)
 
     # -- weights ------------------------------------------------------------------------
-    def trainable_params(self) -> dict[str, np.ndarray]:
-        """The entries of ``params`` that have gradients (all of them unless ``non_trainable``)."""
-        return {k: p for k, p in self.params.items() if k not in self.non_trainable}
-
-    def trainable_grads(self) -> dict[str, np.ndarray]:
-        """The gradients of ``trainable_params()``, same names and order (after ``backward``)."""
-        missing = [k for k in self.trainable_params() if k not in self.grads]
-        if missing:
-            raise RuntimeError(f"{self.name}: no gradient for {', '.join(missing)} yet: run "
-                               "forward and backward first")
-        return {k: self.grads[k] for k in self.trainable_params()}
+    def weights(self) -> dict[str, np.ndarray]:
+        """Every weight by name in Keras' ``get_weights()`` order: ``params`` then ``state``."""
+        return {**self.params, **self.state}
 
     def get_weights(self) -> list[np.ndarray]:
-        return [w.copy() for w in self.params.values()]
+        return [w.copy() for w in self.weights().values()]
 
     def set_weights(self, weights) -> None:
-        """Copy ``weights`` (Keras order) into the layer, checking count, shapes and values."""
+        """Copy ``weights`` (Keras order) into the layer's own arrays, in place (an optimiser
+        holding them sees the new values), after checking count, shapes and values."""
         weights = list(weights)
         if not self.built:
             raise RuntimeError(f"{self.name}: set_weights before build: build(input_shape, "
                                "rng) the layer (or its model) first")
-        if len(weights) != len(self.params):
-            raise ValueError(f"{self.name}: set_weights expected {len(self.params)} arrays "
-                             f"({', '.join(self.params)}), got {len(weights)}")
+        mine = self.weights()
+        if len(weights) != len(mine):
+            raise ValueError(f"{self.name}: set_weights expected {len(mine)} arrays "
+                             f"({', '.join(mine)}), got {len(weights)}")
         checked = [self._checked_weight(key, old, new)
-                   for (key, old), new in zip(self.params.items(), weights)]
-        for key, new in zip(list(self.params), checked):
-            self.params[key] = new
+                   for (key, old), new in zip(mine.items(), weights)]
+        for old, new in zip(mine.values(), checked):
+            old[...] = new
 
     def _checked_weight(self, key: str, old: np.ndarray, new) -> np.ndarray:
         new = as_array(new, f"{self.name}.set_weights: weight '{key}'")
@@ -147,7 +147,8 @@ class Layer:
             self.grads["bias"] = db
 
     def count_params(self) -> int:
-        return int(sum(p.size for p in self.params.values()))
+        """Every weight's size, moving statistics included (as Keras' ``count_params``)."""
+        return int(sum(p.size for p in self.weights().values()))
 
     # -- checks ---------------------------------------------------------------------------
     def _require_built(self) -> None:

@@ -72,11 +72,10 @@ class BatchNormalization(Layer):
     """BatchNormalization(momentum=0.99, epsilon=1e-3): Keras' layer and defaults.
 
     Weights, in Keras order: ``gamma`` (C,) and ``beta`` (C,) (trainable, present when
-    ``scale`` / ``center``), ``moving_mean`` (C,) and ``moving_variance`` (C,) (non-trainable:
+    ``scale`` / ``center``, in ``params``), ``moving_mean`` (C,) and ``moving_variance`` (C,) (in ``state``:
     no gradient; updated by every training-mode forward pass).
     Input shape: (N, ..., C). Output shape: same.
     """
-    non_trainable = ("moving_mean", "moving_variance")
 
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, name: str | None = None, dtype="float64"):
@@ -90,13 +89,13 @@ class BatchNormalization(Layer):
 
     def build(self, input_shape, rng=None):
         c = input_shape[-1]
-        self.params = {}
+        self.params, self.state = {}, {}
         if self.scale:
             self.add_weight("gamma", np.ones(c))
         if self.center:
             self.add_weight("beta", np.zeros(c))
-        self.add_weight("moving_mean", np.zeros(c))
-        self.add_weight("moving_variance", np.ones(c))
+        self.add_weight("moving_mean", np.zeros(c), trainable=False)
+        self.add_weight("moving_variance", np.ones(c), trainable=False)
         return super().build(input_shape, rng)
 
     def _gamma_beta(self, c):
@@ -110,12 +109,12 @@ class BatchNormalization(Layer):
         if training:
             out, cache = batchnorm_forward(x, gamma, beta, self.epsilon)
             mean, var = cache[3:]
-            mom, p = self.momentum, self.params
+            mom, p = self.momentum, self.state
             p["moving_mean"][...] = p["moving_mean"] * mom + mean * (1 - mom)
             p["moving_variance"][...] = p["moving_variance"] * mom + var * (1 - mom)
         else:
-            out, cache = batchnorm_inference(x, gamma, beta, self.params["moving_mean"],
-                                             self.params["moving_variance"], self.epsilon)
+            out, cache = batchnorm_inference(x, gamma, beta, self.state["moving_mean"],
+                                             self.state["moving_variance"], self.epsilon)
         self._cache = (cache, training)
         return out
 

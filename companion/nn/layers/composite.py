@@ -21,47 +21,48 @@ from companion.nn.layers.base import Layer
 
 class Block(Layer):
     """Base of composite layers. Subclasses set ``self.sublayers`` (name -> Layer, in Keras'
-    weight order) in ``build`` and implement forward/backward."""
+    weight order) in ``__init__`` or ``build`` and implement forward/backward.
+
+    ``params``, ``grads`` and ``state`` are views computed from the sub-layers on each access:
+    the arrays are the sub-layers' own, under ``"<sublayer>.<name>"`` keys."""
 
     sublayers: dict
 
-    def _collect(self):
-        """``self.params``: the sub-layers' arrays under ``"<sublayer>.<param>"`` names."""
-        self.params = {f"{n}.{k}": p for n, layer in self.sublayers.items()
-                       for k, p in _all_params(layer).items()}
+    def _setup(self, name, dtype) -> None:
+        super()._setup(name, dtype)
+        self.sublayers = getattr(self, "sublayers", {})
 
-    def build(self, input_shape, rng=None):
-        out = super().build(input_shape, rng)
-        self._collect()
-        return out
-
-    def _collect_grads(self):
-        self.grads = self.trainable_grads()
-
-    def trainable_params(self) -> dict[str, np.ndarray]:
+    def _gather(self, attr: str) -> dict[str, np.ndarray]:
         return {f"{n}.{k}": p for n, layer in self.sublayers.items()
-                for k, p in layer.trainable_params().items()}
+                for k, p in getattr(layer, attr).items()}
 
-    def trainable_grads(self) -> dict[str, np.ndarray]:
-        return {f"{n}.{k}": g for n, layer in self.sublayers.items()
-                for k, g in layer.trainable_grads().items()}
+    params = property(lambda self: self._gather("params"), lambda self, v: _read_only(self, v),
+                      doc="The sub-layers' trainable arrays by ``<sublayer>.<name>``.")
+    grads = property(lambda self: self._gather("grads"), lambda self, v: _read_only(self, v),
+                     doc="Their gradients after ``backward``, same names.")
+    state = property(lambda self: self._gather("state"), lambda self, v: _read_only(self, v),
+                     doc="The sub-layers' weights without a gradient (moving statistics).")
 
     def get_weights(self) -> list[np.ndarray]:
         return [w for layer in self.sublayers.values() for w in layer.get_weights()]
 
+    def weights(self) -> dict[str, np.ndarray]:
+        """Every weight by name, in ``get_weights()`` order (each sub-layer's in turn)."""
+        return {f"{n}.{k}": p for n, layer in self.sublayers.items()
+                for k, p in layer.weights().items()}
+
     def set_weights(self, weights) -> None:
         """Split ``weights`` (Keras order) among the sub-layers; each checks its own."""
         weights = list(weights)
-        counts = [len(layer.get_weights()) for layer in self.sublayers.values()]
+        counts = [len(layer.weights()) for layer in self.sublayers.values()]
         if len(weights) != sum(counts):
-            names = ", ".join(_all_params(self))
+            names = ", ".join(self.weights())
             raise ValueError(f"{self.name}: set_weights expected {sum(counts)} arrays "
                              f"({names}), got {len(weights)}")
         i = 0
         for layer, n in zip(self.sublayers.values(), counts):
             layer.set_weights(weights[i:i + n])
             i += n
-        self._collect()
 
     def regularization_loss(self) -> float:
         return float(sum(layer.regularization_loss() for layer in self.sublayers.values()))
@@ -75,12 +76,11 @@ class Block(Layer):
             layer._set_dtype(dtype)
 
 
-def _all_params(layer: Layer) -> dict[str, np.ndarray]:
-    """Every weight of ``layer`` by name, non-trainable ones included, at any depth."""
-    if isinstance(layer, Block):
-        return {f"{n}.{k}": p for n, sub in layer.sublayers.items()
-                for k, p in _all_params(sub).items()}
-    return layer.params
+def _read_only(block: Block, value) -> None:
+    """``Layer.__init__`` assigns empty dicts; anything else would not reach the sub-layers."""
+    if value:
+        raise AttributeError(f"{type(block).__name__}: params, grads and state are the "
+                             "sub-layers' own arrays; change them with set_weights")
 
 
 def leaves(layer: Layer):

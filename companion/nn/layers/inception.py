@@ -91,7 +91,6 @@ class InceptionModule(Block):
     def backward(self, dout):
         parts = np.split(dout, self.splits, axis=-1)
         dx = sum(b.backward(d) for b, d in zip(self.branches, parts))
-        self._collect_grads()
         return dx
 
     def __repr__(self):

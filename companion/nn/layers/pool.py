@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn.layers.base import Layer
-from companion.nn.layers.conv import check_padding, offsets, output_hw, pad_input, pair, unpad
+from companion.nn.layers.padding import check_padding, offsets, output_hw, pad_input, pair, unpad
 
 
 def _prepare(x, pool_size, strides, padding, fill):

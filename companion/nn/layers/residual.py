@@ -23,7 +23,8 @@ import numpy as np
 from companion.nn import activations
 from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.composite import Block
-from companion.nn.layers.conv import Conv2D, pair
+from companion.nn.layers.conv import Conv2D
+from companion.nn.layers.padding import pair
 from companion.nn.model import Sequential
 
 
@@ -91,7 +92,6 @@ class ResidualBlock(Block):
         dx = self.main.backward(dz)
         if self.residual:
             dx = dx + (dz if self.proj is None else self.proj.backward(dz))   # the skip path
-        self._collect_grads()
         return dx
 
     def __repr__(self):

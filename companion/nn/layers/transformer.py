@@ -126,7 +126,6 @@ class TransformerBlock(Block):
         dout = self._check_dout(dout)
         d = self._sub_backward(dout, self._ff_backward, "norm2", self.drops[-1])
         dx = self._sub_backward(d, self._self_attention_backward, "norm1", self.drops[0])
-        self._collect_grads()
         return dx
 
     def _check_dout(self, dout):
@@ -178,7 +177,6 @@ class DecoderBlock(TransformerBlock):
         d = self._sub_backward(dout, self._ff_backward, "norm2", self.drops[2])
         d = self._sub_backward(d, cross_backward, "norm_cross", self.drops[1])
         dx = self._sub_backward(d, self._self_attention_backward, "norm1", self.drops[0])
-        self._collect_grads()
         return dx, dcontext[0]
 
 
@@ -223,4 +221,3 @@ class PositionalEmbedding(Block):
 
     def backward(self, dout):
         self.embedding.backward(np.asarray(dout, dtype=self.dtype) * self.scale)
-        self._collect_grads()
