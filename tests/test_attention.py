@@ -50,9 +50,9 @@ def test_additive_gradients(masked, N, Tq, Tv, rng):
     dc = rng.standard_normal((N, Tq, a["keys"].shape[2]))
     args = lambda: (a["query"], a["keys"], a["query_kernel"], a["key_kernel"], a["scale"], mask)
     _, cache = additive_attention_forward(*args())
-    dq, dk, g = additive_attention_backward(dc, cache)
+    (dq, dk), (dWq, dWk, dv) = additive_attention_backward(dc, cache)
     check_all(lambda: float(np.sum(additive_attention_forward(*args())[0] * dc)), a,
-              {"query": dq, "keys": dk, **g})
+              {"query": dq, "keys": dk, "query_kernel": dWq, "key_kernel": dWk, "scale": dv})
 
 
 def test_additive_weights_are_a_distribution_and_respect_the_mask(rng):

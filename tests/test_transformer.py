@@ -247,7 +247,7 @@ def test_translator_trains_with_the_seq2seq_loop():
     from companion.models.transformer import TransformerTranslator
     data = load_dates(n_train=300, n_dev=0, n_test=20, n_hard=0, seed=0)
     model = TransformerTranslator(data.source_vocab, data.target_vocab, d_model=8, ff_dim=8)
-    hist = train(model, data.train, epochs=2, learning_rate=3e-3)
+    hist = train(model, data.train, epochs=2, optimizer="adam")
     assert hist["loss"][1] < hist["loss"][0]
     assert 0 <= evaluate(model, data.test)["per_position"] <= 1
 

@@ -314,7 +314,7 @@ ROWS: list[Row] = [
     Row("seq2seq.train(model, pairs, epochs=0)", lambda: seq2seq.train(_seq2seq(), DATE_PAIRS, epochs=0, seed=0), ValueError, r"epochs must be a positive integer, got 0"),
     Row("seq2seq.train(model, pairs, batch_size=0)", lambda: seq2seq.train(_seq2seq(), DATE_PAIRS, batch_size=0, seed=0), ValueError, r"batch_size must be a positive integer, got 0"),
     Row("model.translate(texts, beam_width=0)", lambda: _seq2seq().translate(["1 may 2001"], beam_width=0), ValueError, r"beam_width must be a positive integer, got 0"),
-    Row("beam_search(model, text, k=2.5)", lambda: seq2seq.beam_search(_seq2seq(), "1 may 2001", k=2.5), ValueError, r"^k must be a positive integer, got 2\.5"),
+    Row("beam_search(model, text, k=2.5)", lambda: seq2seq.beam_search(_seq2seq(), ["1 may 2001"], k=2.5), ValueError, r"^k must be a positive integer, got 2\.5"),
     Row("metrics.accuracy(y (3,), p (4, 1))", lambda: metrics.accuracy([0, 1, 1], np.zeros((4, 1))), ValueError, r"^accuracy: y_true has shape \(3,\) but y_pred \(4, 1\) makes 4 predictions; expected one label per prediction"),
     # constructors and options checked at the last integration step
     Row("Dropout('0.5')", lambda: Dropout("0.5"), TypeError, r"rate must be a number in \[0, 1\), got str '0\.5'"),

@@ -1,5 +1,6 @@
 """Chapter 13 exercises: additive attention forward (weights and context) and backward, the
-teacher-forcing shift, and one step of beam search.
+teacher-forcing shift, and one step of beam search; the capstone trains the date translator
+with the learner's attention.
 
 References: ``companion.nn.layers.attention.additive_attention_forward``/``_backward`` and
 ``companion.models.seq2seq.teacher_forcing_inputs``/``beam_step``.
@@ -7,15 +8,18 @@ References: ``companion.nn.layers.attention.additive_attention_forward``/``_back
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable
 
 import numpy as np
 
 from companion.exercises.checker import Case, Mistake, check
-from companion.models.seq2seq import beam_step, teacher_forcing_inputs
+from companion.models.seq2seq import Seq2Seq, beam_step, evaluate, teacher_forcing_inputs, train
 from companion.nn.activations import softmax
 from companion.nn.layers.attention import (
     AdditiveCache,
+    BahdanauAttention,
     additive_attention_backward,
     additive_attention_forward,
     padding_mask,
@@ -33,7 +37,14 @@ def _attention_cases(seed: int = 0) -> list[Case]:
     return [Case(_attention_arrays(rng, 2, 3, 4, 3, 5, 3, [4, 4]), label="no padding"),
             Case(_attention_arrays(rng, 2, 3, 5, 4, 6, 3, [5, 3]), label="a padded batch"),
             Case(_attention_arrays(rng, 1, 1, 4, 2, 3, 5, [4]), label="one query, no padding"),
-            Case(_attention_arrays(rng, 3, 2, 6, 3, 2, 4, [1, 6, 2]), label="N=3, short keys")]
+            Case(_attention_arrays(rng, 3, 2, 6, 3, 2, 4, [1, 6, 2]), label="N=3, short keys"),
+            Case(_large_scores(_attention_arrays(rng, 2, 2, 5, 3, 4, 3, [5, 4])),
+                 label="large scores (v of size 1000: exp overflows without the max shift)")]
+
+
+def _large_scores(args):
+    q, h, Wq, Wk, v, mask = args
+    return q, h, Wq, Wk, 1000.0 * v, mask
 
 
 # --- 1. attention weights and context -----------------------------------------------------------
@@ -81,9 +92,9 @@ def _backward_cases(seed: int = 1) -> list[Case]:
 
 
 def _attention_backward(dcontext, query, keys, Wq, Wk, v, E, weights):
-    dq, dk, g = additive_attention_backward(dcontext, AdditiveCache(query, keys, Wq, Wk, v, E,
-                                                                    weights))
-    return dq, dk, g["query_kernel"], g["key_kernel"], g["scale"]
+    (dq, dk), (dWq, dWk, dv) = additive_attention_backward(
+        dcontext, AdditiveCache(query, keys, Wq, Wk, v, E, weights))
+    return dq, dk, dWq, dWk, dv
 
 
 def _backward_bug(bug: str):
@@ -169,7 +180,9 @@ def check_beam_step(beam_step_fn: Callable) -> bool:
     cases = [Case((np.log([0.7, 0.2, 0.1]), logp(3, 5), 3), label="B=3, V=5, k=3"),
              Case((np.log([0.5, 0.5]), logp(2, 4), 4), label="two equal prefixes"),
              Case((np.array([0.0]), logp(1, 6), 2), label="the first step (one prefix)"),
-             Case((np.log([0.9, 0.05]), logp(2, 14), 5), label="V=14, k=5")]
+             Case((np.log([0.9, 0.05]), logp(2, 14), 5), label="V=14, k=5"),
+             Case((np.array([-800.0, -805.0, -801.0]), logp(3, 6), 4),
+                  label="long prefixes (log P near -800: probabilities underflow to 0)")]
     mistakes = [Mistake(_beam_bug("no prefix"), "rank the WHOLE prefix: add the prefix's score "
                         "to the next token's log-probability"),
                 Mistake(_beam_bug("product"), "log-probabilities add: scores[b] + logp[b, j], "
@@ -179,3 +192,58 @@ def check_beam_step(beam_step_fn: Callable) -> bool:
     return check("beam_step", beam_step_fn, beam_step, cases, mistakes,
                  returns="the tuple (beam, token, new_scores)",
                  names=("beam", "token", "new_scores"))
+
+
+# --- capstone: the learner's attention trains the date translator ---------------------------
+class _LearnersAttention(BahdanauAttention):
+    """BahdanauAttention whose forward and backward are the learner's ``attention`` and
+    ``attention_backward`` (E = tanh(query Wq + keys Wk) is recomputed for the backward)."""
+
+    def __init__(self, units: int, forward: Callable, backward: Callable, dtype: str):
+        super().__init__(units, dtype=dtype)
+        self._forward, self._backward = forward, backward
+
+    def forward(self, query, keys=None, mask=None, training=False):
+        p = self.params
+        c, w = self._forward(query, keys, p["query_kernel"], p["key_kernel"], p["scale"], mask)
+        self._inputs = (query, keys, np.asarray(w, dtype=self.dtype))
+        self.attention_weights = self._inputs[2]
+        return np.asarray(c, dtype=self.dtype)
+
+    def backward(self, dout):
+        q, k, w = self._inputs
+        Wq, Wk, v = self.params["query_kernel"], self.params["key_kernel"], self.params["scale"]
+        E = np.tanh((q @ Wq)[:, :, None, :] + (k @ Wk)[:, None, :, :])
+        out = [np.asarray(g, dtype=self.dtype) for g in self._backward(dout, q, k, Wq, Wk, v, E, w)]
+        self.grads = dict(zip(("query_kernel", "key_kernel", "scale"), out[2:]))
+        return out[0], out[1]
+
+
+def _passes(check: Callable, fn: Callable) -> bool:
+    with contextlib.redirect_stdout(io.StringIO()):
+        return check(fn)
+
+
+def capstone(attention: Callable, attention_backward: Callable, data, epochs: int = 1,
+             units: int = 32, seed: int = 0) -> dict:
+    """Train the date translator for ``epochs`` with YOUR attention forward and backward in its
+    attention layer (each one that does not pass its checker yet is replaced by the package's,
+    and the report says so); greedy decoding uses the package's forward (the same maths).
+    Returns {"used" (which functions were yours), "history", "dev_exact"}."""
+    mine = {"attention": _passes(check_attention, attention),
+            "attention_backward": _passes(check_attention_backward, attention_backward)}
+    forward = attention if mine["attention"] else _attend
+    backward = attention_backward if mine["attention_backward"] else _attention_backward
+    model = Seq2Seq(data.source_vocab, data.target_vocab, units=units, seed=seed)
+    layer = _LearnersAttention(model.attention.units, forward, backward, model.dtype.name)
+    layer.build(((None, 2 * units), (None, 2 * units)), np.random.default_rng(seed))
+    layer.set_weights(model.attention.get_weights())
+    model.attention = layer
+    for name, yours in mine.items():
+        print(f"{'✓ your' if yours else '✗ the package’s'} {name}"
+              + ("" if yours else " (yours does not pass its checker yet: borrowed)"))
+    history = train(model, data.train, epochs=epochs, seed=seed)
+    dev = evaluate(model, data.dev)["exact"]
+    print(f"after {epochs} epoch(s): training loss {history['loss'][-1]:.3f}, "
+          f"dev exact match {dev:.1%}")
+    return {"used": mine, "history": history, "dev_exact": dev}

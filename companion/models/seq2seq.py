@@ -1,9 +1,10 @@
 """A character encoder-decoder, with or without additive attention (chapter 13).
 
     model = Seq2Seq(data.source_vocab, data.target_vocab, units=32, attention=True, seed=0)
-    history = train(model, data.train, epochs=10, dev=data.dev)
+    history = train(model, data.train, optimizer=Adam(0.01), validation_data=data.dev,
+                    epochs=10, callbacks=[EarlyStopping(monitor="val_loss", patience=2)])
     model.translate(["the 3rd of March 1998"])           # ['1998-03-03'] (greedy)
-    model.translate(["3/3/98"], beam_width=3)             # beam search
+    model.translate(["3/3/98"], beam_width=3)             # beam search (models.decoding)
     evaluate(model, data.test)                            # {'exact': ..., 'per_position': ...}
 
 Encoder: a bidirectional GRU reads the left-padded one-hot source x (N, Tx, Vs) into
@@ -13,28 +14,33 @@ s_0 = [h->_Tx ; h<-_1] (both directions' final states) and reads the previous ta
 state s_t queries the annotations (additive scores, padding masked out) for a context c_t, and
 the read-out sees [s_t ; c_t]; without, it sees s_t only, so the whole date must pass through
 s_0. (The query is the current state s_t, Luong's placement of Bahdanau's score: the decoder
-GRU then runs over all target steps at once while training, and attention is one batched call.)
+GRU then runs over all target steps at once while training, and attention is one batched call.
+``score="general"`` or ``"dot"`` swaps the additive score for Luong's multiplicative ones.)
 Loss: mean cross-entropy over the 11 target positions (10 characters and <EOS>).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from companion.data.dates import decode, encode_sources, encode_targets
 from companion.data.text import Vocabulary
+from companion.models import decoding
+from companion.models.decoding import beam_step, sequence_logprob  # noqa: F401 (re-export)
 from companion.nn import optim
 from companion.nn.activations import log_softmax, softmax
 from companion.nn.layers.attention import BahdanauAttention, additive_attention_forward
 from companion.nn.layers.bidirectional import Bidirectional
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.gru import GRU
+from companion.nn.layers.luong import SCORES, LuongAttention, luong_attention_forward
 from companion.nn.losses import sequence_crossentropy
 from companion.nn.threads import blas_threads
-from companion.nn.train import EpochMeanLoss, EpochMetric, minibatches, train_loop
-from companion.nn.validation import check_int, rng_from
+from companion.nn.train import Callback, EpochMeanLoss, check_callbacks, minibatches, train_loop
+from companion.nn.validation import check_bool, check_int, rng_from
 
 
 def teacher_forcing_inputs(y: np.ndarray, V: int, dtype=np.float64) -> np.ndarray:
@@ -45,26 +51,22 @@ def teacher_forcing_inputs(y: np.ndarray, V: int, dtype=np.float64) -> np.ndarra
     return x
 
 
-def beam_step(scores: np.ndarray, logp: np.ndarray, k: int):
-    """One step of beam search: extend each of B prefixes by every token and keep the k best.
-
-    scores (B,) log-probabilities of the prefixes, logp (B, V) log P(token | prefix).
-    Returns (beam (k,), token (k,), new scores (k,)), best first: prefix ``beam[i]`` extended
-    by ``token[i]`` has log-probability ``new_scores[i]`` = scores[beam] + logp[beam, token].
-    """
-    total = scores[:, None] + logp                                    # (B, V)
-    best = np.argsort(-total, axis=None, kind="stable")[:k]
-    beam, token = np.divmod(best, logp.shape[1])
-    return beam, token, total[beam, token]
-
-
 class Seq2Seq:
     """Bidirectional GRU encoder, GRU decoder, optional additive attention, Dense read-out."""
 
     def __init__(self, source_vocab: Vocabulary, target_vocab: Vocabulary, units: int = 32,
                  attention: bool = True, attention_units: int | None = None, seed=0,
-                 dtype=np.float32, max_source_length: int = 29):
+                 dtype=np.float32, max_source_length: int = 29, score: str = "additive"):
+        for vocab, name in ((source_vocab, "source_vocab"), (target_vocab, "target_vocab")):
+            if not isinstance(vocab, Vocabulary):
+                raise TypeError(f"{name}: expected a companion.data.text.Vocabulary (e.g. "
+                                f"data.{name}), got {type(vocab).__name__}")
         check_int(units, "units")
+        attention = check_bool(attention, "attention")
+        if attention_units is not None:
+            check_int(attention_units, "attention_units")
+        if score not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, got {score!r}")
         rng = rng_from(seed)
         self.src, self.tgt, self.u = source_vocab, target_vocab, int(units)
         self.Tx, self.dtype = int(max_source_length), np.dtype(dtype)
@@ -76,7 +78,8 @@ class Seq2Seq:
         self.decoder.build((None, Vt), rng)
         self.attention = None
         if attention:
-            self.attention = BahdanauAttention(attention_units or u, dtype=dt)
+            self.attention = BahdanauAttention(attention_units or u, dtype=dt) \
+                if score == "additive" else LuongAttention(score, dtype=dt)
             self.attention.build(((None, 2 * u), (None, 2 * u)), rng)
         self.readout = Dense(Vt, dtype=dt)
         self.readout.build((None, 4 * u if attention else 2 * u), rng)
@@ -147,11 +150,14 @@ class Seq2Seq:
 
     # -- decoding ---------------------------------------------------------------------------
     def start(self, src_ids):
-        """Encode for decoding: the state a decoder step needs."""
+        """Encode for decoding: the state a decoder step needs (N rows, one per source)."""
         with blas_threads(1):
             H, s0, mask = self.encode(src_ids)
-        kproj = H @ self.attention.params["key_kernel"] if self.attention else None
-        return {"H": H, "s": s0, "mask": mask, "kproj": kproj}
+        kproj = H @ self.attention.params["key_kernel"] \
+            if self.attention and not isinstance(self.attention, LuongAttention) else None
+        maps = np.zeros(mask.shape[:1] + (0,) + mask.shape[1:], self.dtype) \
+            if self.attention else None
+        return {"H": H, "s": s0, "mask": mask, "kproj": kproj, "maps": maps}
 
     def step(self, enc: dict, s, prev):
         """One decoder step for a batch: state s (B, 2u), previous ids (B,) or None (first step).
@@ -167,12 +173,26 @@ class Seq2Seq:
             weights = None
             if self.attention is not None:
                 p = self.attention.params
-                c, cache = additive_attention_forward(out, enc["H"], p["query_kernel"],
-                                                      p["key_kernel"], p["scale"], enc["mask"],
-                                                      projected_keys=enc["kproj"])
+                if isinstance(self.attention, LuongAttention):
+                    c, cache = luong_attention_forward(out, enc["H"], p.get("kernel"),
+                                                       enc["mask"])
+                else:
+                    c, cache = additive_attention_forward(out, enc["H"], p["query_kernel"],
+                                                          p["key_kernel"], p["scale"],
+                                                          enc["mask"], projected_keys=enc["kproj"])
                 out, weights = np.concatenate([out, c], axis=-1), cache.weights[:, 0]
             z = self.readout.forward(out)[:, 0]
         return log_softmax(z.astype(np.float64)), self.decoder.final_state, weights
+
+    def decoder_step(self, tokens: np.ndarray, state: dict):
+        """The step function of ``companion.models.decoding``: prefixes (R, t) and the state of
+        ``start`` -> (log P(next) (R, Vt), the state after reading them; ``maps`` gains the
+        step's attention weights)."""
+        logp, s, w = self.step(state, state["s"], tokens[:, -1] if tokens.shape[1] else None)
+        new = dict(state, s=s)
+        if w is not None:
+            new["maps"] = np.concatenate([state["maps"], w[:, None]], axis=1)
+        return logp, new
 
     def greedy(self, src_ids, max_len: int = 11):
         """Most probable character at every step. Returns (ids (N, max_len), weights
@@ -188,51 +208,83 @@ class Seq2Seq:
 
     def translate(self, texts: Sequence[str], beam_width: int = 1, alpha: float = 0.7,
                   batch_size: int = 500) -> list[str]:
-        """ISO dates for written dates: greedy (beam_width=1) or beam search."""
+        """ISO dates for written dates: greedy (beam_width=1) or beam search (the best
+        hypothesis; see ``beam_search``)."""
+        texts = check_texts(texts, "texts")
         check_int(beam_width, "beam_width")
-        texts = list(texts)
+        check_int(batch_size, "batch_size")
         if beam_width > 1:
-            return [beam_search(self, t, beam_width, alpha=alpha)[0][0] for t in texts]
+            return [h[0].text for h in beam_search(self, texts, beam_width, alpha=alpha,
+                                                   batch_size=batch_size)]
         out = []
         for i in range(0, len(texts), batch_size):
             ids, _ = self.greedy(self.source_ids(texts[i:i + batch_size]))
             out += [decode(self.tgt, row) for row in ids]
         return out
 
+    def log_prob(self, texts: Sequence[str], outputs: Sequence[str]) -> np.ndarray:
+        """log P(output + <EOS> | text) for each pair (N,), by teacher forcing."""
+        texts, outputs = check_texts(texts, "texts"), check_texts(outputs, "outputs")
+        if len(texts) != len(outputs):
+            raise ValueError(f"texts and outputs: expected as many outputs as texts, got "
+                             f"{len(outputs)} and {len(texts)}")
+        for i, o in enumerate(outputs):
+            bad = [c for c in o if c not in self.tgt]
+            if bad:
+                raise ValueError(f"outputs[{i}] = {o!r} has characters the model cannot write "
+                                 f"({''.join(bad)!r}); its vocabulary is {self.tgt.itos}")
+        seqs = [[self.tgt.index(c) for c in o] + [self.tgt.eos] for o in outputs]
+        return sequence_logprob(self.decoder_step, self.start(self.source_ids(texts)), seqs)
 
-def beam_search(model: Seq2Seq, text: str, k: int = 3, max_len: int = 11, alpha: float = 0.7):
-    """Keep the ``k`` most probable prefixes at every step; a prefix ending in <EOS> is done.
 
-    Finished hypotheses are ranked by log P(y) / len(y)^alpha (length normalisation; alpha=0
-    is the raw log-probability, which favours short outputs). Returns a list of
-    (text, normalised score, attention weights (len, Tx) or None), best first.
-    """
-    check_int(k, "k")
-    enc = model.start(model.source_ids([text]))
-    beams = [((), 0.0, enc["s"][0], ())]                    # (ids, log p, state, maps)
-    done = []
-    for t in range(max_len):
-        rep = {key: None if v is None else np.repeat(v, len(beams), axis=0)
-               for key, v in enc.items() if key != "s"}
-        prev = None if t == 0 else np.array([b[0][-1] for b in beams])
-        logp, s, w = model.step(rep, np.stack([b[2] for b in beams]), prev)
-        live = []
-        for i, j, score in zip(*beam_step(np.array([b[1] for b in beams]), logp, k)):
-            maps = beams[i][3] + ((w[i],) if w is not None else ())
-            hyp = (beams[i][0] + (int(j),), float(score), s[i], maps)
-            (done if j == model.tgt.eos or t == max_len - 1 else live).append(hyp)
-        beams = live
-        if not beams or len(done) >= k:
-            break
-    return sorted(((decode(model.tgt, ids), lp / len(ids) ** alpha,
-                    np.stack(maps) if maps else None) for ids, lp, _, maps in done),
-                  key=lambda h: -h[1])
+def check_texts(texts, name: str) -> list[str]:
+    """A non-empty list of strings (a single string is refused: it is not a list of dates)."""
+    if isinstance(texts, str):
+        raise TypeError(f"{name}: expected a list of strings, got the single string {texts!r} "
+                        f"(write [{texts!r}])")
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise TypeError(f"{name}: expected a list of strings, got {type(texts).__name__}") from None
+    if not texts:
+        raise ValueError(f"{name} is empty: expected at least one string")
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"{name}[{bad[0]}]: expected a string, got "
+                        f"{type(texts[bad[0]]).__name__}")
+    return texts
+
+
+class Translation(NamedTuple):
+    text: str                   # the ISO date written (up to <EOS>)
+    logp: float                 # log P(characters | source)
+    score: float                # logp / length^alpha: the beam's ranking
+    finished: bool              # ended with <EOS> (False: cut off at max_len)
+    weights: np.ndarray | None  # attention weights (length, Tx), or None without attention
+
+
+def beam_search(model: Seq2Seq, texts: Sequence[str], k: int = 3, max_len: int = 11,
+                alpha: float = 0.7, batch_size: int = 500) -> list[list[Translation]]:
+    """``companion.models.decoding.beam_search`` on the model's decoder step, for each written
+    date: at most ``k`` Translations, best first (finished ones by score, then any cut off at
+    ``max_len`` characters without <EOS>)."""
+    texts = check_texts(texts, "texts")
+    out = []
+    for i in range(0, len(texts), check_int(batch_size, "batch_size")):
+        state = model.start(model.source_ids(texts[i:i + batch_size]))
+        for hyps in decoding.beam_search(model.decoder_step, state, k, max_len,
+                                         model.tgt.eos, alpha):
+            out.append([Translation(decode(model.tgt, h.tokens), h.logp, h.score, h.finished,
+                                    None if h.state["maps"] is None else h.state["maps"][0])
+                        for h in hyps])
+    return out
 
 
 # -- accuracy and training ------------------------------------------------------------------------
 def evaluate(model: Seq2Seq, pairs: Sequence[tuple[str, str]], beam_width: int = 1) -> dict:
     """Exact-match accuracy (the whole ISO date right) and per-position accuracy (the share of
     the 10 characters right at their place) of the model's translations."""
+    pairs = check_pairs(pairs, "pairs")
     pred = model.translate([s for s, _ in pairs], beam_width=beam_width)
     true = [t for _, t in pairs]
     exact = np.mean([p == t for p, t in zip(pred, true)])
@@ -240,24 +292,68 @@ def evaluate(model: Seq2Seq, pairs: Sequence[tuple[str, str]], beam_width: int =
     return {"exact": float(exact), "per_position": float(pos), "predictions": pred}
 
 
-def train(model: Seq2Seq, pairs: Sequence[tuple[str, str]], epochs: int = 10,
-          batch_size: int = 64, learning_rate: float = 0.01, clipnorm: float | None = 5.0,
-          dev: Sequence[tuple[str, str]] | None = None, seed=0) -> dict:
-    """Adam on shuffled teacher-forced mini-batches, through the package's ``train_loop``.
+def check_pairs(pairs, name: str) -> list[tuple[str, str]]:
+    """A non-empty list of (written date, ISO date) string pairs."""
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
+        raise TypeError(f"{name}: expected a list of (written date, ISO date) pairs, got "
+                        f"{type(pairs).__name__}")
+    if len(pairs) == 0:
+        raise ValueError(f"{name} is empty: expected at least one (written date, ISO date) pair")
+    for i, p in enumerate(pairs):
+        if not (isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(x, str) for x in p)):
+            raise TypeError(f"{name}[{i}]: expected a (written date, ISO date) pair of strings, "
+                            f"got {p!r}")
+    return list(pairs)
 
-    History: per step ``batch_loss``; per epoch ``loss`` (mean of its batch losses) and, with
-    ``dev``, ``dev_exact`` (greedy exact match). A NaN/inf loss raises DivergenceError.
+
+class _Validation(Callback):
+    """history["val_loss"] (teacher-forced cross-entropy per character) and
+    ["val_accuracy"] (greedy exact match) on the validation pairs, after each epoch."""
+
+    def __init__(self, model: Seq2Seq, pairs):
+        self.model, self.pairs = model, pairs
+        self.batch = (model.source_ids([s for s, _ in pairs]),
+                      encode_targets(model.tgt, [t for _, t in pairs]))
+
+    def on_epoch_end(self, epoch, history):
+        with blas_threads(1):
+            z = self.model.logits(*self.batch)
+        loss, _ = sequence_crossentropy(softmax(z), self.batch[1])
+        history.setdefault("val_loss", []).append(float(loss))
+        history.setdefault("val_accuracy", []).append(evaluate(self.model, self.pairs)["exact"])
+        return False
+
+
+def train(model: Seq2Seq, pairs: Sequence[tuple[str, str]], optimizer=None,
+          validation_data: Sequence[tuple[str, str]] | None = None, epochs: int = 10,
+          batch_size: int = 64, seed: int | None = None, rng=None, callbacks=(),
+          clipnorm: float | None = 5.0) -> dict:
+    """Teacher-forced mini-batches (``nn.train.minibatches``) through the package's
+    ``train_loop``: the course's one training signature.
+
+    optimizer: an Optimizer or its name (default ``Adam(0.01)``); validation_data: pairs that
+    add ``val_loss`` and ``val_accuracy`` (greedy exact match) to the history each epoch, for
+    ``callbacks=[EarlyStopping(monitor="val_loss", patience=2)]``; ``seed`` or ``rng`` (not
+    both; default seed 0) draws the batch order. History: per step ``batch_loss``, per epoch
+    ``loss`` (mean of its batch losses). A NaN/inf loss raises DivergenceError.
     """
+    pairs = check_pairs(pairs, "pairs")
+    if validation_data is not None:
+        validation_data = check_pairs(validation_data, "validation_data")
+    check_int(epochs, "epochs")
     check_int(batch_size, "batch_size")
-    rng = rng_from(seed)
+    if seed is not None and rng is not None:
+        raise ValueError("seed and rng: pass one of them, not both")
+    rng = rng_from(rng if rng is not None else 0 if seed is None else seed)
+    optimizer = optim.Adam(0.01) if optimizer is None else optim.get(optimizer)
+    callbacks = check_callbacks(callbacks)
     src = model.source_ids([s for s, _ in pairs])
     y = encode_targets(model.tgt, [t for _, t in pairs])
 
     def batches(epoch):
         for idx in minibatches(len(src), batch_size, rng):
             yield src[idx], y[idx]
-    callbacks = [EpochMeanLoss()]
-    if dev is not None:
-        callbacks.append(EpochMetric("dev_exact", lambda: evaluate(model, dev)["exact"]))
-    return train_loop(model, batches, optim.Adam(learning_rate), epochs, callbacks,
+    first = [EpochMeanLoss()] + ([_Validation(model, validation_data)]
+                                 if validation_data is not None else [])
+    return train_loop(model, batches, optimizer, epochs, first + list(callbacks),
                       clipnorm=clipnorm)

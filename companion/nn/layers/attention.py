@@ -150,14 +150,32 @@ def additive_attention_forward(query, keys, Wq, Wk, v, mask=None, projected_keys
     """
     k = keys @ Wk if projected_keys is None else projected_keys
     E = np.tanh((query @ Wq)[:, :, None, :] + k[:, None, :, :])     # (N, Tq, Tv, d)
-    m = None if mask is None else np.asarray(mask, dtype=bool)[:, None, :]
+    m = None if mask is None else additive_key_mask(mask, keys.shape[:2])[:, None, :]
     a = masked_softmax(E @ v, m)                                   # (N, Tq, Tv)
     return a @ keys, AdditiveCache(query, keys, Wq, Wk, v, E, a)
 
 
+def additive_key_mask(mask, shape: tuple) -> np.ndarray:
+    """Additive attention's key mask: (N, Tv) booleans or 0/1 integers, True = a real key."""
+    arr = np.asarray(mask)
+    if arr.dtype.kind == "f":
+        kind = "an additive float mask (0 / -inf, as PyTorch writes it)" if arr.size and \
+            np.all(arr <= 0) and np.any(np.isneginf(arr)) else f"a float mask ({arr.dtype})"
+        raise TypeError(f"mask: got {kind}; expected booleans (or 0/1 integers), True = a real "
+                        "key, as Keras' AdditiveAttention takes them")
+    if arr.dtype.kind not in "biu" or (arr.dtype.kind in "iu" and
+                                        not np.all((arr == 0) | (arr == 1))):
+        raise TypeError(f"mask: expected booleans (or 0/1 integers), got dtype {arr.dtype}")
+    if arr.shape != tuple(shape):
+        raise ValueError(f"mask: expected shape (N, Tv) = {tuple(shape)} (one flag per key; "
+                         f"additive attention takes no per-query mask), got {arr.shape}")
+    return arr.astype(bool)
+
+
 def additive_attention_backward(dcontext, cache: AdditiveCache):
-    """dcontext (N, Tq, Dk) -> (dquery (N, Tq, Dq), dkeys (N, Tv, Dk), {"query_kernel",
-    "key_kernel", "scale"} gradients)."""
+    """dcontext (N, Tq, Dk) -> ((dquery (N, Tq, Dq), dkeys (N, Tv, Dk)), (dWq (Dq, d),
+    dWk (Dk, d), dv (d,))): the input gradients, then the gradients in the parameters' order
+    (query_kernel, key_kernel, scale)."""
     q, h, Wq, Wk, v, E, a = cache
     dkeys = a.transpose(0, 2, 1) @ dcontext                         # through c = a h
     de = softmax_backward(dcontext @ h.transpose(0, 2, 1), a)       # (N, Tq, Tv)
@@ -165,9 +183,8 @@ def additive_attention_backward(dcontext, cache: AdditiveCache):
     dpre = de[..., None] * v * (1.0 - E * E)                        # (N, Tq, Tv, d)
     dq, dk = dpre.sum(axis=2), dpre.sum(axis=1)                     # (N, Tq, d), (N, Tv, d)
     dkeys += dk @ Wk.T
-    grads = {"query_kernel": np.einsum("nqi,nqd->id", q, dq),
-             "key_kernel": np.einsum("nsi,nsd->id", h, dk), "scale": dv}
-    return dq @ Wq.T, dkeys, grads
+    grads = (np.einsum("nqi,nqd->id", q, dq), np.einsum("nsi,nsd->id", h, dk), dv)
+    return (dq @ Wq.T, dkeys), grads
 
 
 class BahdanauAttention(Layer):
@@ -176,14 +193,15 @@ class BahdanauAttention(Layer):
     Parameters (Keras order of the twin Dense, Dense, AdditiveAttention): ``query_kernel``
     (Dq, units), ``key_kernel`` (Dk, units), ``scale`` (units,).
     ``forward(query (N, Tq, Dq), keys (N, Tv, Dk), mask=None) -> context (N, Tq, Dk)``;
-    ``weights`` holds the last attention weights (N, Tq, Tv);
-    ``backward(dcontext) -> (dquery, dkeys)``.
+    ``attention_weights`` holds the last attention weights (N, Tq, Tv) (``weights()`` is the
+    Layer's dict of parameters);
+    ``backward(dcontext) -> (dquery, dkeys)`` (two inputs: a tuple), gradients in ``grads``.
     """
 
     def __init__(self, units: int, name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
         self.units = check_int(units, "BahdanauAttention: units")
-        self.weights: np.ndarray | None = None
+        self.attention_weights: np.ndarray | None = None
 
     def build(self, input_shape, rng=None):
         """``input_shape``: ((Tq, Dq), (Tv, Dk)), the query's and the keys' shapes."""
@@ -203,11 +221,17 @@ class BahdanauAttention(Layer):
         k = _check_last(keys, f"{self.name}: keys", 3, p["key_kernel"].shape[0], self.dtype)
         c, self._cache = additive_attention_forward(q, k, p["query_kernel"], p["key_kernel"],
                                                     p["scale"], mask)
-        self.weights = self._cache.weights
+        self.attention_weights = self._cache.weights
         return c
 
     def backward(self, dout):
-        dq, dk, self.grads = additive_attention_backward(dout, self._cached())
+        cache = self._cached()
+        want = cache.query.shape[:2] + cache.keys.shape[2:]
+        if np.shape(dout) != want:
+            raise ValueError(f"{self.name}: dout has shape {np.shape(dout)}, expected {want} "
+                             "(the shape of the last forward's output)")
+        (dq, dk), grads = additive_attention_backward(dout, cache)
+        self.grads = dict(zip(("query_kernel", "key_kernel", "scale"), grads))
         return dq, dk
 
 
