@@ -28,7 +28,7 @@ ABSTRACT = {"Block", "_Pool2D", "RecurrentBase", "_Model"}
 # layers with several inputs (query, value, mask) have their own protocol tests; the transformer
 # models (ids in, trained through loss_and_grads) are tested in tests/test_transformer.py
 MULTI_INPUT = {"BahdanauAttention", "MultiHeadAttention", "DecoderBlock", "TransformerLM",
-               "TransformerTranslator"}
+               "TransformerTranslator", "LuongAttention", "_LearnersAttention"}
 
 
 def _ids(rng, shape, high):
