@@ -236,9 +236,32 @@ def test_translator_gradients_and_decoding(rng):
     assert ids.shape == (2, 3)
     assert len(model.translate(["ab", "cab"])) == 2
     with pytest.raises(ValueError, match="beam_width"):
-        model.translate(["ab"], beam_width=3)
-    with pytest.raises(TypeError, match="got the string"):
+        model.translate(["ab"], beam_width=0)
+    with pytest.raises(TypeError, match="string"):
         model.translate("ab")
+
+
+def test_translator_beam_search_is_the_shared_one(rng):
+    from companion.models.decoding import beam_search, sequence_logprob
+    from companion.models.transformer import TransformerTranslator
+    src, tgt = Vocabulary(list("abc"), pad=True), Vocabulary(list("xyz"), pad=True)
+    model = TransformerTranslator(src, tgt, d_model=8, num_heads=2, num_layers=1, ff_dim=8,
+                                  max_source_length=4, dtype="float64")
+    perturb(model, rng, 0.5)
+    texts = ["ab", "cab", "bca"]
+    # beam width 1 is greedy decoding (stopping at <EOS>)
+    from companion.data.dates import decode
+    assert model.translate(texts, beam_width=1) == [
+        decode(tgt, h[0].tokens) for h in beam_search(model.decoder_step, model.start(model.source_ids(texts)), 1,
+                             max_len=11, eos=tgt.eos)]
+    hyps = beam_search(model.decoder_step, model.start(model.source_ids(texts)), 3, max_len=6,
+                       eos=tgt.eos, alpha=0.0)
+    best = [h[0] for h in hyps]
+    # each hypothesis' log-probability is the model's, by teacher forcing through the same step
+    lp = sequence_logprob(model.decoder_step, model.start(model.source_ids(texts)),
+                          [list(h.tokens) for h in best])
+    np.testing.assert_allclose(lp, [h.logp for h in best], rtol=1e-10)
+    assert len(model.translate(texts, beam_width=3)) == 3
 
 
 def test_translator_trains_with_the_seq2seq_loop():

@@ -25,6 +25,8 @@ import numpy as np
 from companion.data.dates import decode, encode_sources
 from companion.data.text import Vocabulary, encode_padded
 from companion.models.char_lm import name_list
+from companion.models.decoding import beam_search
+from companion.models.seq2seq import check_texts
 from companion.nn import optim
 from companion.nn.activations import log_softmax, sample_from_logits, softmax
 from companion.nn.layers.composite import Block
@@ -275,14 +277,35 @@ class TransformerTranslator(_Model):
                 ids = np.concatenate([ids, z.argmax(1)[:, None]], axis=1)
         return ids[:, 1:]
 
-    def translate(self, texts: Sequence[str], beam_width: int = 1,
+    def start(self, src_ids) -> dict:
+        """The decoder's state for ``companion.models.decoding``: the encoder's output and
+        source mask (N rows each), computed once; the step re-reads the prefix."""
+        with blas_threads(1):
+            enc, mask = self.encode(src_ids)
+        return {"enc": enc, "mask": mask}
+
+    def decoder_step(self, tokens, state):
+        """``decoding``'s step: tokens (R, t) written so far -> (log P(next) (R, V), state)."""
+        prefix = np.concatenate([np.full((len(tokens), 1), self.tgt.eos), tokens], axis=1)
+        with blas_threads(1):
+            z = self.next_logits(state["enc"], state["mask"], prefix).astype(np.float64)
+        return log_softmax(z), state
+
+    def translate(self, texts: Sequence[str], beam_width: int = 1, alpha: float = 0.7,
                   batch_size: int = 500) -> list[str]:
-        """ISO dates by greedy decoding (``beam_width`` must be 1)."""
-        if isinstance(texts, str):
-            raise TypeError(f"texts: expected a list of dates, got the string {texts!r}")
-        if beam_width != 1:
-            raise ValueError(f"beam_width: TransformerTranslator decodes greedily (1), got "
-                             f"{beam_width!r}")
-        texts = list(texts)
-        return [decode(self.tgt, row) for i in range(0, len(texts), batch_size)
-                for row in self.greedy(self.source_ids(texts[i:i + batch_size]))]
+        """ISO dates: greedy (``beam_width=1``) or the best hypothesis of the shared beam search
+        (``companion.models.decoding.beam_search``: finished only on <EOS>, length-normalised
+        by ``alpha``)."""
+        texts = check_texts(texts, "texts")
+        beam_width, batch_size = check_int(beam_width, "beam_width"), check_int(batch_size,
+                                                                                "batch_size")
+        out = []
+        for i in range(0, len(texts), batch_size):
+            src = self.source_ids(texts[i:i + batch_size])
+            if beam_width == 1:
+                out += [decode(self.tgt, row) for row in self.greedy(src)]
+            else:
+                out += [decode(self.tgt, h[0].tokens) for h in beam_search(
+                    self.decoder_step, self.start(src), beam_width, max_len=11,
+                    eos=self.tgt.eos, alpha=alpha)]
+        return out
