@@ -20,8 +20,8 @@ def solutions() -> dict:
     for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
         if "solution" in cell.metadata.get("tags", []):
             assert cell.cell_type == "markdown" and cell.metadata["jupyter"]["source_hidden"]
-            code = re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
-            exec(code, ns)
+            code = re.search(r"```python\n(.*?)```", cell.source, re.DOTALL).group(1)
+            exec(code, ns)  # noqa: S102 (the notebook's own solution: one copy)
     return ns
 
 

@@ -94,7 +94,7 @@ def test_block_dropout_is_residual_and_training_only(rng):
     dout = rng.standard_normal(a.shape)
     block.forward(x, training=True)
     dx = block.backward(dout)
-    f = lambda: float(np.sum(block.forward(x, training=True) * dout))  # noqa: E731
+    f = lambda: float(np.sum(block.forward(x, training=True) * dout))
     assert rel_error(dx, numerical_gradient(f, x, h=1e-5)) < TOL
 
 
@@ -231,7 +231,8 @@ def test_translator_gradients_and_decoding(rng):
         batch = (np.array([[2, 3, 4, 5], [2, 2, 5, 3]]), rng.integers(0, 5, (2, 3)))
         _, grads = model.loss_and_grads(batch)
         grads = [g.copy() for g in grads.values()]
-        assert_gradients(lambda: model.loss_and_grads(batch)[0], params_of(model), grads)
+        assert_gradients(lambda m=model, b=batch: m.loss_and_grads(b)[0], params_of(model),
+                         grads)
     ids = model.greedy(batch[0], max_len=3)
     assert ids.shape == (2, 3)
     assert len(model.translate(["ab", "cab"])) == 2
@@ -325,7 +326,7 @@ def test_label_smoothing_gradient_and_limits(rng):
     same = smoothed_sequence_crossentropy(softmax(z), y, mask, 0.0)
     assert plain[0] == same[0] and np.array_equal(plain[1], same[1])
     _, dz = smoothed_sequence_crossentropy(softmax(z), y, mask, 0.2)
-    f = lambda: smoothed_sequence_crossentropy(softmax(z), y, mask, 0.2)[0]  # noqa: E731
+    f = lambda: smoothed_sequence_crossentropy(softmax(z), y, mask, 0.2)[0]
     assert rel_error(dz, numerical_gradient(f, z)) < 1e-7
     with pytest.raises(ValueError, match="label_smoothing"):
         smoothed_sequence_crossentropy(softmax(z), y, mask, 1.0)

@@ -210,8 +210,8 @@ def time_per_step(lengths, d: int = 32, N: int = 8, repeats: int = 3, seed: int 
         mha.build((T, d), rng)
         gru = GRU(d, return_sequences=True, dtype="float32")
         gru.build((T, d), rng)
-        for name, step in (("attention", lambda: mha.backward(mha.forward(x))),
-                           ("GRU", lambda: gru.backward(gru.forward(x)))):
+        for name, step in (("attention", lambda m=mha, x=x: m.backward(m.forward(x))),
+                           ("GRU", lambda g=gru, x=x: g.backward(g.forward(x)))):
             best = np.inf
             for _ in range(repeats):
                 start = time.process_time()

@@ -229,8 +229,8 @@ def _mha_cases(extra: Callable | None = None):
     specs = (((2, 3, 4, 6, 2, 3, 0.5, False), "N=2, Tq=3, Tv=4, 2 heads of 3"),
              ((1, 4, 4, 5, 3, 2, 0.5, True), "batch of 1, 3 heads of 2, d_model 5, causal"),
              ((2, 2, 5, 4, 2, 4, 3.0, False), "large scores (weights x3)"),
-             ((1, 3, 3, 4, 2, 2, 30.0, True), "huge scores (weights x30: exp overflows "
-                                                "without the max shift)"))
+             ((1, 3, 3, 4, 2, 2, 30.0, True), ("huge scores (weights x30: exp overflows "
+                                                "without the max shift)")))
     cases = []
     for spec, label in specs:
         args = _mha_case(rng, *spec)
@@ -293,7 +293,7 @@ def _with_dout(rng, args):
 def _mha_backward_bug(bug: str):
     def backward(dout, query, value, key, p, mask):
         from companion.nn.activations import softmax_backward
-        out, cache = multi_head_attention_forward(query, value, key, p, mask)
+        _, cache = multi_head_attention_forward(query, value, key, p, mask)
         query, value, key, p, o, (Q, K, V, c, m, a) = cache
         do = np.einsum("nqd,hkd->nhqk", dout, p["output_kernel"])
         dV = a.transpose(0, 1, 3, 2) @ do
