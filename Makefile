@@ -88,3 +88,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info _site artifacts
+
+# scores your own copy of one or more chapters in a fresh kernel, with the notebooks' checkers:
+# make grade NB=notebooks/mine/01_perceptron.ipynb (several: NB="a.ipynb b.ipynb");
+# GRADE_ARGS=--solutions grades the model answers instead of yours. Exit status 0 whatever the
+# score (a missing or unreadable notebook: 2); `python -m companion.grade` itself exits 1 when
+# an exercise does not pass yet
+NB ?=
+GRADE_ARGS ?=
+.PHONY: grade
+grade: $(STAMP)
+	@test -n '$(NB)' || { echo "make: name the notebook(s) to grade, e.g." \
+	  "make grade NB=notebooks/mine/01_perceptron.ipynb"; exit 1; }
+	@$(BIN)/python -m companion.grade $(GRADE_ARGS) $(NB) || test $$? -eq 1   # 1: not all pass yet

@@ -82,3 +82,32 @@ def checker_tests(exercises, wrapped=(), more_checks=()):
 
     return test_solution_passes, test_each_planted_mistake_gets_its_hint, \
         test_garbage_gets_one_sentence
+
+
+def notebook_solutions(notebook: str) -> dict:
+    """The functions of a chapter's solution cells, read from the notebook (one copy of each
+    solution): the fenced code of every markdown cell tagged ``solution``, executed in order in
+    one namespace after the chapter's first code cell (its imports, magics dropped)."""
+    import json
+    from pathlib import Path
+
+    from companion.grade import FENCE
+    path = Path(__file__).resolve().parents[1] / "notebooks" / notebook
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    first = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    namespace: dict = {}
+    exec("\n".join(line for line in first.splitlines() if not line.startswith("%")),  # noqa: S102
+         namespace)
+    before = set(namespace)
+    for cell in cells:
+        if "solution" in cell.get("metadata", {}).get("tags", []):
+            assert cell["cell_type"] == "markdown", "a solution is a markdown cell"
+            assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
+            exec(FENCE.search("".join(cell["source"])).group(1), namespace)  # noqa: S102
+    return {k: v for k, v in namespace.items() if k not in before}
+
+
+def rejected(check, fn) -> tuple[bool, str]:
+    """(whether ``check`` rejects ``fn``, the line it printed)."""
+    ok, out = run_check(check, fn)
+    return not ok, out

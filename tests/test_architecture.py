@@ -20,7 +20,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "companion"
 RANK = {"nn": 0, "data": 1, "models": 2, "keras_twin": 3, "lab": 3, "chapters": 4,
-        "exercises": 5}
+        "exercises": 5, "grade": 6}
 FRAMEWORKS = {"keras", "tensorflow", "tf_keras", "jax", "torch"}
 
 

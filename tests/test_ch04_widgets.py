@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 from companion.chapters.ch04 import explorer, noisy_moons, run
-from companion.exercises import ch04
 
 
 @pytest.fixture(scope="module")
@@ -36,23 +35,3 @@ def test_run_reports_divergence_instead_of_raising(small_data):
               learning_rate=1.0)
     assert out["model"] is None or np.isfinite(out["train_acc"])
 
-
-@pytest.mark.parametrize("fn,ok,message", [
-    (lambda lam, m: lam / (2 * m), True, "✓"),
-    (lambda lam, m: lam / m, False, "dropped the 1/2"),
-    (lambda lam, m: lam, False, "mean"),
-])
-def test_keras_l2_check(fn, ok, message, capsys):
-    assert ch04.check_keras_l2(fn) is ok
-    assert message in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("fn,ok,message", [
-    (lambda n: np.sqrt(2 / n), True, "✓"),
-    (lambda n: 1.0, False, "variance of 1"),
-    (lambda n: 2 / n, False, "square root"),
-    (lambda n: np.sqrt(1 / n), False, "ReLU halves"),
-])
-def test_he_std_check(fn, ok, message, capsys):
-    assert ch04.check_he_std(fn) is ok
-    assert message in capsys.readouterr().out

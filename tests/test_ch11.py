@@ -3,56 +3,56 @@ echo state network, the notes' GRU mapping and the exercise checks."""
 import numpy as np
 import pytest
 
-from companion.chapters import ch11 as lr
+from companion.chapters import ch11 as chapter
 from companion.chapters.ch11 import keras_gru_to_notes, notes_to_keras_gru
 from companion.models.echo_state import EchoStateNetwork, delay_task, memory_curve
 from companion.nn.layers.gru import GRU
 
 
 def test_adding_problem(rng):
-    x, y = lr.adding_problem(50, 9, rng)
+    x, y = chapter.adding_problem(50, 9, rng)
     assert x.shape == (50, 9, 2) and y.shape == (50, 1)
     marks = x[..., 1]
     np.testing.assert_array_equal(marks.sum(axis=1), 2)
     assert (marks[:, :4].sum(axis=1) == 1).all()            # one in each half
     np.testing.assert_allclose(y[:, 0], (x[..., 0] * marks).sum(axis=1))
     with pytest.raises(ValueError, match="T >= 2"):
-        lr.adding_problem(3, 1, rng)
+        chapter.adding_problem(3, 1, rng)
 
 
 def test_next_symbol_task():
-    x, tags = lr.next_symbol_task(5, 6, K=3, rng=0)
+    x, tags = chapter.next_symbol_task(5, 6, K=3, rng=0)
     s = x.argmax(-1)
     np.testing.assert_array_equal(tags[:, :-1], s[:, 1:])
     assert (tags[:, -1] == 3).all()
 
 
 def test_train_adding_learns_short_sequences():
-    model = lr.regressor(GRU, 8, 6, seed=0)
-    r = lr.train_adding(model, 6, steps=100, batch_size=32, seed=0, n_test=100)
+    model = chapter.regressor(GRU, 8, 6, seed=0)
+    r = chapter.train_adding(model, 6, steps=100, batch_size=32, seed=0, n_test=100)
     assert r["loss"].shape == (100,)
-    assert r["test_mse"] < lr.BASELINE_MSE / 2               # well below predicting the mean
+    assert r["test_mse"] < chapter.BASELINE_MSE / 2               # well below predicting the mean
 
 
 def test_accuracy_against_length_and_cell_names():
-    res = lr.accuracy_against_length(("SimpleRNN", "LSTM"), (4,), units=4, steps=3)
+    res = chapter.accuracy_against_length(("SimpleRNN", "LSTM"), (4,), units=4, steps=3)
     assert set(res) == {("SimpleRNN", 4), ("LSTM", 4)}
     assert {"test_mse", "solved", "model", "loss"} <= set(res["LSTM", 4])
     with pytest.raises(ValueError, match="cell must be one of"):
-        lr.cell_class("RNN")
+        chapter.cell_class("RNN")
 
 
 def test_gradient_through_time_decays_for_a_fresh_gru():
-    norms = lr.gradient_through_time(GRU(8), T=30, seed=0)
+    norms = chapter.gradient_through_time(GRU(8), T=30, seed=0)
     assert norms.shape == (30,)
     assert norms[0] < 1e-3 * norms[-1]
 
 
 def test_explorers():
-    ex = lr.gradient_explorer()
+    ex = chapter.gradient_explorer()
     r = ex.update(T=20, units=8)
     assert set(r["norms"]) == {"SimpleRNN", "GRU", "LSTM"} and r["norms"]["GRU"].shape == (20,)
-    ad = lr.adding_explorer(steps=5)
+    ad = chapter.adding_explorer(steps=5)
     r = ad.update(cell="LSTM", units=4, T=6, clipnorm=0.5)
     assert r["loss"].shape == (5,) and "LSTM(4), T=6" in r["summary"]
 
@@ -79,3 +79,28 @@ def test_notes_mapping_round_trip(rng):
         np.testing.assert_array_equal(ours, back)
     with pytest.raises(ValueError, match="reset_after=False"):
         keras_gru_to_notes(W, U, np.zeros((2, 12)))
+
+
+def test_step_lstm_with_the_package_steps_is_the_lstm():
+    """chapter.step_lstm (the capstone's layer) run by the package's step functions computes
+    the LSTM layer's outputs, input gradient and weight gradients."""
+
+    from companion.nn.layers.lstm import LSTM, lstm_step_backward, lstm_step_forward
+
+    def step(x, h, c, W, U, b):
+        return lstm_step_forward(x, h, c, W, U, b)[0]
+
+    def step_backward(dh, dc, x, h, c, W, U, b):
+        (dx, dhp, dcp), (dW, dU, db) = lstm_step_backward((dh, dc),
+                                                          lstm_step_forward(x, h, c, W, U, b)[1])
+        return dx, dhp, dcp, dW, dU, db
+    rng = np.random.default_rng(0)
+    ours = chapter.step_lstm(4, step, step_backward, return_sequences=True)
+    ref = LSTM(4, return_sequences=True)
+    ours.build((6, 3), np.random.default_rng(1))
+    ref.build((6, 3), np.random.default_rng(1))
+    x, dout = rng.standard_normal((2, 6, 3)), rng.standard_normal((2, 6, 4))
+    np.testing.assert_allclose(ours.forward(x), ref.forward(x), rtol=1e-10)
+    np.testing.assert_allclose(ours.backward(dout), ref.backward(dout), rtol=1e-8, atol=1e-12)
+    for k in ref.grads:
+        np.testing.assert_allclose(ours.grads[k], ref.grads[k], rtol=1e-8, atol=1e-12)

@@ -66,3 +66,52 @@ def test_the_flower_case_reaches_the_chapters_accuracy():
     params = train_shallow(X_tr, y_tr[:, None].astype(float),
                            chapter.init_params(2, 5, 1, 1), 1.2, 2000)
     assert np.mean(chapter.predict(X_tr, params) == y_tr) > 0.94
+
+
+# --- the notebook's own solutions, and realistic mistakes nobody planted ------------------------
+import pytest  # noqa: E402
+from notebook_solutions import solutions  # noqa: E402
+
+NB = solutions("03_shallow_networks")
+
+
+@pytest.mark.parametrize("name, check", [
+    ("shallow_forward", ch03.check_forward), ("cross_entropy", ch03.check_cross_entropy),
+    ("shallow_backward", ch03.check_backward), ("train_shallow", ch03.check_train)])
+def test_the_notebooks_solutions_pass(name, check):
+    ok, out = verdict(check, NB[name])
+    assert ok and out.startswith("✓"), out
+
+
+def _in_place_train(X, Y, params, learning_rate, iterations):
+    for _ in range(iterations):
+        grads = shallow_backward(X, Y, params)
+        for k in params:
+            params[k] -= learning_rate * grads[k].reshape(params[k].shape)
+    return params
+
+
+def _sum_loss(A2, Y):
+    return -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2))
+
+
+def _relu_forward(X, params):
+    Z1 = X @ params["W1"] + params["b1"]
+    A1 = np.maximum(Z1, 0)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    return Z1, A1, Z2, 1 / (1 + np.exp(-Z2))
+
+
+def _one_step_only(X, Y, params, learning_rate, iterations):
+    grads = shallow_backward(X, Y, params)
+    return {k: params[k] - learning_rate * grads[k].reshape(params[k].shape) for k in params}
+
+
+REALISTIC = [(ch03.check_train, _in_place_train), (ch03.check_cross_entropy, _sum_loss),
+             (ch03.check_forward, _relu_forward), (ch03.check_train, _one_step_only)]
+
+
+@pytest.mark.parametrize("check, fn", REALISTIC, ids=[f.__name__ for _, f in REALISTIC])
+def test_realistic_unplanted_mistakes_are_rejected(check, fn):
+    ok, out = verdict(check, fn)
+    assert not ok and out.startswith("✗"), out

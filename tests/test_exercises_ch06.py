@@ -1,49 +1,28 @@
-"""Chapter 6's exercise checkers: the solution passes, each planted mistake gets its own hint,
-garbage gets one sentence and no traceback."""
+"""Chapter 6's exercise checkers: the notebook's solutions pass, each planted mistake gets its
+own hint, garbage gets one sentence and no traceback, and realistic mistakes nobody planted are
+rejected, named or located."""
 
 import numpy as np
 import pytest
-from exercise_garbage import checker_tests, one_line
+from exercise_garbage import checker_tests, notebook_solutions, one_line, rejected
 
 from companion.exercises import ch06
 from companion.exercises.checker import verdict
 
-
-def sample_learning_rates(rng, n, low, high):
-    return 10 ** rng.uniform(np.log10(low), np.log10(high), n)
-
-
-def bn_forward(x, gamma, beta, epsilon):
-    return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + epsilon) + beta
-
-
-def bn_backward(dout, x, gamma, epsilon):
-    m, inv_std = len(x), 1 / np.sqrt(x.var(0) + epsilon)
-    x_hat = (x - x.mean(0)) * inv_std
-    dx_hat = dout * gamma
-    dx = inv_std / m * (m * dx_hat - dx_hat.sum(0) - x_hat * (dx_hat * x_hat).sum(0))
-    return dx, (dout * x_hat).sum(0), dout.sum(0)
-
-
-def update_moving(moving_mean, moving_var, x, momentum):
-    return (momentum * moving_mean + (1 - momentum) * x.mean(0),
-            momentum * moving_var + (1 - momentum) * x.var(0))
-
-
-def bn_inference(x, gamma, beta, moving_mean, moving_var, epsilon):
-    return gamma * (x - moving_mean) / np.sqrt(moving_var + epsilon) + beta
-
-
-EXERCISES = [(ch06.check_batchnorm_forward, bn_forward, ch06.BN_FORWARD_MISTAKES),
-             (ch06.check_batchnorm_backward, bn_backward, ch06.BN_BACKWARD_MISTAKES),
-             (ch06.check_moving_statistics, update_moving, ch06.MOVING_MISTAKES),
-             (ch06.check_batchnorm_inference, bn_inference, ch06.INFERENCE_MISTAKES)]
+S = notebook_solutions("06_hyperparameters_batchnorm.ipynb")
+sample, forward, backward, layer = (S["sample_learning_rates"], S["bn_forward"],
+                                    S["bn_backward"], S["bn_layer_forward"])
+EXERCISES = [(ch06.check_batchnorm_forward, forward, ch06.BN_FORWARD_MISTAKES),
+             (ch06.check_batchnorm_backward, backward, ch06.BN_BACKWARD_MISTAKES),
+             (ch06.check_batchnorm_layer, layer, ch06.BN_LAYER_MISTAKES)]
 (test_solution_passes, test_each_planted_mistake_gets_its_hint,
  test_garbage_gets_one_sentence) = checker_tests(EXERCISES, more_checks=(ch06.check_log_sampling,))
 
 
 @pytest.mark.parametrize("fn, words", [
-    (sample_learning_rates, "✓ log-scale sampling"),
+    (sample, "✓ log-scale sampling"),
+    (lambda rng, n, low, high: np.exp(rng.uniform(np.log(low), np.log(high), n)),
+     "✓ log-scale sampling"),                              # natural logs: also log-uniform
     (lambda rng, n, low, high: rng.uniform(low, high, n), "uniform on a linear scale"),
     (lambda rng, n, low, high: 10 ** rng.uniform(-6, -1, n), "outside [1e-05, 0.1]"),
     (lambda rng, n, low, high: 10 ** rng.uniform(-5, -1, n - 1), "expected (20000,)"),
@@ -52,3 +31,71 @@ EXERCISES = [(ch06.check_batchnorm_forward, bn_forward, ch06.BN_FORWARD_MISTAKES
 def test_log_sampling(fn, words):
     ok, out = verdict(ch06.check_log_sampling, fn)
     assert ok == words.startswith("✓") and words in one_line(out)
+
+
+def _mean_path_only(dout, x, gamma, epsilon):
+    inv_std = 1 / np.sqrt(x.var(0) + epsilon)
+    dx_hat = dout * gamma                                  # forgets the path through the variance
+    _, dgamma, dbeta = backward(dout, x, gamma, epsilon)
+    return (dx_hat - dx_hat.mean(0)) * inv_std, dgamma, dbeta
+
+
+def _variance_path_only(dout, x, gamma, epsilon):
+    inv_std = 1 / np.sqrt(x.var(0) + epsilon)
+    x_hat = (x - x.mean(0)) * inv_std
+    dx_hat = dout * gamma                                  # forgets the path through the mean
+    _, dgamma, dbeta = backward(dout, x, gamma, epsilon)
+    return (dx_hat - x_hat * (dx_hat * x_hat).mean(0)) * inv_std, dgamma, dbeta
+
+
+def _direct_path_doubled(dout, x, gamma, epsilon):
+    dx, dgamma, dbeta = backward(dout, x, gamma, epsilon)
+    return dx / 2, dgamma, dbeta                           # divided by 2m instead of m
+
+
+def _in_place_moving(x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon):
+    mean, var = (x.mean(0), x.var(0)) if training else (moving_mean, moving_var)
+    out = gamma * (x - mean) / np.sqrt(var + epsilon) + beta
+    if training:
+        moving_mean *= momentum
+        moving_mean += (1 - momentum) * mean
+        moving_var *= momentum
+        moving_var += (1 - momentum) * var
+    return out, moving_mean, moving_var
+
+
+def _in_place_center(x, gamma, beta, epsilon):
+    x -= x.mean(0)
+    return gamma * x / np.sqrt(x.var(0) + epsilon) + beta
+
+
+REALISTIC = [
+    (ch06.check_batchnorm_layer, lambda *a: layer(*a[:-1], 1e-3), "epsilon 0.5"),
+    (ch06.check_log_sampling, lambda rng, n, low, high: 10 ** np.random.uniform(
+        np.log10(low), np.log10(high), n), "draws from NumPy's global state"),
+    (ch06.check_log_sampling, lambda rng, n, low, high: np.logspace(np.log10(low),
+                                                                    np.log10(high), n),
+     "ignores its `rng` argument"),
+    (ch06.check_log_sampling, lambda rng, n, low, high: list(sample(rng, n, low, high)),
+     "return a NumPy array of n numbers"),
+    (ch06.check_batchnorm_forward, lambda x, g, b, e: (x - x.mean()) / np.sqrt(x.var() + e) * g + b,
+     "out is wrong"),
+    (ch06.check_batchnorm_forward, _in_place_center, "changed its argument `x` in place"),
+    (ch06.check_batchnorm_backward, _mean_path_only, "dx is wrong (dgamma and dbeta agree)"),
+    (ch06.check_batchnorm_backward, _mean_path_only, "look at the path through the variance"),
+    (ch06.check_batchnorm_backward, _variance_path_only, "look at the path through the mean"),
+    (ch06.check_batchnorm_backward, _direct_path_doubled, "look at the direct path"),
+    (ch06.check_batchnorm_backward, lambda *a: (backward(*a)[0], backward(*a)[1][None, :],
+                                                backward(*a)[2]),
+     "dgamma has shape (1, 4), expected (4,): an extra leading axis"),
+    (ch06.check_batchnorm_layer, _in_place_moving, "changed its argument `moving_mean` in place"),
+    (ch06.check_batchnorm_layer, lambda *a: (layer(*a)[0], list(layer(*a)[1]), layer(*a)[2]),
+     "moving_mean is a list"),
+]
+
+
+@pytest.mark.parametrize("check, fn, words", REALISTIC,
+                         ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(REALISTIC)])
+def test_realistic_mistakes_are_rejected_and_named(check, fn, words):
+    no, out = rejected(check, fn)
+    assert no and words in out, out

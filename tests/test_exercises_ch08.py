@@ -125,3 +125,49 @@ def test_nan_is_named():
     ok, out = verdict(ch08.check_residual_forward,
                       lambda *a: residual_forward(*a) * np.nan)
     assert not ok and "NaN" in out
+
+
+# --- the notebook's own solutions, and realistic mistakes nobody planted ------------------------
+from notebook_solutions import solutions  # noqa: E402
+
+NB = solutions("08_resnets_inception",
+               "import numpy as np\nfrom companion.nn.layers import conv\n")
+
+
+@pytest.mark.parametrize("check", [c for c, _ in SOLUTIONS], ids=lambda c: c.__name__)
+def test_the_notebooks_solutions_pass(check):
+    name = check.__name__.removeprefix("check_")
+    ok, out = verdict(check, NB[name])
+    assert ok and out.startswith("✓"), out
+
+
+def _in_place_relu(x, W1, b1, W2, b2, Ws=None, bs=None, stride=1):
+    out = residual_forward(x, W1, b1, W2, b2, Ws, bs, stride)
+    np.maximum(x, 0, out=x)                              # "cleans up" the caller's input
+    return out
+
+
+def _valid_convs(x, W1, b1, W2, b2, Ws=None, bs=None, stride=1):
+    a1 = np.maximum(conv2d_forward(x, W1, b1, stride, "valid")[0], 0)
+    return np.maximum(conv2d_forward(a1, W2, b2, 1, "same")[0], 0)
+
+
+def _list_shape(input_shape, layers):
+    return list(stack_output_shape(input_shape, layers))
+
+
+def _float_count(h, w, c_in, filters, kernel, bottleneck=None):
+    return float(branch_multiplications(h, w, c_in, filters, kernel, bottleneck)) / 1.0
+
+
+REALISTIC = [   # (checker, learner's function, words the one line must contain)
+    (ch08.check_residual_forward, _in_place_relu, "changed its argument `x` in place"),
+    (ch08.check_residual_forward, _valid_convs, "shape"),
+    (ch08.check_stack_output_shape, _list_shape, "returned list"),
+    (ch08.check_branch_multiplications, _float_count, "returned float")]
+
+
+@pytest.mark.parametrize("check, fn, words", REALISTIC, ids=[f.__name__ for _, f, _ in REALISTIC])
+def test_realistic_unplanted_mistakes_are_rejected(check, fn, words):
+    ok, out = verdict(check, fn)
+    assert not ok and words in out, out

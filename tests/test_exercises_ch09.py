@@ -6,6 +6,7 @@ from functools import partial
 import numpy as np
 import pytest
 from exercise_garbage import run_check as verdict
+from solution_cells import solutions
 
 from companion.exercises import ch09
 
@@ -50,16 +51,28 @@ def step_backward(dh, x_t, h_prev, h, Wx, Wh, bug=None):
     return dz @ Wx.T, dz @ Wh.T, x_t.T @ dz, (h if bug == "h" else h_prev).T @ dz, dz.sum(0)
 
 
-def sequence_loss(y_hat, y, bug=None):
-    if bug == "columns":
-        return -np.sum(np.log(y_hat[:, y]))
-    loss = -np.sum(np.log(y_hat[np.arange(len(y)), y]))
-    return {"mean": loss / len(y), "sign": -loss}.get(bug, loss)
+def sequence_loss(z, y, bug=None):
+    T = len(y)
+    e = np.exp(z) if bug == "no shift" else np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=0 if bug == "axis" else 1, keepdims=True)
+    picked = p[np.arange(T), y]
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(T), y].sum()
+    if bug in ("product", "log of p"):
+        loss = -np.log(np.prod(picked)) if bug == "product" else -np.log(picked).sum()
+    if bug in ("no shift", "axis"):
+        loss = -np.log(picked).sum()
+    dz = p - (0 if bug == "no onehot" else np.eye(z.shape[1])[y])
+    return (loss / T if bug == "mean" else loss), dz
 
 
-SOLUTIONS = [(ch09.check_cell_notes, rnn_cell_forward), (ch09.check_rnn_forward, rnn_forward),
-             (ch09.check_rnn_backward, rnn_backward), (ch09.check_step_backward, step_backward),
-             (ch09.check_sequence_loss, sequence_loss)]
+NB = solutions("09_recurrent_networks.ipynb")
+SOLUTIONS = [(ch09.check_cell_notes, NB["rnn_cell_forward"]),
+             (ch09.check_rnn_forward, NB["rnn_forward"]),
+             (ch09.check_rnn_backward, NB["rnn_backward"]),
+             (ch09.check_step_backward, NB["step_backward"]),
+             (ch09.check_sequence_loss, NB["sequence_loss"])]
 
 
 @pytest.mark.parametrize("check, solution", SOLUTIONS)
@@ -82,8 +95,11 @@ def test_solution_passes(check, solution):
     (ch09.check_step_backward, partial(step_backward, bug="no tanh'"), "1 - h**2"),
     (ch09.check_step_backward, partial(step_backward, bug="h"), "h_prev, not h"),
     (ch09.check_sequence_loss, partial(sequence_loss, bug="mean"), "mean over time"),
-    (ch09.check_sequence_loss, partial(sequence_loss, bug="sign"), "sign"),
-    (ch09.check_sequence_loss, partial(sequence_loss, bug="columns"), "np.arange(T)"),
+    (ch09.check_sequence_loss, partial(sequence_loss, bug="no shift"), "subtract each row's max"),
+    (ch09.check_sequence_loss, partial(sequence_loss, bug="product"), "underflows to 0 on a"),
+    (ch09.check_sequence_loss, partial(sequence_loss, bug="log of p"), "log softmax directly"),
+    (ch09.check_sequence_loss, partial(sequence_loss, bug="axis"), "each ROW"),
+    (ch09.check_sequence_loss, partial(sequence_loss, bug="no onehot"), "one_hot(y)"),
 ])
 def test_mistake_is_named(check, buggy, hint):
     ok, out = verdict(check, buggy)
@@ -92,14 +108,14 @@ def test_mistake_is_named(check, buggy, hint):
 
 def test_unnamed_error_says_where():
     def off(*args):
-        dx, dh0, dWx, dWh, db = rnn_backward(*args)
+        dx, dh0, dWx, dWh, db = NB["rnn_backward"](*args)
         return dx, dh0, dWx, dWh, db + 0.5
     ok, out = verdict(ch09.check_rnn_backward, off)
-    assert not ok and "db differs at index" in out
+    assert not ok and "db is wrong (dx, dh0, dWx and dWh agree)" in out
 
 
 def test_transposed_result_is_named():
-    ok, out = verdict(ch09.check_cell_notes, lambda *a: rnn_cell_forward(*a).T)
+    ok, out = verdict(ch09.check_cell_notes, lambda *a: NB["rnn_cell_forward"](*a).T)
     assert not ok and "transposed?" in out
 
 
@@ -114,3 +130,108 @@ def _raises(*args):
 def test_garbage_gets_one_sentence(check, garbage, sentence):
     ok, out = verdict(check, garbage)
     assert not ok and out.startswith("✗") and sentence in out
+
+
+def test_the_switch_copies_without_a_switch_pass():
+    for check, fn in [(ch09.check_cell_notes, rnn_cell_forward),
+                      (ch09.check_rnn_forward, rnn_forward),
+                      (ch09.check_rnn_backward, rnn_backward),
+                      (ch09.check_step_backward, step_backward),
+                      (ch09.check_sequence_loss, sequence_loss)]:
+        assert verdict(check, fn)[0]
+
+
+# --- realistic mistakes nobody planted: each must be rejected, with the sentence it gets ----
+def _states_list(x, h0, Wx, Wh, b):
+    h, hs = h0, []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ Wx + h @ Wh + b)
+        hs.append(h)
+    return hs                                            # a list, not an array
+
+
+def _stack_time_first(x, h0, Wx, Wh, b):
+    return np.stack(_states_list(x, h0, Wx, Wh, b))      # (T, N, H): an axis slip
+
+
+def _inplace_dh(dh, x, h0, hs, Wx, Wh):
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dx = np.zeros_like(x)
+    for t in reversed(range(x.shape[1])):
+        dz = dh[:, t] * (1 - hs[:, t] ** 2)
+        dx[:, t] = dz @ Wx.T
+        if t:
+            dh[:, t - 1] += dz @ Wh.T                    # updates the caller's dh
+        dWx += x[:, t].T @ dz
+        dWh += (hs[:, t - 1] if t else h0).T @ dz
+        db += dz.sum(axis=0)
+    return dx, dz @ Wh.T, dWx, dWh, db
+
+
+def _negative_index(dh, x, h0, hs, Wx, Wh):
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dx, dnext = np.zeros_like(x), np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        dz = (dh[:, t] + dnext) * (1 - hs[:, t] ** 2)
+        dx[:, t], dnext = dz @ Wx.T, dz @ Wh.T
+        dWx += x[:, t].T @ dz
+        dWh += hs[:, t - 1].T @ dz                       # t = 0 reads hs[:, -1], not h0
+        db += dz.sum(axis=0)
+    return dx, dnext, dWx, dWh, db
+
+
+def _db_column(*args):
+    dx, dh0, dWx, dWh, db = NB["rnn_backward"](*args)
+    return dx, dh0, dWx, dWh, db[None, :]                # (1, H) for (H,)
+
+
+def _db_wrong_axis(*args):
+    dx, dh0, dWx, dWh, _ = NB["rnn_backward"](*args)
+    dz_sum = args[0].sum(axis=(1, 2))                    # summed over the wrong axes
+    return dx, dh0, dWx, dWh, dz_sum
+
+
+def _bias_row(x, a_prev, Wax, Waa, ba):
+    return np.tanh(Waa @ a_prev + Wax @ x + ba.ravel())  # (n_a,) broadcasts along m
+
+
+def _log_eps(z, y):
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    dz = p.copy()
+    dz[np.arange(len(y)), y] -= 1
+    return float(-np.log(p[np.arange(len(y)), y] + 1e-8).sum()), dz   # a hard-coded epsilon
+
+
+def _loss_array(z, y):
+    loss, dz = NB["sequence_loss"](z, y)
+    return np.array([loss]), dz                           # (1,) for a number
+
+
+def _step_inplace(dh, x_t, h_prev, h, Wx, Wh):
+    dh *= 1 - h ** 2                                     # updates the caller's dh
+    return dh @ Wx.T, dh @ Wh.T, x_t.T @ dh, h_prev.T @ dh, dh.sum(axis=0)
+
+
+# (checker, mistake, what the sentence must contain; None: the checker accepts it today)
+REALISTIC = [
+    (ch09.check_rnn_forward, _states_list, "shape"),
+    (ch09.check_rnn_forward, _stack_time_first, "shape"),
+    (ch09.check_rnn_backward, _inplace_dh, "in place"),
+    (ch09.check_rnn_backward, _negative_index, "is h0"),
+    (ch09.check_rnn_backward, _db_column, "db has shape (1, 6), expected (6,)"),
+    (ch09.check_rnn_backward, _db_wrong_axis, "db has shape"),
+    (ch09.check_cell_notes, _bias_row, "raised ValueError"),
+    (ch09.check_sequence_loss, _log_eps, "epsilon added inside the log"),
+    (ch09.check_sequence_loss, _loss_array, "return a number"),
+    (ch09.check_step_backward, _step_inplace, "in place"),
+]
+
+
+@pytest.mark.parametrize("check, mistake, sentence", [
+    pytest.param(c, m, s, id=m.__name__, marks=[] if s else pytest.mark.xfail(
+        reason="checker.py reshapes a (1, n) or (1,) answer to the expected shape",
+        strict=False)) for c, m, s in REALISTIC])
+def test_realistic_mistake_is_rejected(check, mistake, sentence):
+    ok, out = verdict(check, mistake)
+    assert not ok and (sentence or "") in out, out

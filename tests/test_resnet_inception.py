@@ -87,7 +87,7 @@ def test_bad_input():
         ResidualBlock(2, shortcut="dense")
     with pytest.raises(ValueError, match="identity shortcut needs strides 1 and 4 input"):
         ResidualBlock(4, shortcut="identity").build((5, 5, 2), np.random.default_rng(0))
-    with pytest.raises(ValueError, match="b3 must hold positive integers"):
+    with pytest.raises(ValueError, match="b3 entries must be a positive integer, got 0"):
         InceptionModule(2, (0, 3), (1, 2), 2)
 
 

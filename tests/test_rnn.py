@@ -164,7 +164,7 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="T >= 1"):
         empty.forward(np.zeros((1, 0, 2)))
     layer.forward(np.zeros((2, 5, 3)))
-    with pytest.raises(ValueError, match=r"dout: expected shape \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"dout has shape \(2, 5, 4\), expected \(2, 4\)"):
         layer.backward(np.zeros((2, 5, 4)))
 
 

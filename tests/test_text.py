@@ -107,7 +107,12 @@ def test_wrong_tokens_are_named_not_silently_unknown():
     with pytest.raises(TypeError, match=r"^texts: expected a list of strings, got the single "
                                         r"string 'cat'"):
         encode_padded(char_vocabulary(["cat"]), "cat")
-    assert list(vocab.encode("the")) == [vocab.unk] * 3          # a string is characters
+    with pytest.raises(TypeError, match=r"^tokens: got the single string 'the', but this "
+                                        r"vocabulary holds words, not characters: pass "
+                                        r"words\(text\)"):
+        vocab.encode("the")                       # its characters would all be <UNK>
+    cv = char_vocabulary(["the"])
+    assert list(cv.encode("the")) == cv.encode(["t", "h", "e"]).tolist()   # characters
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

@@ -28,11 +28,12 @@ from companion.data.word_vectors import (
     cosine_similarity,
     evaluate_analogies,
     load_glove,
+    similarity_correlation,
 )
 from companion.models import seq2seq
 from companion.models.char_lm import CharLanguageModel
 from companion.models.char_lm import train as train_lm
-from companion.models.echo_state import EchoStateNetwork
+from companion.models.echo_state import EchoStateNetwork, delay_task
 from companion.models.skipgram import SkipGram, build_vocab, train_skipgram
 from companion.nn import (
     GRU,
@@ -47,7 +48,9 @@ from companion.nn import (
     MaxPooling2D,
     Sequential,
     SimpleRNN,
+    activations,
     fit,
+    gradcheck,
     initializers,
     losses,
     metrics,
@@ -157,7 +160,7 @@ ROWS: list[Row] = [
     Row("GRU(2.5)", lambda: GRU(2.5), ValueError, r"units must be a positive integer, got 2\.5"),
     Row("Embedding(0, 4)", lambda: Embedding(0, 4), ValueError, r"input_dim must be a positive integer, got 0"),
     Row("Dropout(-0.1)", lambda: Dropout(-0.1), ValueError, r"rate must lie in \[0, 1\).*got -0\.1"),
-    Row("BatchNormalization(epsilon=0)", lambda: BatchNormalization(epsilon=0), ValueError, r"epsilon must be > 0, got 0"),
+    Row("BatchNormalization(epsilon=0)", lambda: BatchNormalization(epsilon=0), ValueError, r"epsilon must be (> 0|a positive number), got 0"),
     Row("Bidirectional(Dense(3))", lambda: Bidirectional(Dense(3)), TypeError, r"Bidirectional wraps a recurrent layer, got Dense"),
     Row("Bidirectional(LSTM(3), merge_mode='avg')", lambda: Bidirectional(LSTM(3), merge_mode="avg"), ValueError, r"merge_mode must be one of \('concat', 'sum', 'ave', 'mul'\), got 'avg'"),
     Row("Dense(3, dtype='float16x')", lambda: Dense(3, dtype="float16x"), ValueError, r"dtype must be one of \('float32', 'float64'\), got 'float16x'"),
@@ -174,7 +177,7 @@ ROWS: list[Row] = [
     # Sequential
     Row("Sequential(None)", lambda: Sequential(None), ValueError, r"Sequential needs a non-empty list of layers, got None"),
     Row("Sequential([Dense(2), 'relu'])", lambda: Sequential([Dense(2), "relu"], input_shape=(2,), seed=0), TypeError, r"layer 1 is a str, not a companion Layer"),
-    Row("Sequential([Dense(2)], input_shape=(-2,))", lambda: Sequential([Dense(2)], input_shape=(-2,), seed=0), ValueError, r"shape: expected a tuple of positive integers, got \(-2, 2\)"),
+    Row("Sequential([Dense(2)], input_shape=(-2,))", lambda: Sequential([Dense(2)], input_shape=(-2,), seed=0), ValueError, r"^sequential\.build: input_shape must be a tuple of positive integers \(None for any length\), without the batch axis, got \(-2,\)$"),
     Row("model.forward(x of shape (2,))", lambda: _model().forward(np.zeros(2)), ValueError, r"x has shape \(2,\), expected \(N, 2\)"),
     Row("model.set_weights(3 arrays for 4)", lambda: _model().set_weights([np.zeros((2, 3)), np.zeros(3), np.zeros((3, 1))]), ValueError, r"set_weights expected 4 arrays \(dense\.kernel, dense\.bias, dense_1\.kernel, dense_1\.bias\), got 3"),
     Row("model.predict(None)", lambda: _model().predict(None), TypeError, r"x: expected a numeric array, got NoneType None"),
@@ -342,7 +345,71 @@ ROWS: list[Row] = [
     Row("dates.encode_sources(vocab, '1 may 2001')", lambda: dates.encode_sources(dates.source_vocabulary(), "1 may 2001"), TypeError, r"texts: expected a list of strings, got the single string"),
     Row("dates.random_dates(rng, -1, years)", lambda: dates.random_dates(np.random.default_rng(0), -1, [2000]), ValueError, r"n must be an integer >= 0, got -1|n must be a positive integer, got -1"),
     Row("dates.random_dates(rng, 2, [])", lambda: dates.random_dates(np.random.default_rng(0), 2, []), ValueError, r"years.*(empty|at least one)"),
+    # issue 23: the kinds a second hostile pass found (strings, flags, masks, dout, NaN, Keras)
+    Row("SimpleRNN(4, return_sequences='no')", lambda: SimpleRNN(4, return_sequences="no"), TypeError, r"^SimpleRNN: return_sequences must be True or False, got str 'no'$"),
+    Row("LSTM(4, return_state='no')", lambda: LSTM(4, return_state="no"), TypeError, r"^LSTM: return_state must be True or False, got str 'no'$"),
+    Row("GRU(4, go_backwards=1)", lambda: GRU(4, go_backwards=1), TypeError, r"^GRU: go_backwards must be True or False, got int 1$"),
+    Row("BatchNormalization(center='no')", lambda: BatchNormalization(center="no"), TypeError, r"^BatchNormalization: center must be True or False, got str 'no'$"),
+    Row("dense.forward(x, training='no')", lambda: _dense_built().forward(np.ones((4, 2)), training="no"), TypeError, r"^dense: training must be True or False, got str 'no'$"),
+    Row("dense.forward(x, 'no')  (training by position)", lambda: _dense_built().forward(np.ones((4, 2)), "no"), TypeError, r"^dense: training must be True or False, got str 'no'$"),
+    Row("dense.backward(dout of another batch size)", lambda: _backward(_dense_built(), np.ones((4, 2)), np.ones((5, 3))), ValueError, r"^dense\.backward: dout has shape \(5, 3\), expected \(4, 3\) \(the shape of the last forward's output\)$"),
+    Row("dense.backward(dout of another feature size)", lambda: _backward(_dense_built(), np.ones((4, 2)), np.ones((4, 2))), ValueError, r"^dense\.backward: dout has shape \(4, 2\), expected \(4, 3\)"),
+    Row("dense.backward_from_logits(dz of another shape)", lambda: _dense_built_fwd().backward_from_logits(np.ones((1, 3))), ValueError, r"^dense\.backward_from_logits: dout has shape \(1, 3\), expected \(4, 3\)"),
+    Row("layer_norm.backward(dout of another batch size)", lambda: _backward(_built(LayerNormalization(), (3,)), np.ones((4, 3)), np.ones((2, 3))), ValueError, r"^layernormalization\.backward: dout has shape \(2, 3\), expected \(4, 3\)"),
+    Row("conv.backward(dout of another shape)", lambda: _backward(_built(Conv2D(2, 3), (5, 5, 1)), np.ones((2, 5, 5, 1)), np.ones((2, 5, 5, 2))), ValueError, r"^conv2d\.backward: dout has shape \(2, 5, 5, 2\), expected \(2, 3, 3, 2\)"),
+    Row("mha.backward(dout for another batch)", lambda: _backward(_built(MultiHeadAttention(2, 2), (3, 4)), np.ones((2, 3, 4)), np.ones((1, 3, 4))), ValueError, r"^multiheadattention\.backward: dout has shape \(1, 3, 4\), expected \(2, 3, 4\)"),
+    Row("batchnorm.forward(x with NaN, training=True)", lambda: _built(BatchNormalization(), (2,)).forward(np.array([[np.nan, 1.0]]), training=True), ValueError, r"^batchnormalization: x contains 1 NaN.*spoil|^batchnormalization: x contains 1 NaN"),
+    Row("Dropout(0.5, seed=2.5)", lambda: Dropout(0.5, seed=2.5), TypeError, r"^seed must be an integer >= 0 or a numpy\.random\.Generator, got float 2\.5$"),
+    Row("dropout.fix_mask([2, 0])", lambda: Dropout(0.5, seed=0).fix_mask(np.array([2.0, 0.0])), ValueError, r"fix_mask: mask must hold only 0 and 1"),
+    Row("Conv2D(2, 3, use_bias='no')", lambda: Conv2D(2, 3, use_bias="no"), TypeError, r"^Conv2D: use_bias must be True or False, got str 'no'$"),
+    Row("Bidirectional(None)", lambda: Bidirectional(None), TypeError, r"^Bidirectional wraps a recurrent layer, got NoneType$"),
+    Row("metrics.accuracy(y with NaN, p)", lambda: metrics.accuracy([0, np.nan], np.zeros((2, 1))), ValueError, r"^y_true contains 1 NaN"),
+    Row("metrics.accuracy(labels 0..5, 3 classes)", lambda: metrics.accuracy([0, 5], np.full((2, 3), 1 / 3)), ValueError, r"^accuracy: y_true must lie in 0\.\.2 for y_pred of shape \(2, 3\), got values from 0 to 5$"),
+    Row("metrics.accuracy(-1/+1 labels, sigmoid column)", lambda: metrics.accuracy([-1, 1], np.zeros((2, 1))), ValueError, r"y_true must lie in 0\.\.1 .*\(y \+ 1\) / 2"),
+    Row("metrics.accuracy([], empty)", lambda: metrics.accuracy([], np.zeros((0, 1))), ValueError, r"^y_pred is empty"),
+    Row("CategoricalCrossentropy()(y, a row summing to 0)", lambda: losses.CategoricalCrossentropy()(np.array([[0, 1.0]]), np.zeros((1, 2))), ValueError, r"^categorical_crossentropy: y_pred row \(0,\) sums to 0"),
+    Row("losses.get(['mse'])", lambda: losses.get(["mse"]), ValueError, r"^unknown loss \['mse'\]; choose one of"),
+    Row("activations.backward('relu', dout (2, 3), z, out (2, 4))", lambda: activations.backward("relu", np.ones((2, 3)), np.ones((2, 4)), np.ones((2, 4))), ValueError, r"dout has shape \(2, 3\) but out has shape \(2, 4\); they must match"),
+    Row("activations.sigmoid('a')", lambda: activations.sigmoid("a"), TypeError, r"^sigmoid: z: expected a numeric array, got dtype <U1$"),
+    Row("initializers.orthogonal((3,), rng)", lambda: initializers.orthogonal((3,), np.random.default_rng(0)), ValueError, r"^shape: an orthogonal matrix needs at least 2 dimensions, got \(3,\)$"),
+    Row("Dense(3, kernel_initializer=None)", lambda: Dense(3, kernel_initializer=None), ValueError, r"^kernel_initializer: unknown initializer None; choose one of"),
+    Row("regularizers.soft_threshold(w, nan)", lambda: regularizers.soft_threshold(np.ones(2), float("nan")), ValueError, r"^soft_threshold: threshold must be a number >= 0, got nan$"),
+    Row("rel_error([], [])", lambda: rel_error(np.zeros(0), np.zeros(0)), ValueError, r"^rel_error: a and b are empty"),
+    Row("gradcheck.check('w', 'small', 1e-7)", lambda: gradcheck.check("w", "small", 1e-7), TypeError, r"^check: value must be a relative error \(a number\), got str 'small'$"),
+    Row("Vocabulary.build('the cat sat')", lambda: Vocabulary.build("the cat sat"), TypeError, r"^tokens: expected a list of string tokens, got the single string 'the cat sat': pass words\(text\)"),
+    Row("Vocabulary.build([1, 2])", lambda: Vocabulary.build([1, 2]), TypeError, r"^tokens: expected a list of strings, but item 0 is int 1$"),
+    Row("word_vocab.encode('the cat')", lambda: _vocab().encode("the cat"), TypeError, r"^tokens: got the single string 'the cat', but this vocabulary holds words"),
+    Row("words(['the cat'])", lambda: words(["the cat"]), TypeError, r"^text: expected a string, got list .*\[words\(t\) for t in texts\]"),
+    Row("dates.encode_targets(vocab, '2001-05-01')", lambda: dates.encode_targets(dates.target_vocabulary(), "2001-05-01"), TypeError, r"^texts: expected a list of strings, got the single string '2001-05-01'; pass \['2001-05-01'\]"),
+    Row("dates.random_dates(rng, 2, '2000')", lambda: dates.random_dates(np.random.default_rng(0), 2, "2000"), TypeError, r"^years: expected a list of integer years such as \[2000, 2001\], got str '2000'$"),
+    Row("dates.decode(vocab, '12')", lambda: dates.decode(dates.target_vocabulary(), "12"), TypeError, r"^ids: expected a sequence of integer ids, got the string '12'$"),
+    Row("dates.write_date('2001-05-01', fmt)", lambda: dates.write_date("2001-05-01", "iso"), TypeError, r"^d: expected a datetime\.date, got str '2001-05-01'$"),
+    Row("wv.ids('king')", lambda: _wv().ids("king"), TypeError, r"^words: expected a list of strings, got the single string 'king'; pass \['king'\]"),
+    Row("WordVectors('abc', vectors (3, 2))", lambda: WordVectors("abc", np.ones((3, 2))), TypeError, r"^words: expected a list of strings, got the single string 'abc'"),
+    Row("similarity_correlation(wv, wv, ['king', 'queen'])", lambda: similarity_correlation(_wv(), _wv(), ["king", "queen"]), ValueError, r"^words: expected at least 3 words \(a correlation needs 2 or more pairs\), got 2$"),
+    Row("datasets.circles(factor=2)", lambda: data.datasets.circles(10, factor=2), ValueError, r"^factor must lie in \(0, 1\), got 2$"),
+    Row("datasets.digits(flat='no')", lambda: data.datasets.digits(flat="no"), TypeError, r"^flat must be True or False, got str 'no'$"),
+    Row("Standardizer().fit(X).inverse_transform(Z (N, 4))", lambda: Standardizer().fit(X8).inverse_transform(np.zeros((3, 4))), ValueError, r"^Z: expected shape \(N, 2\), got \(3, 4\)$"),
+    Row("augment.rotate(images, nan)", lambda: augment_mod.rotate(np.zeros((1, 8, 8)), float("nan")), ValueError, r"^degrees must be a finite number, got nan$"),
+    Row("augment(X with 63 pixels, y)", lambda: augment_mod.augment(np.zeros((2, 63)), np.zeros(2)), ValueError, r"^X: expected flat images of 64 pixels \(shape=\(8, 8\)\), got rows of 63$"),
+    Row("esn.fit(x with NaN, y)", lambda: EchoStateNetwork(units=5).fit(np.full((2, 4, 1), np.nan), np.zeros((2, 4, 1))), ValueError, r"^x contains 8 NaN"),
+    Row("esn.fit(x (2 seqs), y (3 seqs))", lambda: EchoStateNetwork(units=5).fit(np.zeros((2, 4, 1)), np.zeros((3, 4, 1))), ValueError, r"^y has shape \(3, 4, 1\), expected \(2, 4, K\)"),
+    Row("esn.fit(x, y, last_only='no')", lambda: EchoStateNetwork(units=5).fit(np.zeros((2, 4, 1)), np.zeros((2, 1)), last_only="no"), TypeError, r"^last_only must be True or False, got str 'no'$"),
+    Row("esn.predict(x with 3 features, fitted on 1)", lambda: EchoStateNetwork(units=5).fit(np.zeros((2, 4, 1)), np.zeros((2, 4, 1))).predict(np.zeros((2, 4, 3))), ValueError, r"^x has shape \(2, 4, 3\), expected \(N, T, 1\)"),
+    Row("EchoStateNetwork(washout=20).fit(x with T=10)", lambda: EchoStateNetwork(units=5, washout=20).fit(np.zeros((2, 10, 1)), np.zeros((2, 10, 1))), ValueError, r"^washout=20 leaves no step of the 10 to fit"),
+    Row("echo_state.delay_task(T=0)", lambda: delay_task(T=0), ValueError, r"^T must be a positive integer, got 0$"),
 ]
+
+
+def _backward(layer, x, dout):
+    layer.forward(x)
+    return layer.backward(dout)
+
+
+def _dense_built_fwd() -> Dense:
+    layer = _dense_built()
+    layer.forward(np.ones((4, 2)))
+    return layer
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.call for r in ROWS])
@@ -352,6 +419,18 @@ def test_wrong_call_gets_a_clear_sentence(row: Row):
     message = str(info.value)
     assert re.search(row.match, message), f"{row.call}: message {message!r} does not match {row.match!r}"
     assert "\n" not in message.strip() and "Traceback" not in message
+
+
+def test_accuracy_of_nan_predictions_is_nan_not_a_count():
+    """A diverged model's NaN outputs used to count as class 0 (accuracy 0.5 here)."""
+    assert np.isnan(metrics.accuracy([0, 1], np.full((2, 1), np.nan)))
+    assert np.isnan(metrics.accuracy([0, 1], np.array([[0.2, np.nan], [0.1, 0.9]])))
+
+
+def test_nearest_never_returns_an_excluded_word():
+    """k larger than what is left used to return the query word with score -inf."""
+    found = [w for w, _ in _wv().nearest("king", k=10, exclude=["queen"])]
+    assert sorted(found) == ["man", "none", "woman"]
 
 
 def test_every_row_is_distinct():

@@ -256,7 +256,7 @@ def explore(n_h: int = 4, activation: str = "tanh", learning_rate: float = 1.2,
     acc = float(np.mean(predict(X, params, activation) == y))
     return {"X": X, "y": y, "params": params, "history": hist, "accuracy": acc,
             "activation": activation,
-            "summary": f"{n_h} {activation} units, learning rate {learning_rate:g}, "
+            "summary": f"{n_h} {activation} unit{'s' if n_h != 1 else ''}, learning rate {learning_rate:g}, "
                        f"{iterations} iterations: loss {hist['loss'][-1]:.4f}, "
                        f"training accuracy {acc:.1%}"}
 
@@ -290,3 +290,28 @@ def explorer():
                 "iterations": w.IntSlider(value=1000, min=10, max=5000, step=10,
                                           description="iterations")}
     return Explorer(explore, draw, controls, title="Shallow network explorer")
+
+
+def accuracy_curves(X, y, X_dev, y_dev, n_h: int, learning_rate: float, iterations: int,
+                    every: int = 25, seed=0, activation: str = "tanh", scale: float = 0.1) -> dict:
+    """Train a softmax-output network with ``train`` and record its training and dev accuracy
+    every ``every`` iterations (and at 0). X: (N, n_x), y: (N,) integer labels.
+
+    Returns {"iteration", "train", "dev"} (arrays) and the final ``params``.
+    """
+    every = check_int(every, "every", minimum=1)
+    n_y = int(max(np.max(y), np.max(y_dev))) + 1
+    params = init_params(X.shape[1], n_h, n_y, seed, "random", scale)
+    out: dict = {"iteration": [], "train": [], "dev": []}
+    done = 0
+    while True:
+        out["iteration"].append(done)
+        out["train"].append(float(np.mean(predict(X, params, activation, "softmax") == y)))
+        out["dev"].append(float(np.mean(predict(X_dev, params, activation, "softmax") == y_dev)))
+        if done >= iterations:
+            break
+        step = min(every, iterations - done)
+        params, _ = train(X, np.eye(n_y)[y], n_h, activation, learning_rate, step,
+                          output="softmax", params=params, record_every=step)
+        done += step
+    return {**{k: np.asarray(v) for k, v in out.items()}, "params": params}

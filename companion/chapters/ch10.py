@@ -151,3 +151,32 @@ def tokenisation_stats(text: str, word_sizes=(100, 500, None), train_fraction: f
         rows.append({"level": level, "max_size": size, "vocab": len(vocab),
                      "tokens_per_sentence": float(length), "unk_rate": float(unk)})
     return rows
+
+
+# --- sampling with a temperature, from any next-token distribution ----------------------------
+def apply_temperature(p: np.ndarray, temperature: float) -> np.ndarray:
+    """q_i proportional to p_i ** (1 / temperature), computed in log space so that a low
+    temperature never underflows to 0 / 0. ``p`` (V,) positive probabilities; returns (V,)."""
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    logq = np.log(p) / temperature
+    q = np.exp(logq - logq.max())
+    return q / q.sum()
+
+
+def bigram_sample(P: np.ndarray, vocab: Vocabulary, rng: np.random.Generator,
+                  temperature: float = 1.0, max_len: int = 20) -> str:
+    """One name drawn from a bigram matrix ``P`` (V, V) (rows: P(next | prev)): start after
+    <EOS>, draw each next character with ``rng.choice(V, p=q)`` from q = the row of the
+    previous character at ``temperature`` (0: its argmax), until <EOS> or ``max_len``
+    characters. Returns the name without <EOS>."""
+    prev, out = vocab.eos, []
+    while len(out) < max_len:
+        row = P[prev]
+        nxt = int(row.argmax()) if temperature == 0 else \
+            int(rng.choice(len(row), p=apply_temperature(row, temperature)))
+        if nxt == vocab.eos:
+            break
+        out.append(vocab.itos[nxt])
+        prev = nxt
+    return "".join(out)

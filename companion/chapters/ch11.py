@@ -5,14 +5,17 @@ chapter. Its sections:
 
 - Long-range dependencies: the adding problem, gradient flow through time, and a trainer.
 - The GRU in the notes' notation: memory cell c, candidate c~, update gate Γu, relevance gate Γr.
-- Checks of recurrent layers used by the tests and by chapter 11: numerical gradients through.
+- Checks of recurrent layers used by the tests and by chapter 11: numerical gradients through
+  whole sequences (initial and final states included) and the Keras twins.
+- The capstone: an LSTM layer whose steps are computed by given functions (the learner's),
+  trained as the names language model for an epoch.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from companion import keras_twin as reference
+from companion import keras_twin
 from companion.nn import optim
 from companion.nn.activations import sigmoid
 from companion.nn.gradcheck import numerical_gradient, rel_error
@@ -260,41 +263,100 @@ def sequence_gradient_errors(layer, x, states0, rng):
 def keras_state_check(layer, x, states0, rng, keras=None, tol=1e-5, quiet=True, label=""):
     """Our layer (return_state=True) against its Keras twin fed the same initial states:
     outputs, final states, dx, d(initial states) and weight gradients (float32)."""
-    keras = keras or reference.import_keras()
+    keras = keras or keras_twin.import_keras()
     x = x.astype(np.float32)
     states0 = [s.astype(np.float32) for s in states0]
     T, D = x.shape[1:]
     x_in = keras.Input((T, D))
     s_in = [keras.Input(s.shape[1:]) for s in states0]
-    klayer = reference.keras_layer(layer)
+    klayer = keras_twin.keras_layer(layer)
     kmodel = keras.Model([x_in, *s_in], klayer(x_in, initial_state=s_in))
     klayer.set_weights(layer.get_weights())
     init = states0 if len(states0) > 1 else states0[0]
     outs = layer.forward(x.astype(np.float64), initial_state=init)
     douts = [rng.standard_normal(o.shape).astype(np.float32) for o in outs]
     dx = layer.backward(douts)
-    _, k_outs, k_dxs, k_dw = reference.backward(kmodel, [x, *states0], douts)
+    _, k_outs, k_dxs, k_dw = keras_twin.backward(kmodel, [x, *states0], douts)
     names = ["output"] + [f"final state {i}" for i in range(len(outs) - 1)]
-    errs = {n: reference.compare(label + n, o, k, tol, quiet=quiet)
+    errs = {n: keras_twin.compare(label + n, o, k, tol, quiet=quiet)
             for n, o, k in zip(names, outs, k_outs)}
-    errs["dx"] = reference.compare(label + "dx", dx, k_dxs[0], tol, quiet=quiet)
+    errs["dx"] = keras_twin.compare(label + "dx", dx, k_dxs[0], tol, quiet=quiet)
     for i, (g, kg) in enumerate(zip(state_list(layer.dinitial_state), k_dxs[1:])):
-        errs[f"d initial state {i}"] = reference.compare(f"{label}d initial state {i}", g, kg,
+        errs[f"d initial state {i}"] = keras_twin.compare(f"{label}d initial state {i}", g, kg,
                                                          tol, quiet=quiet)
     for k, kg in zip(layer.params, k_dw):
-        errs[k] = reference.compare(label + k, layer.grads[k], kg, tol, quiet=quiet)
+        errs[k] = keras_twin.compare(label + k, layer.grads[k], kg, tol, quiet=quiet)
     return errs
 
 
 def keras_model_check(model, x, rng, tol=1e-5, quiet=True, label=""):
-    """A Sequential of our layers against reference.twin: output, dx and every gradient."""
-    kmodel = reference.twin(model)
+    """A Sequential of our layers against keras_twin.twin: output, dx and every gradient."""
+    kmodel = keras_twin.twin(model)
     out = model.forward(x.astype(np.float64))
     dout = rng.standard_normal(out.shape).astype(np.float32)
     dx = model.backward(dout)
-    _, k_out, k_dx, k_dw = reference.backward(kmodel, x.astype(np.float32), dout)
-    errs = {"output": reference.compare(label + "output", out, k_out, tol, quiet=quiet),
-            "dx": reference.compare(label + "dx", dx, k_dx, tol, quiet=quiet)}
+    _, k_out, k_dx, k_dw = keras_twin.backward(kmodel, x.astype(np.float32), dout)
+    errs = {"output": keras_twin.compare(label + "output", out, k_out, tol, quiet=quiet),
+            "dx": keras_twin.compare(label + "dx", dx, k_dx, tol, quiet=quiet)}
     for (name, g), kg in zip(model.grads.items(), k_dw):
-        errs[name] = reference.compare(label + name, g, kg, tol, quiet=quiet)
+        errs[name] = keras_twin.compare(label + name, g, kg, tol, quiet=quiet)
     return errs
+
+
+# --- the capstone: an LSTM run by the learner's step functions ---------------------------------
+def _lstm_class():
+    from companion.nn.layers.lstm import LSTM
+    return LSTM
+
+
+class _StepLSTMMixin:
+    """The loops of an LSTM layer whose every step calls ``step`` and ``step_backward``."""
+
+    def _run_forward(self, x, states0):
+        p, (h, c), saved, hs = self.params, states0, [], []
+        for t in range(x.shape[1]):
+            saved.append((x[:, t], h, c))
+            h, c = self.step(x[:, t], h, c, p["kernel"], p["recurrent_kernel"], p["bias"])
+            hs.append(h)
+        return np.stack(hs, axis=1), [h, c], saved
+
+    def _run_backward(self, dhs, dfinal, saved):
+        p = self.params
+        names = ("kernel", "recurrent_kernel", "bias")
+        grads = {k: np.zeros_like(p[k]) for k in names}
+        dh = np.zeros_like(saved[0][1])
+        dc = np.zeros_like(dh) if dfinal[1] is None else dfinal[1]
+        dxs = []
+        for t in range(len(saved) - 1, -1, -1):
+            x_t, h_prev, c_prev = saved[t]
+            dx_t, dh, dc, *dw = self.step_backward(dh + dhs[:, t], dc, x_t, h_prev, c_prev,
+                                                   *(p[k] for k in names))
+            for k, g in zip(names, dw):
+                grads[k] += g
+            dxs.append(dx_t)
+        return np.stack(dxs[::-1], axis=1), [dh, dc], grads
+
+
+def step_lstm(units: int, step, step_backward, **kwargs):
+    """An ``LSTM(units, ...)`` layer (same parameters, initialisation and Keras layout) whose
+    forward pass calls ``step(x (N, D), h_prev, c_prev (N, u), kernel, recurrent_kernel, bias)
+    -> (h, c)`` at every step and whose backward pass calls ``step_backward(dh, dc, x, h_prev,
+    c_prev, kernel, recurrent_kernel, bias) -> (dx, dh_prev, dc_prev, dkernel,
+    drecurrent_kernel, dbias)``, adding the weights' gradients over the steps."""
+    cls = type("StepLSTM", (_StepLSTMMixin, _lstm_class()), {})
+    layer = cls(units, **kwargs)
+    layer.step, layer.step_backward = step, step_backward
+    return layer
+
+
+def train_step_lstm_lm(step, step_backward, vocab, train_names, val_names, units: int = 48,
+                       epochs: int = 1, seed: int = 0):
+    """The names language model of the chapter (``units`` LSTM units, Adam, batches of 64,
+    clipnorm 5) with its LSTM computed by ``step`` / ``step_backward``, trained for
+    ``epochs``. Returns (model, history) as ``train`` does."""
+    from companion.models.char_lm import CharLanguageModel, train
+    lm = CharLanguageModel(vocab, units=units, cell=step_lstm, seed=seed, step=step,
+                           step_backward=step_backward)
+    hist = train(lm, train_names, epochs=epochs, batch_size=64, clipnorm=5.0, seed=seed,
+                 val_names=val_names, progress=None)
+    return lm, hist

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.validation import as_array, check_int, check_non_negative, rng_from
+from companion.nn.validation import (
+    as_array,
+    check_finite,
+    check_int,
+    check_non_negative,
+    check_number,
+    rng_from,
+)
 
 
 def shift(images, dy: int, dx: int):
@@ -30,6 +37,7 @@ def rotate(images, degrees: float):
     """
     from scipy.ndimage import rotate as nd_rotate
     images = as_array(images, "images", ndim=3)
+    degrees = check_number(degrees, "degrees")
     return nd_rotate(images, degrees, axes=(2, 1), reshape=False, order=1, mode="constant",
                      cval=0.0)
 
@@ -42,10 +50,13 @@ def augment(X, y, shape=(8, 8), copies: int = 4, max_shift: int = 1,
     {-max_shift..max_shift}^2 and an angle in [-max_degrees, max_degrees].
     Returns X_aug ((copies + 1) * N, same trailing shape as X) and y_aug.
     """
-    X = as_array(X, "X", ndim=(2, 3))
+    X = check_finite(as_array(X, "X", ndim=(2, 3)), "X")
     copies, max_shift = check_int(copies, "copies", 0), check_int(max_shift, "max_shift", 0)
     check_non_negative(max_degrees, "max_degrees")
     flat = X.ndim == 2
+    if flat and X.shape[1] != int(np.prod(shape)):
+        raise ValueError(f"X: expected flat images of {int(np.prod(shape))} pixels (shape="
+                         f"{tuple(shape)}), got rows of {X.shape[1]}")
     imgs = X.reshape((-1,) + tuple(shape)) if flat else X
     if imgs.shape[1:] != tuple(shape):
         raise ValueError(f"X: expected images of shape {tuple(shape)}, got {imgs.shape[1:]}")

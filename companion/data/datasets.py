@@ -17,6 +17,7 @@ from companion.nn.validation import (
     check_bool,
     check_finite,
     check_int,
+    check_interval,
     check_non_negative,
     check_nonempty,
     check_positive,
@@ -62,7 +63,8 @@ def moons(n: int = 400, noise: float = 0.2, seed=0):
 
 def circles(n: int = 400, noise: float = 0.1, factor: float = 0.5, seed=0):
     """A small circle (class 1) inside a large one (class 0)."""
-    n, factor = _check_size(n, noise), check_positive(factor, "factor")
+    n = _check_size(n, noise)
+    factor = check_interval(factor, "factor", 0, 1, "()")        # the inner circle's radius
     rng = rng_from(seed)
     n0 = n // 2
     t0, t1 = rng.uniform(0, 2 * np.pi, n0), rng.uniform(0, 2 * np.pi, n - n0)
@@ -113,6 +115,7 @@ def breast_cancer():
 def digits(flat: bool = True):
     """8x8 handwritten digits: X (1797, 64) with values 0..16 (or (1797, 8, 8, 1)), y 0..9."""
     from sklearn.datasets import load_digits
+    check_bool(flat, "flat")
     d = load_digits()
     X = d.data if flat else d.images[..., None]
     return X.astype(np.float64), d.target.astype(np.int64)
@@ -190,7 +193,13 @@ class Standardizer:
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z):
-        return as_array(Z, "Z") * self.std + self.mean
+        if self.mean is None:
+            raise RuntimeError("Standardizer: call fit(X_train) before inverse_transform")
+        Z = as_array(Z, "Z")
+        if Z.shape[1:] != self.mean.shape:
+            raise ValueError(f"Z: expected shape (N, {', '.join(map(str, self.mean.shape))}), "
+                             f"got {Z.shape}")
+        return Z * self.std + self.mean
 
 
 def one_hot(y, n_classes: int | None = None) -> np.ndarray:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion.data.text import Vocabulary
-from companion.nn.validation import check_int, rng_from
+from companion.nn.validation import check_int, check_strings, rng_from
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -65,7 +65,9 @@ FORMATS: dict[str, str] = {
 
 def write_date(d: dt.date, fmt: str) -> str:
     """The date written in one of ``FORMATS`` (by its name, e.g. '3/3/98')."""
-    if fmt not in FORMATS:
+    if not isinstance(d, dt.date):
+        raise TypeError(f"d: expected a datetime.date, got {type(d).__name__} {d!r}")
+    if not isinstance(fmt, str) or fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {list(FORMATS)}, got {fmt!r}")
     p = _parts(d)
     p.update(month=p["Month"].lower(), MONTH=p["Month"].upper())
@@ -79,7 +81,10 @@ def iso(d: dt.date) -> str:
 def random_dates(rng, n: int, years: Sequence[int]) -> list[dt.date]:
     """``n`` dates drawn uniformly from the days of the given years."""
     n = check_int(n, "n", minimum=0)
-    years = np.asarray(sorted(years))
+    if isinstance(years, (str, int, np.integer)) or not hasattr(years, "__iter__"):
+        raise TypeError(f"years: expected a list of integer years such as [2000, 2001], got "
+                        f"{type(years).__name__} {years!r}")
+    years = np.asarray(sorted(check_int(y, "years: each year") for y in years))
     if years.size == 0:
         raise ValueError("years is empty: expected at least one year to draw dates from")
     starts = np.array([dt.date(y, 1, 1).toordinal() for y in years])
@@ -143,9 +148,8 @@ def load_dates(n_train: int = 6000, n_dev: int = 500, n_test: int = 1000, n_hard
 def encode_sources(vocab: Vocabulary, texts: Sequence[str], T: int | None = None) -> np.ndarray:
     """Written dates -> (N, T) ids, left-padded with <PAD> to ``T`` (default: the longest), so
     the last character of every date is at position T-1."""
-    if isinstance(texts, str):
-        raise TypeError(f"texts: expected a list of strings, got the single string {texts!r}")
-    T = max(len(s) for s in texts) if T is None else T
+    texts = check_strings(texts, "texts", allow_empty=False)
+    T = max(len(s) for s in texts) if T is None else check_int(T, "T")
     ids = np.full((len(texts), T), vocab.pad, dtype=np.int64)
     for i, s in enumerate(texts):
         if len(s) > T:
@@ -157,13 +161,26 @@ def encode_sources(vocab: Vocabulary, texts: Sequence[str], T: int | None = None
 
 def encode_targets(vocab: Vocabulary, texts: Sequence[str]) -> np.ndarray:
     """ISO dates -> (N, 11) ids: the 10 characters then <EOS>."""
+    texts = check_strings(texts, "texts", allow_empty=False)
+    if len({len(s) for s in texts}) > 1:
+        raise ValueError("texts: expected ISO dates of one length (YYYY-MM-DD), got lengths "
+                         f"{sorted({len(s) for s in texts})}")
     return np.array([[vocab.index(c) for c in s] + [vocab.eos] for s in texts], dtype=np.int64)
 
 
 def decode(vocab: Vocabulary, ids: Sequence[int]) -> str:
     """Ids -> text, stopping at the first <EOS> (padding and <UNK> are dropped)."""
+    if isinstance(ids, str):
+        raise TypeError(f"ids: expected a sequence of integer ids, got the string {ids!r}")
+    arr = np.asarray(ids)
+    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
+        raise TypeError(f"ids: expected a 1-D sequence of integer ids, got dtype {arr.dtype} "
+                        f"and shape {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() >= len(vocab)):
+        raise ValueError(f"ids: must lie in 0..{len(vocab) - 1}, got values from {arr.min()} to "
+                         f"{arr.max()}")
     out = []
-    for i in ids:
+    for i in arr.tolist():
         if i == vocab.eos:
             break
         if i not in (vocab.pad, vocab.unk):

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from companion.data.datasets import ASSETS
-from companion.nn.validation import check_int
+from companion.nn.validation import check_bool, check_int, check_strings
 
 
 # --- word- vs. character-level ---------------------------------------------------------------
@@ -30,24 +30,38 @@ EOS, UNK, PAD = "<EOS>", "<UNK>", "<PAD>"
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?]")
 
 
+def _text(text, name: str = "text") -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"{name}: expected a string, got {type(text).__name__} "
+                        f"{str(text)[:40]!r}" + ("; for a list of texts use [words(t) for t in "
+                                                 "texts]" if isinstance(text, list) else ""))
+    return text
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens; punctuation marks . , ; : ! ? are tokens of their own."""
-    return _WORD.findall(text.lower())
+    """Lower-cased word tokens; punctuation marks . , ; : ! ? are tokens of their own.
+
+    >>> words("The cat sat.")
+    ['the', 'cat', 'sat', '.']
+    """
+    return _WORD.findall(_text(text).lower())
 
 
 def chars(text: str) -> list[str]:
     """Character tokens (the text as a list of its characters)."""
-    return list(text)
+    return list(_text(text))
 
 
 class Vocabulary:
     """A fixed token <-> index map with an <UNK> token for everything not in it."""
 
     def __init__(self, tokens: Sequence[str], pad: bool = False):
+        tokens = check_strings(tokens, "tokens") if isinstance(tokens, str) else tokens
         specials = [EOS, UNK] + ([PAD] if pad else [])
         clash = [t for t in tokens if t in specials]
         if clash:
             raise ValueError(f"tokens must not contain the special tokens {specials}, got {clash}")
+        self._specials = specials
         self.itos: list[str] = specials + list(dict.fromkeys(tokens))
         self.stoi: dict[str, int] = {t: i for i, t in enumerate(self.itos)}
         self.eos, self.unk = self.stoi[EOS], self.stoi[UNK]
@@ -64,7 +78,12 @@ class Vocabulary:
         if max_size is not None:
             max_size = check_int(max_size, "max_size")
         min_count = check_int(min_count, "min_count")
-        counts = Counter(_tokens(tokens, "tokens"))
+        check_bool(pad, "pad")
+        if isinstance(tokens, str):
+            raise TypeError(f"tokens: expected a list of string tokens, got the single string "
+                            f"{tokens[:40]!r}: pass words(text) for words or chars(text) for "
+                            "characters")
+        counts = Counter(check_strings(_tokens(tokens, "tokens"), "tokens"))
         for special in (EOS, UNK, PAD):
             counts.pop(special, None)
         ranked = sorted((t for t, c in counts.items() if c >= min_count),
@@ -86,7 +105,12 @@ class Vocabulary:
 
     def encode(self, tokens: Iterable[str], add_eos: bool = False) -> np.ndarray:
         """Token list -> int64 ids (unknown tokens -> <UNK>), with a final <EOS> if asked.
-        A string is a sequence of character tokens."""
+        A string is a sequence of character tokens for a character vocabulary; a word
+        vocabulary refuses it (its characters would all be <UNK>): pass words(text)."""
+        if isinstance(tokens, str) and any(len(t) > 1 for t in self.itos[len(self._specials):]):
+            raise TypeError(f"tokens: got the single string {tokens[:40]!r}, but this vocabulary "
+                            "holds words, not characters: pass words(text) (or [token])")
+        check_bool(add_eos, "add_eos")
         ids = [self.index(t) for t in _tokens(tokens, "tokens")] + ([self.eos] if add_eos else [])
         return np.asarray(ids, dtype=np.int64)
 
@@ -128,8 +152,13 @@ def _tokens(tokens, name: str):
 
 
 def char_vocabulary(texts: Iterable[str]) -> Vocabulary:
-    """The alphabetical character vocabulary of a list of strings (plus <EOS>, <UNK>)."""
-    return Vocabulary.build((c for s in texts for c in s), order="alphabetical")
+    """The alphabetical character vocabulary of a list of strings (plus <EOS>, <UNK>).
+
+    >>> char_vocabulary(["ann", "bob"]).itos
+    ['<EOS>', '<UNK>', 'a', 'b', 'n', 'o']
+    """
+    texts = [texts] if isinstance(texts, str) else check_strings(texts, "texts")
+    return Vocabulary.build([c for s in texts for c in s], order="alphabetical")
 
 
 def encode_padded(vocab: Vocabulary, texts: Sequence[str], add_eos: bool = True,
@@ -143,7 +172,7 @@ def encode_padded(vocab: Vocabulary, texts: Sequence[str], add_eos: bool = True,
     if isinstance(texts, str):
         raise TypeError(f"texts: expected a list of strings, got the single string {texts!r}; "
                         "wrap it in a list")
-    seqs = [vocab.encode(chars(s), add_eos=add_eos) for s in _tokens(texts, "texts")]
+    seqs = [vocab.encode(chars(s), add_eos=add_eos) for s in check_strings(texts, "texts")]
     if not seqs:
         raise ValueError("encode_padded: no texts given")
     T = max(len(s) for s in seqs)
@@ -196,5 +225,5 @@ def names_by_sex():
 
 def sentences(text: str) -> list[str]:
     """Split running text into sentences at . ! ? followed by a space (line breaks joined)."""
-    flat = re.sub(r"\s+", " ", text)
+    flat = re.sub(r"\s+", " ", _text(text))
     return [s.strip() for s in re.split(r"(?<=[.!?])\s", flat) if len(s.split()) >= 3]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from companion.data.datasets import ASSETS
-from companion.nn.validation import as_array, check_finite, check_int
+from companion.nn.validation import as_array, check_finite, check_int, check_strings
 
 GLOVE_DIR = ASSETS / "glove"
 ANALOGY_FILE = ASSETS / "analogy" / "questions-words.txt"
@@ -70,7 +70,7 @@ class WordVectors:
     """
 
     def __init__(self, words, vectors):
-        self.words = [str(w) for w in words]
+        self.words = check_strings(words, "words")
         self.vectors = as_array(vectors, "vectors", ndim=2).astype(np.float32)
         check_finite(self.vectors, "vectors")
         if len(self.words) != len(self.vectors):
@@ -107,7 +107,8 @@ class WordVectors:
             raise UnknownWordError(word, self.suggest(word), len(self)) from None
 
     def ids(self, words) -> np.ndarray:
-        return np.array([self.id(w) for w in words], dtype=np.int64)
+        """Rows of a list of words (a single string is refused: pass [word])."""
+        return np.array([self.id(w) for w in check_strings(words, "words")], dtype=np.int64)
 
     def __getitem__(self, word: str) -> np.ndarray:
         return self.vectors[self.id(word)]
@@ -119,8 +120,8 @@ class WordVectors:
     def nearest(self, query, k: int = 10, exclude=()) -> list[tuple[str, float]]:
         """The ``k`` words closest in cosine to a word or a vector (the word itself excluded)."""
         k = check_int(k, "k")
-        if isinstance(exclude, str):
-            exclude = (exclude,)
+        exclude = (exclude,) if isinstance(exclude, str) else tuple(check_strings(exclude,
+                                                                                "exclude"))
         if isinstance(query, str):
             exclude = tuple(exclude) + (query,)
             v = self.unit[self.id(query)]
@@ -129,7 +130,7 @@ class WordVectors:
         scores = self.unit @ (v / max(np.linalg.norm(v), 1e-12))
         scores[[self.id(w) for w in exclude]] = -np.inf
         top = top_k(scores, k)
-        return [(self.words[i], float(scores[i])) for i in top]
+        return [(self.words[i], float(scores[i])) for i in top if scores[i] > -np.inf]
 
     def _query_vector(self, query) -> np.ndarray:
         """A vector query: shape (dim,), finite, not zero (a zero vector has no direction)."""
@@ -282,6 +283,10 @@ def similarity_correlation(a: WordVectors, b: WordVectors, words) -> float:
     """Pearson correlation between the cosine similarities of all pairs of ``words`` under two
     sets of vectors: how much two embeddings agree about which words are alike (1 = same
     geometry, 0 = unrelated)."""
+    words = check_strings(words, "words")
+    if len(words) < 3:
+        raise ValueError(f"words: expected at least 3 words (a correlation needs 2 or more "
+                         f"pairs), got {len(words)}")
     A, B = a.unit[a.ids(words)], b.unit[b.ids(words)]
     iu = np.triu_indices(len(words), k=1)
     return float(np.corrcoef((A @ A.T)[iu], (B @ B.T)[iu])[0, 1])

@@ -21,7 +21,7 @@ def _points(seed: int, n: int, d: int = 2):
 # --- prediction -----------------------------------------------------------------------------
 def _predict(X, w, b):
     from companion.chapters.ch01 import predict
-    return predict(X, w, b)
+    return predict(X, w, b).astype(float)      # the scaffold asks for -1.0/+1.0 (ints pass too)
 
 
 def check_predict(predict) -> bool:
@@ -73,6 +73,8 @@ def check_criterion(perceptron_criterion) -> bool:
     X, y = _points(1, 8)
     cases = [Case((X, y, np.array([0.3, -0.8]), 0.2), label="N=8"),
              Case((X, y, np.array([0.5, 1.0]), 0.0), label="N=8, other w"),
+             Case((X, y, np.array([-0.4, 0.6]), -0.7),
+                  label="N=8, b = -0.7: misclassified points of both labels"),
              Case((X[:1], y[:1], np.array([-1.0, 0.5]), 0.0), label="N=1"),
              Case((X, y, np.zeros(2), 0.0), label="w = 0, b = 0: every point on the boundary")]
     return check("perceptron criterion", perceptron_criterion, _criterion, cases, CRITERION_MISTAKES,

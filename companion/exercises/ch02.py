@@ -43,6 +43,12 @@ DESCEND_MISTAKES = [
     Mistake(_descend_bug(sign=1.0), "step AGAINST the gradient: a - learning_rate * grad(a)")]
 
 
+def _nan_beyond(a):
+    """The gradient of 1.5 |a|^2 while |a| < 100, NaN beyond (an overflow inside a model): a
+    guard that only tests norm > 1e6 never sees NaN."""
+    return 3.0 * a if np.linalg.norm(a) < 100 else np.full_like(a, np.nan)
+
+
 def check_descend(gradient_descent) -> bool:
     """``gradient_descent(grad, start (D,), learning_rate, steps) -> path (steps + 1, D)``;
     raises ``DivergenceError`` as soon as an iterate is non-finite or has norm > 1e6."""
@@ -52,7 +58,9 @@ def check_descend(gradient_descent) -> bool:
              Case((rosen, np.array([-1.0, 2.0]), 0.01, 30), label="Rosenbrock-like, 0.01"),
              Case((bowl, np.array([2.0, -1.0]), 0.1, 0), label="steps = 0: just the start"),
              Case((bowl, np.array([-1.5, 2.0]), 0.25, 200),
-                  label="bowl, learning rate 0.25: diverges")]
+                  label="bowl, learning rate 0.25: diverges"),
+             Case((_nan_beyond, np.array([1.0, -0.5]), 1.0, 30),
+                  label="a gradient that turns NaN: the guard must catch NaN too")]
     return check("gradient descent with a divergence guard", gradient_descent, _descend, cases,
                  DESCEND_MISTAKES, returns="the path, an array of shape (steps + 1, D)")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, Mistake, check, feedback
 
 NAMES = ("W1", "b1", "W2", "b2")
 GRADS = 'the dict {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'
@@ -165,6 +165,18 @@ TRAIN_MISTAKES = [
     Mistake(_train_bug("one more"), "take exactly `iterations` steps (one step per iteration)")]
 
 
+def _changes_params(train_shallow, X, Y, params) -> str | None:
+    """The first key of ``params`` whose array the learner's loop changed in place, or None
+    (also when it raises: the comparison with the reference then reports that)."""
+    mine = {k: v.copy() for k, v in params.items()}
+    try:
+        with np.errstate(all="ignore"):
+            train_shallow(X, Y, mine, 0.5, 2)
+    except Exception:  # noqa: BLE001 - reported by the comparison that follows
+        return None
+    return next((k for k in mine if not np.array_equal(mine[k], params[k])), None)
+
+
 def check_train(train_shallow) -> bool:
     """``train_shallow(X, Y (N, 1), params, learning_rate, iterations) -> params``: full-batch
     gradient descent from the given params (your forward and backward in a loop)."""
@@ -174,6 +186,11 @@ def check_train(train_shallow) -> bool:
     from companion.chapters.ch03 import init_params
     flower = (X_tr, y_tr[:, None].astype(float), init_params(2, 5, 1, 1), 1.2, 2000)
     X, Y, params = _problem(3, 10)
+    changed = _changes_params(train_shallow, X, Y, params)
+    if changed:
+        return feedback(False, "shallow training loop", f"you changed the caller's "
+                        f"params[{changed!r}] in place: build new arrays (params[k] - "
+                        "learning_rate * grads[k] into a new dict), not params[k] -= ...")
     cases = [Case((X, Y, params, 0.5, 5), label="N=10, 5 steps"),
              Case((X[:1], Y[:1], params, 0.1, 1), label="N=1, one step"),
              Case((X, Y, params, 0.5, 0), label="iterations = 0"),

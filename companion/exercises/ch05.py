@@ -1,5 +1,5 @@
 """Chapter 5 exercises: random mini-batches, the bias-corrected moving average, one step of
-momentum, RMSProp and Adam, and a learning-rate schedule.
+Adam, a learning-rate schedule, and mini-batch Adam training logistic regression.
 
 Each ``check_*`` compares the learner's function with the package (``nn.train``, ``nn.optim``,
 ``chapters.ch05``) on several cases and names the likely mistake (no bias correction, the
@@ -16,19 +16,26 @@ from companion.exercises.checker import Case, Fail, Mistake, check
 # --- random mini-batches ---------------------------------------------------------------------------
 def _batches_run(random_mini_batches):
     """The learner's list of (X_batch, Y_batch) as arrays: (X rows in batch order, Y rows,
-    batch sizes), from (X, Y, batch_size, seed)."""
-    def run(X, Y, batch_size, seed):
-        got = random_mini_batches(X, Y, batch_size, np.random.default_rng(seed))
+    batch sizes), from (X, Y, batch_size, rng)."""
+    def run(X, Y, batch_size, rng):
+        got = random_mini_batches(X, Y, batch_size, rng)
         if got is None:
             return None
         try:
-            pairs = [(np.asarray(xb, dtype=float), np.asarray(yb, dtype=float)) for xb, yb in got]
+            pairs = [(xb, yb) for xb, yb in got]
         except (TypeError, ValueError):
             raise Fail("return a list of (X_batch, Y_batch) pairs") from None
+        if not all(isinstance(a, np.ndarray) for pair in pairs for a in pair):
+            kind = next(type(a).__name__ for pair in pairs for a in pair
+                        if not isinstance(a, np.ndarray))
+            raise Fail(f"a batch holds a {kind}: each X_batch and Y_batch is a NumPy array "
+                       "(rows of X and Y)")
         if not pairs:
             raise Fail("the list of batches is empty: every example belongs to one batch")
-        return (np.concatenate([x.reshape(len(x), -1) for x, _ in pairs]),
-                np.concatenate([y.reshape(len(y), -1) for _, y in pairs]),
+        if any(x.ndim != X.ndim or y.ndim != Y.ndim for x, y in pairs):
+            raise Fail(f"a batch has shape {next(x.shape for x, _ in pairs)}: each X_batch is "
+                       f"a block of rows of X (batch, {X.shape[1]}), each Y_batch of Y")
+        return (np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs]),
                 np.array([len(x) for x, _ in pairs]))
     run.__name__ = getattr(random_mini_batches, "__name__", "random_mini_batches")
     return run
@@ -67,10 +74,11 @@ def check_mini_batches(random_mini_batches) -> bool:
     of batch_size, the last one smaller when batch_size does not divide m."""
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((10, 3)), np.arange(10.0)[:, None]
-    cases = [Case((X, Y, 4, 0), label="m=10, batch 4: a last batch of 2"),
-             Case((X[:8], Y[:8], 4, 1), label="m=8, batch 4"),
-             Case((X[:5], Y[:5], 8, 2), label="m=5, batch 8: one partial batch"),
-             Case((X[:1], Y[:1], 3, 3), label="m=1")]
+    gen = np.random.default_rng
+    cases = [Case((X, Y, 4, gen(0)), label="m=10, batch 4: a last batch of 2"),
+             Case((X[:8], Y[:8], 4, gen(1)), label="m=8, batch 4"),
+             Case((X[:5], Y[:5], 8, gen(2)), label="m=5, batch 8: one partial batch"),
+             Case((X[:1], Y[:1], 3, gen(3)), label="m=1")]
     return check("random mini-batches", _batches_run(random_mini_batches),
                  _batches_run(_batches_ref), cases, BATCH_MISTAKES,
                  returns="a list of (X_batch, Y_batch) pairs",
@@ -126,75 +134,6 @@ def _one_step(opt, w, g, slots: dict, t: int = 1):
     state = {"step": t - 1, **{k: [np.array(v, dtype=float)] for k, v in slots.items()}}
     upd, state = opt.update([g], state)
     return (w + upd[0],) + tuple(state[k][0] for k in slots)
-
-
-def _momentum(w, g, v, learning_rate, beta):
-    from companion.chapters.ch05 import EWAMomentum
-    return _one_step(EWAMomentum(learning_rate, beta), w, g, {"v": v})
-
-
-def _momentum_bug(kind: str):
-    def step(w, g, v, learning_rate, beta):
-        v_new = beta * v + (g if kind == "no 1-beta" else (1 - beta) * g)
-        if kind == "old v":
-            return w - learning_rate * v, v_new
-        return (w + learning_rate * v_new if kind == "sign" else w - learning_rate * v_new), v_new
-    return step
-
-
-MOMENTUM_MISTAKES = [
-    Mistake(_momentum_bug("no 1-beta"), "in the moving-average form, v = beta v + (1 - beta) g: "
-            "you dropped the (1 - beta)"),
-    Mistake(_momentum_bug("old v"), "update v first, then step with the NEW v: "
-            "w - learning_rate * v_new"),
-    Mistake(_momentum_bug("sign"), "step against the velocity: w - learning_rate * v")]
-
-
-def check_momentum(momentum_step) -> bool:
-    """``momentum_step(w, g, v, learning_rate, beta) -> (w, v)``: v = beta v + (1 - beta) g,
-    then w = w - learning_rate * v (the moving-average form)."""
-    w, g, v = _state(0)
-    cases = [Case((w, g, np.zeros_like(w), 0.1, 0.9), label="first step, v = 0"),
-             Case((w, g, v, 0.05, 0.9), label="v != 0"),
-             Case((w[0], g[0], v[0], 0.5, 0.0), label="beta = 0: plain gradient descent")]
-    return check("momentum step", momentum_step, _momentum, cases, MOMENTUM_MISTAKES,
-                 returns="the tuple (w, v)", names=("w", "v"), pure=True)
-
-
-def _rmsprop(w, g, s, learning_rate, rho, epsilon):
-    from companion.nn.optim import RMSprop
-    return _one_step(RMSprop(learning_rate, rho, epsilon), w, g, {"velocity": s})
-
-
-def _rmsprop_bug(kind: str):
-    def step(w, g, s, learning_rate, rho, epsilon):
-        g2 = np.abs(g) if kind == "no square" else g * g
-        s_new = s + g2 if kind == "sum" else rho * s + (1 - rho) * g2
-        denom = (np.sqrt(s_new) + epsilon if kind == "eps outside" else
-                 s_new + epsilon if kind == "no root" else np.sqrt(s_new + epsilon))
-        return w - learning_rate * g / denom, s_new
-    return step
-
-
-RMSPROP_MISTAKES = [
-    Mistake(_rmsprop_bug("sum"), "s = s + g^2 is AdaGrad's sum; RMSProp keeps a moving "
-            "average: s = rho s + (1 - rho) g^2"),
-    Mistake(_rmsprop_bug("no square"), "average the SQUARED gradient: g * g"),
-    Mistake(_rmsprop_bug("no root"), "divide by the square root: g / sqrt(s + epsilon)"),
-    Mistake(_rmsprop_bug("eps outside"), "Keras puts epsilon inside the root: "
-            "g / sqrt(s + epsilon), not g / (sqrt(s) + epsilon)")]
-
-
-def check_rmsprop(rmsprop_step) -> bool:
-    """``rmsprop_step(w, g, s, learning_rate, rho, epsilon) -> (w, s)`` (Keras' RMSprop):
-    s = rho s + (1 - rho) g^2, w = w - learning_rate * g / sqrt(s + epsilon)."""
-    w, g, s = _state(1)
-    s = s ** 2
-    cases = [Case((w, g, np.zeros_like(w), 0.01, 0.9, 1e-7), label="first step, s = 0"),
-             Case((w, g, s, 0.01, 0.9, 0.1), label="s != 0, epsilon = 0.1"),
-             Case((w[:, 0], g[:, 0], s[:, 0], 0.1, 0.5, 0.01), label="a vector, rho = 0.5")]
-    return check("RMSProp step", rmsprop_step, _rmsprop, cases, RMSPROP_MISTAKES,
-                 returns="the tuple (w, s)", names=("w", "s"), pure=True)
 
 
 def _adam(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon):
@@ -279,3 +218,69 @@ def check_schedule(inverse_time_decay) -> bool:
              Case((np.array([250]), 0.03, 20, 0.5, True), label="one step")]
     return check("inverse-time decay", inverse_time_decay, _schedule, cases, SCHEDULE_MISTAKES,
                  returns="the array of learning rates, one per step", names=("lr",))
+
+
+# --- mini-batch Adam training logistic regression -----------------------------------------------
+def _train_adam(X, y, batch_size, epochs, learning_rate, rng):
+    from companion.chapters.ch05 import minibatch_logistic_adam
+    return minibatch_logistic_adam(X, y, batch_size, epochs, learning_rate, rng)
+
+
+def _train_adam_bug(kind: str, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    def train(X, y, batch_size, epochs, learning_rate, rng):
+        w, b, t, losses = np.zeros(X.shape[1]), 0.0, 0, []
+        m, v = [np.zeros_like(w), 0.0], [np.zeros_like(w), 0.0]
+        for epoch in range(epochs):
+            if kind != "one permutation" or epoch == 0:
+                order = rng.permutation(len(X))
+            if kind == "reset per epoch":
+                t, m, v = 0, [np.zeros_like(w), 0.0], [np.zeros_like(w), 0.0]
+            for k in range(0, len(X), batch_size):
+                Xb, yb = X[order[k:k + batch_size]], y[order[k:k + batch_size]]
+                z = Xb @ w + b
+                dz = (1 / (1 + np.exp(-z)) - yb) / (len(X) if kind == "divide by m" else len(yb))
+                t += 1
+                new = []
+                for i, (p, g) in enumerate(((w, Xb.T @ dz), (b, dz.sum()))):
+                    m[i] = beta_1 * m[i] + (1 - beta_1) * g
+                    v[i] = beta_2 * v[i] + (1 - beta_2) * g * g
+                    step = learning_rate * (m[i] / (1 - beta_1 ** t)) / (
+                        np.sqrt(v[i] / (1 - beta_2 ** t)) + epsilon)
+                    new.append(p if kind == "no bias" and i == 1 else p - step)
+                w, b = new
+                z_after = Xb @ w + b
+                losses.append(float(np.mean(np.logaddexp(0.0, z_after if kind == "loss after"
+                                                          else z) - yb * (z_after if kind ==
+                                                                          "loss after" else z))))
+        return w, float(b), np.array(losses)
+    return train
+
+
+TRAIN_ADAM_MISTAKES = [
+    Mistake(_train_adam_bug("reset per epoch"), "Adam's step counter t and its averages m, v "
+            "run across epochs: set them up once before the epoch loop (t counts every batch)"),
+    Mistake(_train_adam_bug("one permutation"), "draw a new permutation every epoch (call "
+            "random_mini_batches inside the epoch loop)"),
+    Mistake(_train_adam_bug("divide by m"), "the loss is the MEAN over the batch: divide the "
+            "gradients by the batch's size, not by m"),
+    Mistake(_train_adam_bug("no bias"), "update the bias b with Adam too (its own m and v)"),
+    Mistake(_train_adam_bug("loss after"), "record each batch's loss BEFORE its step (the loss "
+            "the gradients came from)")]
+
+
+def check_train_adam(train_logistic_adam) -> bool:
+    """``train_logistic_adam(X (m, n), y (m,), batch_size, epochs, learning_rate, rng) -> (w
+    (n,), b, losses (steps,))``: from w = 0, b = 0, every epoch new mini-batches from ``rng``,
+    one paper-Adam step (beta_1 0.9, beta_2 0.999, epsilon 1e-8, t counted across epochs) per
+    batch on the mean logistic loss; losses[k] is batch k's loss before its step."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((10, 3)) * np.array([1.0, 3.0, 0.3])
+    y = (X @ np.array([1.0, -0.5, 2.0]) + 0.3 * rng.standard_normal(10) > 0).astype(float)
+    gen = np.random.default_rng
+    cases = [Case((X, y, 10, 1, 0.1, gen(0)), label="1 epoch, one full batch"),
+             Case((X, y, 4, 1, 0.1, gen(1)), label="1 epoch, batches of 4, 4 and 2"),
+             Case((X, y, 4, 3, 0.05, gen(2)), label="3 epochs of 3 batches"),
+             Case((X[:5], y[:5], 1, 2, 0.2, gen(3)), label="batch size 1, 2 epochs")]
+    return check("mini-batch Adam on the logistic loss", train_logistic_adam, _train_adam,
+                 cases, TRAIN_ADAM_MISTAKES, returns="the tuple (w, b, losses)",
+                 names=("w", "b", "losses"))

@@ -1,5 +1,6 @@
-"""Chapter 6 exercises: sample a hyper-parameter on a log scale; batch normalisation's forward
-and backward passes in training mode, its moving statistics and its inference mode.
+"""Chapter 6 exercises: sample a hyper-parameter on a log scale (with the rng it is given);
+batch normalisation's training-mode forward and backward passes, and the whole layer's forward
+pass in both modes with its moving statistics.
 
 The batch-norm checkers compare with ``nn.layers.batchnorm`` (Keras' BatchNormalization, checked
 against Keras in the package tests) and name the likely mistake.
@@ -9,7 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
+from companion.exercises.checker import (
+    Case,
+    Fail,
+    Mistake,
+    call,
+    check,
+    feedback,
+    rng_rule,
+    run_check,
+)
 
 
 # --- log-scale sampling (a statistical check) ------------------------------------------------------
@@ -21,12 +31,13 @@ def check_log_sampling(sample_learning_rates) -> bool:
         low, high = 1e-5, 1e-1
         got = call(sample_learning_rates, np.random.default_rng(0), 20_000, low, high,
                    returns="the array of n sampled values")
-        try:
-            got = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
-            raise Fail(f"returned {type(got).__name__}, not an array of numbers") from None
+        if not isinstance(got, np.ndarray) or got.dtype.kind not in "iuf":
+            raise Fail(f"returned {type(got).__name__}"
+                       f"{' of ' + str(got.dtype) if isinstance(got, np.ndarray) else ''}: "
+                       "return a NumPy array of n numbers")
         if got.shape != (20_000,):
             raise Fail(f"returned shape {got.shape}, expected (20000,) (n values)")
+        rng_rule(sample_learning_rates, (np.random.default_rng(0), 50, low, high))
         if not np.all(np.isfinite(got)):
             raise Fail("some values are NaN or infinite")
         if got.min() < low or got.max() > high:
@@ -121,6 +132,29 @@ BN_BACKWARD_MISTAKES = [
             "mean")]
 
 
+def _bn_paths(bn_backward) -> str | None:
+    """Which path of dx is wrong, found by choosing dout so that each path alone would cancel:
+    dout constant over the batch (the mean path cancels the direct one: dx = 0) and dout
+    proportional to x_hat (the variance path cancels it: dx = 0)."""
+    x, gamma, _ = _bn_case(21, (8, 3))
+    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-12)     # unit variance to ~1e-12
+    zero = []
+    for dout in (np.ones_like(x) * np.array([1.0, -2.0, 0.5]), x_hat * np.array([1.0, -2.0, 0.5])):
+        dx = call(bn_backward, dout, x, gamma, 1e-12, returns="the tuple (dx, dgamma, dbeta)")[0]
+        zero.append(isinstance(dx, np.ndarray) and dx.shape == x.shape and
+                    np.allclose(dx, 0, atol=1e-8))
+    return {(True, False): "dx cancels for a dout constant over the batch but not for dout "
+                           "proportional to x_hat: look at the path through the variance",
+            (False, True): "dx cancels for dout proportional to x_hat but not for a dout "
+                           "constant over the batch: look at the path through the mean",
+            (False, False): "dx should vanish for a dout constant over the batch and for dout "
+                            "proportional to x_hat, and does for neither: look at the paths "
+                            "through the mean and the variance",
+            (True, True): "both paths through the batch statistics cancel as they should: "
+                          "look at the direct path, dout * gamma / sqrt(var + epsilon)"}[
+        tuple(zero)]
+
+
 def check_batchnorm_backward(bn_backward) -> bool:
     """``bn_backward(dout (m, C), x (m, C), gamma (C,), epsilon) -> (dx (m, C), dgamma (C,),
     dbeta (C,))`` for the training-mode forward pass (recompute x_hat from x)."""
@@ -131,10 +165,11 @@ def check_batchnorm_backward(bn_backward) -> bool:
         dout = np.random.default_rng(seed + 10).standard_normal(shape)
         cases.append(Case((dout, x, gamma, eps), label=label))
     return check("batch-norm backward", bn_backward, _bn_backward, cases, BN_BACKWARD_MISTAKES,
-                 returns="the tuple (dx, dgamma, dbeta)", names=("dx", "dgamma", "dbeta"))
+                 returns="the tuple (dx, dgamma, dbeta)", names=("dx", "dgamma", "dbeta"),
+                 diagnose=_bn_paths)
 
 
-# --- moving statistics and inference -------------------------------------------------------------
+# --- the batch-norm layer's forward pass, training and inference -----------------------------------
 def _moving(moving_mean, moving_var, x, momentum):
     from companion.nn.layers.batchnorm import BatchNormalization
     layer = BatchNormalization(momentum=momentum)
@@ -145,68 +180,70 @@ def _moving(moving_mean, moving_var, x, momentum):
     return layer.state["moving_mean"].copy(), layer.state["moving_variance"].copy()
 
 
-def _moving_bug(kind: str):
-    def update(moving_mean, moving_var, x, momentum):
-        mean, var = x.mean(0), x.var(0, ddof=1 if kind == "ddof" else 0)
-        if kind == "swapped":
-            return momentum * mean + (1 - momentum) * moving_mean, \
-                momentum * var + (1 - momentum) * moving_var
-        new_var = moving_var if kind == "no var" else momentum * moving_var + (1 - momentum) * var
-        return momentum * moving_mean + (1 - momentum) * mean, new_var
-    return update
-
-
-MOVING_MISTAKES = [
-    Mistake(_moving_bug("swapped"), "momentum weighs the OLD value: moving = momentum * moving "
-            "+ (1 - momentum) * batch (Keras' momentum=0.99 changes it slowly)"),
-    Mistake(_moving_bug("ddof"), "the moving variance averages the batch's biased variance "
-            "(ddof=0), as Keras does"),
-    Mistake(_moving_bug("no var"), "update the moving variance too")]
-
-
-def check_moving_statistics(update_moving) -> bool:
-    """``update_moving(moving_mean (C,), moving_var (C,), x (m, C), momentum) -> (moving_mean,
-    moving_var)``: moving = momentum * moving + (1 - momentum) * batch statistic."""
-    cases = []
-    for seed, shape, mom in ((9, (8, 3), 0.9), (10, (5, 2), 0.99), (11, (1, 4), 0.5)):
-        x, _, _ = _bn_case(seed, shape)
-        rng = np.random.default_rng(seed)
-        cases.append(Case((rng.standard_normal(shape[1]), rng.uniform(0.5, 2, shape[1]), x, mom),
-                          label=f"m={shape[0]}, momentum {mom}"))
-    return check("moving statistics", update_moving, _moving, cases, MOVING_MISTAKES,
-                 returns="the tuple (moving_mean, moving_var)",
-                 names=("moving_mean", "moving_var"))
-
-
 def _bn_inference(x, gamma, beta, moving_mean, moving_var, epsilon):
     from companion.nn.layers.batchnorm import batchnorm_inference
     return batchnorm_inference(x, gamma, beta, moving_mean, moving_var, epsilon)[0]
 
 
-def _inference_bug(kind: str):
-    def bn(x, gamma, beta, moving_mean, moving_var, epsilon):
-        if kind == "batch":
-            return _bn_forward(x, gamma, beta, epsilon)
-        scale = moving_var + epsilon if kind == "no root" else np.sqrt(moving_var + epsilon)
-        return gamma * (x - moving_mean) / scale + beta
-    return bn
+def _bn_layer(x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon):
+    if training:
+        return (_bn_forward(x, gamma, beta, epsilon),) + _moving(moving_mean, moving_var, x,
+                                                                 momentum)
+    return (_bn_inference(x, gamma, beta, moving_mean, moving_var, epsilon), moving_mean.copy(),
+            moving_var.copy())
 
 
-INFERENCE_MISTAKES = [
-    Mistake(_inference_bug("batch"), "at inference use the MOVING mean and variance, not the "
-            "batch's: a single example would otherwise always map to beta"),
-    Mistake(_inference_bug("no root"), "divide by the standard deviation sqrt(moving_var + "
-            "epsilon), not by the variance")]
+def _bn_layer_bug(kind: str):
+    def layer(x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon):
+        mean, var = x.mean(0), x.var(0, ddof=1 if kind == "ddof" else 0)
+        use_batch = training if kind not in ("always batch", "always moving") else \
+            kind == "always batch"
+        a, b = (mean, var) if use_batch else (moving_mean, moving_var)
+        new_mean, new_var = moving_mean, moving_var
+        if training or kind == "update at inference":
+            w_old = 1 - momentum if kind == "swapped" else momentum
+            new_mean = w_old * moving_mean + (1 - w_old) * mean
+            new_var = w_old * moving_var + (1 - w_old) * var
+            if kind == "normalise with new":
+                a, b = new_mean, new_var
+        out = gamma * (x - a) / np.sqrt(b + epsilon) + beta
+        return out, new_mean, new_var
+    return layer
 
 
-def check_batchnorm_inference(bn_inference) -> bool:
-    """``bn_inference(x (m, C), gamma, beta, moving_mean, moving_var, epsilon) -> out``:
-    gamma * (x - moving_mean) / sqrt(moving_var + epsilon) + beta."""
+BN_LAYER_MISTAKES = [
+    Mistake(_bn_layer_bug("always batch"), "at inference (training=False) normalise with the "
+            "MOVING mean and variance, not the batch's: a single example would otherwise "
+            "always map to beta"),
+    Mistake(_bn_layer_bug("always moving"), "in training mode normalise with the BATCH's mean "
+            "and variance; the moving statistics are only for inference"),
+    Mistake(_bn_layer_bug("update at inference"), "inference must not change the moving "
+            "statistics: return them unchanged when training=False"),
+    Mistake(_bn_layer_bug("swapped"), "momentum weighs the OLD value: moving = momentum * "
+            "moving + (1 - momentum) * batch statistic"),
+    Mistake(_bn_layer_bug("ddof"), "use the biased variance (divide by m, ddof=0) for the "
+            "batch and for the moving average, as Keras does"),
+    Mistake(_bn_layer_bug("normalise with new"), "in training mode normalise with the batch's "
+            "own statistics, not with the updated moving ones")]
+
+
+def check_batchnorm_layer(bn_layer_forward) -> bool:
+    """``bn_layer_forward(x (m, C), gamma, beta, moving_mean, moving_var (C,), training,
+    momentum, epsilon) -> (out (m, C), moving_mean (C,), moving_var (C,))``: in training mode
+    normalise with the batch's statistics and return the updated moving ones; at inference
+    normalise with the moving statistics and return them unchanged; never change the arrays
+    passed in."""
     cases = []
-    for seed, shape in ((12, (6, 4)), (13, (1, 3)), (14, (3, 2))):
+    for seed, shape, training, mom, eps in ((12, (6, 4), True, 0.9, 1e-3),
+                                            (13, (1, 3), False, 0.99, 1e-3),
+                                            (14, (2, 2), True, 0.5, 0.5),
+                                            (15, (5, 3), False, 0.9, 0.25)):
         x, gamma, beta = _bn_case(seed, shape)
         rng = np.random.default_rng(seed)
         cases.append(Case((x, gamma, beta, rng.normal(3, 1, shape[1]),
-                           rng.uniform(2, 6, shape[1]), 1e-3), label=f"m={shape[0]}"))
-    return check("batch-norm inference", bn_inference, _bn_inference, cases,
-                 INFERENCE_MISTAKES, returns="the array out, shaped like x", names=("out",))
+                           rng.uniform(2, 6, shape[1]), training, mom, eps),
+                          label=f"m={shape[0]}, {'training' if training else 'inference'}, "
+                                f"momentum {mom}, epsilon {eps}"))
+    return check("batch-norm layer forward", bn_layer_forward, _bn_layer, cases,
+                 BN_LAYER_MISTAKES, returns="the tuple (out, moving_mean, moving_var)",
+                 names=("out", "moving_mean", "moving_var"))

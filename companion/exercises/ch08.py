@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, Fail, Mistake, check
 from companion.nn.layers.conv import conv2d_backward, conv2d_forward
 from companion.nn.layers.padding import output_hw
 from companion.nn.layers.inception import conv_multiplications
@@ -84,7 +84,7 @@ def check_residual_forward(residual_forward: Callable) -> bool:
                 Mistake(_forward_bug("linear first"), "the first convolution has its ReLU too: "
                         "a[l+1] = relu(z[l+1])")]
     return check("residual_forward", residual_forward, _forward, _cases(8), mistakes,
-                 returns="the block's output a[l+2] (N, Ho, Wo, F)")
+                 returns="the block's output a[l+2] (N, Ho, Wo, F)", pure=True)
 
 
 # --- 2. the residual block backward ---------------------------------------------------------
@@ -175,8 +175,9 @@ def check_stack_output_shape(stack_output_shape: Callable) -> bool:
                 Mistake(_shape_bug("ceil"), "'valid' rounds down: floor((n - f) / s) + 1"),
                 Mistake(_shape_bug("channels"), "the output has as many channels as the last "
                         "layer has filters")]
-    return check("stack_output_shape", stack_output_shape, _stack_shape, cases, mistakes,
-                 returns="a tuple (height, width, channels)")
+    return check("stack_output_shape", _typed(stack_output_shape, _is_shape, "a tuple of three "
+                                              "integers (height, width, channels)"),
+                 _stack_shape, cases, mistakes, returns="a tuple (height, width, channels)")
 
 
 # --- 4. the multiplications of an Inception branch --------------------------------------------
@@ -214,5 +215,27 @@ def check_branch_multiplications(branch_multiplications: Callable) -> bool:
                         "h * w * bottleneck * c_in"),
                 Mistake(_mults_bug("kxk on c_in"), "after the bottleneck the kxk convolution "
                         "reads `bottleneck` channels, not c_in")]
-    return check("branch_multiplications", branch_multiplications, _branch_mults, cases,
-                 mistakes, returns="an integer")
+    return check("branch_multiplications", _typed(branch_multiplications, _is_int, "an integer "
+                                                  "(a count: use integer arithmetic, no /)"),
+                 _branch_mults, cases, mistakes, returns="an integer")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_shape(value) -> bool:
+    return isinstance(value, tuple) and len(value) == 3 and all(_is_int(v) for v in value)
+
+
+def _typed(fn: Callable, ok: Callable, expected: str) -> Callable:
+    """``fn`` whose result must pass ``ok`` (a count must be an int, a shape a tuple of ints):
+    anything else is answered with what was expected, never silently converted."""
+    def typed(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        if out is not None and not ok(out):
+            raise Fail(f"`{getattr(fn, '__name__', 'your function')}` returned "
+                       f"{type(out).__name__} {out!r}: return {expected}")
+        return out
+    typed.__name__ = getattr(fn, "__name__", "your function")
+    return typed

@@ -1,5 +1,6 @@
 """Chapter 9 exercises: the RNN cell in the notes' column layout, the forward pass over a whole
-sequence, backpropagation through time, one step of it, and the loss summed over time.
+sequence, backpropagation through time, one step of it, and the softmax cross-entropy summed
+over time with its gradient.
 
 References: ``companion.nn.layers.recurrent`` (batch-first, Keras layout: x_t @ Wx + h @ Wh).
 """
@@ -11,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.exercises.checker import Case, Mistake, check
+from companion.nn.activations import softmax
 from companion.nn.layers.recurrent import (
     rnn_backward,
     rnn_forward,
@@ -46,7 +48,7 @@ def check_cell_notes(rnn_cell_forward: Callable) -> bool:
                 Mistake(lambda x, a, Wax, Waa, ba: np.tanh(Waa.T @ a + Wax @ x + ba),
                         "Waa multiplies a_prev as it is (Waa @ a_prev), not transposed")]
     return check("RNN cell", rnn_cell_forward, _cell_notes, cases, mistakes,
-                 returns="a_next, an array (n_a, m)")
+                 returns="a_next, an array (n_a, m)", pure=True)
 
 
 # --- 2. the forward pass over a sequence --------------------------------------------------------
@@ -90,7 +92,7 @@ def check_rnn_forward(rnn_forward_fn: Callable) -> bool:
                         "(its rows are indexed by the previous state's units)"),
                 Mistake(_forward_bug("no bias"), "add the bias b at every step")]
     return check("rnn_forward", rnn_forward_fn, _forward, _seq_cases(1), mistakes,
-                 returns="all the states, an array (N, T, H)")
+                 returns="all the states, an array (N, T, H)", pure=True)
 
 
 # --- 3. backpropagation through time --------------------------------------------------------
@@ -118,6 +120,7 @@ def _bptt_bug(bug: str):
                 dWx, dWh, db = x[:, t].T @ dz, prev.T @ dz, dz.sum(axis=0)
             else:
                 dWx += x[:, t].T @ dz
+                prev = hs[:, t - 1] if bug == "hs[-1]" else prev
                 dWh += (h if bug == "h not h_prev" else prev).T @ dz
                 db += dz.sum(axis=0)
         return dx, dnext, dWx, dWh, db
@@ -133,10 +136,13 @@ def check_rnn_backward(rnn_backward_fn: Callable) -> bool:
                         "tanh' = 1 - h**2"),
                 Mistake(_bptt_bug("h not h_prev"), "dWh pairs dz<t> with the state that was "
                         "multiplied by Wh, h<t-1> (h0 at t = 1)"),
+                Mistake(_bptt_bug("hs[-1]"), "at the first step (t = 0) the previous state is h0: "
+                        "hs[:, t - 1] with t = 0 reads the LAST state hs[:, -1]"),
                 Mistake(_bptt_bug("last step only"), "the weights are shared by every step: add "
                         "each step's dWx, dWh, db (+=), do not overwrite")]
     return check("rnn_backward", rnn_backward_fn, _bptt, _seq_cases(2, backward=True), mistakes,
-                 returns="the tuple (dx, dh0, dWx, dWh, db)", names=NAMES)
+                 returns="the tuple (dx, dh0, dWx, dWh, db)", names=NAMES,
+                 pure=True)
 
 
 # --- 4. one step of BPTT (an extra) ---------------------------------------------------------------
@@ -165,26 +171,75 @@ def check_step_backward(step_backward: Callable) -> bool:
     mistakes = [Mistake(bug("no tanh'"), "multiply dh by tanh' = 1 - h**2 first"),
                 Mistake(bug("h"), "dWh pairs h_prev, not h, with dz")]
     return check("step backward", step_backward, _step_backward, cases, mistakes,
-                 returns="the tuple (dx_t, dh_prev, dWx, dWh, db)", names=NAMES)
+                 returns="the tuple (dx_t, dh_prev, dWx, dWh, db)", names=NAMES,
+                 pure=True)
 
 
-# --- 5. the loss over time ------------------------------------------------------------------------
-def _loss(y_hat, y):
-    return float(-np.log(y_hat[np.arange(len(y)), y]).sum())
+# --- 5. the loss over time and its gradient -------------------------------------------------------
+def _loss(z, y):
+    """Softmax cross-entropy summed over time from the scores ``z`` (T, n_y), and dL/dz."""
+    p = softmax(z, axis=1)
+    T = len(y)
+    log_p = z[np.arange(T), y] - z.max(axis=1) - np.log(np.exp(z - z.max(axis=1,
+                                                                         keepdims=True)).sum(1))
+    dz = p.copy()
+    dz[np.arange(T), y] -= 1
+    return float(-log_p.sum()), dz
+
+
+def _loss_bug(bug: str):
+    def loss(z, y):
+        T = len(y)
+        e = np.exp(z) if bug == "no shift" else np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=0 if bug == "axis" else 1, keepdims=True)
+        picked = p[np.arange(T), y]
+        value = -np.log(np.prod(picked)) if bug == "product" else -np.log(picked).sum()
+        if bug not in ("product", "log of p", "no shift", "axis"):
+            value = _loss(z, y)[0] * (1 / T if bug == "mean" else 1)
+            return float(value), p - np.eye(z.shape[1])[y] * (0 if bug == "no onehot" else 1)
+        dz = p - np.eye(z.shape[1])[y]
+        return float(value), dz
+    return loss
+
+
+def _loss_eps(eps: float):
+    def loss(z, y):
+        p = softmax(z, axis=1)
+        dz = p - np.eye(z.shape[1])[y]
+        return float(-np.log(p[np.arange(len(y)), y] + eps).sum()), dz
+    return loss
 
 
 def check_sequence_loss(sequence_loss: Callable) -> bool:
-    """``sequence_loss(y_hat (T, n_y) probabilities, y (T,) labels) -> float``: the notes'
-    cross-entropy of one sequence, summed over time."""
+    """``sequence_loss(z (T, n_y) scores, y (T,) int labels) -> (loss, dz)``: the notes'
+    cross-entropy of one sequence summed over time, L = -sum_t log softmax(z_t)[y_t], and its
+    gradient dz (T, n_y) = softmax(z) - one_hot(y)."""
     rng = np.random.default_rng(2)
     cases = []
-    for T in (6, 1):
-        z = rng.standard_normal((T, 5))
-        cases.append(Case((np.exp(z) / np.exp(z).sum(axis=1, keepdims=True),
-                           rng.integers(0, 5, T)), label=f"T={T}"))
-    mistakes = [Mistake(lambda p, y: _loss(p, y) / len(y), "that is the mean over time (Keras' "
-                        "reduction); the notes sum the step losses"),
-                Mistake(lambda p, y: -_loss(p, y), "sign: the loss is -sum log y_hat"),
-                Mistake(lambda p, y: float(-np.log(p[:, y]).sum()), "p[:, y] takes every "
-                        "label at every step; pick one per step: p[np.arange(T), y]")]
-    return check("loss over time", sequence_loss, _loss, cases, mistakes, returns="a number")
+    for T, V, scale, label in ((6, 5, 1.0, "T=6, 5 classes"), (1, 3, 1.0, "T=1"),
+                               (4, 7, 1.0, "T=4, 7 classes"),
+                               (400, 28, 1.0, "T=400: a product of 400 probabilities "
+                                "underflows to 0"),
+                               (5, 4, 400.0, "scores in the hundreds: exp(z) overflows unless "
+                                "you subtract the max")):
+        cases.append(Case((rng.standard_normal((T, V)) * scale, rng.integers(0, V, T)),
+                          label=label))
+    mistakes = [Mistake(_loss_bug("no shift"), "exp of a large score overflows: subtract each "
+                        "row's max before exp (softmax(z) = softmax(z - max z))"),
+                Mistake(_loss_bug("log of p"), "at such scores the true class's probability "
+                        "underflows to 0 and log(0) = -inf: compute log softmax directly, "
+                        "z - max - log(sum(exp(z - max)))"),
+                Mistake(_loss_bug("product"), "multiplying T probabilities underflows to 0 on a "
+                        "long sequence: add their logs instead"),
+                *[Mistake(_loss_eps(eps), "an epsilon added inside the log changes the loss "
+                          "wherever a probability is below it (here: large scores): compute log "
+                          "softmax directly, z - max - log(sum(exp(z - max)))")
+                  for eps in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15)],
+                Mistake(_loss_bug("mean"), "that is the mean over time (Keras' reduction); the "
+                        "notes sum the step losses"),
+                Mistake(_loss_bug("axis"), "normalise each ROW (each step's scores over the "
+                        "classes, axis=1), not each column"),
+                Mistake(_loss_bug("no onehot"), "dz = softmax(z) - one_hot(y): subtract 1 at "
+                        "the true class of each step")]
+    return check("loss over time", sequence_loss, _loss, cases, mistakes,
+                 returns="the pair (loss, dz)", names=("loss", "dz"), pure=True)

@@ -1,13 +1,18 @@
 """Chapter 10 exercises: temperature, sampling with it, clipping gradients by value and by
-global norm, the log-likelihood of a batch of sequences, and a bigram model from counts.
+global norm, the log-likelihood of a batch of sequences, a bigram model from counts, sampling
+names from it, and a name's probability under it.
 
-References: ``companion.models.char_lm`` (``clip_by_value``, ``clip_gradients``,
-``BigramModel``) and the chapter's formulas. The sampler is checked by its statistics: 4,000
-draws must follow q_i proportional to p_i^(1/T).
+References: ``companion.models.char_lm`` (``clip_gradients``, ``BigramModel``),
+``companion.chapters.ch10`` (``apply_temperature``, ``bigram_sample``) and the chapter's
+formulas. ``sample_next`` is checked by its statistics (4,000 draws must follow q_i proportional
+to p_i^(1/T)) and both samplers by their use of ``rng`` (same seed, same draws; other seeds,
+other draws).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable
 from itertools import pairwise
 
@@ -15,30 +20,40 @@ import numpy as np
 
 from companion.data.text import char_vocabulary
 from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
-from companion.models.char_lm import BigramModel, clip_by_value, clip_gradients
+from companion.chapters.ch10 import apply_temperature, bigram_sample
+from companion.models.char_lm import BigramModel, clip_gradients
 
 P = np.array([0.5, 0.3, 0.15, 0.05])
 
 
 # --- 1. temperature -------------------------------------------------------------------------------
 def _temperature(p, temperature):
-    q = p ** (1 / temperature)
+    return apply_temperature(p, temperature)
+
+
+def _naive_temperature(p, t):
+    q = p ** (1 / t)
     return q / q.sum()
 
 
-def check_temperature(apply_temperature: Callable) -> bool:
+def check_temperature(apply_temperature_fn: Callable) -> bool:
     """``apply_temperature(p (V,), temperature > 0) -> q (V,)``, q_i proportional to
-    p_i ** (1 / temperature)."""
-    cases = [Case((P, t), label=f"T = {t}") for t in (0.5, 2.0, 1.0)]
+    p_i ** (1 / temperature), finite even where every p_i ** (1 / temperature) underflows."""
+    flat = np.random.default_rng(3).dirichlet(np.full(60, 20.0))      # 60 entries near 1/60
+    cases = [Case((P, t), label=f"T = {t}") for t in (0.5, 2.0, 1.0)] + [
+        Case((flat, 0.004), label="60 classes at T = 0.004: every p ** (1/T) is below 1e-300")]
     mistakes = [Mistake(lambda p, t: _temperature(p, 1 / t), "that is p ** T; use 1 / T "
                         "(T < 1 must sharpen)"),
                 Mistake(lambda p, t: p ** (1 / t), "normalise: divide by the sum so that q "
-                        "sums to 1")]
-    return check("temperature", apply_temperature, _temperature, cases, mistakes,
-                 returns="the array q (V,), summing to 1")
+                        "sums to 1"),
+                Mistake(_naive_temperature, "at a low temperature every p ** (1/T) underflows to "
+                        "0 and 0 / 0 is NaN: work with log p / T and subtract its max before "
+                        "exp (the same shift as a stable softmax)")]
+    return check("temperature", apply_temperature_fn, _temperature, cases, mistakes,
+                 returns="the array q (V,), summing to 1", pure=True)
 
 
-# --- 2. sampling with temperature --------------------------------------------------------------------
+# --- 2. sampling with temperature -----------------------------------------------------------------
 DRAWS = 4000
 
 
@@ -54,9 +69,28 @@ def _frequencies(sample_next: Callable, p, temperature) -> np.ndarray:
     return np.bincount(draws, minlength=len(p)) / DRAWS
 
 
+def _uses_rng(sample: Callable, *args) -> None:
+    """Fail unless ``sample(*args, rng)`` draws from ``rng``: the same seed must give the same
+    draws, and other seeds other draws."""
+    def draws(seed):
+        rng = np.random.default_rng(seed)
+
+        def one():                                  # no deep copy: every call shares rng
+            return sample(*args, rng)
+        one.__name__ = getattr(sample, "__name__", "your function")
+        return [call(one, returns="one draw") for _ in range(30)]
+    first = draws(7)
+    if draws(7) != first:
+        raise Fail("two generators with the same seed gave different draws: draw with the "
+                   "`rng` you are given (rng.choice, rng.random), not np.random")
+    if all(draws(seed) == first for seed in (8, 9)):
+        raise Fail("generators with different seeds gave the same draws: the draws must come "
+                   "from `rng`")
+
+
 def check_sample_next(sample_next: Callable) -> bool:
     """``sample_next(p (V,), temperature >= 0, rng) -> int``: one index drawn from
-    q proportional to p ** (1 / temperature); temperature 0 returns argmax(p) (greedy)."""
+    q proportional to p ** (1 / temperature) with ``rng``; temperature 0 returns argmax(p)."""
     def body():
         for t in (0.5, 2.0, 0.0):
             freq = _frequencies(sample_next, P, t)
@@ -74,12 +108,13 @@ def check_sample_next(sample_next: Callable) -> bool:
                 raise Fail(f"at T = {t} the draws follow p ** T; use p ** (1 / T)")
             raise Fail(f"at T = {t} expected frequencies near {np.round(want, 3).tolist()}, "
                        f"got {seen} ({DRAWS} draws)")
+        _uses_rng(sample_next, P, 1.0)
         return feedback(True, f"sample_next ({DRAWS} draws at T = 0.5, 2 and 0 follow "
                         "p ** (1/T))")
     return run_check("sample_next", body)
 
 
-# --- 3 and 4. clipping ------------------------------------------------------------------------------
+# --- 3. clipping ---------------------------------------------------------------------------------
 NAMES = ("grads[0]", "grads[1]", "grads[2]")
 
 
@@ -87,53 +122,65 @@ def _grad_cases() -> list[Case]:
     rng = np.random.default_rng(10)
     big = [rng.standard_normal((3, 4)) * 3, rng.standard_normal(4) * 3, rng.standard_normal((2, 2))]
     small = [g * 0.01 for g in big]
-    return [Case((big, 1.0), label="global norm above the threshold"),
-            Case((small, 1.0), label="global norm below the threshold: unchanged"),
-            Case(([np.array([3.0, 4.0]), np.array([[12.0]]), np.zeros(2)], 6.5),
-                 label="norm 13 clipped to 6.5")]
+    pyth = [np.array([3.0, 4.0]), np.array([[12.0]]), np.zeros(2)]
+    return [Case((big, None, 1.0), label="global norm above clipnorm"),
+            Case((small, None, 1.0), label="global norm below clipnorm: unchanged"),
+            Case((pyth, None, 6.5), label="norm 13 clipped to 6.5"),
+            Case((big, 0.5, None), label="clipvalue 0.5"),
+            Case((big, 2.0, 3.0), label="clipvalue 2, then clipnorm 3"),
+            Case((small, None, None), label="neither: unchanged")]
 
 
-def check_clip_by_value(clip_by_value_fn: Callable) -> bool:
-    """``clip_by_value(grads list of arrays, clipvalue) -> list``: every entry cut to
-    [-clipvalue, clipvalue] (Keras' ``clipvalue``)."""
-    mistakes = [Mistake(lambda gs, c: [np.clip(g, 0, c) for g in gs], "the interval is "
-                        "[-clipvalue, clipvalue]: negative entries are clipped at -clipvalue, "
-                        "not at 0"),
-                Mistake(lambda gs, c: clip_gradients(gs, clipnorm=c), "that rescales by the "
-                        "global norm; clipping by value cuts each entry on its own "
-                        "(np.clip)")]
-    return check("clip_by_value", clip_by_value_fn, clip_by_value, _grad_cases(), mistakes,
-                 returns="the list of clipped arrays, one per gradient", names=NAMES)
+def _clip_bug(bug: str):
+    def clip(grads, clipvalue=None, clipnorm=None):
+        if clipvalue is not None and bug != "norm first":
+            grads = [np.clip(g, 0 if bug == "at 0" else -clipvalue, clipvalue) for g in grads]
+        if clipnorm is not None:
+            norms = [np.sqrt(np.sum(g * g)) for g in grads]
+            norm = np.sqrt(sum(n * n for n in norms))
+            if bug == "per array":
+                grads = [g * min(1.0, clipnorm / max(n, 1e-300)) for g, n in zip(grads, norms)]
+            elif bug == "always" or norm > clipnorm:
+                grads = [g * clipnorm / norm for g in grads]
+        if clipvalue is not None and bug == "norm first":
+            grads = [np.clip(g, -clipvalue, clipvalue) for g in grads]
+        return list(grads)
+    return clip
 
 
-def _clip_norm(grads, max_norm):
-    return clip_gradients(grads, clipnorm=max_norm)
+def check_clip_gradients(clip_gradients_fn: Callable) -> bool:
+    """``clip_gradients(grads list of arrays, clipvalue=None, clipnorm=None) -> list``: first
+    every entry cut to [-clipvalue, clipvalue] (Keras' ``clipvalue``), then, if the global norm
+    sqrt(sum of every squared entry) exceeds clipnorm, ALL arrays scaled by clipnorm / norm
+    (Keras' ``global_clipnorm``); None switches a step off. New arrays, inputs unchanged."""
+    mistakes = [Mistake(_clip_bug("per array"), "clip the *global* norm of all the gradients "
+                        "together, not each array on its own (that changes the direction)"),
+                Mistake(_clip_bug("always"), "only rescale when the norm exceeds clipnorm: a "
+                        "gradient below the threshold is returned unchanged"),
+                Mistake(_clip_bug("at 0"), "the interval is [-clipvalue, clipvalue]: negative "
+                        "entries are clipped at -clipvalue, not at 0"),
+                Mistake(_clip_bug("norm first"), "clip by value first, then measure the norm of "
+                        "the clipped gradients (Keras' order)")]
+
+    def body():
+        with contextlib.redirect_stdout(io.StringIO()) as buf:
+            ok = check("clip_gradients", clip_gradients_fn, clip_gradients, _grad_cases(),
+                       mistakes, returns="the list of clipped arrays, one per gradient",
+                       names=NAMES, pure=True)
+        if ok:
+            grads = [g.copy() for g in _grad_cases()[0].args[0]]
+            before = [g.copy() for g in grads]
+            with contextlib.redirect_stdout(io.StringIO()):
+                clip_gradients_fn(grads, 0.5, 1.0)
+            if any(not np.array_equal(g, b) for g, b in zip(grads, before)):
+                raise Fail("your function changed the arrays inside `grads` in place: build "
+                           "new arrays (np.clip(g, ...), g * factor), never g *= ... or out=g")
+        print(buf.getvalue().strip())
+        return ok
+    return run_check("clip_gradients", body)
 
 
-def _per_array(grads, max_norm):
-    return [g * min(1.0, max_norm / max(np.linalg.norm(g), 1e-300)) for g in grads]
-
-
-def _always(grads, max_norm):
-    norm = np.sqrt(sum(np.sum(g * g) for g in grads))
-    return [g * max_norm / norm for g in grads]
-
-
-def check_clip_by_norm(clip_by_norm: Callable) -> bool:
-    """``clip_by_norm(grads list of arrays, max_norm) -> list``: if the global norm
-    sqrt(sum of every squared entry) exceeds max_norm, scale ALL arrays by max_norm / norm
-    (Keras' ``global_clipnorm``); otherwise return them unchanged."""
-    mistakes = [Mistake(_per_array, "clip the *global* norm of all the gradients together, not "
-                        "each array on its own (that changes the direction)"),
-                Mistake(_always, "only clip when the norm exceeds max_norm: a gradient below "
-                        "the threshold is returned unchanged"),
-                Mistake(lambda gs, c: clip_by_value(gs, c), "that clips each entry (by value); "
-                        "scale every array by the same factor max_norm / norm")]
-    return check("clip_by_norm", clip_by_norm, _clip_norm, _grad_cases(), mistakes,
-                 returns="the list of clipped arrays, one per gradient", names=NAMES)
-
-
-# --- 5. the log-likelihood of sequences ---------------------------------------------------------------
+# --- 4. the log-likelihood of sequences -----------------------------------------------------------
 def _log_likelihood(probs, y, mask):
     picked = np.take_along_axis(probs, y[..., None], axis=-1)[..., 0]     # (N, T)
     return np.sum(np.log(picked) * mask, axis=1)
@@ -166,10 +213,10 @@ def check_log_likelihood(log_likelihood: Callable) -> bool:
                 Mistake(lambda p, y, m: -_log_likelihood(p, y, m), "sign: log P is negative "
                         "(the loss is its negative)")]
     return check("log_likelihood", log_likelihood, _log_likelihood, _ll_cases(), mistakes,
-                 returns="one number per sequence, an array (N,)")
+                 returns="one number per sequence, an array (N,)", pure=True)
 
 
-# --- 6. a bigram model from counts --------------------------------------------------------------------
+# --- 5. a bigram model from counts ----------------------------------------------------------------
 NAMES_DATA = ["anna", "ann", "bob", "nan", "abba", "ben"]
 
 
@@ -206,10 +253,70 @@ def check_bigram(bigram_probabilities: Callable) -> bool:
                 Mistake(_bigram_bug("no smoothing"), "add alpha to every count before "
                         "normalising (add-alpha smoothing)")]
     return check("bigram", bigram_probabilities, _bigram, cases, mistakes,
-                 returns="the matrix P (V, V) of conditional probabilities")
+                 returns="the matrix P (V, V) of conditional probabilities", pure=True)
 
 
-# --- 7. a name's probability under the bigram model (an extra) --------------------------------------
+# --- 6. sampling names from the bigram model ------------------------------------------------------
+def _sampler_bug(bug: str):
+    def sample(P, vocab, rng, temperature=1.0, max_len=20):
+        prev, out = vocab.eos, []
+        while len(out) < (max_len + 1 if bug == "max_len" else max_len):
+            row = P[prev if bug != "no feedback" else vocab.eos]
+            q = row if bug == "no temperature" else _temperature(row, temperature) \
+                if temperature else row
+            nxt = int(row.argmax()) if temperature == 0 else int(rng.choice(len(row), p=q))
+            if nxt == vocab.eos and bug != "eos kept":
+                break
+            out.append(vocab.itos[nxt])
+            if nxt == vocab.eos:
+                break
+            prev = nxt
+        return "".join(out)
+    return sample
+
+
+SAMPLER_CASES = [(seed, t, m) for seed in (0, 1, 2, 3) for t, m in ((1.0, 20), (0.5, 20))] + \
+    [(4, 1.5, 3), (5, 1.0, 3), (0, 0.0, 20)]
+
+
+def check_bigram_sampler(sample_name: Callable) -> bool:
+    """``sample_name(P (V, V), vocab, rng, temperature=1.0, max_len=20) -> str``: start after
+    <EOS>; draw each next character with ``rng.choice(V, p=q)``, q = apply_temperature(row of
+    the previous character) (temperature 0: its argmax, no draw), until <EOS> (not included)
+    or ``max_len`` characters."""
+    vocab = char_vocabulary(NAMES_DATA)
+    P = _bigram(NAMES_DATA, vocab, 0.5)
+    mistakes = [("eos kept", "stop at <EOS> without adding it to the name"),
+                ("max_len", "a name has at most max_len characters"),
+                ("no feedback", "each character is drawn from the row of the PREVIOUS "
+                 "character (feed the draw back), not always from the <EOS> row"),
+                ("no temperature", "apply the temperature to each row before drawing")]
+
+    def body():
+        def by_seed(p, v, t, rng):
+            return sample_name(p, v, rng, t)
+        by_seed.__name__ = getattr(sample_name, "__name__", "sample_name")
+        _uses_rng(by_seed, P, vocab, 1.0)
+        for seed, t, m in SAMPLER_CASES:
+            args = (P, vocab, np.random.default_rng(seed), t, m)
+            got = call(sample_name, P.copy(), vocab, np.random.default_rng(seed), t, m,
+                       returns="the name, a str")
+            want = bigram_sample(*args)
+            if not isinstance(got, str):
+                raise Fail(f"`sample_name` returned {type(got).__name__}: return the name as "
+                           "one str ('anna'), not a list of characters or ids")
+            if got == want:
+                continue
+            for bug, hint in mistakes:
+                if _sampler_bug(bug)(P, vocab, np.random.default_rng(seed), t, m) == got:
+                    raise Fail(f"{hint} (case: seed {seed}, temperature {t}, max_len {m})")
+            raise Fail(f"with seed {seed}, temperature {t}, max_len {m} expected {want!r}, got "
+                       f"{got!r}: draw with rng.choice(V, p=q), one draw per character")
+        return feedback(True, f"sample_name ({len(SAMPLER_CASES)} seeded names agree)")
+    return run_check("sample_name", body)
+
+
+# --- 7. a name's probability under the bigram model (an extra) ------------------------------------
 def _sequence_probability(P, vocab, name):
     ids = vocab.encode(list(name), add_eos=True)
     return float(np.prod(P[np.r_[vocab.eos, ids[:-1]], ids]))
@@ -228,7 +335,11 @@ def check_bigram_probability(sequence_probability: Callable) -> bool:
             pairs = P[np.r_[vocab.eos, ids[:-1]], ids]
             return float(np.prod(pairs[1:] if first else pairs[:-1]))
         return prob
-    mistakes = [Mistake(without(first=False), "include P(<EOS> | last letter)"),
+    def log_of(P, vocab, name):
+        return float(np.log(_sequence_probability(P, vocab, name)))
+    mistakes = [Mistake(log_of, "that is log P(name); return the probability itself, the "
+                        "product"),
+                Mistake(without(first=False), "include P(<EOS> | last letter)"),
                 Mistake(without(first=True), "include P(first letter | start), the <EOS> row")]
     return check("sequence probability", sequence_probability, _sequence_probability, cases,
                  mistakes, returns="a number")

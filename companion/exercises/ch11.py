@@ -1,20 +1,30 @@
-"""Chapter 11 exercises: a GRU step, an LSTM step forward and backward, a bidirectional
-layer's outputs, and the notes' GRU update gate from Keras' weights.
+"""Chapter 11 exercises: a GRU step, an LSTM step forward and backward, an LSTM backward over a
+whole sequence (its checker localises an unplanted mistake by varying the inputs: T = 1, the
+gradient at the last step only, a gate shut or fully open, the gates' weight blocks), a
+bidirectional layer's outputs, and the capstone's choice of the learner's steps or the
+package's.
 
 References: ``companion.nn.layers.gru`` / ``lstm`` (Keras layout and gate order: GRU z, r, h;
-LSTM i, f, c, o), ``Bidirectional`` and ``chapters.ch11.keras_gru_to_notes``.
+LSTM i, f, c, o), and ``Bidirectional``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, Fail, Mistake, call, check, normalise, run_check
 from companion.nn.activations import sigmoid
 from companion.nn.layers.gru import gru_step_forward
-from companion.nn.layers.lstm import lstm_step_backward, lstm_step_forward
+from companion.nn.layers.lstm import (
+    lstm_backward,
+    lstm_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+)
 
 
 def _step_cases(seed: int, gates: int, lstm: bool, backward: bool = False) -> list[Case]:
@@ -37,7 +47,7 @@ def _split(a, k: int):
     return [a[:, i * u:(i + 1) * u] for i in range(k)]
 
 
-# --- 1. a GRU step ----------------------------------------------------------------------------------
+# --- 1. a GRU step --------------------------------------------------------------------------------
 def _gru(x, h_prev, W, U, b):
     return gru_step_forward(x, h_prev, W, U, b, reset_after=False)[0]
 
@@ -67,10 +77,10 @@ def check_gru_step(gru_step: Callable) -> bool:
                 Mistake(_gru_bug("no reset"), "the candidate uses the reset state r * h_prev, "
                         "not h_prev")]
     return check("gru_step", gru_step, _gru, _step_cases(0, 3, lstm=False), mistakes,
-                 returns="the new state h (N, u)")
+                 returns="the new state h (N, u)", pure=True)
 
 
-# --- 2. an LSTM step forward ------------------------------------------------------------------------
+# --- 2. an LSTM step forward ----------------------------------------------------------------------
 NAMES_FWD = ("h", "c")
 
 
@@ -85,7 +95,8 @@ def _lstm_bug(bug: str):
             i, f = f, i
         if bug == "order ifoc":
             g, o = o, g
-        c = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+        cand = sigmoid(g) if bug == "sigmoid c~" else np.tanh(g)
+        c = sigmoid(f) * c_prev + sigmoid(i) * cand
         return sigmoid(o) * (c if bug == "no tanh" else np.tanh(c)), c
     return step
 
@@ -97,12 +108,14 @@ def check_lstm_step(lstm_step: Callable) -> bool:
                         "Keras' order is i, f, c, o and c = f * c_prev + i * c~"),
                 Mistake(_lstm_bug("order ifoc"), "the candidate c~ is the THIRD block and the "
                         "output gate the fourth (i, f, c, o)"),
-                Mistake(_lstm_bug("no tanh"), "h = o * tanh(c): the tanh is missing")]
+                Mistake(_lstm_bug("no tanh"), "h = o * tanh(c): the tanh is missing"),
+                Mistake(_lstm_bug("sigmoid c~"), "the candidate c~ = tanh(a_c) (values in "
+                        "[-1, 1]); only the gates i, f, o use the sigmoid")]
     return check("lstm_step", lstm_step, _lstm, _step_cases(1, 4, lstm=True), mistakes,
-                 returns="the pair (h, c)", names=NAMES_FWD)
+                 returns="the pair (h, c)", names=NAMES_FWD, pure=True)
 
 
-# --- 3. an LSTM step backward -----------------------------------------------------------------------
+# --- 3. an LSTM step backward ---------------------------------------------------------------------
 NAMES_BWD = ("dx", "dh_prev", "dc_prev", "dkernel", "drecurrent_kernel", "dbias")
 
 
@@ -144,10 +157,180 @@ def check_lstm_step_backward(lstm_step_backward_fn: Callable) -> bool:
     return check("lstm_step_backward", lstm_step_backward_fn, _lstm_backward,
                  _step_cases(2, 4, lstm=True, backward=True), mistakes,
                  returns="the tuple (dx, dh_prev, dc_prev, dkernel, drecurrent_kernel, dbias)",
-                 names=NAMES_BWD)
+                 names=NAMES_BWD, pure=True)
 
 
-# --- 4. a bidirectional layer's outputs ---------------------------------------------------------------
+# --- 4. an LSTM backward over a whole sequence --------------------------------------------------
+NAMES_SEQ = ("dx", "dh0", "dc0", "dkernel", "drecurrent_kernel", "dbias")
+GATES = ("input gate i", "forget gate f", "candidate c~", "output gate o")
+
+
+def _lstm_sequence_backward(dh, x, h0, c0, W, U, b):
+    cache = lstm_forward(x, h0, c0, W, U, b)[1]
+    (dx, dh0, dc0), (dW, dU, db) = lstm_backward((dh, None), cache)
+    return dx, dh0, dc0, dW, dU, db
+
+
+def _seq_case(seed: int, N: int, T: int, D: int, u: int, gate_bias=None, dh_last_only=False):
+    rng = np.random.default_rng(seed)
+    x, h0, c0 = (rng.standard_normal(s) for s in ((N, T, D), (N, u), (N, u)))
+    W, U = rng.standard_normal((D, 4 * u)) * 0.6, rng.standard_normal((u, 4 * u)) * 0.6
+    b = rng.standard_normal(4 * u) * 0.5
+    for gate, value in (gate_bias or {}).items():              # open or shut a gate
+        b[gate * u:(gate + 1) * u] = value
+    dh = rng.standard_normal((N, T, u))
+    if dh_last_only:
+        dh[:, :-1] = 0
+    return (dh, x, h0, c0, W, U, b)
+
+
+SEQ_CASES = [Case(_seq_case(20, 3, 5, 4, 2), label="N=3, T=5, D=4, u=2"),
+             Case(_seq_case(21, 1, 1, 2, 3), label="a batch of one, T=1"),
+             Case(_seq_case(22, 2, 30, 3, 4), label="T=30")]
+
+
+def _seq_bug(bug: str):
+    def backward(dh, x, h0, c0, W, U, b):
+        T = x.shape[1]
+        hs, cs, h, c = [], [], h0, c0
+        for t in range(T):
+            h, c = _lstm(x[:, t], h, c, W, U, b)
+            hs.append(h)
+            cs.append(c)
+        grads = [np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)]
+        dxs, dh_next, dc_next = [], np.zeros_like(h0), np.zeros_like(c0)
+        for t in reversed(range(T)):
+            h_prev, c_prev = (hs[t - 1], cs[t - 1]) if t else (h0, c0)
+            g = dh[:, t] + (0 if bug == "no dh_next" else dh_next)
+            dc_in = 0 * dc_next if bug == "no dc_next" else dc_next
+            dx_t, dh_next, dc_next, *dw = _lstm_backward(g, dc_in, x[:, t], h_prev, c_prev,
+                                                         W, U, b)
+            grads = dw if bug == "overwrite" else [a + d for a, d in zip(grads, dw)]
+            dxs.append(dx_t)
+        dx = np.stack(dxs[::-1] if bug != "not reversed" else dxs, axis=1)
+        return (dx, dh_next, dc_next, *grads)
+    return backward
+
+
+def _agree(fn, case: Case, rtol=1e-6, atol=1e-8) -> dict[str, np.ndarray] | None:
+    """{output: bool per gate block for the weights, one bool otherwise}, or None when the
+    learner's function fails on the case."""
+    try:
+        got = call(fn, *case.args)
+        got = normalise(got, _lstm_sequence_backward(*case.args), "", "", NAMES_SEQ)
+    except Fail:
+        return None
+    want = normalise(*(2 * [_lstm_sequence_backward(*case.args)]), "", "", NAMES_SEQ)
+    out = {}
+    for k, w in want.items():
+        close = np.isclose(got[k], w, rtol=rtol, atol=atol)
+        if k in NAMES_SEQ[3:]:                  # one verdict per gate block i, f, c, o
+            blocks = close.reshape(close.shape[:-1] + (4, -1))
+            out[k] = np.moveaxis(blocks, -2, 0).reshape(4, -1).all(axis=1)
+        else:
+            out[k] = np.array([close.all()])
+    return out
+
+
+def _columns(g: int) -> str:
+    u = lambda k: {0: "0", 1: "u"}.get(k, f"{k}u")
+    return f"[..., {u(g)}:{u(g + 1)}]"
+
+
+def _all(agreement) -> bool:
+    return agreement is not None and all(v.all() for v in agreement.values())
+
+
+def _localise(fn) -> str | None:
+    """Where the learner's sequence backward goes wrong, found by varying the inputs: one step
+    (T = 1), the gradient from above at the last step only, a gate shut or fully open, and
+    which gate's block of the weight gradients disagrees."""
+    base, one = _agree(fn, SEQ_CASES[0]), _agree(fn, SEQ_CASES[1])
+    if base is None or one is None:
+        return None
+    if _all(one):
+        if _all(_agree(fn, Case(_seq_case(20, 3, 5, 4, 2, dh_last_only=True)))):
+            return ("correct for T=1 and when only the last state gets a gradient from above, "
+                    "wrong when every step does: add dh[:, t] (from above) to the gradient "
+                    "carried back from step t+1")
+        return ("correct for T=1 but wrong over several steps: check what flows back from step "
+                "t+1 to step t (dh_prev and dc_prev of the step after) and that the weights' "
+                "gradients are summed over the steps")
+    weights = NAMES_SEQ[3:]
+    bad = sorted({g for k in weights for g in range(4) if not one[k][g]})
+    if 0 < len(bad) < 4:                        # T = 1: no other step mixes the blocks
+        wrong = [k for k in weights if not one[k].all()]
+        where = " and ".join(GATES[g] for g in bad)
+        good = ", ".join(GATES[g] for g in range(4) if g not in bad)
+        cols = ", ".join(_columns(g) for g in bad)
+        return (f"{', '.join(wrong)} wrong in the block of the {where} ({cols}) but the "
+                f"blocks of the {good} agree (already for T=1): look at the {where}'s "
+                "gradient")
+    for gate, value, state in ((1, -40.0, "shut (f = 0)"), (3, 40.0, "fully open (o = 1)"),
+                               (0, -40.0, "shut (i = 0)")):
+        if _all(_agree(fn, Case(_seq_case(20, 3, 5, 4, 2, gate_bias={gate: value})))):
+            return (f"right when the {GATES[gate]} is {state}, wrong otherwise: look at the "
+                    f"terms of the {GATES[gate]}'s path")
+    wrong = [k for k in NAMES_SEQ if not one[k].all()]
+    if wrong and len(wrong) < len(NAMES_SEQ):
+        right = ", ".join(k for k in NAMES_SEQ if k not in wrong)
+        return f"already for T=1, {', '.join(wrong)} wrong but {right} agree"
+    return ("every gradient is wrong already for a single step (T=1): check the forward pass "
+            "you recompute (the first step starts from h0 and c0) and the step's backward")
+
+
+def check_lstm_sequence_backward(lstm_sequence_backward: Callable) -> bool:
+    """``lstm_sequence_backward(dh (N, T, u), x (N, T, D), h0, c0 (N, u), kernel (D, 4u),
+    recurrent_kernel (u, 4u), bias (4u,)) -> (dx (N, T, D), dh0, dc0 (N, u), dkernel,
+    drecurrent_kernel, dbias)``: backpropagation through a whole LSTM sequence, dh being the
+    gradient reaching every state h<t> from above (none reaches c_T)."""
+    mistakes = [Mistake(_seq_bug("no dh_next"), "each h<t> also gets the gradient dh_prev "
+                        "coming back from step t+1: pass dh[:, t] + dh_next to the step"),
+                Mistake(_seq_bug("no dc_next"), "the cell state carries gradient back too: pass "
+                        "the dc_prev of step t+1 as dc to step t"),
+                Mistake(_seq_bug("overwrite"), "the weights are shared by every step: add each "
+                        "step's dkernel, drecurrent_kernel, dbias (+=), do not overwrite"),
+                Mistake(_seq_bug("not reversed"), "dx comes out in reversed time: put step t's "
+                        "dx at dx[:, t]")]
+
+    def body():
+        with contextlib.redirect_stdout(io.StringIO()) as buf:
+            ok = check("lstm_sequence_backward", lstm_sequence_backward, _lstm_sequence_backward,
+                       SEQ_CASES, mistakes, names=NAMES_SEQ, pure=True,
+                       returns="the tuple (dx, dh0, dc0, dkernel, drecurrent_kernel, dbias)")
+        line = buf.getvalue().strip()
+        if ok or " differs" not in line:
+            print(line)
+            return ok
+        where = _localise(lstm_sequence_backward)
+        raise Fail(where or line.split(": ", 1)[1])
+    return run_check("lstm_sequence_backward", body)
+
+
+# --- the capstone: the learner's steps, or the package's where they are not finished -----------
+def _package_step(x, h_prev, c_prev, W, U, b):
+    return _lstm(x, h_prev, c_prev, W, U, b)
+
+
+def capstone_steps(lstm_step: Callable | None, lstm_step_backward: Callable | None):
+    """(step, step_backward) for the capstone: each of the learner's functions if its checker
+    passes, else the package's; prints one line saying which were used."""
+    chosen, lines = [], []
+    for fn, checker, ref, name in ((lstm_step, check_lstm_step, _package_step, "lstm_step"),
+                                   (lstm_step_backward, check_lstm_step_backward,
+                                    _lstm_backward, "lstm_step_backward")):
+        ok = False
+        if callable(fn):
+            with contextlib.redirect_stdout(io.StringIO()):
+                ok = checker(fn)
+        chosen.append(fn if ok else ref)
+        lines.append(f"your {name}" if ok else f"the package's {name} (borrowed: yours is not "
+                     "finished or its checker fails)")
+    print("the capstone runs " + " and ".join(lines))
+    return tuple(chosen)
+
+
+# --- 5. a bidirectional layer's outputs -----------------------------------------------------------
 def _bi_case(seed: int, N: int, T: int):
     from companion.nn.layers.bidirectional import Bidirectional
     from companion.nn.layers.gru import GRU
@@ -181,28 +364,3 @@ def check_bidirectional(bidirectional_outputs: Callable) -> bool:
                         "the forward half comes first: [forward, backward]")]
     return check("bidirectional", bidirectional_outputs, _bi_reference, cases, mistakes,
                  returns="the concatenated outputs (N, T, 2u)")
-
-
-# --- 5. the notes' update gate from Keras' weights (an extra) ---------------------------------------
-def _update_gate(kernel_z, recurrent_kernel_z, bias_z):
-    from companion.chapters.ch11 import keras_gru_to_notes
-    u = recurrent_kernel_z.shape[0]
-    pad = lambda a: np.concatenate([a, np.zeros(a.shape[:-1] + (2 * u,))], -1)
-    notes = keras_gru_to_notes(pad(kernel_z), pad(recurrent_kernel_z), pad(bias_z))
-    return notes["Wu"], notes["bu"]
-
-
-def check_update_gate_mapping(to_notes_update_gate: Callable) -> bool:
-    """``to_notes_update_gate(kernel_z (D, u), recurrent_kernel_z (u, u), bias_z (u,)) ->
-    (Wu (u, u + D), bu (u,))`` with Γu = σ(Wu [c_prev, x] + bu) = 1 - z."""
-    rng = np.random.default_rng(4)
-    cases = [Case((rng.standard_normal((3, 4)), rng.standard_normal((4, 4)),
-                   rng.standard_normal(4)), label="D=3, u=4"),
-             Case((rng.standard_normal((1, 2)), rng.standard_normal((2, 2)),
-                   rng.standard_normal(2)), label="D=1, u=2")]
-    mistakes = [Mistake(lambda W, U, b: (np.concatenate([U, W]).T, b), "that gives Γu = z; "
-                        "the notes' Γu is 1 - z, and 1 - σ(a) = σ(-a): negate"),
-                Mistake(lambda W, U, b: (-np.concatenate([W, U]).T, -b), "the columns are "
-                        "[x, c_prev]; the notes write [c_prev, x]")]
-    return check("update gate", to_notes_update_gate, _update_gate, cases, mistakes,
-                 returns="the pair (Wu, bu)", names=("Wu", "bu"))

@@ -1,8 +1,8 @@
-"""Chapter 12 exercises: cosine similarity, the analogy solver, the embedding backward
-(scatter-add), the skip-gram negative-sampling loss with its gradients, and the two steps of
-hard debiasing (neutralise, equalise).
+"""Chapter 12 exercises: nearest neighbours by cosine similarity, the analogy solver, the
+embedding backward (scatter-add), the skip-gram negative-sampling loss with its gradients,
+and the two steps of hard debiasing (neutralise, equalise).
 
-References: ``companion.data.word_vectors`` (``cosine_similarity``, ``WordVectors.analogy``),
+References: ``companion.data.word_vectors`` (``WordVectors.nearest``, ``WordVectors.analogy``),
 ``companion.nn.layers.embedding``, ``companion.models.skipgram.sgns_backward`` and
 ``companion.chapters.ch12`` (``neutralise``, ``equalise``).
 """
@@ -14,28 +14,98 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.chapters.ch12 import equalise, neutralise
-from companion.data.word_vectors import cosine_similarity, normalize_rows
+from companion.data.word_vectors import WordVectors, normalize_rows
 from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
 from companion.models.skipgram import sgns_backward, sgns_forward
 
 
-# --- 1. cosine similarity ---------------------------------------------------------------------------
-def check_cosine_similarity(cosine: Callable) -> bool:
-    """``cosine(u (D,), v (D,)) -> float``: u.v / (|u| |v|)."""
+# --- 1. nearest neighbours by cosine similarity ---------------------------------------------------
+def _nearest(E, words, query, k):
+    return WordVectors(list(words), E).nearest(query, k)
+
+
+def _nearest_bug(bug: str):
+    def nearest(E, words, query, k):
+        if bug == "columns":
+            U = E / np.linalg.norm(E, axis=0, keepdims=True)
+        else:
+            U = E if bug == "dot" else normalize_rows(E)
+        scores = U @ U[words.index(query)]
+        if bug != "self":
+            scores[words.index(query)] = -np.inf
+        order = np.argsort(scores if bug == "ascending" else -scores, kind="stable")
+        order = [i for i in order if np.isfinite(scores[i])][:k]
+        return [(words[i], float(scores[i])) for i in order]
+    return nearest
+
+
+def _nearest_cases() -> list[tuple]:
     rng = np.random.default_rng(12)
-    cases = [Case((np.array([1.0, 0.0]), np.array([0.0, 2.0])), label="orthogonal"),
-             Case((np.array([1.0, 2.0]), np.array([2.0, 4.0])), label="same direction"),
-             Case((np.array([1.0, 2.0]), np.array([-3.0, -6.0])), label="opposite"),
-             Case((rng.standard_normal(50), rng.standard_normal(50)), label="50-d")]
-    mistakes = [Mistake(lambda u, v: float(u @ v), "divide by the lengths |u| |v|"),
-                Mistake(lambda u, v: float(u @ v / (u @ u)), "divide by |u| |v|, not by |u|**2"),
-                Mistake(lambda u, v: float(np.linalg.norm(u - v)), "that is the Euclidean "
-                        "distance; cosine similarity is u.v / (|u| |v|)")]
-    return check("cosine_similarity", cosine, lambda u, v: float(cosine_similarity(u, v)),
-                 cases, mistakes, returns="a number in [-1, 1]")
+    out = []
+    for n, D, k, label in ((12, 5, 3, "12 words, 5 features, k = 3"),
+                           (30, 8, 1, "30 words, k = 1"), (9, 20, 4, "9 words, 20 features")):
+        E = rng.standard_normal((n, D)) * rng.uniform(0.2, 5.0, (n, 1))   # lengths differ
+        words = [f"w{i}" for i in range(n)]
+        out.append((E, words, words[int(rng.integers(n))], k, label))
+    return out
 
 
-# --- 2. the analogy solver --------------------------------------------------------------------------
+NEAREST_MISTAKES = [
+    ("dot", "that ranks by the dot product, which favours long vectors: cosine divides by both "
+     "lengths (normalise the rows)"),
+    ("columns", "normalise each ROW (one word's vector), not each column"),
+    ("self", "leave the query word itself out (its cosine with itself is 1)"),
+    ("ascending", "most similar first: sort by DEcreasing cosine")]
+
+
+def _compare_pairs(got, want, k: int, label: str) -> None:
+    if not isinstance(got, (list, tuple)) or not all(
+            isinstance(p, (list, tuple)) and len(p) == 2 for p in got):
+        raise Fail(f"`nearest` returned {type(got).__name__} {str(got)[:40]}: return a list of "
+                   f"k (word, cosine) pairs (case: {label})")
+    if len(got) != k:
+        raise Fail(f"`nearest` returned {len(got)} pairs, expected k = {k} (case: {label})")
+    words_got = [p[0] for p in got]
+    if words_got != [w for w, _ in want]:
+        raise Fail(f"expected the words {[w for w, _ in want]}, got {words_got} "
+                   f"(case: {label})")
+    try:
+        scores = np.array([float(p[1]) for p in got])
+    except (TypeError, ValueError):
+        raise Fail("each pair is (word, cosine): the second item must be a number") from None
+    if not np.allclose(scores, [c for _, c in want], rtol=1e-6, atol=1e-9):
+        raise Fail(f"the right words, but the cosines {np.round(scores, 4).tolist()} should be "
+                   f"{np.round([c for _, c in want], 4).tolist()} (case: {label})")
+
+
+def check_nearest(nearest: Callable) -> bool:
+    """``nearest(E (n, D), words (list of n str), query (str), k) -> [(word, cosine), ...]``:
+    the k words whose rows of E have the largest cosine similarity with the query's row, most
+    similar first, the query itself excluded; E is not changed."""
+    def body():
+        for E, words, query, k, label in _nearest_cases():
+            want = _nearest(E, words, query, k)
+            E_given, words_given = E.copy(), list(words)
+
+            def learner():
+                return nearest(E_given, words_given, query, k)
+            learner.__name__ = getattr(nearest, "__name__", "nearest")
+            got = call(learner, returns="a list of (word, cosine) pairs")
+            try:
+                _compare_pairs(got, want, k, label)
+            except Fail:
+                for bug, hint in NEAREST_MISTAKES:
+                    if _nearest_bug(bug)(E, words, query, k) == list(map(tuple, got)):
+                        raise Fail(f"{hint} (case: {label})") from None
+                raise
+            if not np.array_equal(E_given, E) or words_given != words:
+                raise Fail("`nearest` changed its argument E (or words) in place: normalise "
+                           "into a new array (U = E / ..., not E /= ...)")
+        return feedback(True, "nearest (3/3 cases agree with WordVectors.nearest)")
+    return run_check("nearest", body)
+
+
+# --- 2. the analogy solver ------------------------------------------------------------------------
 QUESTIONS = [("man", "woman", "king"), ("france", "paris", "japan"), ("big", "bigger", "small"),
              ("walk", "walked", "swim"), ("good", "better", "bad")]
 
@@ -74,7 +144,7 @@ def check_analogy(analogy: Callable, wv) -> bool:
     return run_check("analogy", body)
 
 
-# --- 3. the embedding backward ----------------------------------------------------------------------
+# --- 3. the embedding backward --------------------------------------------------------------------
 def _embedding_backward(dout, ids, n_words):
     dE = np.zeros((n_words, dout.shape[-1]))
     np.add.at(dE, ids.reshape(-1), dout.reshape(-1, dout.shape[-1]))
@@ -100,7 +170,8 @@ def check_embedding_backward(embedding_backward: Callable) -> bool:
              Case((rng.standard_normal((4, 2)), np.array([3, 3, 3, 0]), 5),
                   label="ids of shape (N,)")]
     mistakes = [Mistake(_fancy_assign, "a repeated id must add up all its gradients: "
-                        "dE[ids] += dout keeps only one of them; use np.add.at(dE, ids, dout)"),
+                        "dE[ids] += dout keeps only one of them; add every position's "
+                        "gradient, e.g. with an unbuffered np.add.at"),
                 Mistake(lambda d, ids, n: _embedding_backward(d, ids, n) / d.shape[0],
                         "do not divide by the batch size: dout already carries the loss's 1/N")]
 
@@ -108,10 +179,10 @@ def check_embedding_backward(embedding_backward: Callable) -> bool:
         cache = embedding_forward(ids, np.zeros((n_words, dout.shape[-1])))[1]
         return package_backward(dout, cache)[1][0]
     return check("embedding backward", embedding_backward, reference, cases, mistakes,
-                 returns="dE, an array (n_words, n_features)")
+                 returns="dE, an array (n_words, n_features)", pure=True)
 
 
-# --- 4. the skip-gram negative-sampling loss and gradients --------------------------------------------
+# --- 4. the skip-gram negative-sampling loss and gradients ----------------------------------------
 NAMES = ("loss", "dW_in", "dW_out")
 
 
@@ -170,10 +241,10 @@ def check_sgns(sgns_loss_and_grads: Callable) -> bool:
                         "gradients: dW[ids] += ... keeps only one; use np.add.at")]
     return check("skip-gram loss and gradients", sgns_loss_and_grads, _sgns_reference,
                  _sgns_cases(), mistakes, returns="the tuple (loss, dW_in, dW_out)",
-                 names=NAMES)
+                 names=NAMES, pure=True)
 
 
-# --- 5. neutralise ----------------------------------------------------------------------------------
+# --- 5. neutralise --------------------------------------------------------------------------------
 def _debias_cases() -> list[Case]:
     """(e1, e2, g): unit word-like vectors and directions g that are not unit length."""
     rng = np.random.default_rng(15)
@@ -186,6 +257,11 @@ def _debias_cases() -> list[Case]:
     return cases
 
 
+def _neutralise(e, g):
+    """The package's ``neutralise`` under the exercise's argument names."""
+    return neutralise(e, g)
+
+
 def check_neutralise(neutralise_fn: Callable) -> bool:
     """``neutralise(e (D,), g (D,)) -> (D,)``: e minus its projection (e.ĝ)ĝ on ĝ = g/|g|."""
     cases = [Case((c.args[0], c.args[2]), label=c.label) for c in _debias_cases()]
@@ -196,11 +272,11 @@ def check_neutralise(neutralise_fn: Callable) -> bool:
                         "divide by g.g: e - (e.g) g / (g.g))"),
                 Mistake(lambda e, g: e - (e @ g) * g / np.linalg.norm(g),
                         "divide by |g|² = g.g, not by |g|: e - (e.g) g / (g.g)")]
-    return check("neutralise", neutralise_fn, neutralise, cases, mistakes,
-                 returns="the neutralised vector, an array (D,)")
+    return check("neutralise", neutralise_fn, _neutralise, cases, mistakes,
+                 returns="the neutralised vector, an array (D,)", pure=True)
 
 
-# --- 6. equalise ------------------------------------------------------------------------------------
+# --- 6. equalise ----------------------------------------------------------------------------------
 def _equalise_bug(bug: str):
     def equalise_bug(e1, e2, g):
         gu = g if bug.startswith("g") else g / np.linalg.norm(g)
@@ -228,4 +304,4 @@ def check_equalise(equalise_fn: Callable) -> bool:
                         "(neutralise μ), not μ itself")]
     return check("equalise", equalise_fn, equalise, _debias_cases(), mistakes,
                  returns="the pair (e1', e2'), a tuple of two arrays (D,)",
-                 names=("e1'", "e2'"))
+                 names=("e1'", "e2'"), pure=True)

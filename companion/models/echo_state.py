@@ -19,8 +19,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.validation import (as_array, check_int, check_interval, check_non_negative,
-                                     check_positive, rng_from)
+from companion.nn.validation import (
+    as_array,
+    check_bool,
+    check_finite,
+    check_int,
+    check_interval,
+    check_non_negative,
+    check_nonempty,
+    check_positive,
+    rng_from,
+)
 
 
 class EchoStateNetwork:
@@ -48,7 +57,12 @@ class EchoStateNetwork:
 
     def states(self, x) -> np.ndarray:
         """Run the (untrained) reservoir: x (N, T, D) -> a (N, T, units)."""
-        x = as_array(x, "x", ndim=3)
+        x = check_finite(check_nonempty(as_array(x, "x", ndim=3), "x"), "x")
+        if x.shape[1] < 1:
+            raise ValueError(f"x has shape {x.shape}: a sequence needs T >= 1 steps")
+        if self.W_in is not None and x.shape[2] != self.W_in.shape[0]:
+            raise ValueError(f"x has shape {x.shape}, expected (N, T, {self.W_in.shape[0]}) (the "
+                             "number of features the reservoir was first run with)")
         if self.W_in is None:
             self.W_in = self.rng.uniform(-self.input_scale, self.input_scale,
                                          (x.shape[2], self.units))
@@ -65,8 +79,17 @@ class EchoStateNetwork:
 
     def fit(self, x, y, last_only: bool = False) -> EchoStateNetwork:
         """Solve (A^T A + ridge I) W_out = A^T Y for the read-out; the reservoir stays fixed."""
+        last_only = check_bool(last_only, "last_only")
         a = self.states(x)
-        y = np.asarray(y, dtype=np.float64)
+        y = check_finite(as_array(y, "y", ndim=2 if last_only else 3), "y").astype(np.float64)
+        want = a.shape[:1] if last_only else a.shape[:2]
+        if y.shape[:len(want)] != want:
+            raise ValueError(f"y has shape {y.shape}, expected ({', '.join(map(str, want))}, K) "
+                             f"for x of shape {tuple(a.shape[:2]) + (x.shape[-1],)}"
+                             f"{' with last_only=True' if last_only else ''}")
+        if not last_only and self.washout >= a.shape[1]:
+            raise ValueError(f"washout={self.washout} leaves no step of the {a.shape[1]} to fit: "
+                             "expected washout < T")
         if last_only:
             A, Y = self._design(a[:, -1]), y
         else:
@@ -79,6 +102,7 @@ class EchoStateNetwork:
     def predict(self, x, last_only: bool = False) -> np.ndarray:
         if self.W_out is None:
             raise RuntimeError("fit the read-out first")
+        last_only = check_bool(last_only, "last_only")
         a = self.states(x)
         return self._design(a[:, -1] if last_only else a) @ self.W_out
 
@@ -88,6 +112,10 @@ def delay_task(T: int = 2000, max_delay: int = 40, seed=0):
 
     Returns x (1, T, 1) and y (1, T, max_delay). The first max_delay steps have no valid
     targets (fit with washout >= max_delay)."""
+    T, max_delay = check_int(T, "T"), check_int(max_delay, "max_delay")
+    if T <= max_delay:
+        raise ValueError(f"T={T} must exceed max_delay={max_delay}: every delay needs steps "
+                         "with a valid target")
     u = rng_from(seed).uniform(-0.5, 0.5, T)
     y = np.zeros((T, max_delay))
     for k in range(1, max_delay + 1):
@@ -98,6 +126,11 @@ def delay_task(T: int = 2000, max_delay: int = 40, seed=0):
 def memory_curve(esn: EchoStateNetwork, T: int = 2000, max_delay: int = 40, seed=0):
     """Squared correlation between u<t-k> and the ESN's read-out for it, k = 1..max_delay, on a
     fresh test stream (Jaeger's memory capacity is the sum of this curve)."""
+    if not isinstance(esn, EchoStateNetwork):
+        raise TypeError(f"esn: expected an EchoStateNetwork, got {type(esn).__name__}")
+    if check_int(T, "T") < check_int(max_delay, "max_delay") + 2:
+        raise ValueError(f"T={T} must be at least max_delay + 2 = {max_delay + 2}: a "
+                         "correlation needs two steps after the washout")
     x, y = delay_task(T, max_delay, seed)
     esn.washout = max(esn.washout, max_delay)
     esn.fit(x, y)

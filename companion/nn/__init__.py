@@ -1,12 +1,13 @@
 """The library the chapters build on: layers, the Sequential model, losses, activations,
 initialisers, regularisers, optimisers and schedules, the training loop, gradient checks and
-metrics. It imports NumPy only, and nothing from ``companion.data``, ``models``, ``lab``,
+metrics, the callbacks. It imports NumPy only, and nothing from ``companion.data``, ``models``, ``lab``,
 ``chapters`` or the Keras twin.
 
     from companion.nn import Conv2D, Dense, Sequential, fit
 """
 from companion.nn import (
     activations,
+    callbacks,
     gradcheck,
     initializers,
     layers,
@@ -41,7 +42,8 @@ from companion.nn.layers import (
     SimpleRNN,
 )
 from companion.nn.model import Sequential
-from companion.nn.train import Callback, EarlyStopping, Supervised, Trainable, fit, train_loop
+from companion.nn.callbacks import Callback, EarlyStopping, Trainable
+from companion.nn.train import Supervised, fit, train_loop
 from companion.nn.validation import DivergenceError
 
 __all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_architecture.py checks)
@@ -50,5 +52,5 @@ __all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_architecture.py check
            "EarlyStopping", "Embedding", "Flatten", "GRU", "InceptionModule", "LSTM", "Layer",
            "LayerNormalization", "MaxPooling2D", "MultiHeadAttention", "PlainBlock",
            "ResidualBlock", "Sequential", "SimpleRNN", "Supervised", "Trainable", "activations",
-           "fit", "gradcheck", "initializers", "layers", "losses", "metrics", "numerical_gradient",
+           "callbacks", "fit", "gradcheck", "initializers", "layers", "losses", "metrics", "numerical_gradient",
            "optim", "regularizers", "rel_error", "train", "train_loop", "validation"]

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from companion.nn.validation import as_array
+
 
 def sigmoid(z, out=None):
     """1 / (1 + exp(-z)), without overflow and accurate in both tails.
@@ -20,7 +22,7 @@ def sigmoid(z, out=None):
     masks, so it is fast enough for the recurrent cells. ``out``: an array to write into (it
     may be ``z`` itself). A float32 input stays float32; integers become float64.
     """
-    z = np.asarray(z)
+    z = as_array(z, "sigmoid: z")
     if z.dtype.kind != "f" or z.dtype.itemsize < 4:
         z = z.astype(np.result_type(z, np.float32))
     e = np.abs(z, out=np.empty_like(z))
@@ -37,38 +39,48 @@ def sigmoid_grad(z):
 
 
 def tanh(z):
-    return np.tanh(z)
+    return np.tanh(as_array(z, "tanh: z"))
 
 
 def tanh_grad(z):
-    return 1.0 - np.tanh(z) ** 2
+    return 1.0 - np.tanh(as_array(z, "tanh_grad: z")) ** 2
 
 
 def relu(z):
-    """max(0, z)."""
-    return np.maximum(z, 0)
+    """max(0, z).
+
+    >>> relu(np.array([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 2.0]
+    """
+    return np.maximum(as_array(z, "relu: z"), 0)
 
 
 def relu_grad(z):
     """1 for z > 0, else 0 (the value at exactly 0 is a convention; we use 0, like Keras)."""
-    return (np.asarray(z) > 0).astype(np.result_type(z, np.float32))
+    z = as_array(z, "relu_grad: z")
+    return (z > 0).astype(np.result_type(z, np.float32))
 
 
 def linear(z):
-    return z
+    return as_array(z, "linear: z")
 
 
 def linear_grad(z):
-    return np.ones_like(z)
+    return np.ones_like(as_array(z, "linear_grad: z"))
 
 
 def sign(z):
     """The perceptron's activation: +1 for z >= 0, -1 otherwise (as in the notes)."""
-    return np.where(np.asarray(z) >= 0, 1, -1)
+    return np.where(as_array(z, "sign: z") >= 0, 1, -1)
 
 
 def softmax(z, axis: int = -1):
-    """exp(z) / sum(exp(z)) along ``axis``, shifted by the max for stability."""
+    """exp(z) / sum(exp(z)) along ``axis``, shifted by the max for stability.
+
+    >>> softmax(np.array([[0.0, np.log(3.0)]])).round(3).tolist()
+    [[0.25, 0.75]]
+    """
+    z = as_array(z, "softmax: z")
     e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
@@ -94,7 +106,15 @@ def sample_from_logits(logits, temperature: float, rng) -> np.ndarray:
 
 def softmax_backward(dout, s, axis: int = -1):
     """Vector-Jacobian product of softmax: given dL/ds and s = softmax(z), return dL/dz."""
+    dout, s = as_array(dout, "softmax_backward: dout"), as_array(s, "softmax_backward: s")
+    _same_shape(dout, s, "softmax_backward", "s")
     return s * (dout - np.sum(dout * s, axis=axis, keepdims=True))
+
+
+def _same_shape(dout, other, where: str, name: str) -> None:
+    if dout.shape != other.shape:
+        raise ValueError(f"{where}: dout has shape {dout.shape} but {name} has shape "
+                         f"{other.shape}; they must match")
 
 
 class Activation(NamedTuple):
@@ -115,7 +135,7 @@ ACTIVATIONS = {
 def get(name: str | None) -> Activation:
     """Look up an activation by its Keras name (``None`` means linear)."""
     name = "linear" if name is None else name
-    if name not in ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
     return ACTIVATIONS[name]
 
@@ -127,6 +147,8 @@ def forward(name: str | None, z):
 def backward(name: str | None, dout, z, out):
     """dL/dz from dL/da for the activation ``name`` (``out`` = activation(z), reused for softmax)."""
     act = get(name)
+    dout, out = as_array(dout, "dout"), as_array(out, "out")
+    _same_shape(dout, out, f"activations.backward({act.name!r})", "out")
     if act.grad is None:
         return softmax_backward(dout, out)
     if act.name == "sigmoid":

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.nn.validation import as_array, check_positive
+from companion.nn.validation import as_array, check_number, check_positive
 
 
 def rel_error(a, b) -> float:
@@ -22,6 +22,8 @@ def rel_error(a, b) -> float:
     b = as_array(b, "rel_error: b").astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"rel_error: shapes differ, {a.shape} vs {b.shape}")
+    if a.size == 0:
+        raise ValueError("rel_error: a and b are empty; there is nothing to compare")
     denom = max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
     return float(np.linalg.norm(a - b) / denom)
 
@@ -69,7 +71,13 @@ def _scalar(value) -> float:
 
 
 def check(name: str, value: float, tol: float, quiet: bool = False) -> float:
-    """Print ``name: rel. error 3.1e-10 < 1e-07 ✓`` and raise AssertionError if value >= tol."""
+    """Print ``name: rel. error 3.1e-10 < 1e-07 ✓`` and raise AssertionError if value >= tol.
+
+    A NaN ``value`` (a gradient that overflowed) fails the check.
+    """
+    value = float(check_number(value, "check: value", "a relative error (a number)")) \
+        if not (isinstance(value, float) and np.isnan(value)) else value
+    tol = check_positive(tol, "check: tol")
     ok = value < tol
     if not quiet:
         print(f"{name}: rel. error {value:.1e} {'<' if ok else '>='} {tol:.0e} {'✓' if ok else '✗'}")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.nn.validation import check_non_negative, rng_from
+from companion.nn.validation import check_non_negative, check_number, rng_from
 
 TRUNC_STD = 0.87962566103423978   # std of a standard normal truncated to [-2, 2]
 
@@ -33,6 +33,8 @@ def fans(shape) -> tuple[int, int]:
 def _check_shape(shape) -> tuple[int, ...]:
     """A weight shape as a tuple of positive integers (an int n means (n,), as in NumPy)."""
     try:
+        if isinstance(shape, (str, bytes)):
+            raise TypeError
         dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     except TypeError:
         raise TypeError(f"shape: expected a tuple of positive integers, got "
@@ -115,6 +117,9 @@ def lecun_normal(shape, rng):
 def orthogonal(shape, rng, gain: float = 1.0):
     """A (semi-)orthogonal matrix, Keras' default for recurrent kernels."""
     shape = _check_shape(shape)
+    if len(shape) < 2:
+        raise ValueError(f"shape: an orthogonal matrix needs at least 2 dimensions, got {shape}")
+    gain = check_number(gain, "gain")
     rows, cols = int(np.prod(shape[:-1])), shape[-1]
     a = rng_from(rng).standard_normal((max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(a)
@@ -131,9 +136,13 @@ INITIALIZERS: dict[str, Callable] = {
 }
 
 
-def get(name_or_fn) -> Callable:
+def get(name_or_fn, argument: str | None = None) -> Callable:
+    """An initialiser from its Keras name (or a callable, returned as it is); ``argument``
+    names the caller's argument in the error message."""
     if callable(name_or_fn):
         return name_or_fn
     if not isinstance(name_or_fn, str) or name_or_fn not in INITIALIZERS:
-        raise ValueError(f"unknown initializer {name_or_fn!r}; choose one of {sorted(INITIALIZERS)}")
+        where = f"{argument}: " if argument else ""
+        raise ValueError(f"{where}unknown initializer {name_or_fn!r}; choose one of "
+                         f"{sorted(INITIALIZERS)}")
     return INITIALIZERS[name_or_fn]

@@ -8,6 +8,13 @@ cross-entropy, MSE) are first averaged over the last axis. Probabilities are cli
 Cross-entropy after a sigmoid/softmax output has the famous simple gradient with respect to the
 pre-activation, ``dz = (p - y) / m``. ``dlogits`` returns it, and the model uses it instead of
 dividing by p(1-p) and multiplying back, which is exact and numerically safer.
+
+Keras semantics kept: a loss computes in at least float32 (Keras' losses compute in
+``floatx()``, float32, so float16 predictions give a finite loss where float16 arithmetic would
+give log(0)); categorical cross-entropy divides each row of ``y_pred`` by its sum first, as
+Keras does, so rows that do not sum to 1 give Keras' value (a row summing to 0 is refused).
+Documented difference: float64 inputs stay float64 here (gradient checks), where Keras would
+compute them in float32.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ EPSILON = 1e-7   # keras.config.epsilon()
 
 def _match(y_true, y_pred, name):
     y_pred = check_nonempty(as_array(y_pred, "y_pred"), f"{name}: y_pred")
+    y_pred = y_pred.astype(_compute_dtype(y_pred.dtype), copy=False)
     y_true = as_array(y_true, "y_true").astype(y_pred.dtype, copy=False)
     if y_true.shape != y_pred.shape:
         hint = ("; for integer labels use sparse_categorical_crossentropy or one_hot(y)"
@@ -29,6 +37,22 @@ def _match(y_true, y_pred, name):
         raise ValueError(f"{name}: y_true has shape {y_true.shape} but y_pred has shape "
                          f"{y_pred.shape}; they must match{hint}")
     return check_finite(y_true, f"{name}: y_true"), y_pred
+
+
+def _compute_dtype(dtype) -> np.dtype:
+    """float64 stays float64; anything narrower (float16, ints, bools) computes in float32,
+    as Keras' losses do (their dtype is ``floatx()``)."""
+    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
+
+
+def _normalised_rows(p, name):
+    """p / p.sum(-1) as Keras' categorical cross-entropy does, and the row sums."""
+    total = p.sum(axis=-1, keepdims=True)
+    if np.any(total == 0):
+        first = tuple(int(i) for i in np.argwhere(total[..., 0] == 0)[0])
+        raise ValueError(f"{name}: y_pred row {first} sums to 0; expected probabilities (the "
+                         "output of a softmax) with a positive sum in every row")
+    return p / total, total
 
 
 def _probabilities(p, name, activation):
@@ -108,10 +132,12 @@ class CategoricalCrossentropy(Loss):
         y, p = _match(y_true, y_pred, self.name)
         p = _probabilities(p, self.name, "softmax")
         m = p.size // p.shape[-1]
-        pc = np.clip(p, EPSILON, 1 - EPSILON)
-        loss = -np.sum(y * np.log(pc)) / m
-        inside = (p > EPSILON) & (p < 1 - EPSILON)
-        grad = np.where(inside, -y / pc, 0.0) / m
+        q, total = _normalised_rows(p, self.name)           # Keras: output / sum(output)
+        qc = np.clip(q, EPSILON, 1 - EPSILON)
+        loss = -np.sum(y * np.log(qc)) / m
+        inside = (q > EPSILON) & (q < 1 - EPSILON)
+        dq = np.where(inside, -y / qc, 0.0) / m
+        grad = (dq - np.sum(dq * q, axis=-1, keepdims=True)) / total   # through q = p / sum p
         return float(loss), grad.astype(p.dtype, copy=False)
 
     def dlogits(self, y_true, y_pred):
@@ -178,7 +204,7 @@ def get(loss) -> Loss:
     """A ``Loss`` from an instance or its Keras name (``"binary_crossentropy"``, ``"mse"``...)."""
     if isinstance(loss, Loss):
         return loss
-    if loss not in _LOSSES:
+    if not isinstance(loss, str) or loss not in _LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(_LOSSES)}")
     return _LOSSES[loss]()
 

@@ -13,15 +13,21 @@ from companion.nn.validation import as_array, rng_from
 class Sequential(Block):
     """A stack of layers, built for a given input shape (without the batch axis).
 
+    >>> import numpy as np
+    >>> from companion.nn import Dense
+    >>> X, y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1.0], [0.0]])
     >>> model = Sequential([Dense(4, "tanh"), Dense(1, "sigmoid")], input_shape=(2,), seed=0)
     >>> loss = model.loss_and_grads(X, y, "binary_crossentropy")   # fills model.grads
+    >>> sorted(model.grads) == sorted(model.params) == ["dense.bias", "dense.kernel",
+    ...                                                 "dense_1.bias", "dense_1.kernel"]
+    True
 
     A model is a layer too: a ``Sequential`` can sit inside another one (or be a branch of a
     block), as Keras models nest; ``build``, ``forward``, ``backward``, ``get_weights`` and
-    ``set_weights`` work the same at every depth. ``params()`` and ``grads()`` list the
-    trainable arrays in Keras' ``get_weights()`` order (the training protocol of
-    ``companion.nn.train``), so an optimiser walks them in lockstep and ``set_weights`` copies
-    to a Keras twin unchanged; ``trainable_params()`` gives them by name.
+    ``set_weights`` work the same at every depth. ``params`` and ``grads`` are dicts of the
+    trainable arrays by ``"<layer>.<name>"`` (the training protocol of ``companion.nn.train``),
+    in Keras' ``get_weights()`` order, so an optimiser walks them in lockstep and
+    ``set_weights`` copies to a Keras twin unchanged; ``state`` holds the moving statistics.
     ``dtype="float32"`` sets every layer's dtype (otherwise each keeps its own, float64 by
     default).
     Input shape: (N, *input_shape). Output shape: (N, *output_shape) of the last layer.

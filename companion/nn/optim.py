@@ -299,6 +299,46 @@ def get(opt) -> Optimizer:
     return table[opt]()
 
 
+class ProximalL1(Optimizer):
+    """Proximal gradient descent (ISTA) on loss + l1 * sum|w|: a plain gradient step on the
+    smooth loss, then the soft threshold, w <- sign(v) max(|v| - lr * l1, 0) with v = w - lr * g.
+
+    The penalty is not in the gradient (leave the layers' ``kernel_regularizer`` off): it is
+    the threshold. It applies to the parameters ``penalize(p)`` selects, by default those with
+    two or more axes (the kernels; biases are not penalised). Unlike the subgradient
+    ``l1 * sign(w)``, the threshold sets weights exactly to 0. ``update`` needs ``params``.
+    """
+
+    def __init__(self, learning_rate=0.01, l1: float = 0.01,
+                 penalize: Callable[[np.ndarray], bool] | None = None):
+        super().__init__(learning_rate)
+        self.l1 = check_non_negative(l1, "l1")
+        if penalize is not None and not callable(penalize):
+            raise TypeError(f"penalize must be a function of an array returning a bool, or None; "
+                            f"got {type(penalize).__name__} {penalize!r}")
+        self.penalize = penalize
+
+    def update(self, grads: list[np.ndarray], state: dict, params=None):
+        """Return (updates, new_state): soft_threshold(p - lr g, lr l1) - p for a penalised
+        parameter p, -lr g for the others; the inputs are not modified."""
+        if params is None or len(params) != len(grads):
+            raise ValueError(f"ProximalL1.update needs the parameters (one per gradient) to "
+                             f"threshold them; got {'none' if params is None else len(params)} "
+                             f"for {len(grads)} gradients")
+        from companion.nn.regularizers import soft_threshold   # the one copy of the formula
+        lr = _lr_value(self.learning_rate, state["step"])
+        updates = []
+        for i, (g, p) in enumerate(zip(grads, params)):
+            if np.shape(g) != np.shape(p):
+                raise ValueError(f"ProximalL1.update: gradient {i} has shape {np.shape(g)}, "
+                                 f"expected {np.shape(p)} (its parameter's shape)")
+            v = p - lr * g
+            if self.penalize(p) if self.penalize is not None else np.ndim(p) >= 2:
+                v = soft_threshold(v, lr * self.l1)
+            updates.append(v - p)
+        return updates, {"step": state["step"] + 1}
+
+
 # -- the transformer's schedules (chapter 14b) ----------------------------------------------------
 class InverseSqrtSchedule(LearningRateSchedule):
     """The original transformer's schedule (Vaswani et al. 2017, eq. 3), with s = step + 1:

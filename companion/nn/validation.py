@@ -187,3 +187,150 @@ def rng_from(seed_or_rng) -> np.random.Generator:
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"seed must be an integer >= 0 or a numpy.random.Generator, "
                         f"got {type(seed_or_rng).__name__} {seed_or_rng!r}") from None
+
+
+# --- shared helpers for issue 23: strings, flags, masks, backward's dout, exclusive arguments ---
+# A flag is checked with ``check_bool`` above: only True/False (Python or NumPy bools) pass.
+# Keras documents its flags as Python bools; 0/1 and strings such as "no" (which Python counts
+# as True) are refused rather than guessed at.
+
+def check_strings(value, name: str, allow_empty: bool = True) -> list[str]:
+    """A sequence of strings as a ``list[str]``; a bare string is refused (never iterated).
+
+    ``check_strings("ann", "names")`` raises ``TypeError: names: expected a list of strings,
+    got the single string 'ann'; pass ['ann'] ...``; a list, tuple or 1-D array of str passes.
+
+    >>> check_strings(("ann", "bob"), "names")
+    ['ann', 'bob']
+    >>> check_strings("ann", "names")
+    Traceback (most recent call last):
+    TypeError: names: expected a list of strings, got the single string 'ann'; pass ['ann'] for one item
+    """
+    if isinstance(value, (str, bytes, np.str_)):
+        raise TypeError(f"{name}: expected a list of strings, got the single string "
+                        f"{_short(str(value))}; pass [{_short(str(value))}] for one item")
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            raise ValueError(f"{name}: expected a list of strings, got an array of shape "
+                             f"{value.shape}")
+        value = value.tolist()
+    if value is None or isinstance(value, (dict, set, frozenset)) or \
+            not hasattr(value, "__iter__"):
+        raise TypeError(f"{name}: expected a list of strings, got {type(value).__name__} "
+                        f"{_short(value)}")
+    items = list(value)
+    for i, item in enumerate(items):
+        if not isinstance(item, (str, np.str_)):
+            raise TypeError(f"{name}: expected a list of strings, but item {i} is "
+                            f"{type(item).__name__} {_short(item)}")
+    if not allow_empty and not items:
+        raise ValueError(f"{name} is empty: expected at least one string")
+    return [str(item) for item in items]
+
+
+def _shape_text(shape: tuple) -> str:
+    return "(" + ", ".join("N" if s is None else str(s) for s in shape) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+def _shape_ok(shape: tuple, expected: tuple) -> bool:
+    return len(shape) == len(expected) and all(e is None or e == s
+                                               for e, s in zip(expected, shape))
+
+
+def check_mask(mask, name: str, shape) -> np.ndarray | None:
+    """A mask in the forms Keras accepts, returned as a boolean array (True = keep/attend).
+
+    Accepted: booleans, or integers that are all 0 or 1 (None passes through as None).
+    ``shape`` is the expected shape (``None`` entries match any size) or a list of such shapes
+    when several are allowed (e.g. ``[(N, Tv), (N, Tq, Tv)]``); no broadcasting is guessed at.
+    Refused with a sentence: floats (an additive 0 / -inf mask, as PyTorch writes it, is named
+    as such: cast to bool it would be inverted), other integers, strings, objects.
+
+    >>> check_mask([[1, 0, 1]], "mask", (None, 3))
+    array([[ True, False,  True]])
+    >>> check_mask(np.array([[0.0, -np.inf]]), "mask", (None, 2))
+    Traceback (most recent call last):
+    TypeError: mask: got an additive float mask (0 = attend, -inf = hide, as PyTorch writes it); masks here are boolean, True = attend, as in Keras: pass mask == 0
+    """
+    if mask is None:
+        return None
+    try:
+        arr = np.asarray(mask)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name}: expected a boolean mask, got {type(mask).__name__} "
+                        f"({exc})") from None
+    if arr.dtype.kind == "f":
+        finite = arr[np.isfinite(arr)]
+        if arr.size and np.all(arr <= 0) and (np.any(np.isneginf(arr)) or
+                                              (finite.size and finite.min() <= -1e4)):
+            raise TypeError(f"{name}: got an additive float mask (0 = attend, -inf = hide, as "
+                            "PyTorch writes it); masks here are boolean, True = attend, as in "
+                            f"Keras: pass {name} == 0")
+        raise TypeError(f"{name}: expected a boolean mask (True = attend) or 0/1 integers, "
+                        f"got dtype {arr.dtype}; pass {name}.astype(bool) if it holds 0 and 1")
+    if arr.dtype.kind in "iu":
+        if arr.size and not np.all((arr == 0) | (arr == 1)):
+            raise ValueError(f"{name}: an integer mask must hold only 0 and 1, got values from "
+                             f"{arr.min()} to {arr.max()}")
+    elif arr.dtype.kind != "b":
+        raise TypeError(f"{name}: expected a boolean mask (True = attend) or 0/1 integers, "
+                        f"got {type(mask).__name__} of dtype {arr.dtype}")
+    shapes = [tuple(shape)] if shape is None or not shape or not isinstance(
+        shape[0], (tuple, list)) else [tuple(s) for s in shape]
+    if shape is not None and not any(_shape_ok(arr.shape, s) for s in shapes):
+        want = " or ".join(_shape_text(s) for s in shapes)
+        raise ValueError(f"{name}: expected shape {want}, got {arr.shape}")
+    return arr.astype(bool)
+
+
+def check_dout(dout, expected_shape: tuple, name: str = "dout", dtype=None) -> np.ndarray:
+    """``backward``'s upstream gradient: exactly the shape of the last forward's output.
+
+    A ``dout`` whose batch or feature size differs would broadcast (or sum) into gradients of
+    the wrong meaning, so it raises. Returns ``dout`` as an array (of ``dtype`` if given).
+    """
+    arr = as_array(dout, name)
+    if arr.shape != tuple(expected_shape):
+        raise ValueError(f"{name} has shape {arr.shape}, expected {tuple(expected_shape)} (the "
+                         "shape of the last forward's output)")
+    return arr if dtype is None else arr.astype(dtype, copy=False)
+
+
+def check_exclusive(**kwargs) -> None:
+    """Raise if more than one of the keyword arguments is not None (e.g. seed and rng).
+
+    ``check_exclusive(seed=seed, rng=rng)``: giving both would silently drop one.
+
+    >>> check_exclusive(seed=0, rng=None)
+    >>> check_exclusive(seed=0, rng=1)
+    Traceback (most recent call last):
+    ValueError: pass seed or rng, not both: got seed=0, rng=1; one of them would be ignored
+    """
+    given = [k for k, v in kwargs.items() if v is not None]
+    if len(given) > 1:
+        shown = ", ".join(f"{k}={_short(kwargs[k])}" for k in given)
+        names = " or ".join(kwargs)
+        raise ValueError(f"pass {names}, not both: got {shown}; one of them would be ignored")
+
+
+def check_array(x, name: str, shape: tuple | None = None, finite: bool = True,
+                nonempty: bool = True, dtype=None) -> np.ndarray:
+    """``as_array`` plus the usual checks: shape (``None`` = any size), no NaN/inf, not empty."""
+    arr = as_array(x, name, dtype=dtype)
+    if shape is not None:
+        check_shape(arr, tuple(shape), name)
+    if nonempty:
+        check_nonempty(arr, name)
+    if finite:
+        check_finite(arr, name)
+    return arr
+
+
+def check_choice(value, name: str, choices) -> object:
+    """``value`` must be one of ``choices`` (compared with ==; a message lists them)."""
+    choices = tuple(choices)
+    if isinstance(value, np.ndarray) or not any(
+            type(value) is type(c) and value == c for c in choices):
+        raise ValueError(f"{name} must be one of {choices}, got {_short(value)}")
+    return value

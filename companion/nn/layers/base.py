@@ -19,13 +19,24 @@ The pure maths sits in module-level ``name_forward(x, params..., ...) -> (out, c
 style); the classes call them and only hold parameters and caches. A layer computes in its
 ``dtype`` end to end: its weights are built in it and its input is cast to it (as Keras'
 layers cast their inputs to their compute dtype), so a float32 layer never silently upcasts.
+
+Every subclass's ``build``, ``forward``, ``backward`` and ``backward_from_logits`` are checked
+once, here (``Layer.__init_subclass__`` wraps them): ``build`` refuses an ``input_shape`` that
+is not a tuple of positive sizes (None for any length); ``forward`` refuses a ``training``
+that is not True or False (``training="no"`` would be truthy) and records the shape of what
+it returned; ``backward`` refuses a ``dout`` of any other shape (a wrong batch or feature size would
+broadcast into gradients of the wrong meaning). Only the outermost call of a layer checks, so
+a subclass calling ``super().forward`` is not checked twice.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 
-from companion.nn.validation import as_array
+from companion.nn.validation import as_array, check_bool, check_dout
 
 FLOAT_DTYPES = ("float32", "float64")
 
@@ -41,6 +52,76 @@ def float_dtype(dtype, owner: str = "layer") -> np.dtype:
     return dt
 
 
+def _output_shapes(out):
+    """The shape of a forward's output (a tuple), or a list of them for a list of outputs."""
+    if isinstance(out, np.ndarray):
+        return out.shape
+    if isinstance(out, (list, tuple)) and all(isinstance(o, np.ndarray) for o in out):
+        return [o.shape for o in out]
+    return None
+
+
+def _checked_forward(forward):
+    names = list(inspect.signature(forward).parameters)
+    index = names.index("training") if "training" in names else None   # counts self
+
+    @functools.wraps(forward)
+    def checked(self, *args, **kwargs):
+        if getattr(self, "_checking_forward", False):                    # a super() call
+            return forward(self, *args, **kwargs)
+        if "training" in kwargs:
+            check_bool(kwargs["training"], f"{self.name}: training")
+        elif index is not None and len(args) >= index:
+            check_bool(args[index - 1], f"{self.name}: training")
+        self._checking_forward = True
+        try:
+            out = forward(self, *args, **kwargs)
+        finally:
+            self._checking_forward = False
+        self._output_shape_seen = _output_shapes(out)
+        return out
+    checked._checked = True
+    return checked
+
+
+def _checked_backward(backward):
+    @functools.wraps(backward)
+    def checked(self, dout, *args, **kwargs):
+        if getattr(self, "_checking_backward", False):                   # a super() call
+            return backward(self, dout, *args, **kwargs)
+        dout = self._check_dout(dout, backward.__name__)
+        self._checking_backward = True
+        try:
+            return backward(self, dout, *args, **kwargs)
+        finally:
+            self._checking_backward = False
+    checked._checked = True
+    return checked
+
+
+def _is_shape(shape) -> bool:
+    """A tuple (or list) of positive sizes, None standing for any size."""
+    return isinstance(shape, (tuple, list)) and all(
+        d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0)
+        for d in shape)
+
+
+def _checked_build(build):
+    @functools.wraps(build)
+    def checked(self, input_shape, *args, **kwargs):
+        if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
+            input_shape = (int(input_shape),)                 # a bare size, as NumPy allows
+        ok = _is_shape(input_shape) or (isinstance(input_shape, (tuple, list)) and all(
+            _is_shape(s) for s in input_shape) and len(input_shape) > 0)   # several inputs
+        if not ok:
+            raise ValueError(f"{self.name}.build: input_shape must be a tuple of positive "
+                             "integers (None for any length), without the batch axis, got "
+                             f"{input_shape!r}")
+        return build(self, input_shape, *args, **kwargs)
+    checked._checked = True
+    return checked
+
+
 class Layer:
     """Base class. Subclasses create their weights in ``build`` with ``add_weight`` and
     implement forward/backward.
@@ -48,6 +129,15 @@ class Layer:
     ``params``: trainable weights by name; ``grads``: their gradients after ``backward``;
     ``state``: weights without a gradient (moving statistics), by name.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for method, wrap in (("build", _checked_build), ("forward", _checked_forward),
+                             ("backward", _checked_backward),
+                             ("backward_from_logits", _checked_backward)):
+            fn = cls.__dict__.get(method)
+            if fn is not None and not getattr(fn, "_checked", False):
+                setattr(cls, method, wrap(fn))
 
     def __init__(self, name: str | None = None, dtype="float64"):
         self._setup(name, dtype)
@@ -137,6 +227,22 @@ class Layer:
         reg = getattr(self, "kernel_regularizer", None)
         return 0.0 if reg is None else reg(self.params["kernel"])
 
+    def _kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
+                        kernel_regularizer) -> None:
+        """The options every kernel layer (Dense, Conv2D) shares, checked, Keras' names."""
+        from companion.nn import activations, initializers
+        from companion.nn.regularizers import Regularizer
+        owner = type(self).__name__
+        self.activation = activations.get(activation).name
+        self.use_bias = check_bool(use_bias, f"{owner}: use_bias")
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
+        if kernel_regularizer is not None and not isinstance(kernel_regularizer, Regularizer):
+            raise TypeError(f"{owner}: kernel_regularizer: expected a Regularizer such as "
+                            f"L2(0.01) or None, got {type(kernel_regularizer).__name__} "
+                            f"{kernel_regularizer!r}")
+        self.kernel_regularizer = kernel_regularizer
+
     def _set_kernel_grads(self, dW, db) -> None:
         """Store kernel/bias gradients, adding the kernel regulariser's gradient if any."""
         reg = getattr(self, "kernel_regularizer", None)
@@ -163,6 +269,18 @@ class Layer:
             raise RuntimeError(f"{self.name}: backward needs the cache of a forward pass: call "
                                f"{self.name}.forward(x) first")
         return self._cache
+
+    def _check_dout(self, dout, method: str = "backward"):
+        """``dout`` checked against the shape(s) the last ``forward`` returned (see the module
+        docstring); an entry None in a list of gradients means "no gradient" and passes."""
+        seen = getattr(self, "_output_shape_seen", None)
+        where = f"{self.name}.{method}: dout"
+        if isinstance(seen, tuple):
+            return check_dout(dout, seen, where)
+        if isinstance(seen, list) and isinstance(dout, (list, tuple)) and len(dout) == len(seen):
+            return [d if d is None else check_dout(d, s, f"{where}[{i}]")
+                    for i, (d, s) in enumerate(zip(dout, seen))]
+        return dout
 
     def _check_input(self, x, name: str = "x"):
         """``x`` as an array of the layer's dtype, its shape checked against the build shape."""

@@ -14,6 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn.layers.base import Layer
+from companion.nn.validation import (
+    check_bool,
+    check_finite,
+    check_interval,
+    check_nonempty,
+    check_positive,
+)
 
 
 def batchnorm_forward(x, gamma, beta, epsilon: float = 1e-3):
@@ -80,12 +87,10 @@ class BatchNormalization(Layer):
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNormalization: momentum must lie in [0, 1], got {momentum!r}")
-        if not epsilon > 0:
-            raise ValueError(f"BatchNormalization: epsilon must be > 0, got {epsilon!r}")
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
-        self.center, self.scale = bool(center), bool(scale)
+        self.momentum = check_interval(momentum, "BatchNormalization: momentum", 0, 1, "[]")
+        self.epsilon = check_positive(epsilon, "BatchNormalization: epsilon")
+        self.center = check_bool(center, "BatchNormalization: center")
+        self.scale = check_bool(scale, "BatchNormalization: scale")
 
     def build(self, input_shape, rng=None):
         c = input_shape[-1]
@@ -106,7 +111,8 @@ class BatchNormalization(Layer):
         self._require_built()
         x = self._check_input(x)
         gamma, beta = self._gamma_beta(x.shape[-1])
-        if training:
+        if training:                         # a NaN or empty batch would spoil the moving stats
+            check_finite(check_nonempty(x, f"{self.name}: x"), f"{self.name}: x")
             out, cache = batchnorm_forward(x, gamma, beta, self.epsilon)
             mean, var = cache[3:]
             mom, p = self.momentum, self.state

@@ -33,15 +33,16 @@ class Bidirectional(Layer):
 
     def __init__(self, layer: Layer, merge_mode: str = "concat", name: str | None = None,
                  dtype=None):
+        if not isinstance(layer, Layer) or not hasattr(layer, "return_sequences") or \
+                not hasattr(layer, "units"):
+            raise TypeError(f"Bidirectional wraps a recurrent layer, got {type(layer).__name__}")
         super().__init__(name or f"bidirectional_{layer.name}",
                          dtype if dtype is not None else layer.dtype)
         if dtype is not None:
             layer._set_dtype(dtype)
-        if merge_mode not in MERGE_MODES:
+        if not isinstance(merge_mode, str) or merge_mode not in MERGE_MODES:
             raise ValueError(f"Bidirectional: merge_mode must be one of {MERGE_MODES}, "
                              f"got {merge_mode!r}")
-        if not hasattr(layer, "return_sequences") or not hasattr(layer, "units"):
-            raise TypeError(f"Bidirectional wraps a recurrent layer, got {type(layer).__name__}")
         if getattr(layer, "go_backwards", False):
             raise ValueError("Bidirectional: pass the layer with go_backwards=False; the "
                              "wrapper reverses the sequence for its backward copy itself")

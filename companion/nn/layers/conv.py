@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn import activations, initializers
 from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.base import Layer
 from companion.nn.layers.padding import (
@@ -46,6 +45,7 @@ from companion.nn.layers.padding import (
 )
 from companion.nn.regularizers import Regularizer
 from companion.nn.threads import blas_threads
+from companion.nn.validation import check_choice, check_int
 
 # --- the vectorised implementation ---------------------------------------------------------
 CHUNK_BYTES = 1 << 21          # im2col columns of this many bytes at most: they stay in cache
@@ -291,20 +291,14 @@ class Conv2D(Layer):
                  kernel_regularizer: Regularizer | None = None, implementation: str = "vectorised",
                  name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        if int(filters) != filters or filters < 1:
-            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
-        if implementation not in ("vectorised", "naive"):
-            raise ValueError(f"Conv2D: implementation must be 'vectorised' or 'naive', "
-                             f"got {implementation!r}")
-        self.filters, self.implementation = int(filters), implementation
+        self.filters = check_int(filters, "Conv2D: filters")
+        self.implementation = check_choice(implementation, "Conv2D: implementation",
+                                           ("vectorised", "naive"))
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = check_padding(padding)
-        self.activation = activations.get(activation).name
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
+        self._kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:

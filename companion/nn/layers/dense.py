@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn import activations, initializers
 from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.base import Layer
 from companion.nn.regularizers import Regularizer
-from companion.nn.validation import check_bool, check_int
+from companion.nn.validation import check_int
 
 
 def dense_forward(x, W, b=None):
@@ -46,15 +45,8 @@ class Dense(Layer):
                  dtype="float64"):
         super().__init__(name, dtype)
         self.units = check_int(units, "Dense: units")
-        self.activation = activations.get(activation).name
-        self.use_bias = check_bool(use_bias, "Dense: use_bias")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        if kernel_regularizer is not None and not isinstance(kernel_regularizer, Regularizer):
-            raise TypeError(f"Dense: kernel_regularizer: expected a Regularizer such as L2(0.01) "
-                            f"or None, got {type(kernel_regularizer).__name__} "
-                            f"{kernel_regularizer!r}")
-        self.kernel_regularizer = kernel_regularizer
+        self._kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -57,7 +57,7 @@ class Dropout(Layer):
         super().__init__(name, dtype)
         self.rate = check_interval(rate, "Dropout: rate", 0.0, 1.0, "[)")   # keep_prob > 0
         self.seed = seed
-        self.rng = np.random.default_rng(seed) if seed is not None else None
+        self.rng = rng_from(seed) if seed is not None else None
         self.fixed_mask: np.ndarray | None = None
         self.last_mask: np.ndarray | None = None
 
@@ -73,7 +73,12 @@ class Dropout(Layer):
 
     def fix_mask(self, mask) -> None:
         """Reuse ``mask`` (0/1, the activations' shape) in every training pass; None to undo."""
-        self.fixed_mask = None if mask is None else np.asarray(mask, dtype=self.dtype)
+        if mask is not None:
+            mask = as_array(mask, f"{self.name}.fix_mask: mask")
+            if mask.size and not np.all((mask == 0) | (mask == 1)):
+                raise ValueError(f"{self.name}.fix_mask: mask must hold only 0 and 1 (1 = keep), "
+                                 f"got values from {mask.min()} to {mask.max()}")
+        self.fixed_mask = None if mask is None else mask.astype(self.dtype)
 
     def forward(self, x, training=False):
         x = self._check_input(x)

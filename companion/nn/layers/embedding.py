@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from companion.nn import initializers
 from companion.nn.layers.base import Layer
 from companion.nn.validation import check_int, rng_from
 
@@ -75,6 +76,9 @@ class Embedding(Layer):
         super().__init__(name, dtype)
         self.input_dim = check_int(input_dim, "Embedding: input_dim")
         self.output_dim = check_int(output_dim, "Embedding: output_dim")
+        if isinstance(embeddings_initializer, str):
+            embeddings_initializer = initializers.get(embeddings_initializer,
+                                                      "embeddings_initializer")
         self.embeddings_initializer = embeddings_initializer
 
     def compute_output_shape(self, input_shape):

@@ -26,6 +26,7 @@ from companion.nn.layers.rnn_base import (
     project_inputs,
     time_major,
 )
+from companion.nn.validation import check_bool
 
 
 def split_bias(bias, reset_after: bool):
@@ -166,8 +167,8 @@ class GRU(RecurrentBase):
 
     def __init__(self, units: int, reset_after: bool = True, use_bias: bool = True, **kwargs):
         super().__init__(units, **kwargs)
-        self.reset_after = bool(reset_after)
-        self.use_bias = bool(use_bias)
+        self.reset_after = check_bool(reset_after, "GRU: reset_after")
+        self.use_bias = check_bool(use_bias, "GRU: use_bias")
 
     def _make_params(self, d, rng):
         u = self.units

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from companion.nn import activations
 from companion.nn.layers.composite import Block
 from companion.nn.layers.conv import Conv2D
 from companion.nn.layers.pool import MaxPooling2D
 from companion.nn.model import Sequential
+from companion.nn.validation import check_int
 
 
 def conv_multiplications(out_hw, kernel: int, in_channels: int, filters: int) -> int:
@@ -53,11 +55,15 @@ class InceptionModule(Block):
     def __init__(self, f1: int, b3: tuple[int, int], b5: tuple[int, int], fp: int,
                  activation: str = "relu", name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        for what, v in (("f1", f1), ("b3", b3), ("b5", b5), ("fp", fp)):
-            vals = v if isinstance(v, tuple) else (v,)
-            if any(int(k) != k or k < 1 for k in vals):
-                raise ValueError(f"InceptionModule: {what} must hold positive integers, got {v!r}")
-        self.widths = (f1, tuple(b3), tuple(b5), fp)
+        for what, v in (("b3", b3), ("b5", b5)):
+            if not isinstance(v, (tuple, list)) or len(v) != 2:
+                raise ValueError(f"InceptionModule: {what} must be a pair (reduce, filters) of "
+                                 f"positive integers, got {v!r}")
+        f1, fp = check_int(f1, "InceptionModule: f1"), check_int(fp, "InceptionModule: fp")
+        b3 = tuple(check_int(k, "InceptionModule: b3 entries") for k in b3)
+        b5 = tuple(check_int(k, "InceptionModule: b5 entries") for k in b5)
+        self.widths = (f1, b3, b5, fp)
+        activations.get(activation)                       # an unknown name fails here
         self.activation = activation
 
     def build(self, input_shape, rng=None):

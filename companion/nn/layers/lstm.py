@@ -27,6 +27,7 @@ from companion.nn.layers.rnn_base import (
     recurrent_gradient,
     time_major,
 )
+from companion.nn.validation import check_bool
 
 
 # -- one time step -------------------------------------------------------------------------------
@@ -151,8 +152,8 @@ class LSTM(RecurrentBase):
     def __init__(self, units: int, unit_forget_bias: bool = True, use_bias: bool = True,
                  **kwargs):
         super().__init__(units, **kwargs)
-        self.unit_forget_bias = bool(unit_forget_bias)
-        self.use_bias = bool(use_bias)
+        self.unit_forget_bias = check_bool(unit_forget_bias, "LSTM: unit_forget_bias")
+        self.use_bias = check_bool(use_bias, "LSTM: use_bias")
 
     def _make_params(self, d, rng):
         u = self.units

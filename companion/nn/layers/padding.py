@@ -11,15 +11,19 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from companion.nn.validation import check_int
+
 PADDINGS = ("valid", "same")
 
 
 def pair(value, name: str) -> tuple[int, int]:
     """An int or a pair of ints -> (a, b), checked positive."""
-    v = (value, value) if np.isscalar(value) else tuple(value)
-    if len(v) != 2 or any(int(k) != k or k < 1 for k in v):
+    v = (value, value) if np.isscalar(value) or value is None else value
+    if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) != 2:
         raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
-    return int(v[0]), int(v[1])
+    a, b = (check_int(k, f"{name} must be a positive integer or a pair of them; {name}")
+            for k in v)
+    return a, b
 
 
 def check_padding(padding: str) -> str:

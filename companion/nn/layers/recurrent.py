@@ -42,7 +42,7 @@ from companion.nn.layers.rnn_base import (
     with_final_gradient,
 )
 from companion.nn.threads import blas_threads
-from companion.nn.validation import as_array, check_int, check_shape
+from companion.nn.validation import as_array, check_bool, check_int, check_shape
 
 
 def rnn_step_forward(x_t, h_prev, Wx, Wh, b, activation: str = "tanh"):
@@ -119,11 +119,12 @@ class SimpleRNN(Layer):
         super().__init__(name, dtype)
         self.units = check_int(units, f"{type(self).__name__}: units")
         self.activation = activations.get(activation).name
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.return_sequences = check_bool(return_sequences, "SimpleRNN: return_sequences")
+        self.return_state = check_bool(return_state, "SimpleRNN: return_state")
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.recurrent_initializer = initializers.get(recurrent_initializer,
+                                                      "recurrent_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.final_state = None
         self.dinitial_state = None
 

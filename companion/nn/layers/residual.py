@@ -26,6 +26,7 @@ from companion.nn.layers.composite import Block
 from companion.nn.layers.conv import Conv2D
 from companion.nn.layers.padding import pair
 from companion.nn.model import Sequential
+from companion.nn.validation import check_int
 
 
 class ResidualBlock(Block):
@@ -41,10 +42,11 @@ class ResidualBlock(Block):
                  activation: str = "relu", kernel_initializer="glorot_uniform",
                  name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        if shortcut not in ("auto", "identity", "projection"):
+        if not isinstance(shortcut, str) or shortcut not in ("auto", "identity", "projection"):
             raise ValueError(f"shortcut must be 'auto', 'identity' or 'projection', "
                              f"got {shortcut!r}")
-        self.filters, self.kernel_size = int(filters), pair(kernel_size, "kernel_size")
+        self.filters = check_int(filters, f"{type(self).__name__}: filters")
+        self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides, self.shortcut = pair(strides, "strides"), shortcut
         self.activation = activations.get(activation).name
         self.kernel_initializer = kernel_initializer

@@ -33,7 +33,7 @@ import numpy as np
 from companion.nn import initializers
 from companion.nn.layers.base import Layer
 from companion.nn.threads import blas_threads
-from companion.nn.validation import as_array, check_int
+from companion.nn.validation import as_array, check_bool, check_int
 
 
 class RecurrentBase(Layer):
@@ -45,13 +45,15 @@ class RecurrentBase(Layer):
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
                  name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        self.units = check_int(units, f"{type(self).__name__}: units")
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        kind = type(self).__name__
+        self.units = check_int(units, f"{kind}: units")
+        self.return_sequences = check_bool(return_sequences, f"{kind}: return_sequences")
+        self.return_state = check_bool(return_state, f"{kind}: return_state")
+        self.go_backwards = check_bool(go_backwards, f"{kind}: go_backwards")
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.recurrent_initializer = initializers.get(recurrent_initializer,
+                                                      "recurrent_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.final_state: list[np.ndarray] | None = None
         self.dinitial_state: list[np.ndarray] | None = None
 

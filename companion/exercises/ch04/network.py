@@ -1,6 +1,5 @@
-"""Chapter 4 exercises: an L-layer network's forward and backward passes, the L2 term of the
-gradient, inverted dropout (forward and backward with one mask), early stopping; and two
-one-liners: the notes' lambda in Keras units, He's standard deviation.
+"""Chapter 4 exercises, part 1: an L-layer network's forward and backward passes, the L2 term
+of the gradient, inverted dropout (forward and backward with one mask), early stopping.
 
 The network exercises compare with ``chapters.ch04.deep_forward`` / ``deep_backward`` (checked
 against numerical gradients in the tests) and name the likely mistake.
@@ -8,49 +7,11 @@ against numerical gradients in the tests) and name the likely mistake.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
-from companion.exercises.checker import Case, Fail, Mistake, check, feedback, run_check
-
-
-def check_keras_l2(keras_l2) -> bool:
-    """``keras_l2(lam, m) -> l2`` so that l2 * sum(w^2) == (lam / 2m) * sum(w^2)."""
-    def run(*_):
-        for lam, m in ((0.7, 100), (3.0, 150), (1e-2, 1)):
-            got = float(keras_l2(lam, m))
-            want = lam / (2 * m)
-            if np.isclose(got, lam / m):
-                return feedback(False, "notes lambda -> Keras l2", "you dropped the 1/2: the "
-                                "notes' penalty is (lambda / 2m) sum w^2")
-            if np.isclose(got, lam):
-                return feedback(False, "notes lambda -> Keras l2", "Keras adds l2 * sum(w^2) "
-                                "to the *mean* loss, so lambda must be divided by 2m")
-            if not np.isclose(got, want):
-                return feedback(False, "notes lambda -> Keras l2",
-                                f"for lambda={lam}, m={m} got {got:.4g}, expected {want:.4g}")
-        return feedback(True, "notes lambda -> Keras l2 = lambda / (2m)")
-    return run_check("notes lambda -> Keras l2", run)
-
-
-def check_he_std(he_std) -> bool:
-    """``he_std(n_in) -> std`` of He initialisation (untruncated normal)."""
-    def run(*_):
-        for n in (3, 50, 100, 784):
-            got = float(he_std(n))
-            if np.isclose(got, 1.0):
-                return feedback(False, "He std", "that is the notes' 'variance of 1'; He's "
-                                "variance is 2 / n_in")
-            if np.isclose(got, 2.0 / n):
-                return feedback(False, "He std", "2 / n_in is the variance; the standard "
-                                "deviation is its square root")
-            if np.isclose(got, np.sqrt(1.0 / n)):
-                return feedback(False, "He std", "sqrt(1 / n_in) is LeCun/Xavier's choice; "
-                                "ReLU halves the variance, so He doubles it: sqrt(2 / n_in)")
-            if not np.isclose(got, np.sqrt(2.0 / n)):
-                return feedback(False, "He std", f"for n_in={n} got {got:.4g}, expected "
-                                f"{np.sqrt(2.0 / n):.4g}")
-        return feedback(True, "He std = sqrt(2 / n_in)")
-    return run_check("He std", run)
+from companion.exercises.checker import Case, Fail, Mistake, check
 
 
 # --- the L-layer network --------------------------------------------------------------------------
@@ -108,7 +69,7 @@ def check_deep_forward(deep_forward) -> bool:
     """``deep_forward(X (N, n0), params) -> AL (N, 1)``: ReLU on layers 1..L-1, sigmoid on
     layer L, with params {"W1": (n0, n1), "b1": (n1,), ..., "WL", "bL"}, any depth L."""
     cases = [Case(c.args[::2], label=c.label) for c in _net_cases()]
-    return check("L-layer forward", deep_forward, _forward, cases, FORWARD_MISTAKES,
+    return check("L-layer forward", _column(deep_forward), _forward, cases, FORWARD_MISTAKES,
                  returns="AL, the (N, 1) array of output probabilities", names=("AL",))
 
 
@@ -186,7 +147,8 @@ def check_l2_gradients(l2_gradients) -> bool:
         X, Y, params = c.args
         cases.append(Case((_backward(X, Y, params), params, lambd, len(X)),
                           label=f"{c.label}, lambda = {lambd}"))
-    return check("L2 term of the gradient", l2_gradients, _l2, cases, L2_MISTAKES,
+    return check("L2 term of the gradient", _no_dict_edits(l2_gradients, ("grads", "params")),
+                 _l2, cases, L2_MISTAKES,
                  returns='the dict of regularised gradients {"W1": ..., "b1": ..., ...}')
 
 
@@ -248,7 +210,8 @@ def check_dropout(dropout) -> bool:
                   label="N=1, keep_prob 0.5"),
              Case((rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 2, 4)), 0.3, 2),
                   label="(3, 2, 4), keep_prob 0.3")]
-    return check("inverted dropout", _dropout_run(dropout), _dropout_run(_dropout_ref), cases,
+    return check("inverted dropout", _uses_rng(_dropout_run(dropout)), _dropout_run(_dropout_ref),
+                 cases,
                  DROPOUT_MISTAKES, returns="the tuple (out, backward)", names=("out", "da"))
 
 
@@ -319,3 +282,50 @@ def check_early_stopping(early_stopping) -> bool:
     return check("early stopping", early_stopping, _early_stopping, cases, ES_MISTAKES,
                  returns="the tuple (best_params, best_epoch, epochs_run)",
                  names=("best_params", "best_epoch", "epochs_run"))
+
+
+# --- what the comparison alone would let through ---------------------------------------------
+def _column(deep_forward):
+    """The learner's forward, refusing an (N,) result where the scaffold promises (N, 1)."""
+    def forward(X, params):
+        out = deep_forward(X, params)
+        if isinstance(out, np.ndarray) and out.ndim == 1:
+            raise Fail(f"AL has shape {out.shape}, expected ({len(X)}, 1): keep the output "
+                       "column (Y is (N, 1), and (N,) - (N, 1) broadcasts to (N, N))")
+        return out
+    forward.__name__ = getattr(deep_forward, "__name__", "deep_forward")
+    return forward
+
+
+def _no_dict_edits(fn, names: tuple[str, ...]):
+    """The learner's function, failing when it changes an array inside a dict argument."""
+    def pure(*args):
+        before = copy.deepcopy(args)
+        out = fn(*args)
+        for name, arg, old in zip(names, args, before):
+            if isinstance(arg, dict):
+                for k, v in old.items():
+                    if isinstance(v, np.ndarray) and not np.array_equal(arg.get(k), v):
+                        raise Fail(f"you changed {name}[{k!r}] in place: return a new dict "
+                                   f"(g + ... builds a new array; {name}[k] += ... edits the "
+                                   "caller's)")
+        return out
+    pure.__name__ = getattr(fn, "__name__", "your function")
+    return pure
+
+
+def _uses_rng(run):
+    """``_dropout_run``'s function, first checking that the mask comes from ``rng``: the same
+    seed must give the same output, different seeds different ones."""
+    def checked(a, dout, keep_prob, seed):
+        first = run(a, dout, keep_prob, seed)
+        if first is None:
+            return first
+        again, other = run(a, dout, keep_prob, seed), run(a, dout, keep_prob, seed + 100)
+        if not np.array_equal(np.asarray(first[0]), np.asarray(again[0])) or \
+                np.array_equal(np.asarray(first[0]), np.asarray(other[0])):
+            raise Fail("draw the mask with the rng you are given (rng.random(a.shape)), not "
+                       "np.random: the same seed must give the same mask")
+        return first
+    checked.__name__ = run.__name__
+    return checked
