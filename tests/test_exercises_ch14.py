@@ -143,6 +143,7 @@ def _sdpa_axis0_mask(q, k, v, mask):                      # broadcasts the first
 
 
 REALISTIC = [("mha_forward", _mha_in_place), ("mha_forward", _mha_no_max_shift),
+             ("mha_forward", _mha_list_weights), ("ln_backward", _ln_column_sums),
              ("ln_backward", _ln_var_only), ("ln_backward", _ln_2d_only),
              ("mha_backward", _mha_backward_no_mask),
              ("mha_backward", _mha_backward_dkey_dvalue_swapped),
@@ -155,15 +156,3 @@ def test_realistic_mistakes_are_rejected(name, fn):
     ok, line = verdict(CHECKS[name], fn)
     assert not ok, line
 
-
-# Known gaps (the shared checker converts a list to an array and an (n, 1) column to (n,)
-# silently; issue 19's checker rebuild is to refuse them): strict xfails, so that the day the
-# checker refuses them these turn into failures and move up into REALISTIC.
-@pytest.mark.xfail(strict=True, reason="checker.normalise converts a list to an array")
-def test_known_gap_list_for_array():
-    assert not verdict(CHECKS["mha_forward"], _mha_list_weights)[0]
-
-
-@pytest.mark.xfail(strict=True, reason="checker.normalise reshapes an (n, 1) column to (n,)")
-def test_known_gap_column_for_vector():
-    assert not verdict(CHECKS["ln_backward"], _ln_column_sums)[0]

@@ -325,7 +325,7 @@ class ProximalL1(Optimizer):
             raise ValueError(f"ProximalL1.update needs the parameters (one per gradient) to "
                              f"threshold them; got {'none' if params is None else len(params)} "
                              f"for {len(grads)} gradients")
-        from companion.nn.regularizers import soft_threshold   # the one copy of the formula
+        from companion.nn.regularizers import soft_threshold  # the one copy of the formula
         lr = _lr_value(self.learning_rate, state["step"])
         updates = []
         for i, (g, p) in enumerate(zip(grads, params)):

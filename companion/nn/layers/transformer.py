@@ -123,12 +123,12 @@ class TransformerBlock(Block):
         return out
 
     def backward(self, dout):
-        dout = self._check_dout(dout)
+        dout = self._block_dout(dout)
         d = self._sub_backward(dout, self._ff_backward, "norm2", self.drops[-1])
         dx = self._sub_backward(d, self._self_attention_backward, "norm1", self.drops[0])
         return dx
 
-    def _check_dout(self, dout):
+    def _block_dout(self, dout):
         shape = getattr(self, "_out_shape", None)
         if shape is None:
             raise RuntimeError(f"{self.name}: backward needs a forward pass first")
@@ -167,7 +167,7 @@ class DecoderBlock(TransformerBlock):
         return out
 
     def backward(self, dout):
-        dout = self._check_dout(dout)
+        dout = self._block_dout(dout)
         dcontext = []
 
         def cross_backward(d):
