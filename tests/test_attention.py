@@ -82,7 +82,8 @@ def test_scaled_dot_product_gradients(causal, masked, rng):
     mask = padding_mask([4, 2], T)[:, None, None, :] if masked else None
     dout = rng.standard_normal((N, h, T, dv))
     _, cache = scaled_dot_product_attention_forward(a["q"], a["k"], a["v"], mask, causal)
-    dq, dk_, dv_ = scaled_dot_product_attention_backward(dout, cache)
+    (dq, dk_, dv_), grads = scaled_dot_product_attention_backward(dout, cache)
+    assert grads == ()
 
     def f():
         return float(np.sum(scaled_dot_product_attention_forward(
@@ -126,7 +127,9 @@ def test_multi_head_gradients(causal, masked, rng):
         x["value"], x["key"] = x["value"][:, :Tq], x["key"][:, :Tq]
     dout = rng.standard_normal((N, Tq, d))
     _, cache = multi_head_attention_forward(x["query"], x["value"], x["key"], p, mask, causal)
-    dq, dv, dk, g = multi_head_attention_backward(dout, cache)
+    (dq, dv, dk), grads = multi_head_attention_backward(dout, cache)
+    assert isinstance(grads, tuple) and len(grads) == len(MHA_KEYS)
+    g = dict(zip(MHA_KEYS, grads))
 
     def f():
         out, _ = multi_head_attention_forward(x["query"], x["value"], x["key"], p, mask, causal)
@@ -140,7 +143,7 @@ def test_mha_layer_self_attention_gradient(rng):
     x = rng.standard_normal((2, 4, 6))
     dout = rng.standard_normal((2, 4, 6))
     layer.forward(x, use_causal_mask=True)
-    dx = layer.backward(dout)
+    dx = sum(layer.backward(dout))        # (dquery, dvalue, dkey): all three are x
 
     def f():
         return float(np.sum(layer.forward(x, use_causal_mask=True) * dout))
@@ -153,7 +156,7 @@ def test_layer_norm_gradients(shape, rng):
          "beta": rng.standard_normal(shape[-1])}
     dout = rng.standard_normal(shape)
     _, cache = layer_norm_forward(a["x"], a["gamma"], a["beta"])
-    dx, dg, db = layer_norm_backward(dout, cache)
+    dx, (dg, db) = layer_norm_backward(dout, cache)
     check_all(lambda: float(np.sum(layer_norm_forward(a["x"], a["gamma"], a["beta"])[0] * dout)),
               a, {"x": dx, "gamma": dg, "beta": db})
 
@@ -302,3 +305,117 @@ def test_layers_compute_in_their_dtype(rng):
     assert ln.forward(rng.standard_normal((2, 6))).dtype == np.float32
     with pytest.raises(RuntimeError, match="build"):
         MultiHeadAttention(2, 3).forward(np.zeros((1, 4, 6)))
+
+
+# -- masks: the forms accepted, fully masked rows, wrong shapes --------------------------------
+def test_mask_forms_and_refusals(rng):
+    q = rng.standard_normal((2, 3, 4))
+    m = padding_mask([3, 1], 3)[:, None, :]
+    out_bool, _ = scaled_dot_product_attention_forward(q, q, q, m)
+    out_int, _ = scaled_dot_product_attention_forward(q, q, q, m.astype(int))
+    np.testing.assert_array_equal(out_bool, out_int)
+    additive = np.where(m, 0.0, -np.inf)
+    with pytest.raises(TypeError, match="additive float mask"):
+        scaled_dot_product_attention_forward(q, q, q, additive)
+    with pytest.raises(ValueError, match="0 and 1 only"):
+        scaled_dot_product_attention_forward(q, q, q, 2 * m.astype(int))
+    with pytest.raises(ValueError, match=r"does not fit scores of shape \(2, 3, 3\)"):
+        scaled_dot_product_attention_forward(q, q, q, np.ones(3, dtype=bool))   # 1-D
+    with pytest.raises(ValueError, match=r"does not fit"):
+        scaled_dot_product_attention_forward(q, q, q, np.ones((2, 3), dtype=bool))  # (N, Tv) bare
+    layer = MultiHeadAttention(2, 2)
+    layer.build((3, 4), rng)
+    with pytest.raises(ValueError, match=r"attention_mask: expected shape \(2, 3\)"):
+        layer.forward(q, attention_mask=np.ones(3, dtype=bool))
+    with pytest.raises(TypeError, match="additive float mask"):
+        layer.forward(q, attention_mask=np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="share the batch size"):
+        layer.forward(q, q[:1])
+
+
+def test_padding_mask_refuses_bad_lengths():
+    with pytest.raises(ValueError, match="lengths must lie in 0..T=3, got -1"):
+        padding_mask([2, -1], 3)
+    with pytest.raises(ValueError, match="got 4"):
+        padding_mask([4], 3)
+    with pytest.raises(ValueError, match="1-D array of integers"):
+        padding_mask([1.5], 3)
+    with pytest.raises(TypeError, match="left must be True or False"):
+        padding_mask([1], 3, left="no")
+    assert padding_mask([0], 2).tolist() == [[False, False]]
+
+
+def test_fully_masked_row_is_uniform_and_has_no_score_gradient(rng):
+    """Left padding under a causal mask: query 0 of the short sequence sees no real key."""
+    N, T, d = 2, 4, 3
+    q, k, v = (rng.standard_normal((N, T, d)) for _ in range(3))
+    m = padding_mask([4, 2], T, left=True)[:, None, :]
+    out, cache = scaled_dot_product_attention_forward(q, k, v, m, causal=True)
+    a = cache[-1]
+    np.testing.assert_allclose(a[1, 0], np.full(T, 1 / T), rtol=1e-12)   # uniform, as Keras
+    np.testing.assert_allclose(a[1, 1], np.full(T, 1 / T), rtol=1e-12)
+    assert np.all(a[1, 2, 3] == 0) and a[1, 2, 2] == 1.0
+    dout = rng.standard_normal(out.shape)
+    (dq, dk, dv), _ = scaled_dot_product_attention_backward(dout, cache)
+    assert np.all(dq[1, :2] == 0)                    # the replaced scores take no gradient
+    arrays = {"q": q, "k": k, "v": v}
+
+    def f():
+        return float(np.sum(scaled_dot_product_attention_forward(q, k, v, m, True)[0] * dout))
+    check_all(f, arrays, {"q": dq, "k": dk, "v": dv})
+
+
+def test_backward_refuses_a_dout_of_another_shape(rng):
+    layer = MultiHeadAttention(2, 2)
+    layer.build((3, 4), rng)
+    x = rng.standard_normal((2, 3, 4))
+    layer.forward(x)
+    with pytest.raises(ValueError, match=r"dout has shape \(1, 3, 4\), expected .*\(2, 3, 4\)"):
+        layer.backward(np.zeros((1, 3, 4)))
+    ln = LayerNormalization()
+    ln.build((4,), rng)
+    ln.forward(x)
+    with pytest.raises(ValueError, match=r"dout has shape \(2, 3, 5\)"):
+        ln.backward(np.zeros((2, 3, 5)))
+    with pytest.raises(ValueError, match="NaN"):
+        ln.forward(np.full((2, 4), np.nan))
+    _, cache = scaled_dot_product_attention_forward(x, x, x)
+    with pytest.raises(ValueError, match="dout has shape"):
+        scaled_dot_product_attention_backward(np.zeros((2, 3, 5)), cache)
+    with pytest.raises(TypeError, match="use_causal_mask must be True or False"):
+        layer.forward(x, use_causal_mask="no")
+
+
+@pytest.mark.keras
+def test_fully_masked_rows_match_keras(keras, rng):
+    """Left-padded sequences under a causal mask: every row, the fully masked ones included,
+    agrees with keras.layers.MultiHeadAttention (its default path: uniform weights)."""
+    from companion.keras_twin import backward, compare
+    N, T, d = 3, 5, 8
+    layer = MultiHeadAttention(2, 4, dtype="float32")
+    layer.build((T, d), rng)
+    for name, p in mha_params(rng, d, 2, 4).items():
+        layer.params[name] = p.astype(np.float32)
+    x = rng.standard_normal((N, T, d)).astype(np.float32)
+    mask = np.broadcast_to(padding_mask([5, 2, 0], T, left=True)[:, None, :], (N, T, T))
+    ours = layer.forward(x, attention_mask=mask, use_causal_mask=True)
+    assert np.all(layer.attention_weights[1, :, 0] == np.float32(1 / T))  # fully masked row
+    dout = rng.standard_normal(ours.shape)
+    dq, dv, dk = layer.backward(dout.astype(np.float32))
+    kmodel = keras_mha(keras, layer, T, T, True)
+    _, out, dx, dw = backward(kmodel, [x, x, x, mask], dout)
+    compare("mha out, fully masked rows included", ours, out, 1e-5, quiet=True)
+    for name, a, b in zip(["dquery", "dvalue", "dkey"], [dq, dv, dk], dx[:3]):
+        compare(name, a, b, 1e-5, quiet=True)
+    for name, g in zip(MHA_KEYS, dw):
+        if name != "key_bias":
+            compare(name, layer.grads[name], g, 1e-5, quiet=True)
+    # Keras' scores path (return_attention_scores=True) zeroes a fully masked row instead:
+    kmha = kmodel.layers[-1]
+    _, scores = kmha(x, x, x, attention_mask=mask, use_causal_mask=True,
+                     return_attention_scores=True)
+    scores = keras.ops.convert_to_numpy(scores)
+    assert np.all(scores[1, :, 0] == 0) and np.all(scores[2] == 0)
+    real = np.broadcast_to(mask[:, None] & np.tri(T, dtype=bool), scores.shape)
+    rows = real.any(-1)                                   # rows with at least one real key
+    np.testing.assert_allclose(scores[rows], layer.attention_weights[rows], atol=1e-6)

@@ -16,8 +16,11 @@ before the first import.
                    compare
     optimizers.py  keras_optimizer, keras_schedule
     lockstep.py    train_in_lockstep: ours and Keras trained step by step on the same batches
+    attention.py   the twins of MultiHeadAttention, LayerNormalization and the transformer's
+                   blocks (registered), block_twin
 """
 
+from companion.keras_twin.attention import block_twin
 from companion.keras_twin.core import backend, device, import_keras
 from companion.keras_twin.grads import (
     apply_gradients,
@@ -45,6 +48,7 @@ __all__ = [
     "apply_gradients",
     "backend",
     "backward",
+    "block_twin",
     "build_layer",
     "compare",
     "copy_weights",

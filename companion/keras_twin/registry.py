@@ -24,9 +24,7 @@ from companion.nn.layers import (
     Embedding,
     Flatten,
     InceptionModule,
-    LayerNormalization,
     MaxPooling2D,
-    MultiHeadAttention,
     ResidualBlock,
     SimpleRNN,
 )
@@ -115,17 +113,6 @@ def _dropout(layer, keras):
 def _batchnorm(layer, keras):
     return keras.layers.BatchNormalization(momentum=layer.momentum, epsilon=layer.epsilon,
                                            center=layer.center, scale=layer.scale)
-
-
-@register(LayerNormalization)
-def _layer_norm(layer, keras):
-    return keras.layers.LayerNormalization(epsilon=layer.epsilon)
-
-
-@register(MultiHeadAttention)
-def _multi_head_attention(layer, keras):
-    """Called as Keras' layer is: ``mha(query, value, key, attention_mask=...)``."""
-    return keras.layers.MultiHeadAttention(layer.num_heads, layer.key_dim)
 
 
 @register(Embedding)

@@ -1,17 +1,18 @@
-"""The transformer (chapter 14): encoder and decoder blocks, a decoder-only character language
-model, and an encoder-decoder for the dates of chapter 13.
-
-    block  = TransformerBlock(d_model=32, num_heads=2, ff_dim=64)     # post-LN, as the paper
-    x1     = LayerNorm(x + MultiHeadAttention(x, x))                   # the attention sublayer
-    out    = LayerNorm(x1 + Dense(d)(relu(Dense(ff)(x1))))             # the feed-forward sublayer
+"""The transformer (chapter 14): a decoder-only character language model and an encoder-decoder
+for the dates of chapter 13, built from the blocks of ``companion.nn.layers.transformer``.
 
     lm = TransformerLM(vocab, d_model=32, num_heads=2, num_layers=2)   # causal self-attention
-    train_lm(lm, train_names, epochs=10, val_names=val_names)
+    train_lm(lm, train_names, epochs=10, validation_data=val_names)
     lm.loss(val_names)            # nats per character, as chapter 10's CharLanguageModel
 
+A model is a ``Block`` (as ``Sequential`` is): its sub-layers (``embed``, ``block1``, ...,
+``readout``) in Keras' weight order, ``get_weights``/``set_weights`` across all of them, and
+``params``/``grads`` dicts (by ``"<sublayer>.<name>"``), the training protocol of
+``companion.nn.train``.
 Token embeddings are scaled by sqrt(d_model) and added to sinusoidal positional encodings
-(``positional=False`` leaves them out: self-attention alone is blind to order). The language
-model reads <EOS> first (a name starts after the previous one ends) and predicts every
+(``positional=False`` leaves them out: self-attention alone is blind to order). With
+``norm_first=True`` (pre-LN) a last layer norm comes before the read-out, as in GPT-2. The
+language model reads <EOS> first (a name starts after the previous one ends) and predicts every
 character and the final <EOS>, exactly the characters chapter 10's models are scored on.
 """
 
@@ -23,156 +24,80 @@ import numpy as np
 
 from companion.data.dates import decode, encode_sources
 from companion.data.text import Vocabulary, encode_padded
+from companion.models.char_lm import name_list
+from companion.models.decoding import beam_search
+from companion.models.seq2seq import check_texts
 from companion.nn import optim
-from companion.nn.activations import sample_from_logits, softmax
-from companion.nn.layers.attention import (
-    LayerNormalization,
-    MultiHeadAttention,
-    positional_encoding,
-)
+from companion.nn.activations import log_softmax, sample_from_logits, softmax
+from companion.nn.layers.composite import Block
 from companion.nn.layers.dense import Dense
-from companion.nn.layers.embedding import Embedding
-from companion.nn.losses import sequence_crossentropy
+from companion.nn.layers.layer_norm import LayerNormalization
+from companion.nn.layers.transformer import DecoderBlock, PositionalEmbedding, TransformerBlock
+from companion.nn.losses import smoothed_sequence_crossentropy
 from companion.nn.threads import blas_threads
-from companion.nn.train import EpochMeanLoss, EpochMetric, minibatches, train_loop
+from companion.nn.train import (
+    EpochMeanLoss,
+    EpochMetric,
+    check_callbacks,
+    minibatches,
+    seeded,
+    train_loop,
+)
 from companion.nn.validation import check_int, rng_from
 
 
-class Stack:
-    """Sublayers trained together: ``params``/``grads`` dicts and Keras-order weights."""
-    layers: list
+class _Model(Block):
+    """A model made of named sub-layers, trained through the ``params``/``grads`` dicts."""
 
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": p for i, layer in enumerate(self.layers)
-                for k, p in _sub(layer).params.items()}
+    def _add(self, name: str, layer, input_shape, rng):
+        layer.name = name
+        layer.build(input_shape, rng)
+        self.sublayers[name] = layer
+        return layer
 
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": g for i, layer in enumerate(self.layers)
-                for k, g in _sub(layer).grads.items()}
+    def _blocks(self, prefix: str, cls, n: int, d_model: int, num_heads: int, ff_dim: int,
+                rng) -> list:
+        return [self._add(f"{prefix}{i + 1}", cls(d_model, num_heads, ff_dim, self.norm_first,
+                                                 self.dropout, dtype=self.dtype), (None, d_model), rng)
+                for i in range(check_int(n, "num_layers"))]
 
-    def get_weights(self) -> list[np.ndarray]:
-        return [p.copy() for p in self.params.values()]
-
-
-class _Leaf:
-    def __init__(self, layer):
-        self.layer = layer
-
-    @property
-    def params(self):
-        return self.layer.params
-
-    @property
-    def grads(self):
-        return self.layer.grads
+    def _final_norm(self, name: str, d_model: int, rng):
+        """pre-LN's last layer norm (None for post-LN)."""
+        return self._add(name, LayerNormalization(dtype=self.dtype), (None, d_model), rng) \
+            if self.norm_first else None
 
 
-def _sub(layer):
-    return layer if isinstance(layer, Stack) else _Leaf(layer)
-
-
-class TransformerBlock(Stack):
-    """Self-attention and feed-forward sublayers, each with a residual and layer norm.
-
-    Input/output (N, T, d_model). ``forward(x, mask=None, causal=False)``: mask (N, T)
-    marks real positions (keys that may be attended to). Weights in the order of a Keras
-    block built from MultiHeadAttention, LayerNormalization, Dense, Dense, LayerNormalization.
-    """
-
-    def __init__(self, d_model: int, num_heads: int, ff_dim: int, dtype="float64", rng=None):
-        check_int(d_model, "d_model")
-        if d_model % check_int(num_heads, "num_heads"):
-            raise ValueError(f"d_model ({d_model}) must be divisible by num_heads ({num_heads})")
-        self.attention = MultiHeadAttention(num_heads, d_model // num_heads, dtype=dtype)
-        self.norm1, self.norm2 = LayerNormalization(dtype=dtype), LayerNormalization(dtype=dtype)
-        self.ff1, self.ff2 = Dense(ff_dim, "relu", dtype=dtype), Dense(d_model, dtype=dtype)
-        self.layers = [self.attention, self.norm1, self.ff1, self.ff2, self.norm2]
-        for layer, shape in zip(self.layers, [(None, d_model)] * 3 + [(None, ff_dim),
-                                                                      (None, d_model)]):
-            layer.build(shape, rng)
-
-    def forward(self, x, mask=None, causal: bool = False):
-        a = self.attention.forward(x, attention_mask=mask, use_causal_mask=causal)
-        x1 = self.norm1.forward(x + a)
-        return self.norm2.forward(x1 + self.ff2.forward(self.ff1.forward(x1)))
-
-    def backward(self, dout):
-        d = self.norm2.backward(dout)                       # d(x1 + f)
-        dx1 = d + self.ff1.backward(self.ff2.backward(d))
-        ds = self.norm1.backward(dx1)                       # d(x + a)
-        return ds + self.attention.backward(ds)
-
-
-class DecoderBlock(Stack):
-    """Causal self-attention, cross-attention over the encoder's output, feed-forward; each
-    with a residual and layer norm. ``forward(x, enc, enc_mask)``; ``backward`` returns
-    (dx, denc)."""
-
-    def __init__(self, d_model: int, num_heads: int, ff_dim: int, dtype="float64", rng=None):
-        self.block = TransformerBlock(d_model, num_heads, ff_dim, dtype, rng)
-        self.cross = MultiHeadAttention(num_heads, d_model // num_heads, dtype=dtype)
-        self.cross.build((None, d_model), rng)
-        self.norm = LayerNormalization(dtype=dtype)
-        self.norm.build((None, d_model), rng)
-        b = self.block
-        self.layers = [b.attention, b.norm1, self.cross, self.norm, b.ff1, b.ff2, b.norm2]
-
-    def forward(self, x, enc, enc_mask=None):
-        b = self.block
-        x1 = b.norm1.forward(x + b.attention.forward(x, use_causal_mask=True))
-        x2 = self.norm.forward(x1 + self.cross.forward(x1, enc, attention_mask=enc_mask))
-        return b.norm2.forward(x2 + b.ff2.forward(b.ff1.forward(x2)))
-
-    def backward(self, dout):
-        b = self.block
-        d = b.norm2.backward(dout)
-        dx2 = d + b.ff1.backward(b.ff2.backward(d))
-        d = self.norm.backward(dx2)
-        dq, dv, dk = self.cross.backward(d)
-        dx1 = d + dq
-        d = b.norm1.backward(dx1)
-        return d + b.attention.backward(d), dv + dk
-
-
-class Embedder(Stack):
-    """Token ids (N, T) -> sqrt(d) E[ids] + PE[:T] (N, T, d)."""
-
-    def __init__(self, V: int, d_model: int, max_len: int, positional: bool, dtype, rng):
-        self.embedding = Embedding(V, d_model, dtype=dtype)
-        self.embedding.build((None,), rng)                  # any sequence length
-        self.layers = [self.embedding]
-        self.scale = float(np.sqrt(d_model))
-        self.pe = positional_encoding(max_len, d_model).astype(dtype) if positional else None
-
-    def forward(self, ids):
-        x = self.embedding.forward(ids) * self.scale
-        if self.pe is not None:
-            if ids.shape[1] > len(self.pe):
-                raise ValueError(f"sequences of {ids.shape[1]} tokens are longer than "
-                                 f"max_len={len(self.pe)}")
-            x = x + self.pe[:ids.shape[1]]
+def _norm(layer, x, backward: bool = False):
+    if layer is None:
         return x
-
-    def backward(self, dx):
-        self.embedding.backward(dx * self.scale)
+    return layer.backward(x) if backward else layer.forward(x)
 
 
-class TransformerLM(Stack):
-    """A decoder-only transformer over characters: causal self-attention blocks."""
+class TransformerLM(_Model):
+    """A decoder-only transformer over characters: causal self-attention blocks.
+
+    ``TransformerLM(vocab, d_model=32, num_heads=2, num_layers=2, ff_dim=64, max_len=24,
+    positional=True, norm_first=False, dropout=0.0, label_smoothing=0.0, seed=0,
+    dtype="float32")``: ``dropout`` on each residual branch and ``label_smoothing`` of the
+    training targets act in ``train_lm`` only; ``loss`` always scores the plain -log p.
+    """
 
     def __init__(self, vocab: Vocabulary, d_model: int = 32, num_heads: int = 2,
                  num_layers: int = 2, ff_dim: int = 64, max_len: int = 24,
-                 positional: bool = True, seed=0, dtype="float32"):
+                 positional: bool = True, norm_first: bool = False, dropout: float = 0.0,
+                 label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None):
+        self._setup(name, dtype)
         rng = rng_from(seed)
-        self.vocab, self.dtype = vocab, np.dtype(dtype)
-        self.embed = Embedder(len(vocab), d_model, max_len, positional, dtype, rng)
-        self.blocks = [TransformerBlock(d_model, num_heads, ff_dim, dtype, rng)
-                       for _ in range(check_int(num_layers, "num_layers"))]
-        self.readout = Dense(len(vocab), dtype=dtype)
-        self.readout.build((None, d_model), rng)
-        self.layers = [self.embed, *self.blocks, self.readout]
+        self.vocab, self.norm_first, self.dropout, self.sublayers = vocab, norm_first, dropout, {}
+        self.label_smoothing = label_smoothing
+        self.embed = self._add("embed", PositionalEmbedding(len(vocab), d_model, max_len,
+                                                            positional, dtype=dtype), (None,), rng)
+        self.blocks = self._blocks("block", TransformerBlock, num_layers, d_model, num_heads,
+                                   ff_dim, rng)
+        self.final_norm = self._final_norm("final_norm", d_model, rng)
+        self.readout = self._add("readout", Dense(len(vocab), dtype=dtype), (None, d_model), rng)
+        self.training = False
+        super().build((None,), rng)
 
     def inputs(self, y):
         """Targets (N, T) -> input ids (N, T): <EOS>, then y shifted right by one."""
@@ -180,19 +105,20 @@ class TransformerLM(Stack):
         x[:, 1:] = y[:, :-1]
         return x
 
-    def logits(self, x_ids):
+    def logits(self, x_ids, training: bool = False):
         """Input ids (N, T) -> next-character scores (N, T, V)."""
         h = self.embed.forward(x_ids)
         for block in self.blocks:
-            h = block.forward(h, causal=True)
-        return self.readout.forward(h)
+            h = block.forward(h, training, causal=True)
+        return self.readout.forward(_norm(self.final_norm, h))
 
     def loss_and_grads(self, batch):
         """batch = (targets (N, T), mask (N, T)) -> (nats per character, grads)."""
         y, mask = batch
         with blas_threads(1):
-            loss, dz = sequence_crossentropy(softmax(self.logits(self.inputs(y))), y, mask)
-            d = self.readout.backward(dz)
+            z = self.logits(self.inputs(y), training=self.training)
+            loss, dz = smoothed_sequence_crossentropy(softmax(z), y, mask, self.label_smoothing)
+            d = _norm(self.final_norm, self.readout.backward(dz), backward=True)
             for block in reversed(self.blocks):
                 d = block.backward(d)
             self.embed.backward(d)
@@ -203,15 +129,15 @@ class TransformerLM(Stack):
         for i in range(0, len(names), batch_size):
             y, mask = encode_padded(self.vocab, names[i:i + batch_size], add_eos=True)
             with blas_threads(1):
-                z = self.logits(self.inputs(y)).astype(np.float64)
-            logp = z - z.max(-1, keepdims=True)
-            logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
+                logp = log_softmax(self.logits(self.inputs(y)).astype(np.float64))
             total += float(np.sum(np.take_along_axis(logp, y[..., None], -1)[..., 0] * mask))
             count += int(mask.sum())
         return total, count
 
     def loss(self, names: Sequence[str]) -> float:
         """Mean -log p per character (incl. each name's <EOS>), in nats."""
+        if isinstance(names, str):
+            raise TypeError(f"names: expected a list of names, got the string {names!r}")
         total, count = self.log_likelihood(list(names))
         return -total / count
 
@@ -237,28 +163,39 @@ class TransformerLM(Stack):
         """Per layer, the heads' weights (heads, T, T) while reading <EOS> + name."""
         y, _ = encode_padded(self.vocab, [name], add_eos=True)
         self.logits(self.inputs(y))
-        return [b.attention.attention_weights[0] for b in self.blocks]
+        return [b.sublayers["attention"].attention_weights[0] for b in self.blocks]
 
 
 def train_lm(lm: TransformerLM, names: Sequence[str], epochs: int = 10, batch_size: int = 64,
-             learning_rate: float = 3e-3, clipnorm: float | None = 1.0,
-             val_names: Sequence[str] | None = None, seed=0) -> dict:
-    """Adam on shuffled batches of right-padded names; ``loss`` and ``val_loss`` per epoch."""
-    rng = rng_from(seed)
-    y_all, mask_all = encode_padded(lm.vocab, list(names), add_eos=True)
+             optimizer=None, validation_data: Sequence[str] | None = None, seed=None, rng=None,
+             callbacks: Sequence = (), clipnorm: float | None = 1.0) -> dict:
+    """Train on shuffled batches of right-padded names (dropout and label smoothing on), with
+    ``fit``'s signature; ``optimizer`` defaults to Adam(3e-3), ``seed`` (or ``rng``) to 0.
+    History: ``loss`` per epoch and, with ``validation_data`` (names), ``val_loss``."""
+    names = name_list(names, "names")
+    if validation_data is not None:
+        validation_data = name_list(validation_data, "validation_data")
+    rng = seeded(0 if seed is None and rng is None else seed, rng)
+    y_all, mask_all = encode_padded(lm.vocab, names, add_eos=True)
+    bs = check_int(batch_size, "batch_size")
 
     def batches(epoch):
-        for idx in minibatches(len(y_all), batch_size, rng):
+        for idx in minibatches(len(y_all), bs, rng):
             T = int(mask_all[idx].sum(1).max())
             yield y_all[idx, :T], mask_all[idx, :T]
-    callbacks = [EpochMeanLoss()]
-    if val_names is not None:
-        callbacks.append(EpochMetric("val_loss", lambda: lm.loss(val_names)))
-    return train_loop(lm, batches, optim.Adam(learning_rate), epochs, callbacks,
-                      clipnorm=clipnorm)
+    cbs = [EpochMeanLoss()]
+    if validation_data is not None:
+        cbs.append(EpochMetric("val_loss", lambda: lm.loss(validation_data)))
+    lm.training = True                          # dropout in loss_and_grads, never in loss()
+    try:
+        return train_loop(lm, batches, optim.Adam(3e-3) if optimizer is None else
+                          optim.get(optimizer), epochs, cbs + check_callbacks(callbacks),
+                          clipnorm=clipnorm)
+    finally:
+        lm.training = False
 
 
-class TransformerTranslator(Stack):
+class TransformerTranslator(_Model):
     """An encoder-decoder transformer for chapter 13's dates, trained and scored with
     ``companion.models.seq2seq.train`` / ``evaluate`` (same interface as ``Seq2Seq``).
 
@@ -269,35 +206,42 @@ class TransformerTranslator(Stack):
 
     def __init__(self, source_vocab: Vocabulary, target_vocab: Vocabulary, d_model: int = 32,
                  num_heads: int = 2, num_layers: int = 1, ff_dim: int = 64,
-                 max_source_length: int = 29, seed=0, dtype="float32"):
+                 max_source_length: int = 29, norm_first: bool = False, dropout: float = 0.0,
+                 label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None):
+        self._setup(name, dtype)
         rng = rng_from(seed)
         self.src, self.tgt, self.Tx = source_vocab, target_vocab, int(max_source_length)
-        self.src_embed = Embedder(len(source_vocab), d_model, 64, True, dtype, rng)
-        self.tgt_embed = Embedder(len(target_vocab), d_model, 16, True, dtype, rng)
-        self.encoder = [TransformerBlock(d_model, num_heads, ff_dim, dtype, rng)
-                        for _ in range(check_int(num_layers, "num_layers"))]
-        self.decoder = [DecoderBlock(d_model, num_heads, ff_dim, dtype, rng)
-                        for _ in range(num_layers)]
-        self.readout = Dense(len(target_vocab), dtype=dtype)
-        self.readout.build((None, d_model), rng)
-        self.layers = [self.src_embed, *self.encoder, self.tgt_embed, *self.decoder,
-                       self.readout]
+        self.norm_first, self.dropout, self.sublayers, self.training = norm_first, dropout, {}, False
+        self.label_smoothing = label_smoothing
+        args = (num_layers, d_model, num_heads, ff_dim, rng)
+        self.src_embed = self._add("src_embed", PositionalEmbedding(
+            len(source_vocab), d_model, 64, dtype=dtype), (None,), rng)
+        self.encoder = self._blocks("encoder", TransformerBlock, *args)
+        self.enc_norm = self._final_norm("encoder_norm", d_model, rng)
+        self.tgt_embed = self._add("tgt_embed", PositionalEmbedding(
+            len(target_vocab), d_model, 16, dtype=dtype), (None,), rng)
+        self.decoder = self._blocks("decoder", DecoderBlock, *args)
+        self.dec_norm = self._final_norm("decoder_norm", d_model, rng)
+        self.readout = self._add("readout", Dense(len(target_vocab), dtype=dtype),
+                                 (None, d_model), rng)
+        super().build((None,), rng)
 
     def source_ids(self, texts: Sequence[str]) -> np.ndarray:
         return encode_sources(self.src, texts, max(self.Tx, *(len(t) for t in texts)))
 
-    def encode(self, src_ids):
+    def encode(self, src_ids, training: bool = False):
+        """Source ids (N, S) -> (encoder output (N, S, d), mask (N, S) of the real positions)."""
         mask = src_ids != self.src.pad
         h = self.src_embed.forward(src_ids)
         for block in self.encoder:
-            h = block.forward(h, mask)
-        return h, mask
+            h = block.forward(h, training, mask=mask)
+        return _norm(self.enc_norm, h), mask
 
-    def decode_logits(self, enc, mask, y_in):
+    def decode_logits(self, enc, mask, y_in, training: bool = False):
         x = self.tgt_embed.forward(y_in)
         for block in self.decoder:
-            x = block.forward(x, enc, mask)
-        return self.readout.forward(x)
+            x = block.forward(x, enc, training, context_mask=mask)
+        return self.readout.forward(_norm(self.dec_norm, x))
 
     def loss_and_grads(self, batch):
         """batch = (source ids (N, Tx), targets (N, Ty)) -> (cross-entropy, grads)."""
@@ -305,17 +249,23 @@ class TransformerTranslator(Stack):
         y_in = np.full_like(y, self.tgt.eos)
         y_in[:, 1:] = y[:, :-1]
         with blas_threads(1):
-            enc, mask = self.encode(src_ids)
-            loss, dz = sequence_crossentropy(softmax(self.decode_logits(enc, mask, y_in)), y)
-            d, denc = self.readout.backward(dz), 0.0
+            enc, mask = self.encode(src_ids, self.training)
+            z = self.decode_logits(enc, mask, y_in, self.training)
+            loss, dz = smoothed_sequence_crossentropy(softmax(z), y, None, self.label_smoothing)
+            d, denc = _norm(self.dec_norm, self.readout.backward(dz), backward=True), 0.0
             for block in reversed(self.decoder):
                 d, de = block.backward(d)
                 denc = denc + de
             self.tgt_embed.backward(d)
+            denc = _norm(self.enc_norm, denc, backward=True)
             for block in reversed(self.encoder):
                 denc = block.backward(denc)
             self.src_embed.backward(denc)
         return loss, self.grads
+
+    def next_logits(self, enc, mask, prefix) -> np.ndarray:
+        """Scores (N, V) of the next target id after ``prefix`` (N, t) (starting with <EOS>)."""
+        return self.decode_logits(enc, mask, prefix)[:, -1]
 
     def greedy(self, src_ids, max_len: int = 11) -> np.ndarray:
         """(N, max_len) ids, each step re-reading the prefix written so far."""
@@ -323,16 +273,39 @@ class TransformerTranslator(Stack):
             enc, mask = self.encode(src_ids)
             ids = np.full((len(src_ids), 1), self.tgt.eos)
             for _ in range(max_len):
-                z = self.decode_logits(enc, mask, ids)[:, -1]
+                z = self.next_logits(enc, mask, ids)
                 ids = np.concatenate([ids, z.argmax(1)[:, None]], axis=1)
         return ids[:, 1:]
 
-    def translate(self, texts: Sequence[str], beam_width: int = 1,
+    def start(self, src_ids) -> dict:
+        """The decoder's state for ``companion.models.decoding``: the encoder's output and
+        source mask (N rows each), computed once; the step re-reads the prefix."""
+        with blas_threads(1):
+            enc, mask = self.encode(src_ids)
+        return {"enc": enc, "mask": mask}
+
+    def decoder_step(self, tokens, state):
+        """``decoding``'s step: tokens (R, t) written so far -> (log P(next) (R, V), state)."""
+        prefix = np.concatenate([np.full((len(tokens), 1), self.tgt.eos), tokens], axis=1)
+        with blas_threads(1):
+            z = self.next_logits(state["enc"], state["mask"], prefix).astype(np.float64)
+        return log_softmax(z), state
+
+    def translate(self, texts: Sequence[str], beam_width: int = 1, alpha: float = 0.7,
                   batch_size: int = 500) -> list[str]:
-        """ISO dates by greedy decoding (``beam_width`` must be 1)."""
-        if beam_width != 1:
-            raise ValueError(f"beam_width: TransformerTranslator decodes greedily (1), got "
-                             f"{beam_width!r}")
-        texts = list(texts)
-        return [decode(self.tgt, row) for i in range(0, len(texts), batch_size)
-                for row in self.greedy(self.source_ids(texts[i:i + batch_size]))]
+        """ISO dates: greedy (``beam_width=1``) or the best hypothesis of the shared beam search
+        (``companion.models.decoding.beam_search``: finished only on <EOS>, length-normalised
+        by ``alpha``)."""
+        texts = check_texts(texts, "texts")
+        beam_width, batch_size = check_int(beam_width, "beam_width"), check_int(batch_size,
+                                                                                "batch_size")
+        out = []
+        for i in range(0, len(texts), batch_size):
+            src = self.source_ids(texts[i:i + batch_size])
+            if beam_width == 1:
+                out += [decode(self.tgt, row) for row in self.greedy(src)]
+            else:
+                out += [decode(self.tgt, h[0].tokens) for h in beam_search(
+                    self.decoder_step, self.start(src), beam_width, max_len=11,
+                    eos=self.tgt.eos, alpha=alpha)]
+        return out

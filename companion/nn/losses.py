@@ -228,3 +228,24 @@ def sequence_crossentropy(p, y, mask=None, floor: float = 1e-30) -> tuple[float,
     dz[rows] -= 1.0
     dz *= (w / n)[..., None]
     return float(loss), dz
+
+
+def smoothed_sequence_crossentropy(p, y, mask=None, label_smoothing: float = 0.0,
+                                   floor: float = 1e-30) -> tuple[float, np.ndarray]:
+    """``sequence_crossentropy`` against smoothed targets (Szegedy et al. 2016), as Keras'
+    ``CategoricalCrossentropy(label_smoothing=eps)``: q = (1 - eps) one_hot(y) + eps / V.
+
+    Returns the mean over counted positions of -sum_v q_v log p_v and its gradient with
+    respect to the logits, (p - q) * mask / count. ``label_smoothing=0`` is the plain loss.
+    """
+    eps = float(label_smoothing)
+    if not 0.0 <= eps < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+    loss, dz = sequence_crossentropy(p, y, mask, floor)
+    if eps == 0.0:
+        return loss, dz
+    w = np.ones(y.shape, dtype=p.dtype) if mask is None else np.asarray(mask).astype(p.dtype)
+    n, V = float(w.sum()), p.shape[-1]
+    uniform = -np.sum(np.log(np.maximum(p, floor)).sum(-1) * w) / (n * V)
+    dz = (1 - eps) * dz + eps * (p - 1.0 / V) * (w / n)[..., None]
+    return float((1 - eps) * loss + eps * uniform), dz

@@ -325,7 +325,7 @@ class ProximalL1(Optimizer):
             raise ValueError(f"ProximalL1.update needs the parameters (one per gradient) to "
                              f"threshold them; got {'none' if params is None else len(params)} "
                              f"for {len(grads)} gradients")
-        from companion.nn.regularizers import soft_threshold   # the one copy of the formula
+        from companion.nn.regularizers import soft_threshold  # the one copy of the formula
         lr = _lr_value(self.learning_rate, state["step"])
         updates = []
         for i, (g, p) in enumerate(zip(grads, params)):
@@ -337,3 +337,59 @@ class ProximalL1(Optimizer):
                 v = soft_threshold(v, lr * self.l1)
             updates.append(v - p)
         return updates, {"step": state["step"] + 1}
+
+
+# -- the transformer's schedules (chapter 14b) ----------------------------------------------------
+class InverseSqrtSchedule(LearningRateSchedule):
+    """The original transformer's schedule (Vaswani et al. 2017, eq. 3), with s = step + 1:
+
+        lr = scale * d_model^-0.5 * min(s^-0.5, s * warmup_steps^-1.5)
+
+    a linear warmup for ``warmup_steps`` steps to its peak scale / sqrt(d_model * warmup_steps),
+    then a decay as 1/sqrt(s). No Keras counterpart."""
+
+    def __init__(self, d_model: int, warmup_steps: int = 4000, scale: float = 1.0):
+        check_positive(d_model, "d_model")
+        check_positive(warmup_steps, "warmup_steps")
+        check_positive(scale, "scale")
+        self.d_model, self.warmup_steps, self.scale = d_model, warmup_steps, scale
+
+    def __call__(self, step):
+        s = np.asarray(step, dtype=np.float64) + 1.0
+        return self.scale * self.d_model ** -0.5 * np.minimum(s ** -0.5,
+                                                              s * self.warmup_steps ** -1.5)
+
+
+class CosineDecay(LearningRateSchedule):
+    """Keras' CosineDecay, with its optional linear warmup (Loshchilov & Hutter 2017):
+
+        warmup (step < warmup_steps): lr = initial + (warmup_target - initial) * step / warmup_steps
+        then, with p = min(step - warmup_steps, decay_steps) / decay_steps and peak = warmup_target
+        (initial_learning_rate when there is no warmup):
+            lr = peak * ((1 - alpha) * 0.5 * (1 + cos(pi p)) + alpha)
+    """
+    keras_name = "CosineDecay"
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
+                 warmup_target: float | None = None, warmup_steps: int = 0):
+        check_non_negative(initial_learning_rate, "initial_learning_rate")
+        check_positive(decay_steps, "decay_steps")
+        check_non_negative(alpha, "alpha")
+        check_non_negative(warmup_steps, "warmup_steps")
+        if warmup_target is not None:
+            check_positive(warmup_target, "warmup_target")
+        self.initial_learning_rate, self.decay_steps, self.alpha = \
+            initial_learning_rate, decay_steps, alpha
+        self.warmup_target, self.warmup_steps = warmup_target, warmup_steps
+
+    def __call__(self, step):
+        step = np.asarray(step, dtype=np.float64)
+        peak = self.initial_learning_rate if self.warmup_target is None else self.warmup_target
+        p = np.minimum(np.maximum(step - self.warmup_steps, 0.0), self.decay_steps) / \
+            self.decay_steps
+        decayed = peak * ((1 - self.alpha) * 0.5 * (1 + np.cos(np.pi * p)) + self.alpha)
+        if self.warmup_target is None or self.warmup_steps == 0:
+            return decayed
+        warm = self.initial_learning_rate + (self.warmup_target - self.initial_learning_rate) * \
+            step / self.warmup_steps
+        return np.where(step < self.warmup_steps, warm, decayed)

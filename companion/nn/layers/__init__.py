@@ -39,17 +39,22 @@ from companion.nn.layers.recurrent import (
     rnn_step_forward,
 )
 from companion.nn.layers.residual import PlainBlock, ResidualBlock
+from companion.nn.layers.transformer import DecoderBlock, PositionalEmbedding, TransformerBlock
 
 __all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_architecture.py checks)
            "Activation", "AveragePooling2D", "BahdanauAttention", "BatchNormalization",
-           "Bidirectional", "Block", "Conv2D", "Dense", "Dropout", "Embedding", "Flatten", "GRU",
-           "InceptionModule", "LSTM", "Layer", "LayerNormalization", "MaxPooling2D",
-           "MultiHeadAttention", "PlainBlock", "ResidualBlock", "SimpleRNN", "activation_backward",
-           "activation_forward", "additive_attention_backward", "additive_attention_forward",
-           "batchnorm_backward", "batchnorm_forward", "conv2d_backward", "conv2d_forward",
-           "dense_backward", "dense_forward", "dropout_backward", "dropout_forward",
-           "embedding_backward", "embedding_forward", "gru_step_backward", "gru_step_forward",
-           "layer_norm_backward", "layer_norm_forward", "lstm_step_backward", "lstm_step_forward",
-           "multi_head_attention_backward", "multi_head_attention_forward", "rnn_backward",
-           "rnn_forward", "rnn_step_backward", "rnn_step_forward",
-           "scaled_dot_product_attention_backward", "scaled_dot_product_attention_forward"]
+           "Bidirectional", "Block", "Conv2D", "DecoderBlock", "Dense", "Dropout",
+           "Embedding", "Flatten", "GRU", "InceptionModule", "LSTM", "Layer",
+           "LayerNormalization", "MaxPooling2D", "MultiHeadAttention", "PlainBlock",
+           "PositionalEmbedding", "ResidualBlock", "SimpleRNN", "TransformerBlock",
+           "activation_backward", "activation_forward", "additive_attention_backward",
+           "additive_attention_forward", "batchnorm_backward", "batchnorm_forward",
+           "conv2d_backward", "conv2d_forward", "dense_backward", "dense_forward",
+           "dropout_backward", "dropout_forward", "embedding_backward",
+           "embedding_forward", "gru_step_backward", "gru_step_forward",
+           "layer_norm_backward", "layer_norm_forward", "lstm_step_backward",
+           "lstm_step_forward", "multi_head_attention_backward",
+           "multi_head_attention_forward", "rnn_backward", "rnn_forward",
+           "rnn_step_backward", "rnn_step_forward",
+           "scaled_dot_product_attention_backward",
+           "scaled_dot_product_attention_forward"]

@@ -1,5 +1,6 @@
 """Attention: additive (Bahdanau) and scaled dot-product, multi-head attention, layer
-normalisation and sinusoidal positional encodings, each forward and backward in NumPy.
+normalisation (``companion.nn.layers.layer_norm``) and sinusoidal positional encodings, each
+forward and backward in NumPy.
 
 Additive attention (Bahdanau et al. 2015), for queries s_t (N, Tq, Dq) and keys h_j (N, Tv, Dk):
 
@@ -11,8 +12,13 @@ Keras twin: ``Dense(units, use_bias=False)`` on the query and on the key, then
 ``AdditiveAttention(use_scale=True)([W_q s, h, W_k h])`` whose ``scale`` is v.
 
 Scaled dot-product attention (Vaswani et al. 2017): softmax(Q K^T / sqrt(d_k)) V, with a
-padding mask (which keys exist) and a causal mask (query t sees keys <= t). Masked scores get
--1e9 added, as Keras does, so their weights are exactly 0 in float32 and float64.
+padding mask (which keys exist) and a causal mask (query t sees keys <= t). Masks are boolean
+(True = attend) or 0/1 integers; an additive float mask (0 / -inf, as PyTorch writes it) is
+refused by name. Masked scores are *replaced* by -1e9, as ``keras.layers.MultiHeadAttention``
+does (its default, fused path), so their weights are exactly 0 in float32 and float64; a query
+row whose keys are all masked (left padding under a causal mask) gets uniform weights over all
+its keys, as in Keras, and no gradient reaches its scores. (Keras' other path, taken with
+``return_attention_scores=True`` or dropout, zeroes such a row's weights instead.)
 
 Multi-head attention stores its weights in ``keras.layers.MultiHeadAttention``'s layouts:
 query/key/value kernels (d_model, heads, head_dim) with biases (heads, head_dim), output kernel
@@ -29,7 +35,12 @@ import numpy as np
 from companion.nn import initializers
 from companion.nn.activations import softmax, softmax_backward
 from companion.nn.layers.base import Layer
-from companion.nn.validation import as_array, check_int, check_positive
+from companion.nn.layers.layer_norm import (  # noqa: F401 (re-exported: their old home)
+    LayerNormalization,
+    layer_norm_backward,
+    layer_norm_forward,
+)
+from companion.nn.validation import as_array, check_bool, check_int
 
 NEG = 1e9          # what a masked score loses before the softmax (Keras' value for float32)
 
@@ -60,10 +71,62 @@ def causal_mask(Tq: int, Tv: int | None = None) -> np.ndarray:
 
 def padding_mask(lengths, T: int, left: bool = False) -> np.ndarray:
     """(N, T) boolean mask of the real positions of sequences of the given lengths
-    (right-padded, or left-padded with ``left=True``)."""
+    (right-padded, or left-padded with ``left=True``); lengths are integers in 0..T."""
+    T = check_int(T, "padding_mask: T")
+    left = check_bool(left, "padding_mask: left")
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or not (np.issubdtype(lengths.dtype, np.integer) or lengths.size == 0):
+        raise ValueError(f"padding_mask: lengths must be a 1-D array of integers, got "
+                         f"{lengths.dtype} of shape {lengths.shape}")
+    bad = lengths[(lengths < 0) | (lengths > T)]
+    if bad.size:
+        raise ValueError(f"padding_mask: lengths must lie in 0..T={T}, got {int(bad[0])}")
     pos = np.arange(T)[None, :]
-    lengths = np.asarray(lengths)[:, None]
-    return pos >= T - lengths if left else pos < lengths
+    return pos >= T - lengths[:, None] if left else pos < lengths[:, None]
+
+
+def as_mask(mask, name: str) -> np.ndarray | None:
+    """``mask`` as a boolean array (True = attend), from bool or 0/1 integers; None stays None.
+
+    A float mask is refused: an additive mask (0 where a query may look, -inf or -1e9 where it
+    may not) would be read upside down if cast to bool.
+    """
+    if mask is None:
+        return None
+    m = np.asarray(mask)
+    if m.dtype == bool:
+        return m
+    if np.issubdtype(m.dtype, np.integer):
+        bad = m[(m != 0) & (m != 1)]
+        if bad.size:
+            raise ValueError(f"{name}: an integer mask holds 0 and 1 only (1 = attend), got "
+                             f"{int(bad.flat[0])}")
+        return m.astype(bool)
+    if np.issubdtype(m.dtype, np.floating):
+        raise TypeError(f"{name}: got a {m.dtype} mask; an additive float mask (0 where a query "
+                        "may look, -inf or -1e9 where not) is not accepted: pass a boolean "
+                        "mask, True = attend (or 0/1 integers), as Keras takes it")
+    raise TypeError(f"{name}: expected a boolean mask (True = attend) or 0/1 integers, got "
+                    f"dtype {m.dtype}")
+
+
+def _check_broadcast(mask: np.ndarray, shape: tuple, name: str) -> None:
+    """``mask`` must have 2 to len(shape) axes, each 1 or the size of ``shape``'s (from the right)."""
+    ok = 2 <= mask.ndim <= len(shape) and all(
+        m in (1, s) for m, s in zip(mask.shape[::-1], shape[::-1]))
+    if not ok:
+        raise ValueError(f"{name}: a mask of shape {mask.shape} does not fit scores of shape "
+                         f"{shape}: expected (..., Tq, Tv) with each axis 1 or the scores' (a "
+                         "padding mask (N, Tv) is passed as mask[:, None, :])")
+
+
+def _check_dout(dout, shape: tuple, name: str) -> np.ndarray:
+    """``dout`` as an array of exactly the last forward output's ``shape``, or a clear error."""
+    dout = as_array(dout, name)
+    if dout.shape != tuple(shape):
+        raise ValueError(f"{name}: dout has shape {dout.shape}, expected the last forward "
+                         f"output's {tuple(shape)}")
+    return dout
 
 
 # -- additive (Bahdanau) attention ---------------------------------------------------------
@@ -182,28 +245,39 @@ class BahdanauAttention(Layer):
 # -- scaled dot-product attention ------------------------------------------------------------
 def scaled_dot_product_attention_forward(q, k, v, mask=None, causal: bool = False,
                                          scale: bool = True):
-    """softmax(q k^T / sqrt(d_k) + mask) v, over any leading axes (batch, heads).
+    """softmax(q k^T / sqrt(d_k), masked) v, over any leading axes (batch, heads).
 
-    q (..., Tq, dk), k (..., Tv, dk), v (..., Tv, dv); mask broadcastable to (..., Tq, Tv),
-    True = attend (a padding mask (N, Tv) is passed as mask[:, None, :]); ``causal`` adds the
-    lower-triangular mask; ``scale=False`` drops the 1/sqrt(d_k) (to show why it is there).
+    q (..., Tq, dk), k (..., Tv, dk), v (..., Tv, dv); mask bool or 0/1 ints, broadcastable to
+    (..., Tq, Tv) with at least 2 axes, True = attend (a padding mask (N, Tv) is passed as
+    mask[:, None, :]); ``causal`` adds the lower-triangular mask; ``scale=False`` drops the
+    1/sqrt(d_k) (to show why it is there). Masked scores are replaced by -1e9 (Keras'
+    MultiHeadAttention): a fully masked row gets uniform weights.
     Returns (out (..., Tq, dv), cache) with the weights (..., Tq, Tv) as ``cache[-1]``.
     """
     c = 1.0 / float(np.sqrt(q.shape[-1])) if scale else 1.0
     s = (q @ np.swapaxes(k, -1, -2)) * c
+    mask = as_mask(mask, "mask")
+    if mask is not None:
+        _check_broadcast(mask, s.shape, "mask")
     if causal:
         cm = causal_mask(q.shape[-2], k.shape[-2])
         mask = cm if mask is None else np.logical_and(mask, cm)
-    a = masked_softmax(s, mask)
-    return a @ v, (q, k, v, c, a)
+    if mask is not None:
+        s = np.where(mask, s, np.asarray(-NEG, dtype=s.dtype))
+    a = softmax(s, axis=-1)
+    return a @ v, (q, k, v, c, mask, a)
 
 
 def scaled_dot_product_attention_backward(dout, cache):
-    """dout (..., Tq, dv) -> (dq, dk, dv) shaped like q, k, v."""
-    q, k, v, c, a = cache
+    """dout (..., Tq, dv) -> ((dq, dk, dv) shaped like q, k, v, ()): no parameters."""
+    q, k, v, c, mask, a = cache
+    shape = np.broadcast_shapes(a.shape[:-2], v.shape[:-2]) + (a.shape[-2], v.shape[-1])
+    dout = _check_dout(dout, shape, "scaled_dot_product_attention_backward")
     dv = np.swapaxes(a, -1, -2) @ dout
     ds = softmax_backward(dout @ np.swapaxes(v, -1, -2), a) * c
-    return ds @ k, np.swapaxes(ds, -1, -2) @ q, dv
+    if mask is not None:                          # a replaced score has no gradient
+        ds = np.where(mask, ds, 0.0)
+    return (ds @ k, np.swapaxes(ds, -1, -2) @ q, dv), ()
 
 
 # -- multi-head attention (Keras layouts) --------------------------------------------------------
@@ -216,21 +290,37 @@ def _heads(x, W, b):
     return (np.einsum("ntd,dhk->nthk", x, W) + b).transpose(0, 2, 1, 3)
 
 
+def mha_mask(mask, N: int, Tq: int, Tv: int, name: str = "attention_mask"):
+    """A multi-head attention mask, (N, Tv) (which keys exist) or (N, Tq, Tv) (Keras' form),
+    as a boolean (N, 1, Tq or 1, Tv) array for the heads' scores; None stays None."""
+    m = as_mask(mask, name)
+    if m is None:
+        return None
+    if m.ndim == 2 and m.shape == (N, Tv):
+        return m[:, None, None, :]
+    if m.ndim == 3 and all(a in (1, b) for a, b in zip(m.shape, (N, Tq, Tv))):
+        return m[:, None]
+    raise ValueError(f"{name}: expected shape ({N}, {Tv}) (which keys exist) or ({N}, {Tq}, "
+                     f"{Tv}) (which key each query may see), got {m.shape}")
+
+
 def multi_head_attention_forward(query, value, key, p: dict, mask=None, causal: bool = False):
     """Keras' MultiHeadAttention: heads of scaled dot-product attention, concatenated, projected.
 
     query (N, Tq, Dq), value (N, Tv, Dv), key (N, Tv, Dk); ``p`` holds the arrays named in
     ``MHA_KEYS`` (kernels (D, h, head_dim), biases (h, head_dim), output kernel (h, head_dim,
-    d_out), bias (d_out,)); mask (N, Tq, Tv) or (N, Tv) boolean, True = attend.
+    d_out), bias (d_out,)); mask (N, Tq, Tv) or (N, Tv), bool or 0/1 ints, True = attend.
     Returns (out (N, Tq, d_out), cache); the weights (N, h, Tq, Tv) are ``cache[-1][-1]``.
     """
+    (N, Tq), Tv = query.shape[:2], value.shape[1]
+    if value.shape[0] != N or key.shape[:2] != value.shape[:2]:
+        raise ValueError(f"multi-head attention: query {query.shape[:2]}, value "
+                         f"{value.shape[:2]} and key {key.shape[:2]} must share the batch size "
+                         "N, and value and key the length Tv")
     Q = _heads(query, p["query_kernel"], p["query_bias"])
     K = _heads(key, p["key_kernel"], p["key_bias"])
     V = _heads(value, p["value_kernel"], p["value_bias"])
-    if mask is not None:
-        mask = np.asarray(mask, dtype=bool)
-        mask = mask[:, None, None, :] if mask.ndim == 2 else mask[:, None]
-    o, att = scaled_dot_product_attention_forward(Q, K, V, mask, causal)   # (N, h, Tq, hd)
+    o, att = scaled_dot_product_attention_forward(Q, K, V, mha_mask(mask, N, Tq, Tv), causal)
     o = o.transpose(0, 2, 1, 3)                                            # (N, Tq, h, hd)
     out = np.einsum("nqhk,hkd->nqd", o, p["output_kernel"]) + p["output_bias"]
     return out, (query, value, key, p, o, att)
@@ -244,24 +334,27 @@ def _heads_backward(dH, x, W):
 
 
 def multi_head_attention_backward(dout, cache):
-    """dout (N, Tq, d_out) -> (dquery, dvalue, dkey, grads named as in ``MHA_KEYS``)."""
+    """dout (N, Tq, d_out) -> ((dquery, dvalue, dkey), grads in the order of ``MHA_KEYS``)."""
     query, value, key, p, o, att = cache
+    dout = _check_dout(dout, o.shape[:2] + p["output_bias"].shape,
+                       "multi_head_attention_backward")
     g = {"output_kernel": np.einsum("nqhk,nqd->hkd", o, dout), "output_bias": dout.sum((0, 1))}
     do = np.einsum("nqd,hkd->nhqk", dout, p["output_kernel"])
-    dQ, dK, dV = scaled_dot_product_attention_backward(do, att)
+    (dQ, dK, dV), _ = scaled_dot_product_attention_backward(do, att)
     dq, g["query_kernel"], g["query_bias"] = _heads_backward(dQ, query, p["query_kernel"])
     dk, g["key_kernel"], g["key_bias"] = _heads_backward(dK, key, p["key_kernel"])
     dv, g["value_kernel"], g["value_bias"] = _heads_backward(dV, value, p["value_kernel"])
-    return dq, dv, dk, {name: g[name] for name in MHA_KEYS}
+    return (dq, dv, dk), tuple(g[name] for name in MHA_KEYS)
 
 
 class MultiHeadAttention(Layer):
     """MultiHeadAttention(num_heads, key_dim): Keras' layer (value_dim = key_dim, biases on).
 
-    ``forward(query, value=None, key=None, attention_mask=None, use_causal_mask=False)``:
-    self-attention when ``value`` is None. ``backward(dout)`` returns dquery for
-    self-attention (the three input gradients summed), else (dquery, dvalue, dkey).
-    ``attention_weights`` (N, heads, Tq, Tv) after forward.
+    ``forward(query, value=None, key=None, attention_mask=None, use_causal_mask=False)``, as
+    Keras calls it: ``value`` defaults to ``query`` (self-attention), ``key`` to ``value``.
+    ``backward(dout)`` always returns (dquery, dvalue, dkey), one per argument of Keras' call
+    (for self-attention the gradient of x is their sum). ``attention_weights``
+    (N, heads, Tq, Tv) after forward.
     """
 
     def __init__(self, num_heads: int, key_dim: int, name: str | None = None, dtype="float64"):
@@ -272,7 +365,6 @@ class MultiHeadAttention(Layer):
                                  f"got {val!r}")
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
         self.attention_weights: np.ndarray | None = None
-        self._self_attention = True
 
     def build(self, input_shape, rng=None):
         """``input_shape`` (T, d_model) of the query (value and key of the same width)."""
@@ -290,69 +382,19 @@ class MultiHeadAttention(Layer):
                 use_causal_mask: bool = False, training=False):
         self._require_built()
         d, dt = self.params["query_kernel"].shape[0], self.dtype
+        causal = check_bool(use_causal_mask, f"{self.name}: use_causal_mask")
         query = _check_last(query, f"{self.name}: query", 3, d, dt)
-        self._self_attention = value is None and key is None
         value = query if value is None else _check_last(value, f"{self.name}: value", 3, d, dt)
         key = value if key is None else _check_last(key, f"{self.name}: key", 3, d, dt)
         out, self._cache = multi_head_attention_forward(query, value, key, self.params,
-                                                        attention_mask, use_causal_mask)
+                                                        attention_mask, causal)
         self.attention_weights = self._cache[-1][-1]
         return out
 
     def backward(self, dout):
-        dq, dv, dk, self.grads = multi_head_attention_backward(dout, self._cached())
-        return dq + dv + dk if self._self_attention else (dq, dv, dk)
-
-
-# -- layer normalisation -----------------------------------------------------------------------
-def layer_norm_forward(x, gamma, beta, epsilon: float = 1e-3):
-    """(x - mean) / sqrt(var + epsilon) * gamma + beta over the last axis.
-
-    x (..., D), gamma (D,), beta (D,). Returns (out (..., D), cache).
-    """
-    mu = x.mean(axis=-1, keepdims=True)
-    inv = 1.0 / np.sqrt(x.var(axis=-1, keepdims=True) + epsilon)
-    xhat = (x - mu) * inv
-    return xhat * gamma + beta, (xhat, inv, gamma)
-
-
-def layer_norm_backward(dout, cache):
-    """dout (..., D) -> (dx, dgamma, dbeta)."""
-    xhat, inv, gamma = cache
-    axes = tuple(range(dout.ndim - 1))
-    dxhat = dout * gamma
-    dx = inv * (dxhat - dxhat.mean(-1, keepdims=True)
-                - xhat * (dxhat * xhat).mean(-1, keepdims=True))
-    return dx, np.sum(dout * xhat, axis=axes), dout.sum(axis=axes)
-
-
-class LayerNormalization(Layer):
-    """LayerNormalization(epsilon=1e-3): Keras' layer over the last axis; ``gamma``, ``beta``."""
-
-    def __init__(self, epsilon: float = 1e-3, name: str | None = None, dtype="float64"):
-        super().__init__(name, dtype)
-        self.epsilon = check_positive(epsilon, "LayerNormalization: epsilon")
-
-    def build(self, input_shape, rng=None):
-        d = int(input_shape[-1])
-        self.add_weight("gamma", np.ones(d))
-        self.add_weight("beta", np.zeros(d))
-        return super().build(input_shape, rng)
-
-    def forward(self, x, training=False):
-        self._require_built()
-        x = as_array(x, f"{self.name}: x").astype(self.dtype, copy=False)
-        if x.shape[-1] != self.params["gamma"].shape[0]:
-            raise ValueError(f"{self.name}: x has shape {x.shape}, expected last axis "
-                             f"{self.params['gamma'].shape[0]}")
-        out, self._cache = layer_norm_forward(x, self.params["gamma"], self.params["beta"],
-                                              self.epsilon)
-        return out
-
-    def backward(self, dout):
-        dx, dg, db = layer_norm_backward(dout, self._cached())
-        self.grads = {"gamma": dg, "beta": db}
-        return dx
+        dinputs, grads = multi_head_attention_backward(dout, self._cached())
+        self.grads = dict(zip(MHA_KEYS, grads))
+        return dinputs
 
 
 # -- positional encoding ------------------------------------------------------------------------
