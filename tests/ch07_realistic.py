@@ -157,7 +157,11 @@ def mpb_in_place(dout, x, f, stride):         # builds the mask by editing x's w
             sl = (slice(None), slice(i * stride, i * stride + f), slice(j * stride, j * stride + f))
             win = x[sl]
             win -= win.max(axis=(1, 2), keepdims=True)          # in place: changes x
-            dx[sl] += (win == 0) * dout[:, i, j][:, None, None, :]
+            flat = win.reshape(win.shape[0], -1, win.shape[-1])
+            first = (flat == 0).argmax(axis=1)                  # the first maximum, as Keras
+            mask = np.zeros_like(flat)
+            np.put_along_axis(mask, first[:, None, :], 1.0, axis=1)
+            dx[sl] += mask.reshape(win.shape) * dout[:, i, j][:, None, None, :]
     return dx
 
 
@@ -203,7 +207,7 @@ def os_precedence(n, f, p, s):
 # ("located", a phrase saying where: the output or the line)
 EXPECT = {
     zp_all_axes: ("named", "pad axes 1 and 2 only"), zp_nchw: ("named", "pad axes 1 and 2 only"),
-    zp_one_side: ("named", "pad both sides"), css_array: ("named", "return a float"),
+    zp_one_side: ("named", "pad both sides"), css_array: ("named", "return a number"),
     css_matmul: ("located", "line"), css_b_each: ("named", "add b once"),
     cf_no_stride_in_size: ("located", "line"), cf_no_pad: ("named", "pad x first"),
     cf_precedence: ("located", "line"), cf_bias_vector: ("located", "line"),

@@ -177,7 +177,7 @@ def test_unnamed_error_says_where():
         dW[0, 0, 0, 0] += 1.0
         return dx, dW, db
     ok, out = verdict(ch07.check_conv_backward, off)
-    assert not ok and "dW differs at index (0, 0, 0, 0)" in out and "dx" not in out
+    assert not ok and "dW is wrong (dx and db agree)" in out
 
 
 def _raises(*args):
@@ -229,7 +229,7 @@ def test_realistic_mistake_tally():
 # --- strict types and shapes -------------------------------------------------------------------
 def test_a_list_and_a_squeezable_shape_are_refused():
     ok, out = verdict(ch07.check_zero_pad, lambda x, p: SOL["zero_pad"](x, p).tolist())
-    assert not ok and "is list: return a NumPy array" in out
+    assert not ok and "is a list: return a NumPy array" in out
     ok, out = verdict(ch07.check_max_pool_forward,
                       lambda x, f, s: SOL["max_pool_forward"](x, f, s)[..., None])
     assert not ok and "has shape" in out
