@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from companion.nn import activations
 
 CLEAR = (TypeError, ValueError, RuntimeError, KeyError)
-SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 

@@ -88,7 +88,7 @@ LAYER_ARGS = [  # (class, argument, other arguments, strategy)
     (ResidualBlock, "filters", {}, BAD_COUNT), (ResidualBlock, "shortcut", {"filters": 2},
                                                 SCALAR_JUNK),
     (InceptionModule, "f1", {"b3": (2, 2), "b5": (2, 2), "fp": 2}, BAD_COUNT),
-    (InceptionModule, "b3", {"f1": 2, "b5": (2, 2), "fp": 2}, BAD_COUNT),
+    (InceptionModule, "b3", {"f1": 2, "b5": (2, 2), "fp": 2}, BAD_PAIR),
     (Dense, "dtype", {"units": 2}, st.one_of(st.text(max_size=3),
                                              st.sampled_from(["float16", "int32", 3]))),
 ]
@@ -124,7 +124,8 @@ TARGETS: list[Target] = [
                                st.just(np.full((2, 3), -1)), st.just(np.ones((2, 4), int)))),
     Target("bn.forward(x=..., training=True)",
            lambda v: built(BatchNormalization(), (3,)).forward(v, training=True), ("x",),
-           bad_arrays((4, 3))),
+           bad_arrays((4, 3)),                                  # another batch size is fine
+           lambda v, out: np.shape(v)[1:] == (3,) and np.isfinite(v).all()),
     Target("dense.backward(dout=...)",
            lambda v: forward_then_backward(Dense(2), (3,), X23, v), ("dout",),
            bad_arrays((2, 2)),

@@ -30,7 +30,7 @@ TARGETS: list[Target] = [
            st.one_of(bad_arrays((3,)), st.just(np.array([0, -1])), st.just(np.array([0.5]))),
            lambda v, out: out.shape == np.shape(v) + (int(np.max(v)) + 1,)),
     Target("datasets.one_hot(y, n_classes=...)", lambda v: datasets.one_hot([0, 1], v),
-           ("n_classes",), st.one_of(BAD_COUNT.filter(lambda v: v is not None), st.just(1))),
+           ("n_classes", "labels"), st.one_of(BAD_COUNT.filter(lambda v: v is not None), st.just(1))),
     Target("datasets.Standardizer().fit(X=...)", lambda v: datasets.Standardizer().fit(v),
            ("X",), bad_arrays((4, 2)),
            lambda v, out: np.asarray(v).ndim >= 2 and np.isfinite(out.mean).all()),
