@@ -66,6 +66,7 @@ def bad_arrays(shape: tuple) -> st.SearchStrategy:
         st.sampled_from([np.nan, np.inf, -np.inf]).map(with_value),
         st.just(np.full(shape, "a")),
         st.just(np.empty(shape, dtype=object)),
+        st.just(np.full(shape, 1 + 2j)),
     )
 
 
