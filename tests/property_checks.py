@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from companion.nn import activations
 
 CLEAR = (TypeError, ValueError, RuntimeError, KeyError)
-SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 
@@ -66,6 +66,7 @@ def bad_arrays(shape: tuple) -> st.SearchStrategy:
         st.sampled_from([np.nan, np.inf, -np.inf]).map(with_value),
         st.just(np.full(shape, "a")),
         st.just(np.empty(shape, dtype=object)),
+        st.just(np.full(shape, 1 + 2j)),
     )
 
 

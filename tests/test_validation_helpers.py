@@ -160,3 +160,10 @@ def test_check_choice():
         check_choice("full", "padding", ("valid", "same"))
     with pytest.raises(ValueError, match=r"must be one of \(0, 1\), got True"):
         check_choice(True, "axis", (0, 1))
+
+
+def test_as_array_refuses_complex_numbers():
+    """Casting them to float would silently drop the imaginary part."""
+    from companion.nn.validation import as_array
+    with pytest.raises(TypeError, match=r"^x: expected real numbers, got dtype complex128$"):
+        as_array(np.array([1 + 2j]), "x")

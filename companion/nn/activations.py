@@ -71,7 +71,7 @@ def linear_grad(z):
 
 def sign(z):
     """The perceptron's activation: +1 for z >= 0, -1 otherwise (as in the notes)."""
-    return np.where(as_array(z, "sign: z") >= 0, 1, -1)
+    return np.where(np.asarray(z) >= 0, 1, -1)
 
 
 def softmax(z, axis: int = -1):

@@ -35,6 +35,8 @@ def as_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
         got = f"dtype {arr.dtype}" if arr.dtype != object or isinstance(x, np.ndarray) else \
             f"{type(x).__name__} {_short(x)}"
         raise TypeError(f"{name}: expected a numeric array, got {got}")
+    if dtype is None and arr.dtype.kind == "c":        # a float cast would drop the imaginary part
+        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if arr.ndim not in allowed:
