@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from companion.data.text import char_vocabulary, load_names
+from companion.data.text import names_split  # noqa: F401  (chapter 10's split, used here)
 from companion.models.transformer import TransformerLM, train_lm
 from companion.nn.activations import softmax
 
@@ -31,16 +31,6 @@ def softmax_saturation(d_ks: Sequence[int], n: int = 2000, T: int = 10, seed: in
         out["raw"].append(float(softmax(s).max(axis=1).mean()))
         out["scaled"].append(float(softmax(s / np.sqrt(d)).max(axis=1).mean()))
     return out
-
-
-def names_split():
-    """Chapter 10's split of the names: (train 4130, validation 516, test 517, vocabulary)."""
-    names = load_names()
-    order = np.random.default_rng(0).permutation(len(names))
-    train = [names[i] for i in order[:4130]]
-    val = [names[i] for i in order[4130:4646]]
-    test = [names[i] for i in order[4646:]]
-    return train, val, test, char_vocabulary(train)
 
 
 def _attention_axes(ax, m, labels, title: str):
@@ -105,150 +95,3 @@ def transformer_explorer(train_names, val_names, vocab, n_train: int = 1500, epo
                 "name": w.Text(value="christopher", description="name")}
     return Explorer(compute, draw, controls, title="A small transformer language model",
                     run_button=True)
-
-
-# -- chapter 14b: the comparisons at equal budgets ------------------------------------------------
-def _lm_contenders(vocab, seed: int) -> dict:
-    """The character language models compared, built afresh for one seed: name -> (model,
-    its training function(epochs))."""
-    from companion.models.char_lm import CharLanguageModel, train
-    from companion.nn.layers.gru import GRU
-    from companion.nn.layers.lstm import LSTM
-
-    def recurrent(units, cell, batch_size):
-        m = CharLanguageModel(vocab, units=units, cell=cell, seed=seed)
-        return m, lambda names, epochs: train(m, names, epochs=epochs, batch_size=batch_size,
-                                              clipnorm=5.0, seed=seed, progress=False)
-
-    def transformer(positional):
-        m = TransformerLM(vocab, d_model=32, num_heads=2, num_layers=2, ff_dim=64,
-                          positional=positional, seed=seed)
-        return m, lambda names, epochs: train_lm(m, names, epochs=epochs, seed=seed)
-    return {"GRU (48 units)": recurrent(48, GRU, 64),
-            "LSTM (48 units)": recurrent(48, LSTM, 64), "transformer": transformer(True),
-            "transformer, no positions": transformer(False)}
-
-
-def count_params(model) -> int:
-    return int(sum(p.size for p in model.params.values()))
-
-
-def compare_language_models(train_names, test_names, vocab, epochs: int, seeds=(0, 1, 2),
-                            extra_epochs: dict | None = None) -> dict:
-    """Train every contender of ``_lm_contenders`` for ``epochs`` epochs (a contender named in
-    ``extra_epochs`` for that many instead, under the name "<name>, <k> epochs") with each seed.
-
-    Returns name -> {"loss": [test nats/char per seed], "cpu": [CPU seconds per seed],
-    "params": parameter count, "epochs": epochs}.
-    """
-    import time
-    rows: dict = {}
-    for seed in seeds:
-        plan = [(name, m, fit, epochs) for name, (m, fit) in _lm_contenders(vocab, seed).items()]
-        for name, k in (extra_epochs or {}).items():
-            m, fit = _lm_contenders(vocab, seed)[name]
-            plan.append((f"{name}, {k} epochs", m, fit, k))
-        for name, model, fit, k in plan:
-            start = time.process_time()
-            fit(train_names, k)
-            cpu = time.process_time() - start
-            row = rows.setdefault(name, {"loss": [], "cpu": [], "params": count_params(model),
-                                         "epochs": k})
-            row["loss"].append(model.loss(test_names))
-            row["cpu"].append(cpu)
-    return rows
-
-
-def mean_spread(values) -> tuple[float, float]:
-    """(mean, half the range) of a few runs: mean ± spread covers every run."""
-    v = np.asarray(values, dtype=float)
-    return float(v.mean()), float((v.max() - v.min()) / 2)
-
-
-# -- chapter 14c: training the transformer ---------------------------------------------------------
-def warmup_experiment(train_names, test_names, vocab, learning_rate: float = 3e-2,
-                      epochs: int = 2, warmup_steps: int = 30, seeds=(0, 1, 2),
-                      variants: dict | None = None) -> dict:
-    """Post-LN and pre-LN language models trained at a high peak ``learning_rate`` with a
-    cosine decay, with and without a linear warmup of ``warmup_steps`` steps; each of
-    ``variants`` (name -> TransformerLM keyword arguments, e.g. dropout=0.1) as post-LN with
-    warmup.
-
-    Returns {(norm "post-LN"/"pre-LN", "warmup"/"no warmup" or the variant's name):
-    [test nats/char per seed]}."""
-    from companion.nn import optim
-    steps = epochs * int(np.ceil(len(train_names) / 64))
-    out: dict = {}
-    plan = [(nf, warm, {}, ("pre-LN" if nf else "post-LN", "warmup" if warm else "no warmup"))
-            for nf in (False, True) for warm in (False, True)]
-    plan += [(False, True, kw, ("post-LN", name)) for name, kw in (variants or {}).items()]
-    for norm_first, warm, kw, key in plan:
-        for seed in seeds:
-            lr = optim.CosineDecay(0.0, steps - warmup_steps, warmup_target=learning_rate,
-                                   warmup_steps=warmup_steps) if warm else \
-                optim.CosineDecay(learning_rate, steps)
-            lm = TransformerLM(vocab, d_model=32, num_heads=2, num_layers=2, ff_dim=64,
-                               norm_first=norm_first, seed=seed, **kw)
-            train_lm(lm, train_names, optimizer=optim.Adam(lr), epochs=epochs, seed=seed)
-            out.setdefault(key, []).append(lm.loss(test_names))
-    return out
-
-
-def time_per_step(lengths, d: int = 32, N: int = 8, repeats: int = 3, seed: int = 0) -> dict:
-    """CPU seconds of one forward + backward pass over N sequences of each length T, for a
-    self-attention layer (MultiHeadAttention, 2 heads of d/2) and for a GRU(d) layer, float32,
-    the best of ``repeats``. Returns {"attention": [...], "GRU": [...]} (one time per T)."""
-    import time
-
-    from companion.nn.layers.attention import MultiHeadAttention
-    from companion.nn.layers.gru import GRU
-    rng = np.random.default_rng(seed)
-    out: dict = {"attention": [], "GRU": []}
-    for T in lengths:
-        x = rng.standard_normal((N, T, d)).astype(np.float32)
-        mha = MultiHeadAttention(2, d // 2, dtype="float32")
-        mha.build((T, d), rng)
-        gru = GRU(d, return_sequences=True, dtype="float32")
-        gru.build((T, d), rng)
-        for name, step in (("attention", lambda m=mha, x=x: m.backward(m.forward(x))),
-                           ("GRU", lambda g=gru, x=x: g.backward(g.forward(x)))):
-            best = np.inf
-            for _ in range(repeats):
-                start = time.process_time()
-                step()
-                best = min(best, time.process_time() - start)
-            out[name].append(best)
-    return out
-
-
-def schedule_explorer():
-    """The two warmup schedules' learning rate against the step, for chosen settings."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
-    from companion.lab.explorer import Explorer
-    from companion.nn import optim
-
-    def compute(d_model, warmup_steps, peak):
-        steps = np.arange(2000)
-        return {"steps": steps,
-                "inverse": optim.InverseSqrtSchedule(d_model, warmup_steps)(steps),
-                "cosine": optim.CosineDecay(0.0, 2000 - warmup_steps, warmup_target=peak,
-                                            warmup_steps=warmup_steps)(steps),
-                "summary": f"inverse-sqrt peak {1 / np.sqrt(d_model * warmup_steps):.2e} at "
-                           f"step {warmup_steps - 1}"}
-
-    def draw(r):
-        fig, ax = plt.subplots(figsize=(6, 3))
-        ax.plot(r["steps"], r["inverse"], label="inverse square root (Vaswani et al.)")
-        ax.plot(r["steps"], r["cosine"], label="linear warmup + cosine")
-        ax.set(xlabel="step", ylabel="learning rate", title="Warmup schedules")
-        ax.legend(fontsize=8)
-        return fig
-
-    controls = {"d_model": w.Dropdown(options=[32, 128, 512], value=128, description="d_model"),
-                "warmup_steps": w.IntSlider(value=200, min=10, max=1000, step=10,
-                                            description="warmup"),
-                "peak": w.FloatLogSlider(value=3e-3, base=10, min=-4, max=-1,
-                                         description="cosine peak")}
-    return Explorer(compute, draw, controls, title="Learning-rate warmup")

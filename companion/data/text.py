@@ -227,3 +227,15 @@ def sentences(text: str) -> list[str]:
     """Split running text into sentences at . ! ? followed by a space (line breaks joined)."""
     flat = re.sub(r"\s+", " ", _text(text))
     return [s.strip() for s in re.split(r"(?<=[.!?])\s", flat) if len(s.split()) >= 3]
+
+
+def names_split():
+    """The census first names split as chapter 10 splits them (seed 0): (train 4130, validation
+    516, test 517, the training names' character vocabulary). Chapters 14-16 compare their
+    language models on it."""
+    names = load_names()
+    order = np.random.default_rng(0).permutation(len(names))
+    train = [names[i] for i in order[:4130]]
+    val = [names[i] for i in order[4130:4646]]
+    test = [names[i] for i in order[4646:]]
+    return train, val, test, char_vocabulary(train)

@@ -93,9 +93,18 @@ CHAPTERS: tuple[Chapter, ...] = (
             "(forward, backward, Keras twin), and decode greedily or by beam search.",
             "Beyond the notes: encoder-decoder models and attention", (11,)),
     Chapter(14, "14_transformer.ipynb", "The transformer",
-            "Build scaled dot-product and multi-head attention, layer norm and positional "
-            "encodings, and train a transformer language model and date translator.",
+            "Build scaled dot-product, multi-head and cross-attention, layer norm and "
+            "positional encodings, encoder and decoder blocks, and train a transformer "
+            "language model.",
             "Beyond the notes: the transformer", (10, 13)),
+    Chapter(15, "15_transformer_budgets.ipynb", "The transformer at equal budgets",
+            "Compare the transformer with the GRU and LSTM language models at equal epochs "
+            "and equal CPU time over three seeds, and test what the positions add.",
+            "Beyond the notes: fair comparisons", (11, 14)),
+    Chapter(16, "16_training_the_transformer.ipynb", "Training the transformer",
+            "Measure learning-rate warmup, pre- against post-LN, label smoothing and dropout, "
+            "and the cost of attention against a recurrent cell as sequences grow.",
+            "Beyond the notes: how transformers are trained", (14,)),
 )
 
 

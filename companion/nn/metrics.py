@@ -62,3 +62,9 @@ def _check_label_range(y_true, y_pred) -> None:
         raise ValueError(f"accuracy: y_true must lie in 0..{k - 1} for y_pred of shape "
                          f"{y_pred.shape}, got values from {y_true.min():g} to "
                          f"{y_true.max():g}{hint}")
+
+
+def mean_spread(values) -> tuple[float, float]:
+    """(mean, half the range) of a few runs: mean ± spread covers every run."""
+    v = np.asarray(values, dtype=float)
+    return float(v.mean()), float((v.max() - v.min()) / 2)
