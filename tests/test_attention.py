@@ -193,26 +193,9 @@ def test_bad_input_messages(rng):
 
 
 # -- Keras twins ---------------------------------------------------------------------------
-def keras_bahdanau(keras, layer, Tq, Tv):
-    """A functional Keras model computing our BahdanauAttention with its weights:
-    Dense(query), Dense(keys), AdditiveAttention(use_scale=True); inputs query, keys, mask."""
-    dq, units = layer.params["query_kernel"].shape
-    dk = layer.params["key_kernel"].shape[0]
-    q_in, k_in = keras.Input((Tq, dq)), keras.Input((Tv, dk))
-    m_in = keras.Input((Tv,), dtype="bool")
-    dense_q, dense_k = keras.layers.Dense(units, use_bias=False), keras.layers.Dense(units, use_bias=False)
-    att = keras.layers.AdditiveAttention(use_scale=True)
-    out = att([dense_q(q_in), k_in, dense_k(k_in)], mask=[None, m_in])
-    model = keras.Model([q_in, k_in, m_in], out)
-    dense_q.set_weights([layer.params["query_kernel"]])
-    dense_k.set_weights([layer.params["key_kernel"]])
-    att.set_weights([layer.params["scale"]])
-    return model
-
-
 @pytest.mark.keras
 def test_bahdanau_matches_keras(keras, rng):
-    from companion.keras_twin import backward, compare
+    from companion.keras_twin import backward, bahdanau_twin, compare
     N, Tq, Tv = 3, 4, 6
     layer = BahdanauAttention(5, dtype="float32")
     layer.build(((Tq, 7), (Tv, 8)), rng)
@@ -223,7 +206,7 @@ def test_bahdanau_matches_keras(keras, rng):
     ours = layer.forward(q.astype(np.float32), k.astype(np.float32), mask)
     dout = rng.standard_normal(ours.shape)
     dq, dk = layer.backward(dout.astype(np.float32))
-    kmodel = keras_bahdanau(keras, layer, Tq, Tv)
+    kmodel = bahdanau_twin(layer, Tq, Tv)
     _, out, dx, dw = backward(kmodel, [q, k, mask], dout)
     compare("context", ours, out, 1e-5, quiet=True)
     compare("dquery", dq, dx[0], 1e-5, quiet=True)

@@ -17,10 +17,10 @@ before the first import.
     optimizers.py  keras_optimizer, keras_schedule
     lockstep.py    train_in_lockstep: ours and Keras trained step by step on the same batches
     attention.py   the twins of MultiHeadAttention, LayerNormalization and the transformer's
-                   blocks (registered), block_twin
+                   blocks (registered), block_twin, bahdanau_twin (additive attention)
 """
 
-from companion.keras_twin.attention import block_twin
+from companion.keras_twin.attention import bahdanau_twin, block_twin
 from companion.keras_twin.core import backend, device, import_keras
 from companion.keras_twin.grads import (
     apply_gradients,
@@ -48,6 +48,7 @@ __all__ = [
     "apply_gradients",
     "backend",
     "backward",
+    "bahdanau_twin",
     "block_twin",
     "build_layer",
     "compare",

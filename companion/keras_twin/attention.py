@@ -9,6 +9,7 @@ order as ours, so ``set_weights(block.get_weights())`` copies straight across.
     kblock = keras_layer(block)                         # registered: the usual way to get it
     kmodel = block_twin(block, T=5, causal=True)        # a keras.Model [x, mask] -> out, weights
                                                         # copied (decoder: [x, context, mask])
+    kmodel = bahdanau_twin(layer, Tq=4, Tv=7)           # [query, keys, key mask] -> context
 """
 
 from __future__ import annotations
@@ -124,3 +125,23 @@ def block_twin(block, T: int, causal: bool = False, S: int | None = None):
                                                   use_causal_mask=causal))
     kblock.set_weights(block.get_weights())
     return kmodel
+
+
+def bahdanau_twin(layer, Tq: int, Tv: int):
+    """Our ``BahdanauAttention`` as a functional ``keras.Model`` [query (N, Tq, dq), keys (N, Tv,
+    dk), key mask (N, Tv) bool] -> context (N, Tq, dk), with our weights: Keras'
+    ``AdditiveAttention(use_scale=True)`` over Dense(query) and Dense(keys), the raw keys as
+    its values (``AdditiveAttention`` has no projections of its own)."""
+    keras = import_keras()
+    (dq, units), dk = layer.params["query_kernel"].shape, layer.params["key_kernel"].shape[0]
+    query, keys = keras.Input((Tq, dq)), keras.Input((Tv, dk))
+    key_mask = keras.Input((Tv,), dtype="bool")
+    project_q = keras.layers.Dense(units, use_bias=False)
+    project_k = keras.layers.Dense(units, use_bias=False)
+    attend = keras.layers.AdditiveAttention(use_scale=True)
+    context = attend([project_q(query), keys, project_k(keys)], mask=[None, key_mask])
+    model = keras.Model([query, keys, key_mask], context)
+    project_q.set_weights([layer.params["query_kernel"]])
+    project_k.set_weights([layer.params["key_kernel"]])
+    attend.set_weights([layer.params["scale"]])
+    return model
