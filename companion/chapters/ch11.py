@@ -358,5 +358,5 @@ def train_step_lstm_lm(step, step_backward, vocab, train_names, val_names, units
     lm = CharLanguageModel(vocab, units=units, cell=step_lstm, seed=seed, step=step,
                            step_backward=step_backward)
     hist = train(lm, train_names, epochs=epochs, batch_size=64, clipnorm=5.0, seed=seed,
-                 val_names=val_names, progress=None)
+                 validation_data=val_names, progress=None)
     return lm, hist

@@ -142,7 +142,12 @@ def backward(kmodel, x, dout, training: bool = False):
         fn = lambda outs: sum(ops.sum(o * d) for o, d in zip(outs, douts))
     else:
         d = ops.convert_to_tensor(np.asarray(dout, dtype=dtype))
-        fn = lambda out: ops.sum(out * d)
+
+        def fn(out):
+            if tuple(out.shape) != tuple(d.shape):
+                raise ValueError(f"backward: dout has shape {tuple(d.shape)}, but the Keras "
+                                 f"model's output has shape {tuple(out.shape)}")
+            return ops.sum(out * d)
     return gradients(kmodel, x, fn, training=training)
 
 

@@ -11,6 +11,7 @@ from companion.nn.optim import (
     Optimizer,
     RMSprop,
 )
+from companion.nn.optim import get as get_optimizer
 
 
 def keras_schedule(schedule: LearningRateSchedule, keras):
@@ -23,7 +24,9 @@ def keras_schedule(schedule: LearningRateSchedule, keras):
 
 
 def keras_optimizer(opt: Optimizer, keras):
-    """The Keras optimiser with the same formula and hyper-parameters as ``opt``."""
+    """The Keras optimiser with the same formula and hyper-parameters as ``opt`` (an optimiser
+    of ours, or its name as ``fit`` accepts it: "sgd", "adam", ...)."""
+    opt = get_optimizer(opt)
     lr = opt.learning_rate
     if isinstance(lr, LearningRateSchedule):
         lr = keras_schedule(lr, keras)

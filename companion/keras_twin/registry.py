@@ -188,6 +188,9 @@ def _inception(block, keras):
 # -- twins with our weights ------------------------------------------------------------------
 def twin(model, dtype: str = "float32"):
     """A ``keras.Sequential`` with the same layers and a copy of our weights (cast to dtype)."""
+    if not isinstance(model, Sequential) or not model.built:
+        raise TypeError(f"twin: expected a built companion Sequential (input_shape= given), got "
+                        f"{type(model).__name__} {model!r:.60}; for one layer use layer_twin")
     keras = import_keras()
     inputs = keras.Input(shape=model.input_shape, dtype=dtype)
     kmodel = keras.Sequential([inputs] + [build_layer(layer, keras) for layer in model.layers])
@@ -213,6 +216,9 @@ def layer_twin(layer, input_dtype: str = "float32"):
 
 def copy_weights(model, kmodel) -> None:
     """Copy our weights into the Keras model, layer by layer, in Keras' own order."""
+    if not hasattr(kmodel, "layers") or not hasattr(model, "layers"):
+        raise TypeError(f"copy_weights(model, kmodel): expected our Sequential and a Keras "
+                        f"model, got {type(model).__name__} and {type(kmodel).__name__}")
     klayers = [kl for kl in kmodel.layers if kl.weights]
     ours = [layer for layer in model.layers if layer.params]
     if len(klayers) != len(ours):

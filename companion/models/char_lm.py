@@ -63,6 +63,9 @@ class CharLanguageModel:
 
     def __init__(self, vocab: Vocabulary, units: int = 64, cell=SimpleRNN, seed=0,
                  **cell_kwargs):
+        if "rng" in cell_kwargs:
+            raise TypeError("CharLanguageModel takes seed= (an int or a numpy Generator), not "
+                            "rng=: the weights are drawn from it")
         if not isinstance(vocab, Vocabulary):
             raise TypeError(f"vocab: expected a Vocabulary (char_vocabulary(names)), got "
                             f"{type(vocab).__name__} {vocab!r}")
@@ -105,6 +108,7 @@ class CharLanguageModel:
 
         ``predict(x) -> probabilities (N, T, V)`` defaults to our model; pass a Keras twin's
         to compare."""
+        names = name_list(names, "names")
         predict = predict or (lambda x: self.model.forward(x))
         total, count = 0.0, 0
         for i in range(0, len(names), batch_size):
@@ -197,6 +201,7 @@ def stream_chunks(vocab: Vocabulary, names: Sequence[str], seq_len: int) -> np.n
     target ids (the incomplete last window is dropped)."""
     if int(seq_len) != seq_len or seq_len < 1:
         raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
+    names = name_list(names, "names")
     stream = np.concatenate([vocab.encode(chars(n), add_eos=True) for n in names])
     M = len(stream) // seq_len
     if M == 0:
@@ -266,7 +271,7 @@ class BigramModel:
     """
 
     def __init__(self, vocab: Vocabulary, alpha: float = 1.0):
-        self.vocab, self.alpha = vocab, float(alpha)
+        self.vocab, self.alpha = vocab, check_non_negative(alpha, "alpha")
         self.counts = np.zeros((len(vocab), len(vocab)))
 
     def _pairs(self, name: str):
@@ -275,7 +280,7 @@ class BigramModel:
 
     def fit(self, names: Sequence[str]) -> BigramModel:
         pairs = Counter()
-        for name in names:
+        for name in name_list(names, "names"):
             pairs.update(zip(*map(list, self._pairs(name))))
         for (a, b), c in pairs.items():
             self.counts[a, b] += c
@@ -290,7 +295,7 @@ class BigramModel:
     def log_likelihood(self, names: Sequence[str]) -> tuple[float, int]:
         P = np.log(self.probs)
         total, count = 0.0, 0
-        for name in names:
+        for name in name_list(names, "names"):
             prev, nxt = self._pairs(name)
             total += float(P[prev, nxt].sum())
             count += len(nxt)

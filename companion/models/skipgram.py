@@ -33,7 +33,14 @@ from companion.nn.train import (
     seeded,
     train_loop,
 )
-from companion.nn.validation import check_int, rng_from
+from companion.nn.validation import (
+    check_bool,
+    check_int,
+    check_number,
+    check_positive,
+    check_strings,
+    rng_from,
+)
 
 # Related pairs of the Python docs' vocabulary, listed before any training (not picked from the
 # results), to measure what skip-gram learns on that corpus: where does b rank among a's
@@ -62,10 +69,14 @@ class Vocab:
 
     def encode(self, tokens) -> np.ndarray:
         """Ids of the tokens in the vocabulary (out-of-vocabulary tokens are dropped)."""
+        tokens = check_strings(tokens, "tokens")
         return np.array([self.index[t] for t in tokens if t in self.index], dtype=np.int64)
 
 
 def build_vocab(tokens, min_count: int = 5) -> Vocab:
+    """The words seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
+    tokens = check_strings(tokens, "tokens")
+    min_count = check_int(min_count, "min_count")
     words, counts = np.unique(np.asarray(tokens), return_counts=True)
     order = np.lexsort((words, -counts))                 # by count, ties alphabetical
     keep = order[counts[order] >= min_count]
@@ -75,6 +86,7 @@ def build_vocab(tokens, min_count: int = 5) -> Vocab:
 def subsample(ids: np.ndarray, counts: np.ndarray, t: float = 1e-3, rng=None) -> np.ndarray:
     """Drop frequent words at random: keep a token of frequency f with probability
     min(1, sqrt(t / f) + t / f) (the word2vec C code's rule), so "the" goes most often."""
+    check_positive(t, "t")
     f = counts / counts.sum()
     keep_p = np.minimum(1.0, np.sqrt(t / f) + t / f)
     return ids[rng_from(rng).random(len(ids)) < keep_p[ids]]
@@ -87,6 +99,7 @@ def skipgram_pairs(ids: np.ndarray, window: int = 2, rng=None) -> tuple[np.ndarr
     which weights near neighbours more); without, the window is fixed.
     """
     ids = np.asarray(ids)
+    window = check_int(window, "window")
     n = len(ids)
     reach = rng_from(rng).integers(1, window + 1, n) if rng is not None else np.full(n, window)
     centers, contexts = [], []
@@ -101,7 +114,10 @@ def skipgram_pairs(ids: np.ndarray, window: int = 2, rng=None) -> tuple[np.ndarr
 
 def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
     """P(w) proportional to count(w)^power (3/4 flattens the unigram distribution)."""
+    check_number(power, "power")
     p = np.asarray(counts, dtype=np.float64) ** power
+    if not p.sum() > 0:
+        raise ValueError("counts: expected positive word counts, got none above zero")
     return p / p.sum()
 
 
@@ -151,7 +167,7 @@ class SkipGram:
 
     def __init__(self, n_words: int, n_features: int = 50, seed=None, rng=None):
         n_words, n_features = check_int(n_words, "n_words"), check_int(n_features, "n_features")
-        rng = rng_from(rng if rng is not None else seed)
+        rng = seeded(seed, rng)
         self.W_in = rng.uniform(-0.5, 0.5, (n_words, n_features)) / n_features
         self.W_out = np.zeros((n_words, n_features))
         self.grads = {"W_in": np.zeros_like(self.W_in), "W_out": np.zeros_like(self.W_out)}
@@ -172,6 +188,7 @@ class SkipGram:
 
     def vectors(self, add_context: bool = False) -> np.ndarray:
         """The learned embeddings (W_in, or W_in + W_out as GloVe recommends)."""
+        check_bool(add_context, "add_context")
         return self.W_in + self.W_out if add_context else self.W_in.copy()
 
 

@@ -7,7 +7,14 @@ import numpy as np
 from companion.nn import losses as losses_mod
 from companion.nn.layers.base import Layer
 from companion.nn.layers.composite import Block
-from companion.nn.validation import as_array, rng_from
+from companion.nn.validation import (
+    as_array,
+    check_exclusive,
+    check_finite,
+    check_int,
+    check_nonempty,
+    rng_from,
+)
 
 
 class Sequential(Block):
@@ -39,7 +46,15 @@ class Sequential(Block):
         if isinstance(layers, Layer) or not layers:
             raise ValueError("Sequential needs a non-empty list of layers, got "
                              f"{layers!r}")
+        check_exclusive(seed=seed, rng=rng)
+        seen: dict[int, int] = {}
         for i, layer in enumerate(layers):
+            if id(layer) in seen:
+                raise ValueError(f"layer {i} is the same object as layer {seen[id(layer)]} "
+                                 f"({layer!r}): a layer keeps one cache and one set of "
+                                 "gradients, so using it twice gives wrong gradients; create "
+                                 "a second layer")
+            seen[id(layer)] = i
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is a {type(layer).__name__}, not a companion Layer")
         self._setup(name, dtype if dtype is not None else layers[0].dtype)
@@ -83,7 +98,9 @@ class Sequential(Block):
         return out
 
     def predict(self, x, batch_size: int = 4096):
-        x = as_array(x, "x")
+        """The forward pass in inference mode, ``batch_size`` examples at a time."""
+        batch_size = check_int(batch_size, "batch_size")
+        x = check_finite(check_nonempty(as_array(x, "x"), "x"), "x")
         return np.concatenate([self.forward(x[i:i + batch_size]) for i in
                                range(0, len(x), batch_size)] or [self.forward(x[:0])])
 

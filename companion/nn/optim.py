@@ -268,6 +268,11 @@ def apply_updates(params: list[np.ndarray], updates: list[np.ndarray]) -> None:
     if len(params) != len(updates):
         raise ValueError(f"apply_updates: {len(params)} parameters but {len(updates)} updates; "
                          "expected one update per parameter")
+    for i, p in enumerate(params):
+        if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+            raise TypeError(f"apply_updates: parameter {i} must be a floating-point numpy array "
+                            f"(updated in place), got {getattr(p, 'dtype', type(p).__name__)}: an "
+                            "integer array would round every update away")
     for i, (p, u) in enumerate(zip(params, updates)):      # all checked before any is applied
         if np.shape(u) != p.shape:
             raise ValueError(f"apply_updates: update {i} has shape {np.shape(u)}, expected "

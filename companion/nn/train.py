@@ -71,6 +71,8 @@ def seeded(seed=None, rng=None) -> np.random.Generator:
 
 def minibatches(n: int, batch_size: int | None, rng=None, shuffle: bool = True):
     """Yield index arrays covering range(n) once (one epoch), shuffled when ``shuffle``."""
+    n = check_int(n, "n (the number of examples)")
+    shuffle = check_bool(shuffle, "shuffle")
     size = check_batch_size(batch_size)
     order = rng_from(rng).permutation(n) if shuffle else np.arange(n)
     size = n if size is None else size
@@ -80,6 +82,7 @@ def minibatches(n: int, batch_size: int | None, rng=None, shuffle: bool = True):
 
 def clip_by_global_norm(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
     """Scale all gradients together so their joint L2 norm is at most ``max_norm``."""
+    check_positive(max_norm, "max_norm")
     norm = global_norm(grads)
     if norm <= max_norm or norm == 0:
         return grads
@@ -136,6 +139,10 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
     ``model`` (default: ``trainable``) with ``set_model``, then ``on_train_begin``.
     """
     epochs = check_int(epochs, "epochs")
+    if not callable(batches):
+        raise TypeError(f"batches must be a function epoch -> iterable of batches (called once "
+                        f"per epoch), got {type(batches).__name__}; for a fixed list L pass "
+                        "lambda epoch: L")
     for value, name in ((clipnorm, "clipnorm"), (clipvalue, "clipvalue")):
         if value is not None:
             check_positive(value, name)
@@ -162,6 +169,8 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
                     cb.on_step(step, value, grads, clipped, history)
                 updates, state = optimizer.update(clipped, state, params)
                 optim.apply_updates(params, updates)
+                if step == 0:
+                    check_same_arrays(trainable, params)
                 history["batch_loss"].append(value)
                 step += 1
             stops = [cb.on_epoch_end(epoch, history) for cb in callbacks]
@@ -174,6 +183,16 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
 
 
 # --- fit: a model and a labelled data set ---------------------------------------------------
+def check_same_arrays(trainable, params: list[np.ndarray]) -> None:
+    """After the first update: ``trainable.params`` must hand out the model's own arrays, or
+    every update lands on copies and training changes nothing."""
+    again = trainable_arrays(trainable)[1]
+    if any(a is not b for a, b in zip(again, params)):
+        raise TypeError(f"{type(trainable).__name__}.params returns new arrays each time "
+                        "(copies?): the optimiser's updates never reach the model; return the "
+                        "arrays the model computes with, updated in place")
+
+
 class Supervised:
     """A model and a loss as a ``Trainable``: a batch is ``(x, y)``."""
 
@@ -225,6 +244,15 @@ def _check_labelled(x, y, name_x: str, name_y: str) -> tuple[np.ndarray, np.ndar
     return x, y
 
 
+def _check_features(model, x, name: str) -> None:
+    """Before any training: x's example shape must be the model's built input shape."""
+    want = getattr(model, "input_shape", None)
+    if want is not None and tuple(x.shape[1:]) != tuple(want):
+        raise ValueError(f"{name} has examples of shape {tuple(x.shape[1:])} but the model was "
+                         f"built for {tuple(want)}: shape (N, {', '.join(map(str, want))}) "
+                         "expected")
+
+
 def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None = 32,
         validation_data: tuple | None = None, seed=None, rng=None, shuffle: bool = True,
         early_stopping: EarlyStopping | None = None, progress=False,
@@ -241,9 +269,16 @@ def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None =
     ``early_stopping=`` is a shortcut that puts one in front of them.
     """
     shuffle = check_bool(shuffle, "shuffle")
+    if progress is not None:
+        check_bool(progress, "progress")
     x, y = _check_labelled(x, y, "x", "y")
+    _check_features(model, x, "x")
     if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be the pair (x_val, y_val), got a "
+                            f"{type(validation_data).__name__}")
         validation_data = _check_labelled(*validation_data, "validation x", "validation y")
+        _check_features(model, validation_data[0], "validation_data's x")
     batch_size = check_batch_size(batch_size)
     loss, optimizer = losses_mod.get(loss), optim.get(optimizer)
     rng = seeded(seed, rng)
