@@ -17,10 +17,10 @@ from companion.nn.layers.attention import (
     multi_head_attention_backward,
     multi_head_attention_forward,
     padding_mask,
-    positional_encoding,
     scaled_dot_product_attention_backward,
     scaled_dot_product_attention_forward,
 )
+from companion.nn.layers.transformer import positional_encoding
 
 TOL = 1e-7
 

@@ -1,5 +1,4 @@
 """The encoder-decoder of chapter 13: end-to-end gradient check, decoding, accuracy, training."""
-import itertools
 
 import numpy as np
 import pytest

@@ -21,10 +21,10 @@ from companion.nn.layers.attention import (
     multi_head_attention_backward,
     multi_head_attention_forward,
     padding_mask,
-    positional_encoding,
     scaled_dot_product_attention_forward,
 )
 from companion.nn.layers.layer_norm import layer_norm_backward, layer_norm_forward
+from companion.nn.layers.transformer import positional_encoding
 
 
 # --- 1. scaled dot-product attention ------------------------------------------------------------

@@ -395,12 +395,3 @@ class MultiHeadAttention(Layer):
         dinputs, grads = multi_head_attention_backward(dout, self._cached())
         self.grads = dict(zip(MHA_KEYS, grads))
         return dinputs
-
-
-# -- positional encoding ------------------------------------------------------------------------
-def positional_encoding(T: int, d: int, base: float = 10000.0) -> np.ndarray:
-    """(T, d) sinusoids: PE[t, 2i] = sin(t / base^(2i/d)), PE[t, 2i+1] = cos(t / base^(2i/d))."""
-    if int(T) != T or T < 1 or int(d) != d or d < 1:
-        raise ValueError(f"positional_encoding: T and d must be positive integers, got {T!r}, {d!r}")
-    angle = np.arange(T)[:, None] / base ** (2 * (np.arange(d)[None, :] // 2) / d)
-    return np.where(np.arange(d) % 2 == 0, np.sin(angle), np.cos(angle))

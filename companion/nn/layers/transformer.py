@@ -24,13 +24,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.layers.attention import MultiHeadAttention, positional_encoding
+from companion.nn.layers.attention import MultiHeadAttention
 from companion.nn.layers.composite import Block
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.dropout import Dropout
 from companion.nn.layers.embedding import Embedding
 from companion.nn.layers.layer_norm import LayerNormalization
 from companion.nn.validation import check_bool, check_int, check_interval, rng_from
+
+
+# -- positional encoding ------------------------------------------------------------------------
+def positional_encoding(T: int, d: int, base: float = 10000.0) -> np.ndarray:
+    """(T, d) sinusoids: PE[t, 2i] = sin(t / base^(2i/d)), PE[t, 2i+1] = cos(t / base^(2i/d))."""
+    if int(T) != T or T < 1 or int(d) != d or d < 1:
+        raise ValueError(f"positional_encoding: T and d must be positive integers, got {T!r}, {d!r}")
+    angle = np.arange(T)[:, None] / base ** (2 * (np.arange(d)[None, :] // 2) / d)
+    return np.where(np.arange(d) % 2 == 0, np.sin(angle), np.cos(angle))
 
 
 class TransformerBlock(Block):
