@@ -91,7 +91,7 @@ def _smoothed_no_max_shift(logits, y, mask, eps):
 
 
 def _smoothed_grad_unmasked(logits, y, mask, eps):
-    value, d = SOL["smoothed_loss"](logits, y, mask, eps)
+    value, _ = SOL["smoothed_loss"](logits, y, mask, eps)
     z = logits - logits.max(-1, keepdims=True)
     p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
     V = logits.shape[-1]
