@@ -1,0 +1,198 @@
+"""Chapter 16 exercises: the inverse-square-root warmup schedule (Vaswani et al. 2017), linear
+warmup + cosine decay (Keras' ``CosineDecay`` with ``warmup_target``), the label-smoothed
+sequence cross-entropy from the logits with its gradient, and a pre-LN block's forward pass.
+
+References: ``companion.nn.optim`` (``InverseSqrtSchedule``, ``CosineDecay``),
+``companion.nn.losses.smoothed_sequence_crossentropy`` and
+``companion.nn.layers.TransformerBlock(norm_first=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from companion.exercises.checker import Case, Mistake, check
+from companion.nn.activations import softmax
+from companion.nn.layers import TransformerBlock
+from companion.nn.losses import smoothed_sequence_crossentropy
+from companion.nn.optim import CosineDecay, InverseSqrtSchedule
+
+
+# --- 1. the inverse-square-root schedule ----------------------------------------------------------
+def _inverse(step, d_model, warmup_steps):
+    return InverseSqrtSchedule(d_model, warmup_steps)(step)
+
+
+def _inverse_bug(bug: str):
+    def lr(step, d_model, warmup_steps):
+        s = np.asarray(step, dtype=float) + (0.0 if bug == "from 0" else 1.0)
+        rise = s * warmup_steps ** (-0.5 if bug == "w^-0.5" else -1.5)
+        core = np.maximum(s ** -0.5, rise) if bug == "max" else np.minimum(s ** -0.5, rise)
+        return core if bug == "no d_model" else d_model ** -0.5 * core
+    return lr
+
+
+def check_inverse_sqrt(lr: Callable) -> bool:
+    """``lr(step (S,) ints from 0, d_model, warmup_steps) -> (S,)``:
+    d_model^-1/2 min(s^-1/2, s w^-3/2) with s = step + 1."""
+    cases = [Case((np.arange(0, 12), 16, 4), label="steps 0..11, d_model 16, warmup 4"),
+             Case((np.array([0]), 512, 4000), label="step 0 only (batch of 1)"),
+             Case((np.array([198, 199, 200, 201]), 128, 200),
+                  label="around the warmup boundary 200"),
+             Case((np.array([5, 1000, 99999]), 64, 10), label="long after warmup")]
+    mistakes = [Mistake(_inverse_bug("from 0"), "count the step from 1: s = step + 1 (step 0 "
+                        "would otherwise give a learning rate of 0, and 0^-1/2 is infinite)"),
+                Mistake(_inverse_bug("max"), "take the MINIMUM of s^-1/2 and s w^-3/2: the "
+                        "smaller one is the linear rise before warmup ends, the decay after"),
+                Mistake(_inverse_bug("w^-0.5"), "the rise is s * warmup_steps^(-3/2), so that "
+                        "it meets s^(-1/2) exactly at s = warmup_steps"),
+                Mistake(_inverse_bug("no d_model"), "multiply by d_model^(-1/2)")]
+    return check("inverse-square-root schedule", lr, _inverse, cases, mistakes,
+                 returns="an array of learning rates, one per step")
+
+
+# --- 2. linear warmup + cosine decay --------------------------------------------------------------
+def _cosine(step, peak, warmup_steps, decay_steps, alpha):
+    return CosineDecay(0.0, decay_steps, alpha=alpha, warmup_target=peak,
+                       warmup_steps=warmup_steps)(step)
+
+
+def _cosine_bug(bug: str):
+    def lr(step, peak, warmup_steps, decay_steps, alpha):
+        step = np.asarray(step, dtype=float)
+        start = 0.0 if bug == "from 0" else warmup_steps
+        p = (step - start) / decay_steps
+        p = p if bug == "no clip" else np.clip(p, 0.0, 1.0)
+        cos = 0.5 * (1 + np.cos(np.pi * p))
+        decayed = peak * cos + alpha if bug == "alpha" else peak * ((1 - alpha) * cos + alpha)
+        warm = peak * (step + (1 if bug == "step + 1" else 0)) / max(warmup_steps, 1)
+        return np.where(step < warmup_steps, warm, decayed)
+    return lr
+
+
+def check_warmup_cosine(lr: Callable) -> bool:
+    """``lr(step (S,) ints from 0, peak, warmup_steps, decay_steps, alpha) -> (S,)``: peak *
+    step / w during warmup, then peak ((1 - alpha) (1 + cos(pi p)) / 2 + alpha) with
+    p = min(step - w, decay_steps) / decay_steps."""
+    cases = [Case((np.arange(0, 14), 1.0, 4, 8, 0.0), label="steps 0..13, warmup 4, decay 8"),
+             Case((np.array([0]), 3e-3, 200, 1000, 0.1), label="step 0 only (batch of 1)"),
+             Case((np.array([199, 200, 201, 700, 1200, 1500]), 3e-3, 200, 1000, 0.1),
+                  label="warmup boundary 200, then past the end of the decay"),
+             Case((np.arange(0, 6), 0.5, 0, 4, 0.2), label="no warmup (w = 0)")]
+    mistakes = [Mistake(_cosine_bug("from 0"), "the cosine starts when the warmup ends: "
+                        "p = (step - warmup_steps) / decay_steps"),
+                Mistake(_cosine_bug("no clip"), "after decay_steps the rate stays at alpha * "
+                        "peak: clip p to at most 1 (else the cosine climbs back up)"),
+                Mistake(_cosine_bug("alpha"), "alpha is a FRACTION of the peak: peak * ((1 - "
+                        "alpha) * cosine + alpha), not peak * cosine + alpha"),
+                Mistake(_cosine_bug("step + 1"), "the warmup starts at 0 at step 0: "
+                        "peak * step / warmup_steps (Keras counts the step from 0)")]
+    return check("linear warmup + cosine decay", lr, _cosine, cases, mistakes,
+                 returns="an array of learning rates, one per step")
+
+
+# --- 3. label-smoothed sequence cross-entropy and its gradient -------------------------------------
+def _smoothed(logits, y, mask, eps):
+    return smoothed_sequence_crossentropy(softmax(logits, axis=-1), y, mask, eps)
+
+
+def _smoothed_bug(bug: str):
+    def loss(logits, y, mask, eps):
+        z = logits - logits.max(-1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+        V = logits.shape[-1]
+        onehot = np.eye(V)[y]
+        q = (1 - eps) * onehot + (eps / (V - 1) * (1 - onehot) if bug == "V-1" else eps / V)
+        w = mask.astype(float)
+        n = w.size if bug == "all positions" else w.sum()
+        value = -np.sum((q * logp).sum(-1) * w) / n
+        target = onehot if bug == "one-hot grad" else q
+        return float(value), (np.exp(logp) - target) * (w / n)[..., None]
+    return loss
+
+
+def _smoothing_cases():
+    rng = np.random.default_rng(16)
+    cases = []
+    for N, T, V, eps, shift, label in ((2, 5, 6, 0.1, 0.0, "N=2, T=5, V=6, eps 0.1"),
+                                       (1, 1, 4, 0.2, 0.0, "batch of 1, one position"),
+                                       (3, 4, 7, 0.1, 1000.0, "large logits (1000 + noise)"),
+                                       (2, 3, 5, 0.0, 0.0, "eps = 0: the plain loss")):
+        logits = shift + 3 * rng.standard_normal((N, T, V))
+        y = rng.integers(0, V, (N, T))
+        mask = np.ones((N, T), dtype=bool)
+        if N > 1:
+            mask[-1, T // 2:] = False             # the last sequence is padded
+        cases.append(Case((logits, y, mask, eps), label=label))
+    return cases
+
+
+def check_smoothed_loss(loss: Callable) -> bool:
+    """``loss(logits (N, T, V), y (N, T) ints, mask (N, T) bool, eps) -> (value float,
+    dlogits (N, T, V))``: the mean over counted positions of -sum_v q_v log softmax(z)_v with
+    q = (1 - eps) one_hot(y) + eps / V, and its gradient (softmax(z) - q) * mask / count."""
+    mistakes = [Mistake(_smoothed_bug("V-1"), "the smoothed target spreads eps over ALL V "
+                        "classes, the right one included: q = (1 - eps) one_hot + eps / V "
+                        "(Szegedy et al.; Keras' label_smoothing)"),
+                Mistake(_smoothed_bug("all positions"), "divide by the number of COUNTED "
+                        "positions (mask.sum()), not by N * T: padding does not count"),
+                Mistake(_smoothed_bug("one-hot grad"), "the gradient with respect to the "
+                        "logits is softmax(z) - q with the SMOOTHED target q, not the one-hot")]
+    return check("label-smoothed cross-entropy", loss, _smoothed, _smoothing_cases(), mistakes,
+                 returns="the tuple (value, dlogits)", names=("value", "dlogits"))
+
+
+# --- 4. a pre-LN block, forward ---------------------------------------------------------------
+def _pre_ln_parts(seed: int, N: int, T: int):
+    rng = np.random.default_rng(seed)
+    block = TransformerBlock(8, 2, 12, norm_first=True)
+    block.build((None, 8), rng)
+    for p in block.params.values():
+        p += 0.3 * rng.standard_normal(p.shape)
+    sub = block.sublayers
+
+    def attend(x):
+        return sub["attention"].forward(x, use_causal_mask=True)
+
+    def feed_forward(x):
+        return sub["ff2"].forward(sub["ff1"].forward(x))
+    attend.block = block                        # the reference's own forward pass
+    x = 3 * rng.standard_normal((N, T, 8)) + 2
+    return x, attend, feed_forward, sub["norm1"].forward, sub["norm2"].forward
+
+
+def _pre_ln_bug(bug: str):
+    def block(x, attend, feed_forward, norm1, norm2):
+        if bug == "post-LN":
+            x1 = norm1(x + attend(x))
+            return norm2(x1 + feed_forward(x1))
+        if bug == "normed residual":
+            h = norm1(x)
+            x1 = h + attend(h)
+            h = norm2(x1)
+            return h + feed_forward(h)
+        x1 = x + attend(norm1(x))
+        return x + feed_forward(norm2(x1))                   # bug "skip from x"
+    return block
+
+
+def check_pre_ln_block(block_forward: Callable) -> bool:
+    """``block_forward(x (N, T, d), attend, feed_forward, norm1, norm2) -> (N, T, d)``: the
+    pre-LN block, x1 = x + attend(norm1(x)); out = x1 + feed_forward(norm2(x1))."""
+    cases = [Case(_pre_ln_parts(s, N, T), label=f"N={N}, T={T}" + (
+        " (batch of 1, one position)" if N == 1 else "")) for s, N, T in
+        ((0, 2, 5), (1, 1, 1), (2, 3, 7))]
+
+    def reference(x, attend, *_):
+        return attend.block.forward(x, causal=True)
+    mistakes = [Mistake(_pre_ln_bug("post-LN"), "that is the post-LN block of chapter 14: "
+                        "pre-LN normalises each sublayer's INPUT, x + attend(norm1(x))"),
+                Mistake(_pre_ln_bug("normed residual"), "the residual path carries x itself, "
+                        "not norm1(x): x1 = x + attend(norm1(x)) (the clean residual path is "
+                        "the point of pre-LN)"),
+                Mistake(_pre_ln_bug("skip from x"), "the second residual adds x1 (the first "
+                        "sublayer's output), not the block's input x")]
+    return check("pre-LN block", block_forward, reference, cases, mistakes,
+                 returns="the block's output (N, T, d_model)")
