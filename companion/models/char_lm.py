@@ -47,7 +47,7 @@ from companion.nn.train import (
     seeded,
     train_loop,
 )
-from companion.nn.validation import check_int, check_non_negative, rng_from
+from companion.nn.validation import check_int, check_non_negative, check_strings, rng_from
 
 # the clipping helpers live with the training loop (``companion.nn.train``); listed here too
 # because chapter 10 teaches them with this model
@@ -182,17 +182,11 @@ class CharLanguageModel:
 
 # --- training -----------------------------------------------------------------------------
 def name_list(names, argument: str) -> list[str]:
-    """A non-empty list of strings (a single string is refused: Python would iterate its
-    letters)."""
-    if isinstance(names, str):
-        raise TypeError(f"{argument}: expected a list of strings, got the single string "
-                        f"{names!r}")
-    names = list(names)
+    """A non-empty list of names (``check_strings``: a single string is refused, as Python would
+    iterate its letters)."""
+    names = check_strings(names, argument)
     if not names:
         raise ValueError(f"{argument} is empty: expected at least one name")
-    bad = [n for n in names if not isinstance(n, str)]
-    if bad:
-        raise TypeError(f"{argument}: expected strings, got {type(bad[0]).__name__} {bad[0]!r}")
     return names
 
 

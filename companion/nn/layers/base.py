@@ -36,6 +36,8 @@ import inspect
 
 import numpy as np
 
+from companion.nn import activations, initializers
+from companion.nn.regularizers import Regularizer
 from companion.nn.validation import as_array, check_bool, check_dout
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -230,8 +232,6 @@ class Layer:
     def _kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
                         kernel_regularizer) -> None:
         """The options every kernel layer (Dense, Conv2D) shares, checked, Keras' names."""
-        from companion.nn import activations, initializers
-        from companion.nn.regularizers import Regularizer
         owner = type(self).__name__
         self.activation = activations.get(activation).name
         self.use_bias = check_bool(use_bias, f"{owner}: use_bias")
