@@ -119,3 +119,10 @@ def test_twin_entry_points_name_what_they_got(keras):
     kmodel = keras_twin.twin(model())
     with pytest.raises(ValueError, match=r"dout has shape \(3, 1\), but the Keras model's output"):
         keras_twin.backward(kmodel, x.astype(np.float32), np.ones((3, 1)))
+
+
+@pytest.mark.parametrize("temperature", [-1.0, float("nan"), "1"])
+def test_the_sampler_refuses_a_temperature_below_zero(temperature):
+    from companion.nn.activations import sample_from_logits
+    with pytest.raises(ValueError, match="temperature must be a number >= 0"):
+        sample_from_logits(np.zeros((2, 3)), temperature, np.random.default_rng(0))

@@ -97,6 +97,9 @@ def sample_from_logits(logits, temperature: float, rng) -> np.ndarray:
 
     The draw is by inverse CDF with one uniform number per row, so a given ``rng`` state
     gives the same indices on every machine."""
+    if isinstance(temperature, (bool, str)) or not temperature >= 0:
+        raise ValueError(f"temperature must be a number >= 0, got {temperature!r} (a negative "
+                         "temperature would favour the least likely tokens)")
     if temperature == 0:
         return np.argmax(logits, axis=1)
     q = softmax(logits / temperature, axis=1)
