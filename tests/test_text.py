@@ -123,3 +123,29 @@ def test_wrong_tokens_are_named_not_silently_unknown():
 def test_build_settings_are_named(kwargs, error, match):
     with pytest.raises(error, match=match):
         Vocabulary.build(words(TEXT), **kwargs)
+
+
+def test_a_vocabulary_without_specials_is_word2vecs():
+    """One vocabulary class: specials=False (the skip-gram's) has no <EOS>/<UNK>, drops the
+    tokens it does not know, and counts each id; build_vocab is that vocabulary."""
+    from companion.data.text import Vocabulary
+    from companion.models.skipgram import build_vocab
+
+    v = Vocabulary.build(["b", "a", "b", "c", "b", "a"], specials=False)
+    assert v.itos == v.words == ["b", "a", "c"] and v.eos is v.unk is v.pad is None
+    assert v.counts.tolist() == [3, 2, 1]
+    assert v.encode(["c", "zz", "b"]).tolist() == [2, 0]          # "zz" dropped, not <UNK>
+    with pytest.raises(KeyError, match="'zz' is not in this vocabulary"):
+        v.index("zz")
+    with pytest.raises(ValueError, match="no <EOS>"):
+        v.encode(["a"], add_eos=True)
+    with pytest.raises(TypeError, match="single string"):
+        v.encode("abc")                                   # would be silently dropped otherwise
+    with pytest.raises(ValueError, match="pad=True needs specials=True"):
+        Vocabulary(["a"], pad=True, specials=False)
+    w = build_vocab(["b", "a", "b", "c", "b", "a"], min_count=2)
+    assert w.itos == ["b", "a"] and w.counts.tolist() == [3, 2]
+    # with the specials, counts still line up with the ids (0 for <EOS>, <UNK>)
+    s = Vocabulary.build(["b", "a", "b"])
+    assert s.itos == ["<EOS>", "<UNK>", "b", "a"] and s.counts.tolist() == [0, 0, 2, 1]
+    assert s.words == ["b", "a"]

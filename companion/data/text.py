@@ -53,26 +53,39 @@ def chars(text: str) -> list[str]:
 
 
 class Vocabulary:
-    """A fixed token <-> index map with an <UNK> token for everything not in it."""
+    """A fixed token <-> index map with an <UNK> token for everything not in it.
 
-    def __init__(self, tokens: Sequence[str], pad: bool = False):
+    With ``specials=False`` (word2vec's vocabulary) there is no <EOS>, <UNK> or <PAD>: ids
+    start at the first token and ``encode`` drops the tokens it does not know.
+    """
+
+    def __init__(self, tokens: Sequence[str], pad: bool = False, specials: bool = True):
         tokens = check_strings(tokens, "tokens") if isinstance(tokens, str) else tokens
-        specials = [EOS, UNK] + ([PAD] if pad else [])
-        clash = [t for t in tokens if t in specials]
+        check_bool(specials, "specials")
+        if pad and not specials:
+            raise ValueError("pad=True needs specials=True (<PAD> is a special token)")
+        reserved = [EOS, UNK] + ([PAD] if pad else [])
+        clash = [t for t in tokens if t in reserved]
         if clash:
-            raise ValueError(f"tokens must not contain the special tokens {specials}, got {clash}")
-        self._specials = specials
+            raise ValueError(f"tokens must not contain the special tokens {reserved}, got {clash}")
+        self._specials = specials = reserved if specials else []
         self.itos: list[str] = specials + list(dict.fromkeys(tokens))
         self.stoi: dict[str, int] = {t: i for i, t in enumerate(self.itos)}
-        self.eos, self.unk = self.stoi[EOS], self.stoi[UNK]
-        self.pad = self.stoi.get(PAD)
+        self.eos, self.unk, self.pad = (self.stoi.get(t) for t in (EOS, UNK, PAD))
+        self.counts: np.ndarray | None = None     # set by build: occurrences per id (0: specials)
+
+    @property
+    def words(self) -> list[str]:
+        """The ordinary tokens, in id order (without <EOS>, <UNK>, <PAD>)."""
+        return self.itos[len(self._specials):]
 
     @classmethod
     def build(cls, tokens: Iterable[str], max_size: int | None = None, min_count: int = 1,
-              order: str = "frequency", pad: bool = False) -> Vocabulary:
+              order: str = "frequency", pad: bool = False, specials: bool = True) -> Vocabulary:
         """The vocabulary of a training text: its ``max_size`` most frequent tokens (those seen
         at least ``min_count`` times); everything else will be encoded as <UNK>.
-        ``max_size`` counts the ordinary tokens only (not <EOS>, <UNK>, <PAD>)."""
+        ``max_size`` counts the ordinary tokens only (not <EOS>, <UNK>, <PAD>). ``counts``
+        holds each id's number of occurrences (0 for the special tokens)."""
         if order not in ("frequency", "alphabetical"):
             raise ValueError(f"order must be 'frequency' or 'alphabetical', got {order!r}")
         if max_size is not None:
@@ -88,8 +101,9 @@ class Vocabulary:
             counts.pop(special, None)
         ranked = sorted((t for t, c in counts.items() if c >= min_count),
                         key=lambda t: (-counts[t], t))[:max_size]
-        vocab = cls(sorted(ranked) if order == "alphabetical" else ranked, pad=pad)
-        vocab.counts = counts
+        vocab = cls(sorted(ranked) if order == "alphabetical" else ranked, pad=pad,
+                    specials=specials)
+        vocab.counts = np.array([counts.get(t, 0) for t in vocab.itos], dtype=np.int64)
         return vocab
 
     def __len__(self) -> int:
@@ -101,17 +115,24 @@ class Vocabulary:
     def index(self, token: str) -> int:
         if not isinstance(token, str):
             raise TypeError(f"token: expected a string, got {type(token).__name__} {token!r}")
+        if self.unk is None and token not in self.stoi:
+            raise KeyError(f"token {token!r} is not in this vocabulary (it has no <UNK>)")
         return self.stoi.get(token, self.unk)
 
     def encode(self, tokens: Iterable[str], add_eos: bool = False) -> np.ndarray:
-        """Token list -> int64 ids (unknown tokens -> <UNK>), with a final <EOS> if asked.
+        """Token list -> int64 ids (unknown tokens -> <UNK>, or dropped when the vocabulary
+        has no <UNK>), with a final <EOS> if asked.
         A string is a sequence of character tokens for a character vocabulary; a word
-        vocabulary refuses it (its characters would all be <UNK>): pass words(text)."""
-        if isinstance(tokens, str) and any(len(t) > 1 for t in self.itos[len(self._specials):]):
+        vocabulary (or one without <UNK>) refuses it: pass words(text)."""
+        if isinstance(tokens, str) and (self.unk is None or any(len(t) > 1 for t in self.words)):
             raise TypeError(f"tokens: got the single string {tokens[:40]!r}, but this vocabulary "
                             "holds words, not characters: pass words(text) (or [token])")
         check_bool(add_eos, "add_eos")
-        ids = [self.index(t) for t in _tokens(tokens, "tokens")] + ([self.eos] if add_eos else [])
+        if add_eos and self.eos is None:
+            raise ValueError("add_eos=True, but this vocabulary has no <EOS> (specials=False)")
+        ids = [self.stoi.get(t, self.unk) for t in _tokens(tokens, "tokens")
+               if isinstance(t, str) or self.index(t)]             # index() names a non-string
+        ids = [i for i in ids if i is not None] + ([self.eos] if add_eos else [])
         return np.asarray(ids, dtype=np.int64)
 
     def decode(self, ids: Iterable[int], stop_at_eos: bool = False) -> list[str]:

@@ -18,18 +18,18 @@ averaged over a batch of pairs. Its gradients touch only the rows used (scatter-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from companion.data.text import Vocabulary
 from companion.nn import optim
 from companion.nn.layers.embedding import scatter_add_rows
 from companion.nn.train import (
     Callback,
     EpochMeanLoss,
     ProgressBar,
-    minibatches,
     check_callbacks,
+    minibatches,
     seeded,
     train_loop,
 )
@@ -55,32 +55,16 @@ PYDOC_PAIRS = [("true", "false"), ("integer", "float"), ("list", "tuple"), ("key
                ("global", "nonlocal"), ("str", "bytes"), ("dict", "set")]
 
 
-@dataclass
-class Vocab:
-    """Words seen at least ``min_count`` times, most frequent first, with their counts."""
-    words: list[str]
-    counts: np.ndarray
+def build_vocab(tokens: Sequence[str], min_count: int = 5) -> Vocabulary:
+    """word2vec's vocabulary: the words seen at least ``min_count`` times, most frequent first
+    (ties alphabetical), with their ``counts``; no <EOS>/<UNK>, so ``encode`` drops the rest.
 
-    def __post_init__(self):
-        self.index = {w: i for i, w in enumerate(self.words)}
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def encode(self, tokens) -> np.ndarray:
-        """Ids of the tokens in the vocabulary (out-of-vocabulary tokens are dropped)."""
-        tokens = check_strings(tokens, "tokens")
-        return np.array([self.index[t] for t in tokens if t in self.index], dtype=np.int64)
-
-
-def build_vocab(tokens, min_count: int = 5) -> Vocab:
-    """The words seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
-    tokens = check_strings(tokens, "tokens")
-    min_count = check_int(min_count, "min_count")
-    words, counts = np.unique(np.asarray(tokens), return_counts=True)
-    order = np.lexsort((words, -counts))                 # by count, ties alphabetical
-    keep = order[counts[order] >= min_count]
-    return Vocab([str(w) for w in words[keep]], counts[keep].astype(np.int64))
+    >>> v = build_vocab(["b", "a", "b", "c"], min_count=1)
+    >>> v.words, v.counts.tolist(), v.encode(["c", "z", "b"]).tolist()
+    (['b', 'a', 'c'], [2, 1, 1], [2, 0])
+    """
+    return Vocabulary.build(check_strings(tokens, "tokens"),
+                            min_count=check_int(min_count, "min_count"), specials=False)
 
 
 def subsample(ids: np.ndarray, counts: np.ndarray, t: float = 1e-3, rng=None) -> np.ndarray:
@@ -192,7 +176,7 @@ class SkipGram:
         return self.W_in + self.W_out if add_context else self.W_in.copy()
 
 
-def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int = 3,
+def train_skipgram(model: SkipGram, vocab: Vocabulary, ids: np.ndarray, epochs: int = 3,
                    window: int = 4, negatives: int = 5, batch_size: int = 1024,
                    optimizer=None, subsample_t: float | None = 1e-3, seed=None, rng=None,
                    callbacks: Sequence[Callback] = (), progress=False) -> dict:
@@ -203,9 +187,9 @@ def train_skipgram(model: SkipGram, vocab: Vocab, ids: np.ndarray, epochs: int =
     optimizer = optim.get(optimizer) if optimizer is not None else optim.Adam(0.01)
     batch_size = check_int(batch_size, "batch_size")
     negatives = check_int(negatives, "negatives")
-    if not isinstance(vocab, Vocab):
-        raise TypeError(f"vocab: expected a skip-gram Vocab (build_vocab(tokens)), got "
-                        f"{type(vocab).__name__}")
+    if not isinstance(vocab, Vocabulary) or vocab.unk is not None or vocab.counts is None:
+        raise TypeError(f"vocab: expected word2vec's vocabulary, counted and without <EOS>/<UNK> "
+                        f"(build_vocab(tokens)), got {vocab!r:.60}")
     ids = np.asarray(ids)
     if len(ids) < 2:
         raise ValueError(f"ids holds {len(ids)} token(s): skip-gram needs at least two to "
