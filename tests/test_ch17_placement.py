@@ -9,8 +9,7 @@ from companion.models.seq2seq import Seq2Seq, beam_search
 from companion.nn.activations import softmax
 from companion.nn.gradcheck import numerical_gradient, rel_error
 from companion.nn.layers.attention import padding_mask
-from companion.nn.layers.attentive_gru import (attend, attentive_gru_backward,
-                                               attentive_gru_forward)
+from companion.nn.layers.attentive_gru import attend, attentive_gru_backward, attentive_gru_forward
 from companion.nn.losses import sequence_crossentropy
 
 SCORES = ("additive", "general", "dot")

@@ -158,7 +158,7 @@ def _before_softmax_axis0(s_prev, x, H, mask, gru_step):
 
 
 def _before_no_context_in_cell(s_prev, x, H, mask, gru_step):
-    s, c, a = SOL["step_before"](s_prev, x, H, mask, gru_step)
+    _, c, a = SOL["step_before"](s_prev, x, H, mask, gru_step)
     return gru_step(np.concatenate([x, np.zeros_like(c)], axis=1), s_prev), c, a
 
 

@@ -19,12 +19,12 @@ import numpy as np
 
 from companion.data.dates import DateData, encode_targets, load_dates
 from companion.models.seq2seq import Seq2Seq, evaluate, train
-from companion.nn.layers.attentive_gru import attend
-from companion.nn.layers.luong import luong_attention_backward, luong_attention_forward
-from companion.nn.losses import sequence_crossentropy
 from companion.nn import optim
 from companion.nn.activations import softmax
 from companion.nn.callbacks import Callback
+from companion.nn.layers.attentive_gru import attend
+from companion.nn.layers.luong import luong_attention_backward, luong_attention_forward
+from companion.nn.losses import sequence_crossentropy
 from companion.nn.metrics import mean_spread
 from companion.nn.train import EarlyStopping
 
@@ -132,9 +132,9 @@ def cell(values, fmt: str = "{:.1%}") -> str:
 def table(rows: dict, names: Sequence[str] | None = None) -> str:
     """The comparison as aligned text: one row per variant."""
     names = list(rows) if names is None else list(names)
-    lines = [f"{'variant':20} {'params':>6} {'seeds':>5} {'epochs':>6} {'CPU (mean)':>14} "
-             f"{'test exact':>15} {'held-out exact':>15} {'year, seen':>15} "
-             f"{'year, held-out':>15}"]
+    lines = [(f"{'variant':20} {'params':>6} {'seeds':>5} {'epochs':>6} {'CPU (mean)':>14} "
+              f"{'test exact':>15} {'held-out exact':>15} {'year, seen':>15} "
+              f"{'year, held-out':>15}")]
     for n in names:
         r = rows[n]
         lines.append(f"{n:20} {r['params']:6d} {r['seeds']:5d} {np.mean(r['epochs']):6.1f} "

@@ -12,8 +12,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.chapters.ch17 import (early_stopping_loop, general_attention, held_out_split,
-                                     step_before)
+from companion.chapters.ch17 import (
+    early_stopping_loop,
+    general_attention,
+    held_out_split,
+    step_before,
+)
 from companion.exercises.checker import Case, Fail, Mistake, call_on, check, feedback, run_check
 from companion.exercises.rules import a_type
 from companion.nn.activations import softmax
@@ -22,13 +26,13 @@ from companion.nn.layers.gru import gru_step_forward
 # --- 1. the early-stopping loop ----------------------------------------------------------------
 # (dev losses per epoch, max_epochs, patience, min_delta, label)
 STOP_CASES = [([1.0, 0.8, 0.7, 0.72, 0.75, 0.6], 6, 2, 0.0, "falls, rises for 2 epochs"),
-              ([1.0, 0.9, 0.897, 0.896, 0.895, 0.894, 0.2], 7, 2, 0.005, "improves by less "
-               "than min_delta"),
+              ([1.0, 0.9, 0.897, 0.896, 0.895, 0.894, 0.2], 7, 2, 0.005,
+               "improves by less than min_delta"),
               ([0.5, 0.6, 0.4, 0.3], 4, 1, 0.0, "patience 1"),
               ([1.0, 0.9, 0.8, 0.7, 0.6], 3, 2, 0.0, "still improving at max_epochs"),
               ([0.3, 0.9, 0.9, 0.9, 0.9], 5, 3, 0.0, "best at the first epoch"),
-              ([1.0, 0.5, 0.9, 0.8, 0.7, 0.6], 6, 3, 0.0, "falls back towards the best "
-               "without reaching it")]
+              ([1.0, 0.5, 0.9, 0.8, 0.7, 0.6], 6, 3, 0.0,
+               "falls back towards the best without reaching it")]
 
 
 def _stop_bug(bug: str):

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.layers.attention import (additive_attention_backward,
-                                           additive_attention_forward)
+from companion.nn.layers.attention import additive_attention_backward, additive_attention_forward
 from companion.nn.layers.gru import gru_step_backward, gru_step_forward
 from companion.nn.layers.luong import luong_attention_backward, luong_attention_forward
 
@@ -58,7 +57,7 @@ def attentive_gru_forward(x, s0, H, mask, gru: dict, att: dict, score: str = "ad
     gru: {"kernel" (V + Dk, 3u), "recurrent_kernel" (u, 3u), "bias"}; att: the score's params.
     Returns (states S (N, T, u), contexts C (N, T, Dk), weights (N, T, Tx), cache).
     """
-    N, T, _ = x.shape
+    T = x.shape[1]
     kproj = H @ att["key_kernel"] if score == "additive" else None
     s, S, C, A, caches = s0, [], [], [], []
     for t in range(T):
