@@ -105,6 +105,11 @@ CHAPTERS: tuple[Chapter, ...] = (
             "Measure learning-rate warmup, pre- against post-LN, label smoothing and dropout, "
             "and the cost of attention against a recurrent cell as sequences grow.",
             "Beyond the notes: how transformers are trained", (14,)),
+    Chapter(17, "17_translators_at_equal_budgets.ipynb", "The date translators at equal budgets",
+            "Rank plain and attention translators, the dot, general and additive scores, and "
+            "the context before or after the recurrent step, each trained to convergence with "
+            "early stopping on the dev split over three seeds.",
+            "Beyond the notes: fair comparisons", (13,)),
 )
 
 

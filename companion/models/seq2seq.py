@@ -15,7 +15,9 @@ state s_t queries the annotations (additive scores, padding masked out) for a co
 the read-out sees [s_t ; c_t]; without, it sees s_t only, so the whole date must pass through
 s_0. (The query is the current state s_t, Luong's placement of Bahdanau's score: the decoder
 GRU then runs over all target steps at once while training, and attention is one batched call.
-``score="general"`` or ``"dot"`` swaps the additive score for Luong's multiplicative ones.)
+``score="general"`` or ``"dot"`` swaps the additive score for Luong's multiplicative ones.
+``placement="before"`` is Bahdanau's own: query with s_{t-1} and feed c_t into the GRU with
+the previous character, ``nn.layers.attentive_gru``; the read-out still sees [s_t ; c_t].)
 Loss: mean cross-entropy over the 11 target positions (10 characters and <EOS>).
 """
 
@@ -33,6 +35,7 @@ from companion.models.decoding import beam_step, sequence_logprob  # noqa: F401 
 from companion.nn import optim
 from companion.nn.activations import log_softmax, softmax
 from companion.nn.layers.attention import BahdanauAttention, additive_attention_forward
+from companion.nn.layers.attentive_gru import attend, attentive_gru_backward, attentive_gru_forward
 from companion.nn.layers.bidirectional import Bidirectional
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.gru import GRU
@@ -56,7 +59,8 @@ class Seq2Seq:
 
     def __init__(self, source_vocab: Vocabulary, target_vocab: Vocabulary, units: int = 32,
                  attention: bool = True, attention_units: int | None = None, seed=0,
-                 dtype=np.float32, max_source_length: int = 29, score: str = "additive"):
+                 dtype=np.float32, max_source_length: int = 29, score: str = "additive",
+                 placement: str = "after"):
         for vocab, name in ((source_vocab, "source_vocab"), (target_vocab, "target_vocab")):
             if not isinstance(vocab, Vocabulary):
                 raise TypeError(f"{name}: expected a companion.data.text.Vocabulary (e.g. "
@@ -67,6 +71,13 @@ class Seq2Seq:
             check_int(attention_units, "attention_units")
         if score not in SCORES:
             raise ValueError(f"score must be one of {SCORES}, got {score!r}")
+        if placement not in ("after", "before"):
+            raise ValueError(f"placement must be 'after' (Luong's: attend with s_t after the "
+                             f"GRU step) or 'before' (Bahdanau's), got {placement!r}")
+        if placement == "before" and not attention:
+            raise ValueError("placement='before' feeds the attention context into the GRU: it "
+                             "needs attention=True")
+        self.score, self.placement = score, placement
         rng = rng_from(seed)
         self.src, self.tgt, self.u = source_vocab, target_vocab, int(units)
         self.Tx, self.dtype = int(max_source_length), np.dtype(dtype)
@@ -75,7 +86,7 @@ class Seq2Seq:
         self.encoder = Bidirectional(GRU(u, return_sequences=True, return_state=True, dtype=dt))
         self.encoder.build((None, Vs), rng)
         self.decoder = GRU(2 * u, return_sequences=True, dtype=dt)
-        self.decoder.build((None, Vt), rng)
+        self.decoder.build((None, Vt + (2 * u if placement == "before" else 0)), rng)
         self.attention = None
         if attention:
             self.attention = BahdanauAttention(attention_units or u, dtype=dt) \
@@ -124,6 +135,12 @@ class Seq2Seq:
     def logits(self, src_ids, y):
         """Teacher-forced scores (N, Ty, Vt) for targets y (N, Ty)."""
         H, s0, mask = self.encode(src_ids)
+        if self.placement == "before":
+            S, C, _, self._before = attentive_gru_forward(
+                self.decoder_inputs(y), s0, H, mask, self.decoder.params, self.attention.params,
+                self.score)
+            self._shapes = H.shape
+            return self.readout.forward(np.concatenate([S, C], axis=-1))
         S = self.decoder.forward(self.decoder_inputs(y), initial_state=s0)      # (N, Ty, 2u)
         if self.attention is not None:
             S = np.concatenate([S, self.attention.forward(S, H, mask)], axis=-1)
@@ -139,6 +156,11 @@ class Seq2Seq:
             loss, dz = sequence_crossentropy(softmax(z), y)
             dS = self.readout.backward(dz)
             dH = np.zeros(self._shapes, dtype=dS.dtype)
+            if self.placement == "before":
+                (_, ds0, dH), self.decoder.grads, self.attention.grads = attentive_gru_backward(
+                    dS[..., :2 * self.u], dS[..., 2 * self.u:], self._before)
+                self.encoder.backward([dH, ds0[:, :self.u], ds0[:, self.u:]])
+                return float(loss), self.grads
             if self.attention is not None:
                 dS, dC = dS[..., :2 * self.u], dS[..., 2 * self.u:]
                 dS_att, dH = self.attention.backward(dC)
@@ -168,6 +190,8 @@ class Seq2Seq:
         x = np.zeros((len(s), 1, len(self.tgt)), dtype=self.dtype)
         if prev is not None:
             x[:, 0] = self._one_hot(prev, self.tgt)
+        if self.placement == "before":
+            return self._step_before(enc, s, x)
         with blas_threads(1):
             out = self.decoder.forward(x, initial_state=s)                     # (B, 1, 2u)
             weights = None
@@ -182,6 +206,15 @@ class Seq2Seq:
                                                           enc["mask"], projected_keys=enc["kproj"])
                 out, weights = np.concatenate([out, c], axis=-1), cache.weights[:, 0]
             z = self.readout.forward(out)[:, 0]
+        return log_softmax(z.astype(np.float64)), self.decoder.final_state, weights
+
+    def _step_before(self, enc: dict, s, x):
+        """``step`` with the context before the GRU: c = attend(s, H), s' = GRU(s, [x ; c])."""
+        with blas_threads(1):
+            c, weights, _ = attend(self.score, s, enc["H"], self.attention.params, enc["mask"],
+                                   enc["kproj"])
+            out = self.decoder.forward(np.concatenate([x, c[:, None]], axis=-1), initial_state=s)
+            z = self.readout.forward(np.concatenate([out, c[:, None]], axis=-1))[:, 0]
         return log_softmax(z.astype(np.float64)), self.decoder.final_state, weights
 
     def decoder_step(self, tokens: np.ndarray, state: dict):
