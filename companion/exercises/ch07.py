@@ -1,5 +1,5 @@
-"""Chapter 7 exercises: padding, one convolution step, the naive convolution forward and
-backward (stride, padding), max pooling forward and backward, and the output-size formula.
+"""Chapter 7 exercises: the naive convolution forward and backward (stride, padding), max
+pooling forward and backward, and average pooling's backward (stride, overlapping windows).
 
 Each ``check_*`` runs the learner's function on several cases (a batch of one, stride 2,
 padding, windows that overlap, rows a stride leaves unused), compares it with the package
@@ -16,7 +16,12 @@ import numpy as np
 from companion.exercises.checker import Case, Mistake, check, verdict
 from companion.exercises.strict import strict as _strict
 from companion.nn.layers.conv import conv2d_backward, conv2d_forward
-from companion.nn.layers.pool import avg_pool_forward, max_pool_backward, max_pool_forward
+from companion.nn.layers.pool import (
+    avg_pool_backward,
+    avg_pool_forward,
+    max_pool_backward,
+    max_pool_forward,
+)
 
 
 def _pad(x, p: int):
@@ -38,51 +43,7 @@ def _conv_cases(seed: int = 0) -> list[Case]:
     return cases
 
 
-# --- 1. zero padding --------------------------------------------------------------------------
-def check_zero_pad(zero_pad: Callable) -> bool:
-    """``zero_pad(x (N, H, W, C), pad) -> (N, H + 2 pad, W + 2 pad, C)``."""
-    rng = np.random.default_rng(1)
-    cases = [Case((rng.standard_normal((2, 3, 4, 2)), 1), label="pad 1"),
-             Case((rng.standard_normal((1, 2, 2, 3)), 2), label="a batch of one, pad 2"),
-             Case((rng.standard_normal((2, 3, 3, 1)), 0), label="pad 0")]
-    axes = "the batch is NHWC: pad axes 1 and 2 only, ((0, 0), (pad, pad), (pad, pad), (0, 0))"
-    mistakes = [Mistake(lambda x, p: np.pad(x, p), axes),
-                Mistake(lambda x, p: np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))), axes),
-                Mistake(lambda x, p: np.pad(x, ((0, 0), (0, p), (0, p), (0, 0))),
-                        "pad both sides of each image: (pad, pad), not (0, pad)")]
-    return _strict("zero_pad", zero_pad, _pad, cases[0], "the padded array", lambda: check(
-        "zero_pad", zero_pad, _pad, cases, mistakes, returns="the padded array "
-        "(N, H + 2 pad, W + 2 pad, C)", pure=True))
-
-
-# --- 2. one convolution step ------------------------------------------------------------------
-def _single_step(a_slice, W, b):
-    return float(np.sum(a_slice * W) + np.sum(b))
-
-
-def check_conv_single_step(conv_single_step: Callable) -> bool:
-    """``conv_single_step(a_slice (f, f, C), W (f, f, C), b) -> float``: sum(a_slice * W) + b."""
-    rng = np.random.default_rng(2)
-    cases = [Case((rng.standard_normal((3, 3, 2)), rng.standard_normal((3, 3, 2)), 0.7),
-                  label="3x3x2 window, b a number"),
-             Case((rng.standard_normal((2, 2, 1)), rng.standard_normal((2, 2, 1)),
-                   np.array([[[-0.4]]])), label="b of shape (1, 1, 1)"),
-             Case((rng.standard_normal((1, 1, 4)), rng.standard_normal((1, 1, 4)), 0.1),
-                  label="a 1x1x4 window")]
-    mistakes = [Mistake(lambda a, W, b: float(np.sum(a * W)), "add the bias b"),
-                Mistake(lambda a, W, b: float(np.sum(a * W[::-1, ::-1]) + np.sum(b)),
-                        "you flipped the kernel (true convolution); deep learning's "
-                        "'convolution' multiplies the window and the kernel as they are"),
-                Mistake(lambda a, W, b: float(np.mean(a * W) + np.sum(b)),
-                        "sum the element-wise products, do not average them"),
-                Mistake(lambda a, W, b: float(np.sum(a * W + b)),
-                        "add b once, to the sum: sum(a_slice * W) + b, not sum(a_slice * W + b)")]
-    return _strict("conv_single_step", conv_single_step, _single_step, cases[1], "the result",
-                   lambda: check("conv_single_step", conv_single_step, _single_step, cases,
-                                 mistakes, returns="a number, sum(a_slice * W) + b", pure=True))
-
-
-# --- 3. the naive convolution forward -----------------------------------------------------------
+# --- 1. the naive convolution forward -----------------------------------------------------------
 def _conv_forward(x, W, b, stride, pad):
     return conv2d_forward(_pad(x, pad), W, b, strides=stride)[0]
 
@@ -116,9 +77,9 @@ def check_conv_forward(conv_forward: Callable) -> bool:
                 "add the bias b[k] of each filter"),
         Mistake(lambda x, W, b, s, p: _conv_forward(x[:, p:x.shape[1] - p, p:x.shape[2] - p],
                                                     W, b, s, p),
-                "pad x first (zero_pad(x, pad)) and slide the windows over the padded input"),
+                "pad x first (zeros around each image, pad on every side) and slide the windows over the padded input"),
         Mistake(lambda x, W, b, s, p: conv2d_forward(x, W, b, strides=s)[0],
-                "pad x first (zero_pad(x, pad)) and slide the windows over the padded input")]
+                "pad x first (zeros around each image, pad on every side) and slide the windows over the padded input")]
     cases = _conv_cases()
     return _strict("conv_forward", conv_forward, _conv_forward, cases[0], "the output",
                    lambda: check("conv_forward", conv_forward, _conv_forward, cases, mistakes,
@@ -126,7 +87,7 @@ def check_conv_forward(conv_forward: Callable) -> bool:
                                  atol=1e-8, pure=True))
 
 
-# --- 4. the naive convolution backward ----------------------------------------------------------
+# --- 2. the naive convolution backward ----------------------------------------------------------
 def _conv_backward(dout, x, W, stride, pad):
     _, cache = conv2d_forward(_pad(x, pad), W, np.zeros(W.shape[3]), strides=stride)
     dxp, (dW, db) = conv2d_backward(dout, cache)
@@ -194,7 +155,7 @@ def check_conv_backward(conv_backward: Callable) -> bool:
                 Mistake(with_dx(lambda dout, x, W, s, p: np.zeros((len(x), 0, 0, x.shape[3]))),
                         "with pad = 0, dxpad[:, pad:-pad] is empty: slice pad:pad + H instead"),
                 Mistake(dW_unpadded, "dW multiplies dout by the windows of the padded input "
-                        "(zero_pad(x, pad)), not of x")]
+                        "(x with pad zeros around each image), not of x")]
     cases = _backward_cases()
     return _strict("conv_backward", conv_backward, _conv_backward, cases[0], "dx, dW, db",
                    lambda: check("conv_backward", conv_backward, _conv_backward, cases,
@@ -202,7 +163,7 @@ def check_conv_backward(conv_backward: Callable) -> bool:
                                  names=("dx", "dW", "db"), pure=True))
 
 
-# --- 5 and 6. max pooling -------------------------------------------------------------------------
+# --- 3 and 4. max pooling -------------------------------------------------------------------------
 def _pool_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     return [Case((rng.standard_normal((2, 4, 4, 3)), 2, 2), label="2x2, stride 2"),
@@ -322,32 +283,61 @@ def check_max_pool_backward(max_pool_backward_fn: Callable) -> bool:
                                        returns="dx, an array shaped like x", pure=True))
 
 
-# --- the output-size formula (an extra) ---------------------------------------------------------
-SIZE_CASES = [(6, 3, 0, 1), (6, 3, 1, 1), (7, 3, 0, 2), (8, 3, 1, 2), (28, 5, 2, 1),
-              (32, 5, 0, 3), (5, 5, 0, 1), (4, 1, 0, 2)]
+# --- 5. average pooling backward -----------------------------------------------------------------
+def _avg_pool_backward(dout, x_shape, f, stride):
+    cache = avg_pool_forward(np.zeros(x_shape), f, stride)[1]
+    return avg_pool_backward(dout, cache)[0]
 
 
-def check_output_size(output_size: Callable) -> bool:
-    """``output_size(n, f, p, s)``: floor((n + 2p - f) / s) + 1."""
-    from companion.nn.layers.padding import conv_output_size
-    cases = [Case((n, f, p, s), label=f"n={n}, f={f}, p={p}, s={s}") for n, f, p, s in SIZE_CASES]
-    mistakes = [Mistake(lambda n, f, p, s: n - f + 1, "n - f + 1 forgets the padding and the "
-                        "stride"),
-                Mistake(lambda n, f, p, s: (n + 2 * p - f) / s + 1, "round down (a window that "
-                        "does not fit is not computed): use //"),
-                Mistake(lambda n, f, p, s: (n + p - f) // s + 1, "the padding is on both "
-                        "sides: 2p"),
-                Mistake(lambda n, f, p, s: -(-(n + 2 * p - f) // s) + 1, "round down (a window "
-                        "that does not fit is not computed): floor, not ceil"),
-                Mistake(lambda n, f, p, s: n + 2 * p - f // s + 1, "// binds tighter than + "
-                        "and -: write (n + 2 * p - f) // s + 1")]
-    def reference(n, f, p, s):
-        return conv_output_size(n, f, s, p)
-    return _strict("output_size", output_size, reference, cases[0], "the result", lambda: check(
-        "output_size", output_size, reference, cases, mistakes, returns="an integer"))
+def _spread(dout, x_shape, f, stride, step=None, share=None, assign=False):
+    """Loop backward of average pooling with one planted bug: windows starting at multiples of
+    ``step``, each position getting ``share`` * g instead of g / f², or ``=`` for ``+=``."""
+    dx, step = np.zeros(x_shape), stride if step is None else step
+    share = 1 / f ** 2 if share is None else share
+    for i in range(dout.shape[1]):
+        for j in range(dout.shape[2]):
+            r, c = i * step, j * step
+            g = share * dout[:, i, j][:, None, None, :]
+            if assign:
+                dx[:, r:r + f, c:c + f] = g
+            else:
+                dx[:, r:r + f, c:c + f] += g
+    return dx
 
 
-# --- 8. the capstone: the learner's convolution and pooling train a CNN ---------------------------
+def _avg_backward_cases() -> list[Case]:
+    cases = []
+    for case in _pool_cases(7) + [Case((np.zeros((2, 7, 5, 2)), 3, 1),
+                                       label="3x3, stride 1 (each pixel in up to 9 windows)")]:
+        x, f, s = case.args
+        out = avg_pool_forward(x, f, s)[0]
+        dout = np.random.default_rng(out.size).standard_normal(out.shape)
+        cases.append(Case((dout, x.shape, f, s), label=case.label))
+    return cases
+
+
+def check_avg_pool_backward(avg_pool_backward_fn: Callable) -> bool:
+    """``avg_pool_backward(dout (N, Ho, Wo, C), x_shape (N, H, W, C), f, stride) -> dx`` of
+    shape x_shape: each output's gradient spread evenly, dout / f², over its f x f window."""
+    mistakes = [Mistake(lambda d, xs, f, s: _spread(d, xs, f, s, share=1.0), "the mean of f*f "
+                        "numbers passes 1 / (f*f) of the gradient to each: dout / f**2"),
+                Mistake(lambda d, xs, f, s: _spread(d, xs, f, s, share=1 / f), "the window "
+                        "holds f*f numbers: divide dout by f**2, not by f"),
+                Mistake(lambda d, xs, f, s: _spread(d, xs, f, s, assign=True), "where windows "
+                        "overlap, one pixel belongs to several windows and collects each of "
+                        "their gradients: add with +=, do not assign"),
+                Mistake(lambda d, xs, f, s: _spread(d, xs, f, s, step=f), "the window of output "
+                        "(i, j) starts at (i * stride, j * stride), not (i * f, j * f)"),
+                Mistake(lambda d, xs, f, s: d / f ** 2, "dx has x's shape (x_shape): each "
+                        "output's gradient goes back into its window")]
+    cases = _avg_backward_cases()
+    return _strict("avg_pool_backward", avg_pool_backward_fn, _avg_pool_backward, cases[0],
+                   "dx", lambda: check("avg_pool_backward", avg_pool_backward_fn,
+                                       _avg_pool_backward, cases, mistakes,
+                                       returns="dx, an array of shape x_shape", pure=True))
+
+
+# --- 6. the capstone: the learner's convolution and pooling train a CNN ---------------------------
 def _package_versions() -> dict:
     """The package's functions with the exercises' signatures (what a capstone borrows)."""
     return {"conv_forward": _conv_forward, "conv_backward": _conv_backward,

@@ -1,6 +1,6 @@
-"""Chapter 9 exercises: the RNN cell in the notes' column layout, the forward pass over a whole
-sequence, backpropagation through time, one step of it, and the softmax cross-entropy summed
-over time with its gradient.
+"""Chapter 9 exercises: the RNN cell in the notes' column layout with its softmax prediction,
+the forward pass over a whole sequence, backpropagation through time, and the softmax
+cross-entropy summed over time with its gradient.
 
 References: ``companion.nn.layers.recurrent`` (batch-first, Keras layout: x_t @ Wx + h @ Wh).
 """
@@ -16,7 +16,6 @@ from companion.nn.activations import softmax
 from companion.nn.layers.recurrent import (
     rnn_backward,
     rnn_forward,
-    rnn_step_backward,
     rnn_step_forward,
 )
 
@@ -26,29 +25,60 @@ def _weights(rng, D: int, H: int):
         rng.standard_normal(H) * 0.3
 
 
-# --- 1. the cell in the notes' layout -------------------------------------------------------------
-def _cell_notes(x, a_prev, Wax, Waa, ba):
+# --- 1. the cell in the notes' layout, with its prediction ---------------------------------------
+def _cell_notes(x, a_prev, Wax, Waa, ba, Wya, by):
     """The package's batch-first cell with kernel = Wax.T, recurrent_kernel = Waa.T, transposed
-    back to columns."""
-    return rnn_step_forward(x.T, a_prev.T, Wax.T, Waa.T, ba.ravel())[0].T
+    back to columns; the prediction is the softmax of Wya a_next + by over each COLUMN."""
+    a_next = rnn_step_forward(x.T, a_prev.T, Wax.T, Waa.T, ba.ravel())[0].T
+    return a_next, softmax(Wya @ a_next + by, axis=0)
+
+
+def _cell_bug(bug: str):
+    def cell(x, a_prev, Wax, Waa, ba, Wya, by):
+        z = (Waa.T if bug == "transposed" else Waa) @ a_prev + Wax @ x
+        z = z if bug == "no bias" else z + ba
+        a = z if bug == "no tanh" else np.tanh(z)
+        s = Wya @ (z if bug == "scores from z" else a) + by
+        if bug == "softmax rows":
+            return a, softmax(s, axis=1)
+        if bug == "sigmoid":
+            return a, 1 / (1 + np.exp(-s))
+        return a, softmax(s, axis=0)
+    return cell
+
+
+def _cell_cases() -> list[Case]:
+    rng = np.random.default_rng(0)
+    cases = []
+    for m, n_y, scale, label in ((5, 4, 1.0, "m = 5 examples"), (1, 3, 1.0, "one example"),
+                                 (4, 4, 1.0, "n_y = m = 4 (a square prediction)"),
+                                 (3, 6, 400.0, "large scores (Wya * 400)")):
+        cases.append(Case((rng.standard_normal((4, m)), rng.standard_normal((3, m)),
+                           rng.standard_normal((3, 4)), rng.standard_normal((3, 3)),
+                           rng.standard_normal((3, 1)), scale * rng.standard_normal((n_y, 3)),
+                           rng.standard_normal((n_y, 1))), label=label))
+    return cases
 
 
 def check_cell_notes(rnn_cell_forward: Callable) -> bool:
     """``rnn_cell_forward(x (n_x, m), a_prev (n_a, m), Wax (n_a, n_x), Waa (n_a, n_a),
-    ba (n_a, 1)) -> a_next (n_a, m)`` = tanh(Waa a_prev + Wax x + ba)."""
-    rng = np.random.default_rng(0)
-    cases = [Case((rng.standard_normal((4, m)), rng.standard_normal((3, m)),
-                   rng.standard_normal((3, 4)), rng.standard_normal((3, 3)),
-                   rng.standard_normal((3, 1))), label=label)
-             for m, label in ((5, "m = 5 examples"), (1, "one example"))]
-    mistakes = [Mistake(lambda x, a, Wax, Waa, ba: np.tanh(Waa @ a + Wax @ x), "the bias ba is "
-                        "missing"),
-                Mistake(lambda x, a, Wax, Waa, ba: Waa @ a + Wax @ x + ba, "apply g1 = tanh to "
-                        "the sum"),
-                Mistake(lambda x, a, Wax, Waa, ba: np.tanh(Waa.T @ a + Wax @ x + ba),
-                        "Waa multiplies a_prev as it is (Waa @ a_prev), not transposed")]
-    return check("RNN cell", rnn_cell_forward, _cell_notes, cases, mistakes,
-                 returns="a_next, an array (n_a, m)", pure=True)
+    ba (n_a, 1), Wya (n_y, n_a), by (n_y, 1)) -> (a_next (n_a, m), y_pred (n_y, m))`` with
+    a_next = tanh(Waa a_prev + Wax x + ba) and y_pred = softmax(Wya a_next + by), each column
+    (one example) a distribution."""
+    mistakes = [Mistake(_cell_bug("no bias"), "the bias ba is missing"),
+                Mistake(_cell_bug("no tanh"), "apply g1 = tanh to the sum"),
+                Mistake(_cell_bug("transposed"), "Waa multiplies a_prev as it is (Waa @ a_prev), "
+                        "not transposed"),
+                Mistake(_cell_bug("softmax rows"), "each COLUMN of y_pred is one example's "
+                        "distribution: normalise over axis 0 (the n_y outputs), not axis 1 (the "
+                        "examples)"),
+                Mistake(_cell_bug("scores from z"), "the prediction reads the new state a_next = "
+                        "tanh(...), not the sum before the tanh"),
+                Mistake(_cell_bug("sigmoid"), "y_pred is a softmax over the n_y outputs (each "
+                        "column sums to 1), not a sigmoid of each score")]
+    return check("RNN cell", rnn_cell_forward, _cell_notes, _cell_cases(), mistakes,
+                 returns="the tuple (a_next, y_pred): arrays (n_a, m) and (n_y, m)",
+                 names=("a_next", "y_pred"), pure=True)
 
 
 # --- 2. the forward pass over a sequence --------------------------------------------------------
@@ -145,37 +175,7 @@ def check_rnn_backward(rnn_backward_fn: Callable) -> bool:
                  pure=True)
 
 
-# --- 4. one step of BPTT (an extra) ---------------------------------------------------------------
-def _step_backward(dh, x_t, h_prev, h, Wx, Wh):
-    cache = rnn_step_forward(x_t, h_prev, Wx, Wh, np.zeros(Wh.shape[0]))[1]
-    (dx_t, dh_prev), (dWx, dWh, db) = rnn_step_backward(dh, cache)
-    return dx_t, dh_prev, dWx, dWh, db
-
-
-def check_step_backward(step_backward: Callable) -> bool:
-    """``step_backward(dh, x_t, h_prev, h, Wx, Wh) -> (dx_t, dh_prev, dWx, dWh, db)`` for the
-    batch-first tanh cell h = tanh(x_t Wx + h_prev Wh + b)."""
-    rng = np.random.default_rng(3)
-    cases = []
-    for N, label in ((4, "N=4"), (1, "a batch of one")):
-        x, hp = rng.standard_normal((N, 3)), rng.standard_normal((N, 5))
-        Wx, Wh, _ = _weights(rng, 3, 5)
-        h = rnn_step_forward(x, hp, Wx, Wh, np.zeros(5))[0]        # b = 0, as the reference
-        cases.append(Case((rng.standard_normal((N, 5)), x, hp, h, Wx, Wh), label=label))
-
-    def bug(kind):
-        def step(dh, x, hp, h, Wx, Wh):
-            dz = dh if kind == "no tanh'" else dh * (1 - h ** 2)
-            return dz @ Wx.T, dz @ Wh.T, x.T @ dz, (h if kind == "h" else hp).T @ dz, dz.sum(0)
-        return step
-    mistakes = [Mistake(bug("no tanh'"), "multiply dh by tanh' = 1 - h**2 first"),
-                Mistake(bug("h"), "dWh pairs h_prev, not h, with dz")]
-    return check("step backward", step_backward, _step_backward, cases, mistakes,
-                 returns="the tuple (dx_t, dh_prev, dWx, dWh, db)", names=NAMES,
-                 pure=True)
-
-
-# --- 5. the loss over time and its gradient -------------------------------------------------------
+# --- 4. the loss over time and its gradient -------------------------------------------------------
 def _loss(z, y):
     """Softmax cross-entropy summed over time from the scores ``z`` (T, n_y), and dL/dz."""
     p = softmax(z, axis=1)

@@ -1,6 +1,6 @@
 """Chapter 10 exercises: temperature, sampling with it, clipping gradients by value and by
-global norm, the log-likelihood of a batch of sequences, a bigram model from counts, sampling
-names from it, and a name's probability under it.
+global norm, a bigram model from counts, sampling names from it, and a name's probability
+under it.
 
 References: ``companion.models.char_lm`` (``clip_gradients``, ``BigramModel``),
 ``companion.chapters.ch10`` (``apply_temperature``, ``bigram_sample``) and the chapter's
@@ -180,43 +180,7 @@ def check_clip_gradients(clip_gradients_fn: Callable) -> bool:
     return run_check("clip_gradients", body)
 
 
-# --- 4. the log-likelihood of sequences -----------------------------------------------------------
-def _log_likelihood(probs, y, mask):
-    picked = np.take_along_axis(probs, y[..., None], axis=-1)[..., 0]     # (N, T)
-    return np.sum(np.log(picked) * mask, axis=1)
-
-
-def _ll_cases() -> list[Case]:
-    rng = np.random.default_rng(5)
-    cases = []
-    for N, T, V, label in ((3, 6, 5, "three padded sequences"), (1, 1, 4, "one step"),
-                           (2, 300, 28, ("300 steps: multiplying 300 probabilities "
-                                         "underflows to 0, so add the logs instead"))):
-        z = rng.standard_normal((N, T, V)) * 2
-        probs = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
-        lengths = rng.integers(max(T // 2, 1), T + 1, N)
-        lengths[0] = T
-        mask = np.arange(T) < lengths[:, None]
-        cases.append(Case((probs, rng.integers(0, V, (N, T)), mask), label=label))
-    return cases
-
-
-def check_log_likelihood(log_likelihood: Callable) -> bool:
-    """``log_likelihood(probs (N, T, V), y (N, T) int, mask (N, T) bool) -> (N,)``: each
-    sequence's log P = sum over its real steps (mask True) of log probs[n, t, y[n, t]]."""
-    mistakes = [Mistake(lambda p, y, m: _log_likelihood(p, y, np.ones_like(m)),
-                        "steps where mask is False are padding: leave them out (multiply the "
-                        "log-probabilities by the mask)"),
-                Mistake(lambda p, y, m: _log_likelihood(p, y, m) / m.sum(axis=1),
-                        "that is the mean per step; the log-likelihood of a sequence is the "
-                        "sum"),
-                Mistake(lambda p, y, m: -_log_likelihood(p, y, m), "sign: log P is negative "
-                        "(the loss is its negative)")]
-    return check("log_likelihood", log_likelihood, _log_likelihood, _ll_cases(), mistakes,
-                 returns="one number per sequence, an array (N,)", pure=True)
-
-
-# --- 5. a bigram model from counts ----------------------------------------------------------------
+# --- 4. a bigram model from counts ----------------------------------------------------------------
 NAMES_DATA = ["anna", "ann", "bob", "nan", "abba", "ben"]
 
 
@@ -256,7 +220,7 @@ def check_bigram(bigram_probabilities: Callable) -> bool:
                  returns="the matrix P (V, V) of conditional probabilities", pure=True)
 
 
-# --- 6. sampling names from the bigram model ------------------------------------------------------
+# --- 5. sampling names from the bigram model ------------------------------------------------------
 def _sampler_bug(bug: str):
     def sample(P, vocab, rng, temperature=1.0, max_len=20):
         prev, out = vocab.eos, []
@@ -316,7 +280,7 @@ def check_bigram_sampler(sample_name: Callable) -> bool:
     return run_check("sample_name", body)
 
 
-# --- 7. a name's probability under the bigram model (an extra) ------------------------------------
+# --- 6. a name's probability under the bigram model (an extra) ------------------------------------
 def _sequence_probability(P, vocab, name):
     ids = vocab.encode(list(name), add_eos=True)
     return float(np.prod(P[np.r_[vocab.eos, ids[:-1]], ids]))

@@ -1,10 +1,10 @@
 """Chapter 12 exercises: nearest neighbours by cosine similarity, the analogy solver, the
 embedding backward (scatter-add), the skip-gram negative-sampling loss with its gradients,
-and the two steps of hard debiasing (neutralise, equalise).
+and hard debiasing's equalisation of a pair (whose first step neutralises their mean).
 
 References: ``companion.data.word_vectors`` (``WordVectors.nearest``, ``WordVectors.analogy``),
 ``companion.nn.layers.embedding``, ``companion.models.skipgram.sgns_backward`` and
-``companion.chapters.ch12`` (``neutralise``, ``equalise``).
+``companion.chapters.ch12`` (``equalise``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.chapters.ch12 import equalise, neutralise
+from companion.chapters.ch12 import equalise
 from companion.data.word_vectors import WordVectors, normalize_rows
 from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
 from companion.models.skipgram import sgns_backward, sgns_forward
@@ -244,7 +244,7 @@ def check_sgns(sgns_loss_and_grads: Callable) -> bool:
                  names=NAMES, pure=True)
 
 
-# --- 5. neutralise --------------------------------------------------------------------------------
+# --- 5. neutralise and equalise a pair -------------------------------------------------------------
 def _debias_cases() -> list[Case]:
     """(e1, e2, g): unit word-like vectors and directions g that are not unit length."""
     rng = np.random.default_rng(15)
@@ -257,31 +257,15 @@ def _debias_cases() -> list[Case]:
     return cases
 
 
-def _neutralise(e, g):
-    """The package's ``neutralise`` under the exercise's argument names."""
-    return neutralise(e, g)
-
-
-def check_neutralise(neutralise_fn: Callable) -> bool:
-    """``neutralise(e (D,), g (D,)) -> (D,)``: e minus its projection (e.ĝ)ĝ on ĝ = g/|g|."""
-    cases = [Case((c.args[0], c.args[2]), label=c.label) for c in _debias_cases()]
-    mistakes = [Mistake(lambda e, g: e, "subtract the projection: return e - (e.ĝ) ĝ"),
-                Mistake(lambda e, g: 2 * e - neutralise(e, g),
-                        "the projection is subtracted, not added: e - (e.ĝ) ĝ"),
-                Mistake(lambda e, g: e - (e @ g) * g, "normalise g first: ĝ = g / |g| (or "
-                        "divide by g.g: e - (e.g) g / (g.g))"),
-                Mistake(lambda e, g: e - (e @ g) * g / np.linalg.norm(g),
-                        "divide by |g|² = g.g, not by |g|: e - (e.g) g / (g.g)")]
-    return check("neutralise", neutralise_fn, _neutralise, cases, mistakes,
-                 returns="the neutralised vector, an array (D,)", pure=True)
-
-
-# --- 6. equalise ----------------------------------------------------------------------------------
 def _equalise_bug(bug: str):
     def equalise_bug(e1, e2, g):
         gu = g if bug.startswith("g") else g / np.linalg.norm(g)
         mu = (e1 + e2) / 2
         nu = mu - (mu @ gu) * gu
+        if bug == "added":
+            nu = mu + (mu @ gu) * gu
+        if bug == "once":
+            nu = mu - (mu @ g) * g / np.linalg.norm(g)
         if bug == "no rescaling":
             return nu + ((e1 - mu) @ gu) * gu, nu + ((e2 - mu) @ gu) * gu
         if bug == "mu kept":
@@ -301,7 +285,11 @@ def check_equalise(equalise_fn: Callable) -> bool:
                 *(Mistake(_equalise_bug(bug), "normalise g first: ĝ = g / |g|")
                   for bug in ("g", "g, then unit sides")),
                 Mistake(_equalise_bug("mu kept"), "ν is μ with its projection on ĝ removed "
-                        "(neutralise μ), not μ itself")]
+                        "(neutralise μ), not μ itself"),
+                Mistake(_equalise_bug("added"), "neutralising subtracts the projection, it "
+                        "does not add it: ν = μ - (μ.ĝ) ĝ"),
+                Mistake(_equalise_bug("once"), "neutralising μ divides by |g|² = g.g, not by "
+                        "|g|: ν = μ - (μ.g) g / (g.g)")]
     return check("equalise", equalise_fn, equalise, _debias_cases(), mistakes,
                  returns="the pair (e1', e2'), a tuple of two arrays (D,)",
                  names=("e1'", "e2'"), pure=True)

@@ -1,9 +1,10 @@
-"""Chapter 14 exercises: scaled dot-product attention with a mask, the causal mask, sinusoidal
-positional encodings, a transformer block's forward pass, layer-norm backward, multi-head
-attention forward and backward (the head split and merge), and a decoder block.
+"""Chapter 14 exercises: scaled dot-product attention with a mask, sinusoidal positional
+encodings, layer-norm backward, multi-head attention forward and backward (the head split and
+merge), and a decoder block (its causal mask, self-attention, cross-attention and
+feed-forward sublayers, each with its residual and norm).
 
 References: ``companion.nn.layers.attention`` (``scaled_dot_product_attention_forward``,
-``causal_mask``, ``positional_encoding``) and ``companion.nn.layers.TransformerBlock``.
+``causal_mask``, ``positional_encoding``) and ``companion.nn.layers.DecoderBlock``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import numpy as np
 
 from companion.exercises.checker import Case, Mistake, check
 from companion.nn.activations import softmax
-from companion.nn.layers import TransformerBlock
 from companion.nn.layers.attention import (
     MHA_KEYS,
     causal_mask,
@@ -77,20 +77,7 @@ def check_attention(attention: Callable) -> bool:
                  returns="the tuple (out, weights)", names=("out", "weights"))
 
 
-# --- 2. the causal mask ---------------------------------------------------------------------------
-def check_causal_mask(make_mask: Callable) -> bool:
-    """``make_mask(T) -> (T, T) bool``: True where query t may attend to key s (s <= t)."""
-    mistakes = [Mistake(lambda T: ~np.tri(T, dtype=bool) | np.eye(T, dtype=bool),
-                        "that lets each position see the FUTURE: keep s <= t (the lower "
-                        "triangle), not s >= t"),
-                Mistake(lambda T: np.tri(T, k=-1, dtype=bool), "a position may attend to "
-                        "itself: keep the diagonal (s <= t, not s < t)")]
-    return check("causal mask", make_mask, lambda T: causal_mask(T),
-                 [Case((1,), label="T=1"), Case((4,), label="T=4"), Case((7,), label="T=7")],
-                 mistakes, returns="a (T, T) boolean array")
-
-
-# --- 3. positional encodings ---------------------------------------------------------------------
+# --- 2. positional encodings ---------------------------------------------------------------------
 def _pe_bug(bug: str):
     def pe(T, d):
         i = np.arange(d)
@@ -112,57 +99,7 @@ def check_positional_encoding(pe: Callable) -> bool:
                   Case((3, 6), label="T=3, d=6")], mistakes, returns="the (T, d) array")
 
 
-# --- 4. a transformer block, forward --------------------------------------------------------------
-def _block_parts(seed: int):
-    rng = np.random.default_rng(seed)
-    block = TransformerBlock(8, 2, 12)
-    block.build((None, 8), rng)
-    for p in block.params.values():
-        p += 0.3 * rng.standard_normal(p.shape)
-    sub = block.sublayers
-
-    def attend(x):
-        return sub["attention"].forward(x, use_causal_mask=True)
-
-    def feed_forward(x):
-        return sub["ff2"].forward(sub["ff1"].forward(x))
-    return rng.standard_normal((2, 5, 8)), attend, feed_forward, sub["norm1"].forward, \
-        sub["norm2"].forward
-
-
-def _block(x, attend, feed_forward, norm1, norm2):
-    x1 = norm1(x + attend(x))
-    return norm2(x1 + feed_forward(x1))
-
-
-def _block_bug(bug: str):
-    def block(x, attend, feed_forward, norm1, norm2):
-        if bug == "pre-LN":
-            x1 = x + attend(norm1(x))
-            return x1 + feed_forward(norm2(x1))
-        if bug == "no residual":
-            x1 = norm1(attend(x))
-            return norm2(feed_forward(x1))
-        x1 = norm1(x + attend(x))
-        return norm2(x + feed_forward(x1))              # bug "skip from x"
-    return block
-
-
-def check_block(block_forward: Callable) -> bool:
-    """``block_forward(x, attend, feed_forward, norm1, norm2) -> out``: the post-LN block,
-    x1 = norm1(x + attend(x)); out = norm2(x1 + feed_forward(x1))."""
-    mistakes = [Mistake(_block_bug("pre-LN"), "this block normalises AFTER each residual sum "
-                        "(post-LN, as in the paper): norm1(x + attend(x)), not x + attend(norm1(x))"),
-                Mistake(_block_bug("no residual"), "each sublayer's input is added back to its "
-                        "output (the residual connection) before the norm"),
-                Mistake(_block_bug("skip from x"), "the second residual adds x1 (the first "
-                        "sublayer's output), not the block's input x")]
-    cases = [Case(_block_parts(s), label=f"block {s}") for s in (0, 1)]
-    return check("transformer block", block_forward, _block, cases, mistakes,
-                 returns="the block's output (N, T, d_model)")
-
-
-# --- 5. layer normalisation, backward -------------------------------------------------------------
+# --- 3. layer normalisation, backward -------------------------------------------------------------
 def _ln_cases():
     rng = np.random.default_rng(3)
     cases = []
@@ -211,7 +148,7 @@ def check_layer_norm_backward(backward: Callable) -> bool:
                  pure=True)
 
 
-# --- 6, 7. multi-head attention, forward and backward ---------------------------------------------
+# --- 4, 5. multi-head attention, forward and backward ---------------------------------------------
 def _mha_case(rng, N, Tq, Tv, D, h, k, scale, causal):
     shapes = {"query_kernel": (D, h, k), "query_bias": (h, k), "key_kernel": (D, h, k),
               "key_bias": (h, k), "value_kernel": (D, h, k), "value_bias": (h, k),
@@ -328,8 +265,8 @@ def check_mha_backward(backward: Callable) -> bool:
                  names=names, rtol=1e-5, atol=1e-7, pure=True)
 
 
-# --- 8. a decoder block, forward -------------------------------------------------------------------
-def _decoder_parts(seed: int, T: int, S: int):
+# --- 6. a decoder block, forward ------------------------------------------------------------------
+def _decoder_parts(seed: int, T: int, S: int, N: int = 2):
     from companion.nn.layers import DecoderBlock
     rng = np.random.default_rng(seed)
     block = DecoderBlock(8, 2, 12)
@@ -338,49 +275,77 @@ def _decoder_parts(seed: int, T: int, S: int):
         p += 0.3 * rng.standard_normal(p.shape)
     sub = block.sublayers
 
-    def self_attend(x):
-        return sub["attention"].forward(x, use_causal_mask=True)
+    def self_attend(x, mask):
+        """Self-attention of x (N, T, d) where the (T, T) boolean ``mask`` is True."""
+        return sub["attention"].forward(x, attention_mask=np.broadcast_to(
+            mask, (len(x),) + np.shape(mask)))
 
     def cross_attend(queries, context):
         return sub["cross_attention"].forward(queries, context)
 
     def feed_forward(x):
         return sub["ff2"].forward(sub["ff1"].forward(x))
-    return (rng.standard_normal((2, T, 8)), rng.standard_normal((2, S, 8)), self_attend,
+    return (rng.standard_normal((N, T, 8)), rng.standard_normal((N, S, 8)), self_attend,
             cross_attend, feed_forward, sub["norm1"].forward, sub["norm_cross"].forward,
             sub["norm2"].forward)
 
 
 def _decoder(x, context, self_attend, cross_attend, feed_forward, norm1, norm2, norm3):
-    x1 = norm1(x + self_attend(x))
+    x1 = norm1(x + self_attend(x, causal_mask(x.shape[1])))
     x2 = norm2(x1 + cross_attend(x1, context))
     return norm3(x2 + feed_forward(x2))
 
 
+_MASKS = {"future": lambda T: ~np.tri(T, dtype=bool) | np.eye(T, dtype=bool),
+          "no diagonal": lambda T: np.tri(T, k=-1, dtype=bool),
+          "none": lambda T: np.ones((T, T), dtype=bool)}
+
+
 def _decoder_bug(bug: str):
     def block(x, context, self_attend, cross_attend, feed_forward, norm1, norm2, norm3):
-        x1 = norm1(x + self_attend(x))
+        mask = _MASKS.get(bug, causal_mask)(x.shape[1])
+        if bug == "pre-LN":
+            x1 = x + self_attend(norm1(x), mask)
+            x2 = x1 + cross_attend(norm2(x1), context)
+            return x2 + feed_forward(norm3(x2))
+        x1 = norm1(x + self_attend(x, mask))
         if bug == "swapped":
             x2 = norm2(x1 + cross_attend(context, x1)[:, :x1.shape[1]])
         elif bug == "reads x":
             x2 = norm2(x1 + cross_attend(x, context))
+        elif bug == "no residual":
+            x2 = norm2(cross_attend(x1, context))
         else:
-            x2 = norm2(cross_attend(x1, context))                       # "no residual"
-        return norm3(x2 + feed_forward(x2))
+            x2 = norm2(x1 + cross_attend(x1, context))
+        return norm3((x if bug == "skip from x" else x2) + feed_forward(x2))
     return block
 
 
 def check_decoder_block(block_forward: Callable) -> bool:
     """``block_forward(x (N, T, d), context (N, S, d), self_attend, cross_attend, feed_forward,
-    norm1, norm2, norm3) -> out (N, T, d)``: the post-LN decoder block."""
-    mistakes = [Mistake(_decoder_bug("swapped"), "in cross-attention the QUERIES come from the "
+    norm1, norm2, norm3) -> out (N, T, d)``: the post-LN decoder block, whose causal (T, T)
+    mask the learner builds and passes to ``self_attend(x, mask)``."""
+    mistakes = [Mistake(_decoder_bug("future"), "your mask lets each position see the FUTURE: "
+                        "query t may attend to keys s <= t (the lower triangle), not s >= t"),
+                Mistake(_decoder_bug("no diagonal"), "a position may attend to itself: keep the "
+                        "diagonal of the causal mask (s <= t, not s < t)"),
+                Mistake(_decoder_bug("none"), "the self-attention must be causal: pass a (T, T) "
+                        "mask that is True only where key s <= query t, not all True"),
+                Mistake(_decoder_bug("pre-LN"), "this block normalises AFTER each residual sum "
+                        "(post-LN, as in the paper): norm1(x + self_attend(x, mask)), not "
+                        "x + self_attend(norm1(x), mask)"),
+                Mistake(_decoder_bug("swapped"), "in cross-attention the QUERIES come from the "
                         "decoder (x1) and the keys and values from the context: "
                         "cross_attend(x1, context)"),
                 Mistake(_decoder_bug("reads x"), "the cross-attention sublayer reads x1, the "
                         "output of the self-attention sublayer, not the block's input x"),
                 Mistake(_decoder_bug("no residual"), "the cross-attention sublayer has its own "
-                        "residual: norm2(x1 + cross_attend(x1, context))")]
+                        "residual: norm2(x1 + cross_attend(x1, context))"),
+                Mistake(_decoder_bug("skip from x"), "the last residual adds x2 (the "
+                        "cross-attention sublayer's output), not the block's input x")]
     cases = [Case(_decoder_parts(0, 4, 6), label="T=4, S=6"),
-             Case(_decoder_parts(1, 5, 3), label="T=5, S=3")]
+             Case(_decoder_parts(1, 5, 3), label="T=5, S=3"),
+             Case(_decoder_parts(2, 1, 2, N=1), label="a batch of one, T=1"),
+             Case(_decoder_parts(3, 7, 7), label="T=S=7")]
     return check("decoder block", block_forward, _decoder, cases, mistakes,
                  returns="the block's output (N, T, d_model)")
