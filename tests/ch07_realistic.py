@@ -6,7 +6,6 @@ sentence says which line raised, or which output is wrong and for which cases)."
 import numpy as np
 
 
-
 def _conv_loops(x, W, b, stride, pad, size=None, padded=True, step=None):
     f, F = W.shape[0], W.shape[3]
     xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))) if padded else x

@@ -1,6 +1,7 @@
-"""Chapter 6 exercises: sample a hyper-parameter on a log scale (with the rng it is given);
-batch normalisation's training-mode forward and backward passes, and the whole layer's forward
-pass in both modes with its moving statistics.
+"""Chapter 6 exercises: a random search that samples the learning rate and 1 - beta on log
+scales (with the rng it is given) and keeps the best trial; batch normalisation's training-mode
+forward and backward passes, and the whole layer's forward pass in both modes with its moving
+statistics. (``check_log_sampling``, the sampler on its own, is kept for the package tests.)
 
 The batch-norm checkers compare with ``nn.layers.batchnorm`` (Keras' BatchNormalization, checked
 against Keras in the package tests) and name the likely mistake.
@@ -51,6 +52,119 @@ def check_log_sampling(sample_learning_rates) -> bool:
                 "[log10 low, log10 high] and return 10**r)" if shares[-1] > 0.8 else "")
         raise Fail(f"shares per decade 1e-5..1e-1 are {msg}, expected 25% each{hint}")
     return run_check("log-scale sampling", body)
+
+
+# --- random search on the right scales (a statistical check) ----------------------------------------
+def _toy_score(learning_rate, beta):
+    """Higher is better; best near learning_rate 1e-2 and beta 0.99 (1 - beta = 1e-2)."""
+    return float(-(np.log10(learning_rate) + 2) ** 2 - 3 * (np.log10(1 - beta) + 2) ** 2)
+
+
+def _search(score, n_trials, rng, lr_scale="log", beta_scale="one minus log", pick=np.argmax,
+            global_rng=False):
+    """The reference search with switches that plant the mistakes the checker names."""
+    r = np.random if global_rng else rng
+    lrs = 10 ** r.uniform(-4, 0, n_trials) if lr_scale == "log" else r.uniform(1e-4, 1, n_trials)
+    betas = {"one minus log": lambda: 1 - 10 ** r.uniform(-3, -1, n_trials),
+             "uniform": lambda: r.uniform(0.9, 0.999, n_trials),
+             "log": lambda: 10 ** r.uniform(-3, -1, n_trials)}[beta_scale]()
+    scores = np.array([score(lr, b) for lr, b in zip(lrs, betas)])
+    i = int(pick(scores))
+    return lrs[i], betas[i], scores
+
+
+SEARCH_HINTS = {
+    "linear lr": "the learning rates are uniform on a linear scale: draw the exponent r "
+                 "uniformly in [-4, 0] and use 10**r",
+    "uniform beta": "beta is uniform in [0.9, 0.999], so the windows 1/(1 - beta) of 100 to 1000 "
+                    "get only a tenth of the trials: draw 1 - beta on a log scale, "
+                    "beta = 1 - 10**r with r uniform in [-3, -1]",
+    "log beta": "beta itself is log-uniform (values far below 0.9): it is 1 - beta that is "
+                "log-uniform, beta = 1 - 10**r with r uniform in [-3, -1]",
+    "worst": "that is the trial with the LOWEST score; the best has the highest (np.argmax)",
+}
+SEARCH_MISTAKES = [
+    Mistake(lambda s, n, rng: _search(s, n, rng, lr_scale="linear"), SEARCH_HINTS["linear lr"]),
+    Mistake(lambda s, n, rng: _search(s, n, rng, beta_scale="uniform"),
+            SEARCH_HINTS["uniform beta"]),
+    Mistake(lambda s, n, rng: _search(s, n, rng, beta_scale="log"), SEARCH_HINTS["log beta"]),
+    Mistake(lambda s, n, rng: _search(s, n, rng, pick=np.argmin), SEARCH_HINTS["worst"])]
+
+
+def _run_search(random_search, n: int) -> tuple[list, float, float, np.ndarray]:
+    """The learner's search on the toy score; (the (lr, beta) pairs tried, best lr, best beta,
+    scores), or :class:`Fail` for a result of the wrong kind."""
+    tried = []
+
+    def score(learning_rate, beta):
+        tried.append((learning_rate, beta))
+        return _toy_score(learning_rate, beta)
+    got = call(random_search, score, n, np.random.default_rng(0),
+               returns="the tuple (best_learning_rate, best_beta, scores)")
+    if not isinstance(got, tuple) or len(got) != 3:
+        raise Fail(f"returned {type(got).__name__}: return the tuple (best_learning_rate, "
+                   "best_beta, scores)")
+    lr, beta, scores = got
+    if isinstance(lr, (int, np.integer)) and not isinstance(lr, (bool, np.bool_)):
+        raise Fail(f"best_learning_rate is an int ({lr}): return the best trial's learning "
+                   "rate, not its index")
+    for name, v in (("best_learning_rate", lr), ("best_beta", beta)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (float, int, np.floating,
+                                                               np.integer)):
+            raise Fail(f"{name} is {type(v).__name__}: return a number")
+    if not isinstance(scores, np.ndarray) or scores.dtype.kind not in "iuf":
+        raise Fail(f"scores is {type(scores).__name__}: return a NumPy array of the n_trials "
+                   "scores")
+    if scores.shape != (n,):
+        raise Fail(f"scores has shape {scores.shape}, expected ({n},) (one per trial)")
+    if len(tried) != n:
+        raise Fail(f"`score` was called {len(tried)} times for n_trials = {n}: call it once per "
+                   "trial")
+    if not np.allclose(scores, [_toy_score(*t) for t in tried]):
+        raise Fail("scores are not what `score` returned, in the order of the trials")
+    return tried, float(lr), float(beta), scores
+
+
+def _scales(lrs: np.ndarray, betas: np.ndarray) -> None:
+    """Fail with the hint for learning rates or betas drawn on the wrong scale."""
+    from companion.chapters.ch06 import decade_shares
+    if lrs.min() < 1e-4 or lrs.max() > 1:
+        raise Fail(f"learning rates span [{lrs.min():.2g}, {lrs.max():.2g}], outside [1e-4, 1]")
+    if not np.allclose(decade_shares(lrs, 1e-4, 1), 0.25, atol=0.03):
+        shares = ", ".join(f"{v:.0%}" for v in decade_shares(lrs, 1e-4, 1))
+        raise Fail(SEARCH_HINTS["linear lr"] if decade_shares(lrs, 1e-4, 1)[-1] > 0.8 else
+                   f"the learning rates' shares per decade 1e-4..1 are {shares}, expected 25% "
+                   "each")
+    if betas.max() < 0.9:
+        raise Fail(SEARCH_HINTS["log beta"])
+    if betas.min() < 0.9 or betas.max() > 0.999:
+        raise Fail(f"betas span [{betas.min():.4g}, {betas.max():.4g}], outside [0.9, 0.999]")
+    window = np.mean(betas > 0.99)                   # 1 - beta in [1e-3, 1e-2)
+    if abs(window - 0.5) > 0.03:
+        raise Fail(SEARCH_HINTS["uniform beta"] if window < 0.15 else
+                   f"{window:.0%} of the betas are above 0.99, expected 50% (1 - beta "
+                   "log-uniform in [1e-3, 1e-1])")
+
+
+def check_random_search(random_search) -> bool:
+    """``random_search(score, n_trials, rng) -> (best_learning_rate, best_beta, scores (n,))``:
+    learning rates log-uniform in [1e-4, 1], 1 - beta log-uniform in [1e-3, 1e-1], drawn from
+    ``rng``; ``score(lr, beta)`` called once per trial; the best is the highest score."""
+    def body():
+        tried, lr, beta, scores = _run_search(random_search, 4000)
+        pairs = np.array(tried, dtype=float)
+        _scales(pairs[:, 0], pairs[:, 1])
+        if (lr, beta) != tuple(pairs[int(np.argmax(scores))]):
+            raise Fail(SEARCH_HINTS["worst"] if (lr, beta) == tuple(pairs[int(np.argmin(
+                scores))]) else "(best_learning_rate, best_beta) is not the trial with the "
+                "highest score")
+        one = _run_search(random_search, 1)          # a single trial is its own best
+        if (one[1], one[2]) != tuple(one[0][0]):
+            raise Fail("with n_trials = 1 the best is the only trial (case: n_trials = 1)")
+        rng_rule(random_search, (_toy_score, 50, np.random.default_rng(0)))
+        return feedback(True, "random search: log-scale learning rates and 1 - beta, the best "
+                        "trial kept (4000 and 1 trials)")
+    return run_check("random search", body)
 
 
 # --- batch normalisation ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Chapter 16 exercises: the inverse-square-root warmup schedule (Vaswani et al. 2017), linear
 warmup + cosine decay (Keras' ``CosineDecay`` with ``warmup_target``), the label-smoothed
-sequence cross-entropy from the logits with its gradient, and a pre-LN block's forward pass.
+sequence cross-entropy from the logits with its gradient, and a pre-LN stack's forward pass
+(its blocks, then the final LayerNorm).
 
 References: ``companion.nn.optim`` (``InverseSqrtSchedule``, ``CosineDecay``),
 ``companion.nn.losses.smoothed_sequence_crossentropy`` and
@@ -144,55 +145,85 @@ def check_smoothed_loss(loss: Callable) -> bool:
                  returns="the tuple (value, dlogits)", names=("value", "dlogits"))
 
 
-# --- 4. a pre-LN block, forward ---------------------------------------------------------------
-def _pre_ln_parts(seed: int, N: int, T: int):
+# --- 4. a pre-LN stack, forward -------------------------------------------------------------------
+def _pre_ln_parts(seed: int, N: int, T: int, depth: int):
+    """x (N, T, 8), ``depth`` pre-LN blocks as (attend, feed_forward, norm1, norm2) tuples and
+    the stack's final norm; the blocks are kept on ``final_norm.blocks`` for the reference."""
+    from companion.nn.layers import LayerNormalization
     rng = np.random.default_rng(seed)
-    block = TransformerBlock(8, 2, 12, norm_first=True)
-    block.build((None, 8), rng)
-    for p in block.params.values():
-        p += 0.3 * rng.standard_normal(p.shape)
-    sub = block.sublayers
+    blocks, parts = [], []
+    for _ in range(depth):
+        block = TransformerBlock(8, 2, 12, norm_first=True)
+        block.build((None, 8), rng)
+        for p in block.params.values():
+            p += 0.3 * rng.standard_normal(p.shape)
+        sub = block.sublayers
+        blocks.append(block)
+        parts.append((lambda x, a=sub["attention"]: a.forward(x, use_causal_mask=True),
+                      lambda x, f1=sub["ff1"], f2=sub["ff2"]: f2.forward(f1.forward(x)),
+                      sub["norm1"].forward, sub["norm2"].forward))
+    norm = LayerNormalization()
+    norm.build((None, 8), rng)
+    norm.params["gamma"] += 0.3 * rng.standard_normal(8)
+    norm.params["beta"] += 0.3 * rng.standard_normal(8)
 
-    def attend(x):
-        return sub["attention"].forward(x, use_causal_mask=True)
-
-    def feed_forward(x):
-        return sub["ff2"].forward(sub["ff1"].forward(x))
-    attend.block = block                        # the reference's own forward pass
+    def final_norm(x):
+        return norm.forward(x)
+    final_norm.blocks = blocks                      # the reference's own forward passes
     x = 3 * rng.standard_normal((N, T, 8)) + 2
-    return x, attend, feed_forward, sub["norm1"].forward, sub["norm2"].forward
+    return x, parts, final_norm
 
 
 def _pre_ln_bug(bug: str):
-    def block(x, attend, feed_forward, norm1, norm2):
-        if bug == "post-LN":
-            x1 = norm1(x + attend(x))
-            return norm2(x1 + feed_forward(x1))
-        if bug == "normed residual":
-            h = norm1(x)
-            x1 = h + attend(h)
-            h = norm2(x1)
-            return h + feed_forward(h)
-        x1 = x + attend(norm1(x))
-        return x + feed_forward(norm2(x1))                   # bug "skip from x"
-    return block
+    def stack(x, blocks, final_norm):
+        for attend, feed_forward, norm1, norm2 in blocks:
+            if bug == "post-LN":
+                x = norm1(x + attend(x))
+                x = norm2(x + feed_forward(x))
+            elif bug == "normed residual":
+                h = norm1(x)
+                x = h + attend(h)
+                h = norm2(x)
+                x = h + feed_forward(h)
+            elif bug == "skip from x":
+                x = x + feed_forward(norm2(x + attend(norm1(x))))
+            else:
+                x = x + attend(norm1(x))
+                x = x + feed_forward(norm2(x))
+            if bug == "norm per block":
+                x = final_norm(x)
+            if bug == "first only":
+                break
+        return x if bug in ("no final norm", "norm per block") else final_norm(x)
+    return stack
 
 
-def check_pre_ln_block(block_forward: Callable) -> bool:
-    """``block_forward(x (N, T, d), attend, feed_forward, norm1, norm2) -> (N, T, d)``: the
-    pre-LN block, x1 = x + attend(norm1(x)); out = x1 + feed_forward(norm2(x1))."""
-    cases = [Case(_pre_ln_parts(s, N, T), label=f"N={N}, T={T}" + (
-        " (batch of 1, one position)" if N == 1 else "")) for s, N, T in
-        ((0, 2, 5), (1, 1, 1), (2, 3, 7))]
+def check_pre_ln_stack(stack_forward: Callable) -> bool:
+    """``stack_forward(x (N, T, d), blocks, final_norm) -> (N, T, d)``: for each (attend,
+    feed_forward, norm1, norm2) of ``blocks`` in order, x = x + attend(norm1(x)) then
+    x = x + feed_forward(norm2(x)); then final_norm(x) once."""
+    cases = [Case(_pre_ln_parts(s, N, T, depth), label=f"N={N}, T={T}, {depth} block"
+                  f"{'s' if depth > 1 else ''}" + (" (batch of 1, one position)" if N == 1
+                                                    else "")) for s, N, T, depth in
+             ((0, 2, 5, 2), (1, 1, 1, 1), (2, 3, 7, 3))]
 
-    def reference(x, attend, *_):
-        return attend.block.forward(x, causal=True)
-    mistakes = [Mistake(_pre_ln_bug("post-LN"), "that is the post-LN block of chapter 14: "
+    def reference(x, blocks, final_norm):
+        for block in final_norm.blocks:
+            x = block.forward(x, causal=True)
+        return final_norm(x)
+    mistakes = [Mistake(_pre_ln_bug("post-LN"), "those are post-LN blocks (chapter 14): "
                         "pre-LN normalises each sublayer's INPUT, x + attend(norm1(x))"),
                 Mistake(_pre_ln_bug("normed residual"), "the residual path carries x itself, "
-                        "not norm1(x): x1 = x + attend(norm1(x)) (the clean residual path is "
+                        "not norm1(x): x = x + attend(norm1(x)) (the clean residual path is "
                         "the point of pre-LN)"),
-                Mistake(_pre_ln_bug("skip from x"), "the second residual adds x1 (the first "
-                        "sublayer's output), not the block's input x")]
-    return check("pre-LN block", block_forward, reference, cases, mistakes,
-                 returns="the block's output (N, T, d_model)")
+                Mistake(_pre_ln_bug("skip from x"), "the second residual adds the first "
+                        "sublayer's output x + attend(norm1(x)), not the block's input"),
+                Mistake(_pre_ln_bug("no final norm"), "a pre-LN stack's residual stream is "
+                        "never normalised inside the blocks: end with final_norm(x) after the "
+                        "last block"),
+                Mistake(_pre_ln_bug("norm per block"), "apply final_norm once, after the LAST "
+                        "block, not after every block"),
+                Mistake(_pre_ln_bug("first only"), "run every block of `blocks` in order "
+                        "(the return comes after the loop)")]
+    return check("pre-LN stack", stack_forward, reference, cases, mistakes,
+                 returns="the stack's output (N, T, d_model)")
