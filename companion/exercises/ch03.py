@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import ROW, Case, Mistake, check, feedback
+from companion.exercises.checker import ROW, Case, Mistake, check, feedback, hints, planted
+
+HINTS = hints("ch03")
 
 NAMES = ("W1", "b1", "W2", "b2")
 GRADS = 'the dict {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'
@@ -85,10 +87,7 @@ def _ce_bug(kind: str):
     return ce
 
 
-CE_MISTAKES = [
-    Mistake(_ce_bug("sum"), "the loss is the MEAN over the N examples, not the sum"),
-    Mistake(_ce_bug("sign"), "the cross-entropy is MINUS the mean log-likelihood (it is >= 0)"),
-    Mistake(_ce_bug("half"), "include the (1 - y) log(1 - a) term: examples with y = 0 count too")]
+CE_MISTAKES = planted(_ce_bug, HINTS["ce"])
 
 
 def check_cross_entropy(cross_entropy) -> bool:
@@ -159,10 +158,7 @@ def _train_bug(kind: str):
     return loop
 
 
-TRAIN_MISTAKES = [
-    Mistake(_train_bug("ascent"), "subtract the gradients: W = W - learning_rate * dW"),
-    Mistake(_train_bug("weights only"), "update the biases too: b = b - learning_rate * db"),
-    Mistake(_train_bug("one more"), "take exactly `iterations` steps (one step per iteration)")]
+TRAIN_MISTAKES = planted(_train_bug, HINTS["train"])
 
 
 def _changes_params(train_shallow, X, Y, params) -> str | None:

@@ -18,9 +18,13 @@ from companion.exercises.checker import (
     call,
     check,
     feedback,
+    hints,
+    planted,
     rng_rule,
     run_check,
 )
+
+HINTS = hints("ch06")
 
 
 # --- log-scale sampling (a statistical check) ------------------------------------------------------
@@ -191,13 +195,7 @@ def _bn_bug(kind: str):
     return bn
 
 
-BN_FORWARD_MISTAKES = [
-    Mistake(_bn_bug("axis"), "you normalised each example over its features; use the batch "
-            "axis (axis=0)"),
-    Mistake(_bn_bug("ddof"), "use the biased variance (divide by m, ddof=0), as Keras and the "
-            "paper do"),
-    Mistake(_bn_bug("eps"), "epsilon goes inside the square root: sqrt(var + epsilon)"),
-    Mistake(_bn_bug("no affine"), "after normalising, scale and shift: gamma * x_hat + beta")]
+BN_FORWARD_MISTAKES = planted(_bn_bug, HINTS["bn_forward"])
 
 
 def check_batchnorm_forward(bn_forward) -> bool:
@@ -234,16 +232,7 @@ def _bn_backward_bug(kind: str):
     return backward
 
 
-BN_BACKWARD_MISTAKES = [
-    Mistake(_bn_backward_bug("constants"), "dx = dout * gamma / sqrt(var + eps) treats the "
-            "batch mean and variance as constants; in training mode they depend on x: "
-            "dx = inv_std / m (m dx_hat - sum dx_hat - x_hat sum(dx_hat x_hat))"),
-    Mistake(_bn_backward_bug("no gamma"), "dx_hat = dout * gamma: the gradient flows back "
-            "through the scale gamma"),
-    Mistake(_bn_backward_bug("dgamma"), "dgamma = sum over the batch of dout * x_hat "
-            "(out = gamma x_hat + beta)"),
-    Mistake(_bn_backward_bug("dbeta mean"), "dbeta is the SUM of dout over the batch, not the "
-            "mean")]
+BN_BACKWARD_MISTAKES = planted(_bn_backward_bug, HINTS["bn_backward"])
 
 
 def _bn_paths(bn_backward) -> str | None:
@@ -325,20 +314,7 @@ def _bn_layer_bug(kind: str):
     return layer
 
 
-BN_LAYER_MISTAKES = [
-    Mistake(_bn_layer_bug("always batch"), "at inference (training=False) normalise with the "
-            "MOVING mean and variance, not the batch's: a single example would otherwise "
-            "always map to beta"),
-    Mistake(_bn_layer_bug("always moving"), "in training mode normalise with the BATCH's mean "
-            "and variance; the moving statistics are only for inference"),
-    Mistake(_bn_layer_bug("update at inference"), "inference must not change the moving "
-            "statistics: return them unchanged when training=False"),
-    Mistake(_bn_layer_bug("swapped"), "momentum weighs the OLD value: moving = momentum * "
-            "moving + (1 - momentum) * batch statistic"),
-    Mistake(_bn_layer_bug("ddof"), "use the biased variance (divide by m, ddof=0) for the "
-            "batch and for the moving average, as Keras does"),
-    Mistake(_bn_layer_bug("normalise with new"), "in training mode normalise with the batch's "
-            "own statistics, not with the updated moving ones")]
+BN_LAYER_MISTAKES = planted(_bn_layer_bug, HINTS["bn_layer"])
 
 
 def check_batchnorm_layer(bn_layer_forward) -> bool:

@@ -14,7 +14,6 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.exercises.checker import Case, Mistake, check, verdict
-from companion.exercises.strict import strict as _strict
 from companion.nn.layers.conv import conv2d_backward, conv2d_forward
 from companion.nn.layers.pool import (
     avg_pool_backward,
@@ -81,10 +80,8 @@ def check_conv_forward(conv_forward: Callable) -> bool:
         Mistake(lambda x, W, b, s, p: conv2d_forward(x, W, b, strides=s)[0],
                 "pad x first (zeros around each image, pad on every side) and slide the windows over the padded input")]
     cases = _conv_cases()
-    return _strict("conv_forward", conv_forward, _conv_forward, cases[0], "the output",
-                   lambda: check("conv_forward", conv_forward, _conv_forward, cases, mistakes,
-                                 returns="the output array (N, Ho, Wo, F)", rtol=1e-6,
-                                 atol=1e-8, pure=True))
+    return check("conv_forward", conv_forward, _conv_forward, cases, mistakes,
+                 returns="the output array (N, Ho, Wo, F)", rtol=1e-6, atol=1e-8, pure=True)
 
 
 # --- 2. the naive convolution backward ----------------------------------------------------------
@@ -157,10 +154,8 @@ def check_conv_backward(conv_backward: Callable) -> bool:
                 Mistake(dW_unpadded, "dW multiplies dout by the windows of the padded input "
                         "(x with pad zeros around each image), not of x")]
     cases = _backward_cases()
-    return _strict("conv_backward", conv_backward, _conv_backward, cases[0], "dx, dW, db",
-                   lambda: check("conv_backward", conv_backward, _conv_backward, cases,
-                                 mistakes, returns="the tuple (dx, dW, db)",
-                                 names=("dx", "dW", "db"), pure=True))
+    return check("conv_backward", conv_backward, _conv_backward, cases, mistakes,
+                 returns="the tuple (dx, dW, db)", names=("dx", "dW", "db"), pure=True)
 
 
 # --- 3 and 4. max pooling -------------------------------------------------------------------------
@@ -204,9 +199,8 @@ def check_max_pool_forward(max_pool_forward_fn: Callable) -> bool:
                         "window's maximum over its rows and columns (axes 1 and 2 of "
                         "(N, f, f, C)), not over the batch")]
     cases = _pool_cases(4)
-    return _strict("max_pool_forward", max_pool_forward_fn, _max_pool, cases[0], "the result",
-                   lambda: check("max_pool_forward", max_pool_forward_fn, _max_pool, cases,
-                                 mistakes, returns="the pooled array (N, Ho, Wo, C)", pure=True))
+    return check("max_pool_forward", max_pool_forward_fn, _max_pool, cases, mistakes,
+                 returns="the pooled array (N, Ho, Wo, C)", pure=True)
 
 
 def _max_pool_backward(dout, x, f, stride):
@@ -277,10 +271,8 @@ def check_max_pool_backward(max_pool_backward_fn: Callable) -> bool:
                         "the window of output (i, j) starts at (i * stride, j * stride), not "
                         "(i * f, j * f)")]
     cases = _backward_pool_cases()
-    return _strict("max_pool_backward", max_pool_backward_fn, _max_pool_backward, cases[0],
-                   "dx", lambda: check("max_pool_backward", max_pool_backward_fn,
-                                       _max_pool_backward, cases, mistakes,
-                                       returns="dx, an array shaped like x", pure=True))
+    return check("max_pool_backward", max_pool_backward_fn, _max_pool_backward, cases,
+                 mistakes, returns="dx, an array shaped like x", pure=True)
 
 
 # --- 5. average pooling backward -----------------------------------------------------------------
@@ -331,10 +323,8 @@ def check_avg_pool_backward(avg_pool_backward_fn: Callable) -> bool:
                 Mistake(lambda d, xs, f, s: d / f ** 2, "dx has x's shape (x_shape): each "
                         "output's gradient goes back into its window")]
     cases = _avg_backward_cases()
-    return _strict("avg_pool_backward", avg_pool_backward_fn, _avg_pool_backward, cases[0],
-                   "dx", lambda: check("avg_pool_backward", avg_pool_backward_fn,
-                                       _avg_pool_backward, cases, mistakes,
-                                       returns="dx, an array of shape x_shape", pure=True))
+    return check("avg_pool_backward", avg_pool_backward_fn, _avg_pool_backward, cases,
+                 mistakes, returns="dx, an array of shape x_shape", pure=True)
 
 
 # --- 6. the capstone: the learner's convolution and pooling train a CNN ---------------------------

@@ -11,13 +11,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, check, hints, planted
 from companion.nn.activations import softmax
 from companion.nn.layers.recurrent import (
     rnn_backward,
     rnn_forward,
     rnn_step_forward,
 )
+
+HINTS = hints("ch09")
 
 
 def _weights(rng, D: int, H: int):
@@ -65,17 +67,7 @@ def check_cell_notes(rnn_cell_forward: Callable) -> bool:
     ba (n_a, 1), Wya (n_y, n_a), by (n_y, 1)) -> (a_next (n_a, m), y_pred (n_y, m))`` with
     a_next = tanh(Waa a_prev + Wax x + ba) and y_pred = softmax(Wya a_next + by), each column
     (one example) a distribution."""
-    mistakes = [Mistake(_cell_bug("no bias"), "the bias ba is missing"),
-                Mistake(_cell_bug("no tanh"), "apply g1 = tanh to the sum"),
-                Mistake(_cell_bug("transposed"), "Waa multiplies a_prev as it is (Waa @ a_prev), "
-                        "not transposed"),
-                Mistake(_cell_bug("softmax rows"), "each COLUMN of y_pred is one example's "
-                        "distribution: normalise over axis 0 (the n_y outputs), not axis 1 (the "
-                        "examples)"),
-                Mistake(_cell_bug("scores from z"), "the prediction reads the new state a_next = "
-                        "tanh(...), not the sum before the tanh"),
-                Mistake(_cell_bug("sigmoid"), "y_pred is a softmax over the n_y outputs (each "
-                        "column sums to 1), not a sigmoid of each score")]
+    mistakes = planted(_cell_bug, HINTS["cell_notes"])
     return check("RNN cell", rnn_cell_forward, _cell_notes, _cell_cases(), mistakes,
                  returns="the tuple (a_next, y_pred): arrays (n_a, m) and (n_y, m)",
                  names=("a_next", "y_pred"), pure=True)
@@ -116,11 +108,7 @@ def _forward_bug(bug: str):
 def check_rnn_forward(rnn_forward_fn: Callable) -> bool:
     """``rnn_forward(x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,)) -> h (N, T, H)``,
     h<t> = tanh(x<t> Wx + h<t-1> Wh + b), every state returned."""
-    mistakes = [Mistake(_forward_bug("no recurrence"), "each step reads the PREVIOUS state "
-                        "h<t-1>, not h0 every time"),
-                Mistake(_forward_bug("transposed"), "batch-first: h<t-1> @ Wh, with Wh as given "
-                        "(its rows are indexed by the previous state's units)"),
-                Mistake(_forward_bug("no bias"), "add the bias b at every step")]
+    mistakes = planted(_forward_bug, HINTS["rnn_forward"])
     return check("rnn_forward", rnn_forward_fn, _forward, _seq_cases(1), mistakes,
                  returns="all the states, an array (N, T, H)", pure=True)
 
@@ -160,16 +148,7 @@ def _bptt_bug(bug: str):
 def check_rnn_backward(rnn_backward_fn: Callable) -> bool:
     """``rnn_backward(dh (N, T, H), x (N, T, D), h0 (N, H), hs (N, T, H), Wx, Wh) ->
     (dx, dh0, dWx, dWh, db)``: dh holds dL/dh<t> from the outputs above each step."""
-    mistakes = [Mistake(_bptt_bug("no future"), "each state also gets the gradient coming back "
-                        "from the next step: use dh[:, t] + dnext"),
-                Mistake(_bptt_bug("sigmoid'"), "that is sigmoid' = h (1 - h); the cell is tanh: "
-                        "tanh' = 1 - h**2"),
-                Mistake(_bptt_bug("h not h_prev"), "dWh pairs dz<t> with the state that was "
-                        "multiplied by Wh, h<t-1> (h0 at t = 1)"),
-                Mistake(_bptt_bug("hs[-1]"), "at the first step (t = 0) the previous state is h0: "
-                        "hs[:, t - 1] with t = 0 reads the LAST state hs[:, -1]"),
-                Mistake(_bptt_bug("last step only"), "the weights are shared by every step: add "
-                        "each step's dWx, dWh, db (+=), do not overwrite")]
+    mistakes = planted(_bptt_bug, HINTS["rnn_backward"])
     return check("rnn_backward", rnn_backward_fn, _bptt, _seq_cases(2, backward=True), mistakes,
                  returns="the tuple (dx, dh0, dWx, dWh, db)", names=NAMES,
                  pure=True)
@@ -210,6 +189,14 @@ def _loss_eps(eps: float):
     return loss
 
 
+def _loss_variant(bug: str):
+    """``_loss_bug(bug)``, or for "epsilon" the variants with each epsilon a learner might add
+    inside the log."""
+    if bug == "epsilon":
+        return [_loss_eps(eps) for eps in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15)]
+    return _loss_bug(bug)
+
+
 def check_sequence_loss(sequence_loss: Callable) -> bool:
     """``sequence_loss(z (T, n_y) scores, y (T,) int labels) -> (loss, dz)``: the notes'
     cross-entropy of one sequence summed over time, L = -sum_t log softmax(z_t)[y_t], and its
@@ -224,22 +211,6 @@ def check_sequence_loss(sequence_loss: Callable) -> bool:
                                 "you subtract the max")):
         cases.append(Case((rng.standard_normal((T, V)) * scale, rng.integers(0, V, T)),
                           label=label))
-    mistakes = [Mistake(_loss_bug("no shift"), "exp of a large score overflows: subtract each "
-                        "row's max before exp (softmax(z) = softmax(z - max z))"),
-                Mistake(_loss_bug("log of p"), "at such scores the true class's probability "
-                        "underflows to 0 and log(0) = -inf: compute log softmax directly, "
-                        "z - max - log(sum(exp(z - max)))"),
-                Mistake(_loss_bug("product"), "multiplying T probabilities underflows to 0 on a "
-                        "long sequence: add their logs instead"),
-                *[Mistake(_loss_eps(eps), "an epsilon added inside the log changes the loss "
-                          "wherever a probability is below it (here: large scores): compute log "
-                          "softmax directly, z - max - log(sum(exp(z - max)))")
-                  for eps in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15)],
-                Mistake(_loss_bug("mean"), "that is the mean over time (Keras' reduction); the "
-                        "notes sum the step losses"),
-                Mistake(_loss_bug("axis"), "normalise each ROW (each step's scores over the "
-                        "classes, axis=1), not each column"),
-                Mistake(_loss_bug("no onehot"), "dz = softmax(z) - one_hot(y): subtract 1 at "
-                        "the true class of each step")]
+    mistakes = planted(_loss_variant, HINTS["sequence_loss"])
     return check("loss over time", sequence_loss, _loss, cases, mistakes,
                  returns="the pair (loss, dz)", names=("loss", "dz"), pure=True)

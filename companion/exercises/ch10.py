@@ -18,10 +18,22 @@ from itertools import pairwise
 
 import numpy as np
 
-from companion.data.text import char_vocabulary
-from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
 from companion.chapters.ch10 import apply_temperature, bigram_sample
+from companion.data.text import char_vocabulary
+from companion.exercises.checker import (
+    Case,
+    Fail,
+    Mistake,
+    call,
+    check,
+    feedback,
+    hints,
+    planted,
+    run_check,
+)
 from companion.models.char_lm import BigramModel, clip_gradients
+
+HINTS = hints("ch10")
 
 P = np.array([0.5, 0.3, 0.15, 0.05])
 
@@ -153,14 +165,7 @@ def check_clip_gradients(clip_gradients_fn: Callable) -> bool:
     every entry cut to [-clipvalue, clipvalue] (Keras' ``clipvalue``), then, if the global norm
     sqrt(sum of every squared entry) exceeds clipnorm, ALL arrays scaled by clipnorm / norm
     (Keras' ``global_clipnorm``); None switches a step off. New arrays, inputs unchanged."""
-    mistakes = [Mistake(_clip_bug("per array"), "clip the *global* norm of all the gradients "
-                        "together, not each array on its own (that changes the direction)"),
-                Mistake(_clip_bug("always"), "only rescale when the norm exceeds clipnorm: a "
-                        "gradient below the threshold is returned unchanged"),
-                Mistake(_clip_bug("at 0"), "the interval is [-clipvalue, clipvalue]: negative "
-                        "entries are clipped at -clipvalue, not at 0"),
-                Mistake(_clip_bug("norm first"), "clip by value first, then measure the norm of "
-                        "the clipped gradients (Keras' order)")]
+    mistakes = planted(_clip_bug, HINTS["clip_gradients"])
 
     def body():
         with contextlib.redirect_stdout(io.StringIO()) as buf:
@@ -210,12 +215,7 @@ def check_bigram(bigram_probabilities: Callable) -> bool:
     cases = [Case((NAMES_DATA, vocab, 0.5), label="alpha = 0.5"),
              Case((NAMES_DATA[:2], vocab, 1.0), label="two names, alpha = 1"),
              Case((["b"], vocab, 0.1), label="a one-letter name")]
-    mistakes = [Mistake(_bigram_bug("no eos"), "count the start (<EOS> -> first letter) and "
-                        "the end (last letter -> <EOS>) of every name too"),
-                Mistake(_bigram_bug("columns"), "normalise each ROW: P[prev] is a "
-                        "distribution over the next character"),
-                Mistake(_bigram_bug("no smoothing"), "add alpha to every count before "
-                        "normalising (add-alpha smoothing)")]
+    mistakes = planted(_bigram_bug, HINTS["bigram"])
     return check("bigram", bigram_probabilities, _bigram, cases, mistakes,
                  returns="the matrix P (V, V) of conditional probabilities", pure=True)
 

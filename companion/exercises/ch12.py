@@ -15,8 +15,20 @@ import numpy as np
 
 from companion.chapters.ch12 import equalise
 from companion.data.word_vectors import WordVectors, normalize_rows
-from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
+from companion.exercises.checker import (
+    Case,
+    Fail,
+    Mistake,
+    call,
+    check,
+    feedback,
+    hints,
+    planted,
+    run_check,
+)
 from companion.models.skipgram import sgns_backward, sgns_forward
+
+HINTS = hints("ch12")
 
 
 # --- 1. nearest neighbours by cosine similarity ---------------------------------------------------
@@ -233,12 +245,7 @@ def check_sgns(sgns_loss_and_grads: Callable) -> bool:
     """``sgns_loss_and_grads(W_in, W_out, centers (B,), contexts (B,), negatives (B, K)) ->
     (loss, dW_in, dW_out)``: the mean over the B pairs of -log σ(u_o.v_c) - Σ_k log
     σ(-u_nk.v_c), and its gradients with W_in's and W_out's shapes."""
-    mistakes = [Mistake(_sgns_bug("negative sign"), "the negatives enter as log σ(-u_n.v_c): "
-                        "their scores get a minus sign"),
-                Mistake(_sgns_bug("sum"), "average over the B pairs of the batch (divide the "
-                        "loss and the gradients by B)"),
-                Mistake(_sgns_bug("assign"), "a word used twice in the batch must add up its "
-                        "gradients: dW[ids] += ... keeps only one; use np.add.at")]
+    mistakes = planted(_sgns_bug, HINTS["sgns"])
     return check("skip-gram loss and gradients", sgns_loss_and_grads, _sgns_reference,
                  _sgns_cases(), mistakes, returns="the tuple (loss, dW_in, dW_out)",
                  names=NAMES, pure=True)
@@ -280,16 +287,10 @@ def _equalise_bug(bug: str):
 def check_equalise(equalise_fn: Callable) -> bool:
     """``equalise(e1 (D,), e2 (D,), g (D,)) -> (e1', e2')``: with μ = (e1 + e2)/2 and
     ν = μ - (μ.ĝ)ĝ, e_i' = ν ± sqrt(1 - |ν|²) ĝ, the sign of (e_i - μ).ĝ."""
-    mistakes = [Mistake(_equalise_bug("no rescaling"), "rescale the g-parts: without the "
-                        "factor sqrt(1 - |ν|²) the pair is symmetric but no longer unit length"),
-                *(Mistake(_equalise_bug(bug), "normalise g first: ĝ = g / |g|")
-                  for bug in ("g", "g, then unit sides")),
-                Mistake(_equalise_bug("mu kept"), "ν is μ with its projection on ĝ removed "
-                        "(neutralise μ), not μ itself"),
-                Mistake(_equalise_bug("added"), "neutralising subtracts the projection, it "
-                        "does not add it: ν = μ - (μ.ĝ) ĝ"),
-                Mistake(_equalise_bug("once"), "neutralising μ divides by |g|² = g.g, not by "
-                        "|g|: ν = μ - (μ.g) g / (g.g)")]
+    def variant(bug):                       # "g": g not normalised, before or after the sides
+        return [_equalise_bug("g"), _equalise_bug("g, then unit sides")] if bug == "g" else \
+            _equalise_bug(bug)
+    mistakes = planted(variant, HINTS["equalise"])
     return check("equalise", equalise_fn, equalise, _debias_cases(), mistakes,
                  returns="the pair (e1', e2'), a tuple of two arrays (D,)",
                  names=("e1'", "e2'"), pure=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, check, hints, planted
 from companion.nn.activations import softmax
 from companion.nn.layers.attention import (
     MHA_KEYS,
@@ -25,6 +25,8 @@ from companion.nn.layers.attention import (
 )
 from companion.nn.layers.layer_norm import layer_norm_backward, layer_norm_forward
 from companion.nn.layers.transformer import positional_encoding
+
+HINTS = hints("ch14")
 
 
 # --- 1. scaled dot-product attention ------------------------------------------------------------
@@ -63,16 +65,7 @@ def check_attention(attention: Callable) -> bool:
             mask = padding_mask([4, 2], Tv, left=True)[:, None, :] & causal_mask(Tq, Tv)
         cases.append(Case((2 * rng.standard_normal((N, Tq, dk)), 2 * rng.standard_normal((N, Tv, dk)),
                            rng.standard_normal((N, Tv, dv)), mask), label=label))
-    mistakes = [Mistake(_sdpa_bug("no scale"), "divide the scores by sqrt(d_k) (d_k = the "
-                        "last axis of q) before the softmax"),
-                Mistake(_sdpa_bug("d_k"), "divide by the SQUARE ROOT of d_k, not by d_k"),
-                Mistake(_sdpa_bug("axis"), "the softmax runs over the keys (the last axis): "
-                        "each query's weights sum to 1"),
-                Mistake(_sdpa_bug("no mask"), "where the mask is False the weight must be 0: "
-                        "replace those scores by -1e9 before the softmax"),
-                Mistake(_sdpa_bug("subtract"), "REPLACE a masked score by -1e9 (as Keras does), "
-                        "do not subtract 1e9 from it: in a row whose keys are all masked the "
-                        "shift cancels in the softmax and the query sees the masked keys")]
+    mistakes = planted(_sdpa_bug, HINTS["attention"])
     return check("scaled dot-product attention", attention, _sdpa, cases, mistakes,
                  returns="the tuple (out, weights)", names=("out", "weights"))
 
@@ -91,9 +84,7 @@ def _pe_bug(bug: str):
 
 def check_positional_encoding(pe: Callable) -> bool:
     """``pe(T, d) -> (T, d)``: PE[t, 2i] = sin(t / 10000^(2i/d)), PE[t, 2i+1] = cos(same)."""
-    mistakes = [Mistake(_pe_bug("swap"), "even columns take the sine, odd columns the cosine"),
-                Mistake(_pe_bug("no pairs"), "columns 2i and 2i+1 share one frequency: the "
-                        "exponent is 2i/d with i = column // 2, not column / d")]
+    mistakes = planted(_pe_bug, HINTS["positional_encoding"])
     return check("positional encoding", pe, positional_encoding,
                  [Case((6, 4), label="T=6, d=4"), Case((20, 16), label="T=20, d=16"),
                   Case((3, 6), label="T=3, d=6")], mistakes, returns="the (T, d) array")
@@ -133,16 +124,7 @@ def _ln_bug(bug: str):
 def check_layer_norm_backward(backward: Callable) -> bool:
     """``backward(dout (..., D), xhat (..., D), inv (..., 1), gamma (D,)) -> (dx (..., D),
     dgamma (D,), dbeta (D,))`` of out = xhat * gamma + beta, xhat = (x - mean) * inv."""
-    mistakes = [Mistake(_ln_bug("no gamma"), "dxhat = dout * gamma: the scale gamma multiplies "
-                        "the gradient before it goes back through the normalisation"),
-                Mistake(_ln_bug("no mean terms"), "xhat depends on every feature of its position "
-                        "through the mean and the variance: dx = inv * (dxhat - mean(dxhat) - "
-                        "xhat * mean(dxhat * xhat)), means over the last axis"),
-                Mistake(_ln_bug("batch axis"), "layer norm's statistics are each position's "
-                        "own: the means in dx run over the features (last axis), not over the "
-                        "batch (that is batch norm)"),
-                Mistake(_ln_bug("axis 0 sums"), "dgamma and dbeta sum over every axis but the "
-                        "last (batch AND time): they have shape (D,)")]
+    mistakes = planted(_ln_bug, HINTS["layer_norm_backward"])
     return check("layer normalisation backward", backward, _ln_backward, _ln_cases(), mistakes,
                  returns="the tuple (dx, dgamma, dbeta)", names=("dx", "dgamma", "dbeta"),
                  pure=True)
@@ -203,15 +185,7 @@ def _mha_forward_bug(bug: str):
 def check_mha_forward(forward: Callable) -> bool:
     """``forward(query (N, Tq, D), value (N, Tv, D), key (N, Tv, D), p, mask (N, Tq, Tv))
     -> (out (N, Tq, D), weights (N, h, Tq, Tv))``, ``p`` in Keras' layouts (MHA_KEYS)."""
-    mistakes = [Mistake(_mha_forward_bug("merge"), "merge the heads by MOVING the head axis: "
-                        "(N, h, Tq, k) -> (N, Tq, h, k) with a transpose, not a reshape, "
-                        "before the output projection"),
-                Mistake(_mha_forward_bug("sqrt(d_model)"), "divide each head's scores by "
-                        "sqrt(key_dim), the head size (the kernels' last axis), not sqrt(d_model)"),
-                Mistake(_mha_forward_bug("no bias"), "add each projection's bias (h, head_dim) "
-                        "to the projected queries, keys and values"),
-                Mistake(_mha_forward_bug("k/v"), "the scores compare the queries with the "
-                        "projected KEYS (the key argument), the weights then average the values")]
+    mistakes = planted(_mha_forward_bug, HINTS["mha_forward"])
     return check("multi-head attention forward", forward, _mha_forward, _mha_cases(), mistakes,
                  returns="the tuple (out, weights)", names=("out", "weights"), pure=True)
 
@@ -253,12 +227,7 @@ def _mha_backward_bug(bug: str):
 def check_mha_backward(backward: Callable) -> bool:
     """``backward(dout (N, Tq, D), query, value, key, p, mask) -> (dquery, dvalue, dkey,
     d<each of MHA_KEYS>)``: the gradients of multi-head attention, 11 arrays."""
-    mistakes = [Mistake(_mha_backward_bug("softmax"), "the softmax's backward is ds = a * (da - "
-                        "sum(da * a) over the keys): the weights of a row are coupled"),
-                Mistake(_mha_backward_bug("scale"), "the scores were q.k / sqrt(key_dim): "
-                        "multiply ds by 1 / sqrt(key_dim) before dQ and dK"),
-                Mistake(_mha_backward_bug("bias"), "a projection bias (h, head_dim) is added at "
-                        "every position of every example: its gradient sums over N AND T")]
+    mistakes = planted(_mha_backward_bug, HINTS["mha_backward"])
     names = ("dquery", "dvalue", "dkey", *(f"d{n}" for n in MHA_KEYS))
     return check("multi-head attention backward", backward, _mha_backward,
                  _mha_cases(_with_dout), mistakes, returns="the tuple of 11 gradients",
@@ -325,24 +294,7 @@ def check_decoder_block(block_forward: Callable) -> bool:
     """``block_forward(x (N, T, d), context (N, S, d), self_attend, cross_attend, feed_forward,
     norm1, norm2, norm3) -> out (N, T, d)``: the post-LN decoder block, whose causal (T, T)
     mask the learner builds and passes to ``self_attend(x, mask)``."""
-    mistakes = [Mistake(_decoder_bug("future"), "your mask lets each position see the FUTURE: "
-                        "query t may attend to keys s <= t (the lower triangle), not s >= t"),
-                Mistake(_decoder_bug("no diagonal"), "a position may attend to itself: keep the "
-                        "diagonal of the causal mask (s <= t, not s < t)"),
-                Mistake(_decoder_bug("none"), "the self-attention must be causal: pass a (T, T) "
-                        "mask that is True only where key s <= query t, not all True"),
-                Mistake(_decoder_bug("pre-LN"), "this block normalises AFTER each residual sum "
-                        "(post-LN, as in the paper): norm1(x + self_attend(x, mask)), not "
-                        "x + self_attend(norm1(x), mask)"),
-                Mistake(_decoder_bug("swapped"), "in cross-attention the QUERIES come from the "
-                        "decoder (x1) and the keys and values from the context: "
-                        "cross_attend(x1, context)"),
-                Mistake(_decoder_bug("reads x"), "the cross-attention sublayer reads x1, the "
-                        "output of the self-attention sublayer, not the block's input x"),
-                Mistake(_decoder_bug("no residual"), "the cross-attention sublayer has its own "
-                        "residual: norm2(x1 + cross_attend(x1, context))"),
-                Mistake(_decoder_bug("skip from x"), "the last residual adds x2 (the "
-                        "cross-attention sublayer's output), not the block's input x")]
+    mistakes = planted(_decoder_bug, HINTS["decoder_block"])
     cases = [Case(_decoder_parts(0, 4, 6), label="T=4, S=6"),
              Case(_decoder_parts(1, 5, 3), label="T=5, S=3"),
              Case(_decoder_parts(2, 1, 2, N=1), label="a batch of one, T=1"),

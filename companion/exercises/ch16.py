@@ -14,11 +14,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, check, hints, planted
 from companion.nn.activations import softmax
 from companion.nn.layers import TransformerBlock
 from companion.nn.losses import smoothed_sequence_crossentropy
 from companion.nn.optim import CosineDecay, InverseSqrtSchedule
+
+HINTS = hints("ch16")
 
 
 # --- 1. the inverse-square-root schedule ----------------------------------------------------------
@@ -43,13 +45,7 @@ def check_inverse_sqrt(lr: Callable) -> bool:
              Case((np.array([198, 199, 200, 201]), 128, 200),
                   label="around the warmup boundary 200"),
              Case((np.array([5, 1000, 99999]), 64, 10), label="long after warmup")]
-    mistakes = [Mistake(_inverse_bug("from 0"), "count the step from 1: s = step + 1 (step 0 "
-                        "would otherwise give a learning rate of 0, and 0^-1/2 is infinite)"),
-                Mistake(_inverse_bug("max"), "take the MINIMUM of s^-1/2 and s w^-3/2: the "
-                        "smaller one is the linear rise before warmup ends, the decay after"),
-                Mistake(_inverse_bug("w^-0.5"), "the rise is s * warmup_steps^(-3/2), so that "
-                        "it meets s^(-1/2) exactly at s = warmup_steps"),
-                Mistake(_inverse_bug("no d_model"), "multiply by d_model^(-1/2)")]
+    mistakes = planted(_inverse_bug, HINTS["inverse_sqrt"])
     return check("inverse-square-root schedule", lr, _inverse, cases, mistakes,
                  returns="an array of learning rates, one per step")
 
@@ -82,14 +78,7 @@ def check_warmup_cosine(lr: Callable) -> bool:
              Case((np.array([199, 200, 201, 700, 1200, 1500]), 3e-3, 200, 1000, 0.1),
                   label="warmup boundary 200, then past the end of the decay"),
              Case((np.arange(0, 6), 0.5, 0, 4, 0.2), label="no warmup (w = 0)")]
-    mistakes = [Mistake(_cosine_bug("from 0"), "the cosine starts when the warmup ends: "
-                        "p = (step - warmup_steps) / decay_steps"),
-                Mistake(_cosine_bug("no clip"), "after decay_steps the rate stays at alpha * "
-                        "peak: clip p to at most 1 (else the cosine climbs back up)"),
-                Mistake(_cosine_bug("alpha"), "alpha is a FRACTION of the peak: peak * ((1 - "
-                        "alpha) * cosine + alpha), not peak * cosine + alpha"),
-                Mistake(_cosine_bug("step + 1"), "the warmup starts at 0 at step 0: "
-                        "peak * step / warmup_steps (Keras counts the step from 0)")]
+    mistakes = planted(_cosine_bug, HINTS["warmup_cosine"])
     return check("linear warmup + cosine decay", lr, _cosine, cases, mistakes,
                  returns="an array of learning rates, one per step")
 
@@ -134,13 +123,7 @@ def check_smoothed_loss(loss: Callable) -> bool:
     """``loss(logits (N, T, V), y (N, T) ints, mask (N, T) bool, eps) -> (value float,
     dlogits (N, T, V))``: the mean over counted positions of -sum_v q_v log softmax(z)_v with
     q = (1 - eps) one_hot(y) + eps / V, and its gradient (softmax(z) - q) * mask / count."""
-    mistakes = [Mistake(_smoothed_bug("V-1"), "the smoothed target spreads eps over ALL V "
-                        "classes, the right one included: q = (1 - eps) one_hot + eps / V "
-                        "(Szegedy et al.; Keras' label_smoothing)"),
-                Mistake(_smoothed_bug("all positions"), "divide by the number of COUNTED "
-                        "positions (mask.sum()), not by N * T: padding does not count"),
-                Mistake(_smoothed_bug("one-hot grad"), "the gradient with respect to the "
-                        "logits is softmax(z) - q with the SMOOTHED target q, not the one-hot")]
+    mistakes = planted(_smoothed_bug, HINTS["smoothed_loss"])
     return check("label-smoothed cross-entropy", loss, _smoothed, _smoothing_cases(), mistakes,
                  returns="the tuple (value, dlogits)", names=("value", "dlogits"))
 
@@ -211,19 +194,6 @@ def check_pre_ln_stack(stack_forward: Callable) -> bool:
         for block in final_norm.blocks:
             x = block.forward(x, causal=True)
         return final_norm(x)
-    mistakes = [Mistake(_pre_ln_bug("post-LN"), "those are post-LN blocks (chapter 14): "
-                        "pre-LN normalises each sublayer's INPUT, x + attend(norm1(x))"),
-                Mistake(_pre_ln_bug("normed residual"), "the residual path carries x itself, "
-                        "not norm1(x): x = x + attend(norm1(x)) (the clean residual path is "
-                        "the point of pre-LN)"),
-                Mistake(_pre_ln_bug("skip from x"), "the second residual adds the first "
-                        "sublayer's output x + attend(norm1(x)), not the block's input"),
-                Mistake(_pre_ln_bug("no final norm"), "a pre-LN stack's residual stream is "
-                        "never normalised inside the blocks: end with final_norm(x) after the "
-                        "last block"),
-                Mistake(_pre_ln_bug("norm per block"), "apply final_norm once, after the LAST "
-                        "block, not after every block"),
-                Mistake(_pre_ln_bug("first only"), "run every block of `blocks` in order "
-                        "(the return comes after the loop)")]
+    mistakes = planted(_pre_ln_bug, HINTS["pre_ln_stack"])
     return check("pre-LN stack", stack_forward, reference, cases, mistakes,
                  returns="the stack's output (N, T, d_model)")

@@ -11,7 +11,9 @@ import copy
 
 import numpy as np
 
-from companion.exercises.checker import ROW, Case, Fail, Mistake, check
+from companion.exercises.checker import ROW, Case, Fail, Mistake, check, hints, planted
+
+HINTS = hints("ch04")
 
 
 # --- the L-layer network --------------------------------------------------------------------------
@@ -98,14 +100,7 @@ def _backward_bug(kind: str):
     return backward
 
 
-BACKWARD_MISTAKES = [
-    Mistake(_backward_bug("no relu'"), "multiply dA by ReLU'(Z) = (Z > 0) in every hidden "
-            "layer"),
-    Mistake(_backward_bug("no mean"), "divide dZ_L = AL - Y by N: the loss is a mean"),
-    Mistake(_backward_bug("sigmoid again"), "with the cross-entropy, dZ_L = (AL - Y) / N "
-            "already includes the sigmoid's derivative: don't multiply by AL (1 - AL) again"),
-    Mistake(_backward_bug("mean bias"), "db_l is the SUM of dZ_l over the examples (dZ_L "
-            "already carries the 1/N), not the mean")]
+BACKWARD_MISTAKES = planted(_backward_bug, HINTS["backward"])
 
 
 def check_deep_backward(deep_backward) -> bool:
@@ -190,15 +185,7 @@ def _dropout_bug(kind: str):
     return dropout
 
 
-DROPOUT_MISTAKES = [
-    Mistake(_dropout_run(_dropout_bug("no scale")), "you zeroed the units but forgot to divide "
-            "by keep_prob (the 'inverted' part, which keeps E[out] = a)"),
-    Mistake(_dropout_run(_dropout_bug("inverted mask")), "your mask is the wrong way round: "
-            "keep a unit where rng.random(a.shape) < keep_prob"),
-    Mistake(_dropout_run(_dropout_bug("fresh mask")), "backward drew a fresh mask: it must "
-            "reuse the forward pass's mask (the units dropped forward get no gradient)"),
-    Mistake(_dropout_run(_dropout_bug("backward unscaled")), "backward must divide by "
-            "keep_prob too: da = dout * mask / keep_prob")]
+DROPOUT_MISTAKES = planted(lambda bug: _dropout_run(_dropout_bug(bug)), HINTS["dropout"])
 
 
 def check_dropout(dropout) -> bool:
@@ -249,16 +236,7 @@ def _es_bug(kind: str):
     return es
 
 
-ES_MISTAKES = [
-    Mistake(_es_bug("no restore"), "return the weights of the BEST epoch (restore them), not "
-            "the last epoch's"),
-    Mistake(_es_bug("no reset"), "count epochs without improvement since the last "
-            "improvement: reset the counter when the loss improves"),
-    Mistake(_es_bug("late"), "off by one: stop as soon as `patience` epochs in a row have not "
-            "improved (you waited one more)"),
-    Mistake(_es_bug("early"), "off by one: stop after `patience` epochs without improvement, "
-            "not patience - 1"),
-    Mistake(_es_bug("ties"), "an equal loss is not an improvement: use loss < best")]
+ES_MISTAKES = planted(_es_bug, HINTS["es"])
 
 
 def _counter_case(losses, patience, max_epochs, label):
