@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check, hints, planted
+from companion.exercises.checker import Case, check, hints, planted
 from companion.nn.validation import DivergenceError
 
 HINTS = hints("ch02")
@@ -39,10 +39,10 @@ def _descend_bug(sign: float = -1.0, keep_start: bool = True, guard: bool = True
     return gd
 
 
-DESCEND_MISTAKES = [
-    Mistake(_descend_bug(keep_start=False), "the path starts with the starting point: return "
-            "steps + 1 rows, start included"),
-    Mistake(_descend_bug(sign=1.0), "step AGAINST the gradient: a - learning_rate * grad(a)")]
+DESCEND_MISTAKES = planted({
+    "no start": _descend_bug(keep_start=False),
+    "uphill": _descend_bug(sign=1.0),
+}, HINTS["descend"])
 
 
 def _nan_beyond(a):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Case, Fail, Mistake, check, hints, planted
+from companion.exercises.checker import Case, Fail, check, hints, planted
 
 HINTS = hints("ch05")
 
@@ -101,12 +101,11 @@ def _ewa_t_from_0(theta, beta):
     return _ewa_raw(theta, beta) / (1 - beta ** np.arange(len(theta)))
 
 
-EWA_MISTAKES = [
-    Mistake(_ewa_raw, "these are the raw averages; report v_t / (1 - beta^t), t from 1"),
-    Mistake(_ewa_notes, "you fed the corrected value back into the recursion (the notes' "
-            "slip); keep the raw v_t for the next step and correct only what you report"),
-    Mistake(_ewa_t_from_0, "t counts from 1: the first value is corrected by 1 - beta^1 "
-            "(with t = 0 you divide by 1 - beta^0 = 0)")]
+EWA_MISTAKES = planted({
+    "raw": _ewa_raw,
+    "corrected fed back": _ewa_notes,
+    "t from 0": _ewa_t_from_0,
+}, HINTS["ewa"])
 
 
 def check_ewa(ewa_corrected) -> bool:

@@ -14,7 +14,6 @@ import numpy as np
 from companion.exercises.checker import (
     Case,
     Fail,
-    Mistake,
     call,
     check,
     feedback,
@@ -77,22 +76,13 @@ def _search(score, n_trials, rng, lr_scale="log", beta_scale="one minus log", pi
     return lrs[i], betas[i], scores
 
 
-SEARCH_HINTS = {
-    "linear lr": "the learning rates are uniform on a linear scale: draw the exponent r "
-                 "uniformly in [-4, 0] and use 10**r",
-    "uniform beta": "beta is uniform in [0.9, 0.999], so the windows 1/(1 - beta) of 100 to 1000 "
-                    "get only a tenth of the trials: draw 1 - beta on a log scale, "
-                    "beta = 1 - 10**r with r uniform in [-3, -1]",
-    "log beta": "beta itself is log-uniform (values far below 0.9): it is 1 - beta that is "
-                "log-uniform, beta = 1 - 10**r with r uniform in [-3, -1]",
-    "worst": "that is the trial with the LOWEST score; the best has the highest (np.argmax)",
-}
-SEARCH_MISTAKES = [
-    Mistake(lambda s, n, rng: _search(s, n, rng, lr_scale="linear"), SEARCH_HINTS["linear lr"]),
-    Mistake(lambda s, n, rng: _search(s, n, rng, beta_scale="uniform"),
-            SEARCH_HINTS["uniform beta"]),
-    Mistake(lambda s, n, rng: _search(s, n, rng, beta_scale="log"), SEARCH_HINTS["log beta"]),
-    Mistake(lambda s, n, rng: _search(s, n, rng, pick=np.argmin), SEARCH_HINTS["worst"])]
+SEARCH_HINTS = HINTS["random_search"]          # also the sentences of the statistical checks
+SEARCH_MISTAKES = planted({
+    "linear lr": lambda s, n, rng: _search(s, n, rng, lr_scale="linear"),
+    "uniform beta": lambda s, n, rng: _search(s, n, rng, beta_scale="uniform"),
+    "log beta": lambda s, n, rng: _search(s, n, rng, beta_scale="log"),
+    "worst": lambda s, n, rng: _search(s, n, rng, pick=np.argmin),
+}, SEARCH_HINTS)
 
 
 def _run_search(random_search, n: int) -> tuple[list, float, float, np.ndarray]:

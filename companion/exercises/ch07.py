@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check, verdict
+from companion.exercises.checker import Case, check, hints, planted, verdict
 from companion.nn.layers.conv import conv2d_backward, conv2d_forward
 from companion.nn.layers.pool import (
     avg_pool_backward,
@@ -21,6 +21,8 @@ from companion.nn.layers.pool import (
     max_pool_backward,
     max_pool_forward,
 )
+
+HINTS = hints("ch07")
 
 
 def _pad(x, p: int):
@@ -67,18 +69,16 @@ def _conv_forward_loops(x, W, b, stride, pad, window_step=None, flip=False):
 def check_conv_forward(conv_forward: Callable) -> bool:
     """``conv_forward(x (N, H, W, C), W (f, f, C, F), b (F,), stride, pad) -> (N, Ho, Wo, F)``
     with Ho = floor((H + 2 pad - f) / stride) + 1."""
-    mistakes = [
-        Mistake(lambda x, W, b, s, p: _conv_forward_loops(x, W, b, s, p, window_step=1),
-                "the window of output (i, j) starts at (i * stride, j * stride), not (i, j)"),
-        Mistake(lambda x, W, b, s, p: _conv_forward_loops(x, W, b, s, p, flip=True),
-                "you flipped the kernel; multiply each window by W as it is"),
-        Mistake(lambda x, W, b, s, p: _conv_forward(x, W, b, s, p) - b,
-                "add the bias b[k] of each filter"),
-        Mistake(lambda x, W, b, s, p: _conv_forward(x[:, p:x.shape[1] - p, p:x.shape[2] - p],
-                                                    W, b, s, p),
-                "pad x first (zeros around each image, pad on every side) and slide the windows over the padded input"),
-        Mistake(lambda x, W, b, s, p: conv2d_forward(x, W, b, strides=s)[0],
-                "pad x first (zeros around each image, pad on every side) and slide the windows over the padded input")]
+    def cropped(x, W, b, s, p):
+        return _conv_forward(x[:, p:x.shape[1] - p, p:x.shape[2] - p], W, b, s, p)
+    mistakes = planted({
+        "window at (i, j)": lambda x, W, b, s, p: _conv_forward_loops(x, W, b, s, p,
+                                                                      window_step=1),
+        "flipped": lambda x, W, b, s, p: _conv_forward_loops(x, W, b, s, p, flip=True),
+        "no bias": lambda x, W, b, s, p: _conv_forward(x, W, b, s, p) - b,
+        "cropped instead of padded": cropped,
+        "not padded": lambda x, W, b, s, p: conv2d_forward(x, W, b, strides=s)[0],
+    }, HINTS["conv_forward"])
     cases = _conv_cases()
     return check("conv_forward", conv_forward, _conv_forward, cases, mistakes,
                  returns="the output array (N, Ho, Wo, F)", rtol=1e-6, atol=1e-8, pure=True)
@@ -140,19 +140,16 @@ def check_conv_backward(conv_backward: Callable) -> bool:
         return dxw[0], conv2d_backward(dout, conv2d_forward(xs, W, None, strides=s)[1])[1][0], \
             dxw[2]
 
-    mistakes = [Mistake(_conv_backward_assign, "overlapping windows send gradient to the same "
-                        "pixel: add into dx with +=, do not assign with ="),
-                Mistake(flipped_dx, "dx gets dout * W with W as it is (no flip)"),
-                Mistake(dW_averaged, "dW sums the contributions of every example and "
-                        "position (dout already carries the 1/N of the loss): do not divide"),
-                Mistake(lambda dout, x, W, s, p: _conv_backward(dout, x, W, s, p)[:2] +
-                        (dout.mean(axis=(0, 1, 2)),), "db sums dout over the examples and "
-                        "positions: do not average"),
-                Mistake(with_dx(padded_dx), "cut the padding off dx: dxpad[:, pad:pad + H, pad:pad + W]"),
-                Mistake(with_dx(lambda dout, x, W, s, p: np.zeros((len(x), 0, 0, x.shape[3]))),
-                        "with pad = 0, dxpad[:, pad:-pad] is empty: slice pad:pad + H instead"),
-                Mistake(dW_unpadded, "dW multiplies dout by the windows of the padded input "
-                        "(x with pad zeros around each image), not of x")]
+    mistakes = planted({
+        "assign": _conv_backward_assign,
+        "flipped dx": flipped_dx,
+        "dW averaged": dW_averaged,
+        "db averaged": lambda dout, x, W, s, p: (*_conv_backward(dout, x, W, s, p)[:2],
+                                                 dout.mean(axis=(0, 1, 2))),
+        "padded dx": with_dx(padded_dx),
+        "empty slice": with_dx(lambda dout, x, W, s, p: np.zeros((len(x), 0, 0, x.shape[3]))),
+        "dW unpadded": dW_unpadded,
+    }, HINTS["conv_backward"])
     cases = _backward_cases()
     return check("conv_backward", conv_backward, _conv_backward, cases, mistakes,
                  returns="the tuple (dx, dW, db)", names=("dx", "dW", "db"), pure=True)
@@ -186,18 +183,14 @@ def _pool_loops(x, f, stride, step, axes=(1, 2)):
 def check_max_pool_forward(max_pool_forward_fn: Callable) -> bool:
     """``max_pool_forward(x (N, H, W, C), f, stride) -> (N, Ho, Wo, C)``, each channel
     separately, Ho = floor((H - f) / stride) + 1."""
-    mistakes = [Mistake(lambda x, f, s: avg_pool_forward(x, f, s)[0],
-                        "that is average pooling: keep the maximum of each window"),
-                Mistake(lambda x, f, s: np.repeat(_max_pool(x.max(axis=3, keepdims=True), f, s),
-                                                  x.shape[3], axis=3),
-                        "pool each channel on its own (do not take the max across channels)"),
-                Mistake(lambda x, f, s: _max_pool(x, f, s)[:, :x.shape[1] // f, :x.shape[2] // f],
-                        "Ho = (H - f) // stride + 1, not H // f (windows may overlap)"),
-                Mistake(lambda x, f, s: _pool_loops(x, f, s, f), "the window of output (i, j) "
-                        "starts at (i * stride, j * stride), not (i * f, j * f)"),
-                Mistake(lambda x, f, s: _pool_loops(x, f, s, s, axes=(0, 1)), "take each "
-                        "window's maximum over its rows and columns (axes 1 and 2 of "
-                        "(N, f, f, C)), not over the batch")]
+    mistakes = planted({
+        "average": lambda x, f, s: avg_pool_forward(x, f, s)[0],
+        "across channels": lambda x, f, s: np.repeat(
+            _max_pool(x.max(axis=3, keepdims=True), f, s), x.shape[3], axis=3),
+        "H // f": lambda x, f, s: _max_pool(x, f, s)[:, :x.shape[1] // f, :x.shape[2] // f],
+        "window at i f": lambda x, f, s: _pool_loops(x, f, s, f),
+        "over the batch": lambda x, f, s: _pool_loops(x, f, s, s, axes=(0, 1)),
+    }, HINTS["max_pool_forward"])
     cases = _pool_cases(4)
     return check("max_pool_forward", max_pool_forward_fn, _max_pool, cases, mistakes,
                  returns="the pooled array (N, Ho, Wo, C)", pure=True)
@@ -253,23 +246,14 @@ def _backward_pool_cases() -> list[Case]:
 def check_max_pool_backward(max_pool_backward_fn: Callable) -> bool:
     """``max_pool_backward(dout (N, Ho, Wo, C), x (N, H, W, C), f, stride) -> dx`` (like x):
     each output's gradient goes to the position of its window's maximum."""
-    mistakes = [Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max),
-                        "when several positions tie for the maximum, only the first (row-major "
-                        "order, np.argmax of the window) takes the gradient, as in Keras"),
-                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _to_all),
-                        "only the maximum of each window gets the gradient: multiply by the "
-                        "mask x_window == x_window.max()"),
-                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _average),
-                        "that is average pooling's backward; max pooling sends the whole "
-                        "gradient to the maximum"),
-                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _assign_max),
-                        "where windows overlap, one pixel can be the maximum of two windows: "
-                        "add with +=, do not assign"),
-                Mistake(lambda d, x, f, s: d, "dx is shaped like x (N, H, W, C): each output's "
-                        "gradient goes back into its window of x"),
-                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max, step=f),
-                        "the window of output (i, j) starts at (i * stride, j * stride), not "
-                        "(i * f, j * f)")]
+    mistakes = planted({
+        "ties": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max),
+        "to all": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _to_all),
+        "average": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _average),
+        "assign": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _assign_max),
+        "dout": lambda d, x, f, s: d,
+        "window at i f": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max, step=f),
+    }, HINTS["max_pool_backward"])
     cases = _backward_pool_cases()
     return check("max_pool_backward", max_pool_backward_fn, _max_pool_backward, cases,
                  mistakes, returns="dx, an array shaped like x", pure=True)
@@ -311,17 +295,13 @@ def _avg_backward_cases() -> list[Case]:
 def check_avg_pool_backward(avg_pool_backward_fn: Callable) -> bool:
     """``avg_pool_backward(dout (N, Ho, Wo, C), x_shape (N, H, W, C), f, stride) -> dx`` of
     shape x_shape: each output's gradient spread evenly, dout / f², over its f x f window."""
-    mistakes = [Mistake(lambda d, xs, f, s: _spread(d, xs, f, s, share=1.0), "the mean of f*f "
-                        "numbers passes 1 / (f*f) of the gradient to each: dout / f**2"),
-                Mistake(lambda d, xs, f, s: _spread(d, xs, f, s, share=1 / f), "the window "
-                        "holds f*f numbers: divide dout by f**2, not by f"),
-                Mistake(lambda d, xs, f, s: _spread(d, xs, f, s, assign=True), "where windows "
-                        "overlap, one pixel belongs to several windows and collects each of "
-                        "their gradients: add with +=, do not assign"),
-                Mistake(lambda d, xs, f, s: _spread(d, xs, f, s, step=f), "the window of output "
-                        "(i, j) starts at (i * stride, j * stride), not (i * f, j * f)"),
-                Mistake(lambda d, xs, f, s: d / f ** 2, "dx has x's shape (x_shape): each "
-                        "output's gradient goes back into its window")]
+    mistakes = planted({
+        "no 1/f^2": lambda d, xs, f, s: _spread(d, xs, f, s, share=1.0),
+        "1/f": lambda d, xs, f, s: _spread(d, xs, f, s, share=1 / f),
+        "assign": lambda d, xs, f, s: _spread(d, xs, f, s, assign=True),
+        "window at i f": lambda d, xs, f, s: _spread(d, xs, f, s, step=f),
+        "dout": lambda d, xs, f, s: d / f ** 2,
+    }, HINTS["avg_pool_backward"])
     cases = _avg_backward_cases()
     return check("avg_pool_backward", avg_pool_backward_fn, _avg_pool_backward, cases,
                  mistakes, returns="dx, an array of shape x_shape", pure=True)

@@ -23,7 +23,6 @@ from companion.data.text import char_vocabulary
 from companion.exercises.checker import (
     Case,
     Fail,
-    Mistake,
     call,
     check,
     feedback,
@@ -54,13 +53,11 @@ def check_temperature(apply_temperature_fn: Callable) -> bool:
     flat = np.random.default_rng(3).dirichlet(np.full(60, 20.0))      # 60 entries near 1/60
     cases = [Case((P, t), label=f"T = {t}") for t in (0.5, 2.0, 1.0)] + [
         Case((flat, 0.004), label="60 classes at T = 0.004: every p ** (1/T) is below 1e-300")]
-    mistakes = [Mistake(lambda p, t: _temperature(p, 1 / t), "that is p ** T; use 1 / T "
-                        "(T < 1 must sharpen)"),
-                Mistake(lambda p, t: p ** (1 / t), "normalise: divide by the sum so that q "
-                        "sums to 1"),
-                Mistake(_naive_temperature, "at a low temperature every p ** (1/T) underflows to "
-                        "0 and 0 / 0 is NaN: work with log p / T and subtract its max before "
-                        "exp (the same shift as a stable softmax)")]
+    mistakes = planted({
+        "p ** T": lambda p, t: _temperature(p, 1 / t),
+        "not normalised": lambda p, t: p ** (1 / t),
+        "underflow": _naive_temperature,
+    }, HINTS["temperature"])
     return check("temperature", apply_temperature_fn, _temperature, cases, mistakes,
                  returns="the array q (V,), summing to 1", pure=True)
 
@@ -301,9 +298,10 @@ def check_bigram_probability(sequence_probability: Callable) -> bool:
         return prob
     def log_of(P, vocab, name):
         return float(np.log(_sequence_probability(P, vocab, name)))
-    mistakes = [Mistake(log_of, "that is log P(name); return the probability itself, the "
-                        "product"),
-                Mistake(without(first=False), "include P(<EOS> | last letter)"),
-                Mistake(without(first=True), "include P(first letter | start), the <EOS> row")]
+    mistakes = planted({
+        "log P": log_of,
+        "no final eos": without(first=False),
+        "no start row": without(first=True),
+    }, HINTS["bigram_probability"])
     return check("sequence probability", sequence_probability, _sequence_probability, cases,
                  mistakes, returns="a number")

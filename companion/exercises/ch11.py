@@ -19,7 +19,6 @@ import numpy as np
 from companion.exercises.checker import (
     Case,
     Fail,
-    Mistake,
     call,
     check,
     hints,
@@ -339,13 +338,12 @@ def check_bidirectional(bidirectional_outputs: Callable) -> bool:
     for seed, N, T, label in ((5, 4, 6, "N=4, T=6"), (6, 1, 3, "a batch of one, T=3")):
         bi, x = _bi_case(seed, N, T)
         cases.append(Case((bi.forward_layer, bi.backward_layer, x), label=label))
-    mistakes = [Mistake(lambda f, b, x: np.concatenate([f.forward(x), b.forward(x)], -1),
-                        "the backward layer must read the sequence reversed: x[:, ::-1]"),
-                Mistake(lambda f, b, x: np.concatenate([f.forward(x), b.forward(x[:, ::-1])], -1),
-                        "the backward layer's outputs come out in reversed time: reverse them "
-                        "back ([:, ::-1]) so that step t lines up with the forward layer's"),
-                Mistake(lambda f, b, x: np.concatenate([b.forward(x[:, ::-1])[:, ::-1],
-                                                        f.forward(x)], -1),
-                        "the forward half comes first: [forward, backward]")]
+    mistakes = planted({
+        "not reversed in": lambda f, b, x: np.concatenate([f.forward(x), b.forward(x)], -1),
+        "not reversed out": lambda f, b, x: np.concatenate([f.forward(x),
+                                                            b.forward(x[:, ::-1])], -1),
+        "halves swapped": lambda f, b, x: np.concatenate([b.forward(x[:, ::-1])[:, ::-1],
+                                                          f.forward(x)], -1),
+    }, HINTS["bidirectional"])
     return check("bidirectional", bidirectional_outputs, _bi_reference, cases, mistakes,
                  returns="the concatenated outputs (N, T, 2u)")

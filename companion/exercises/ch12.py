@@ -18,7 +18,6 @@ from companion.data.word_vectors import WordVectors, normalize_rows
 from companion.exercises.checker import (
     Case,
     Fail,
-    Mistake,
     call,
     check,
     feedback,
@@ -181,11 +180,10 @@ def check_embedding_backward(embedding_backward: Callable) -> bool:
              Case((rng.standard_normal((1, 2, 4)), np.array([[2, 5]]), 6), label="no repeats"),
              Case((rng.standard_normal((4, 2)), np.array([3, 3, 3, 0]), 5),
                   label="ids of shape (N,)")]
-    mistakes = [Mistake(_fancy_assign, "a repeated id must add up all its gradients: "
-                        "dE[ids] += dout keeps only one of them; add every position's "
-                        "gradient, e.g. with an unbuffered np.add.at"),
-                Mistake(lambda d, ids, n: _embedding_backward(d, ids, n) / d.shape[0],
-                        "do not divide by the batch size: dout already carries the loss's 1/N")]
+    mistakes = planted({
+        "fancy assign": _fancy_assign,
+        "divided by N": lambda d, ids, n: _embedding_backward(d, ids, n) / d.shape[0],
+    }, HINTS["embedding_backward"])
 
     def reference(dout, ids, n_words):
         cache = embedding_forward(ids, np.zeros((n_words, dout.shape[-1])))[1]

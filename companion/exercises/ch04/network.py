@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-from companion.exercises.checker import ROW, Case, Fail, Mistake, check, hints, planted
+from companion.exercises.checker import ROW, Case, Fail, check, hints, planted
 
 HINTS = hints("ch04")
 
@@ -55,16 +55,13 @@ def _forward_bug(hidden=_relu, out=_sig, layers=lambda L: L, bias=True, depth=No
     return forward
 
 
-FORWARD_MISTAKES = [
-    Mistake(_forward_bug(out=_relu), "the output layer uses the sigmoid (a probability), not "
-            "ReLU"),
-    Mistake(_forward_bug(hidden=_sig), "the hidden layers use ReLU; only the output layer has "
-            "the sigmoid"),
-    Mistake(_forward_bug(layers=lambda L: L - 1), "off by one: loop over all L layers, "
-            "for l in range(1, L + 1) (L = len(params) // 2)"),
-    Mistake(_forward_bug(depth=2), "don't hard-code two layers: loop over "
-            "the L = len(params) // 2 layers the dict holds"),
-    Mistake(_forward_bug(bias=False), "add each layer's bias: Z_l = A_{l-1} W_l + b_l")]
+FORWARD_MISTAKES = planted({
+    "relu output": _forward_bug(out=_relu),
+    "sigmoid hidden": _forward_bug(hidden=_sig),
+    "one layer short": _forward_bug(layers=lambda L: L - 1),
+    "two layers": _forward_bug(depth=2),
+    "no bias": _forward_bug(bias=False),
+}, HINTS["forward"])
 
 
 def check_deep_forward(deep_forward) -> bool:
@@ -124,15 +121,12 @@ def _l2_bug(factor=lambda lambd, m: lambd / m, biases=False):
     return l2
 
 
-L2_MISTAKES = [
-    Mistake(_l2_bug(factor=lambda lam, m: lam), "the penalty is (lambda / 2m) sum W^2, so its "
-            "gradient is (lambda / m) W: divide by m"),
-    Mistake(_l2_bug(factor=lambda lam, m: 2 * lam / m), "the 2 of d(W^2)/dW cancels the 1/2 of "
-            "the penalty: the term is (lambda / m) W, not 2 lambda / m W"),
-    Mistake(_l2_bug(factor=lambda lam, m: lam / (2 * m)), "(lambda / 2m) is the penalty's "
-            "factor; its gradient is (lambda / m) W (d(W^2)/dW = 2W)"),
-    Mistake(_l2_bug(biases=True), "L2 penalises the weights W only: leave the bias gradients "
-            "unchanged")]
+L2_MISTAKES = planted({
+    "lambda": _l2_bug(factor=lambda lam, m: lam),
+    "2 lambda / m": _l2_bug(factor=lambda lam, m: 2 * lam / m),
+    "lambda / 2m": _l2_bug(factor=lambda lam, m: lam / (2 * m)),
+    "biases": _l2_bug(biases=True),
+}, HINTS["l2"])
 
 
 def check_l2_gradients(l2_gradients) -> bool:
