@@ -176,3 +176,10 @@ def test_realistic_mistakes_are_rejected(name, fn):
     ok, line = verdict(CHECKS[name], fn)
     assert not ok, line
 
+
+
+def test_a_sublayer_out_of_order_is_located():
+    """No planted mistake matches a block that skips its self-attention: the checker records
+    the calls the learner's block makes and says which came first instead."""
+    ok, line = verdict(ch14.check_decoder_block, _decoder_no_self)
+    assert not ok and "your function first called cross_attend; expected self_attend" in line

@@ -145,3 +145,14 @@ REALISTIC = [(ch16.check_inverse_sqrt, f) for f in (_inverse_in_place, _inverse_
 def test_realistic_mistakes_are_rejected(check, fn):
     ok, line = rejected(check, fn)
     assert ok, line
+
+
+@pytest.mark.parametrize("fn, where", [
+    (_pre_ln_one_norm, ("after attend of block 1 your function called norm1 of block 1; "
+                        "expected norm2 of block 1")),
+    (_pre_ln_reversed, "your function first called norm1 of block 2; expected norm1 of block 1")])
+def test_a_call_out_of_order_is_located(fn, where):
+    """Wrong answers no planted mistake explains: the recorded calls say where the stack
+    departs from norm1, attend, norm2, feed_forward per block, then final_norm."""
+    ok, line = rejected(ch16.check_pre_ln_stack, fn)
+    assert ok and where in " ".join(line.split()), line

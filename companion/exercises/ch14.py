@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, check, hints, planted
+from companion.exercises.checker import Case, call, check, hints, order_sentence, planted, recorder
 from companion.nn.activations import softmax
 from companion.nn.layers.attention import (
     MHA_KEYS,
@@ -290,6 +290,20 @@ def _decoder_bug(bug: str):
     return block
 
 
+_SUBLAYERS = ("self_attend", "cross_attend", "feed_forward", "norm1", "norm2", "norm3")
+
+
+def _decoder_order(block_forward: Callable) -> str | None:
+    """Which sublayer the learner's block calls out of order (the post-LN order is self_attend,
+    norm1, cross_attend, norm2, feed_forward, norm3), found by recording the calls."""
+    log: list = []
+    x, context, *parts = _decoder_parts(0, 4, 6)
+    call(block_forward, x, context, *(recorder(log, n, p) for n, p in zip(_SUBLAYERS, parts)),
+         returns="the block's output")
+    return order_sentence(log, ["self_attend", "norm1", "cross_attend", "norm2", "feed_forward",
+                                "norm3"])
+
+
 def check_decoder_block(block_forward: Callable) -> bool:
     """``block_forward(x (N, T, d), context (N, S, d), self_attend, cross_attend, feed_forward,
     norm1, norm2, norm3) -> out (N, T, d)``: the post-LN decoder block, whose causal (T, T)
@@ -300,4 +314,4 @@ def check_decoder_block(block_forward: Callable) -> bool:
              Case(_decoder_parts(2, 1, 2, N=1), label="a batch of one, T=1"),
              Case(_decoder_parts(3, 7, 7), label="T=S=7")]
     return check("decoder block", block_forward, _decoder, cases, mistakes,
-                 returns="the block's output (N, T, d_model)")
+                 returns="the block's output (N, T, d_model)", diagnose=_decoder_order)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, check, hints, planted
+from companion.exercises.checker import Case, call, check, hints, order_sentence, planted, recorder
 from companion.nn.activations import softmax
 from companion.nn.layers import TransformerBlock
 from companion.nn.losses import smoothed_sequence_crossentropy
@@ -181,6 +181,21 @@ def _pre_ln_bug(bug: str):
     return stack
 
 
+def _stack_order(stack_forward: Callable) -> str | None:
+    """Which call of the learner's stack comes out of order (per block: norm1, attend, norm2,
+    feed_forward; then final_norm once), found by recording the calls on two blocks."""
+    log: list = []
+    x, parts, final_norm = _pre_ln_parts(0, 2, 5, 2)
+    names = ("attend", "feed_forward", "norm1", "norm2")
+    blocks = [tuple(recorder(log, f"{n} of block {i}", fn) for n, fn in zip(names, part))
+              for i, part in enumerate(parts, start=1)]
+    call(stack_forward, x, blocks, recorder(log, "final_norm", final_norm),
+         returns="the stack's output")
+    return order_sentence(log, [f"{n} of block {i}" for i in (1, 2)
+                                for n in ("norm1", "attend", "norm2", "feed_forward")] +
+                          ["final_norm"])
+
+
 def check_pre_ln_stack(stack_forward: Callable) -> bool:
     """``stack_forward(x (N, T, d), blocks, final_norm) -> (N, T, d)``: for each (attend,
     feed_forward, norm1, norm2) of ``blocks`` in order, x = x + attend(norm1(x)) then
@@ -196,4 +211,4 @@ def check_pre_ln_stack(stack_forward: Callable) -> bool:
         return final_norm(x)
     mistakes = planted(_pre_ln_bug, HINTS["pre_ln_stack"])
     return check("pre-LN stack", stack_forward, reference, cases, mistakes,
-                 returns="the stack's output (N, T, d_model)")
+                 returns="the stack's output (N, T, d_model)", diagnose=_stack_order)

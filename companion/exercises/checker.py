@@ -55,13 +55,15 @@ from companion.exercises.rules import (
     from_learner,
     mutated,
     one_line,
+    order_sentence,
     param_names,
+    recorder,
     rng_rule,
     uses_rng,
 )
 
 __all__ = ["NOT_IMPLEMENTED", "ROW", "Case", "Fail", "Mistake", "call", "check", "feedback",
-           "hints", "planted", "rng_rule", "run_check", "verdict"]
+           "hints", "order_sentence", "planted", "recorder", "rng_rule", "run_check", "verdict"]
 
 
 @dataclass
