@@ -1,35 +1,9 @@
-"""Realistic mistakes for chapter 7's exercises, the kinds learners make (wrong axes, NCHW for
-NHWC, a missing crop, a precedence slip, in-place edits, ties, a float for an int), written
-beyond the checkers' planted mistakes; ``EXPECT`` says how the checker must answer each:
-"named" (the hint names the mistake) or "located" (the sentence says which line raised)."""
-import math
-
+"""Realistic mistakes for chapter 7's exercises, the kinds learners make (wrong axes, padding on
+one side or on every axis, a missing crop, a precedence slip, in-place edits, ties, a shape
+taken from dout instead of x), written beyond the checkers' planted mistakes; ``EXPECT`` says
+how the checker must answer each: "named" (the hint names the mistake) or "located" (the
+sentence says which line raised, or which output is wrong and for which cases)."""
 import numpy as np
-
-
-
-def zp_all_axes(x, pad):                      # np.pad(x, pad) pads N and C too
-    return np.pad(x, pad)
-
-
-def zp_nchw(x, pad):                          # thinks images are (N, C, H, W)
-    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-
-
-def zp_one_side(x, pad):
-    return np.pad(x, ((0, 0), (0, pad), (0, pad), (0, 0)))
-
-
-def css_array(a, W, b):                       # returns an array (1, 1, 1) when b is one
-    return np.sum(a * W) + b
-
-
-def css_matmul(a, W, b):                      # "multiply the kernel by the image"
-    return float(np.sum(a @ W) + b)
-
-
-def css_b_each(a, W, b):                      # b added to every product
-    return float(np.sum(a * W + b))
 
 
 def _conv_loops(x, W, b, stride, pad, size=None, padded=True, step=None):
@@ -191,24 +165,70 @@ def mpb_shape_of_dout(dout, x, f, stride):
     return np.repeat(np.repeat(dout, 1, axis=1), 1, axis=2)
 
 
-def os_float(n, f, p, s):
-    return (n + 2 * p - f) // s + 1.0
+def cf_pad_one_side(x, W, b, stride, pad):     # pads (0, pad), as np.pad's "after" only
+    xp = np.pad(x, ((0, 0), (0, pad), (0, pad), (0, 0)))
+    return _conv_loops(xp, W, b, stride, 0, size=lambda H, Wd, f, s, p: (
+        (H + pad - f) // s + 1, (Wd + pad - f) // s + 1))
 
 
-def os_ceil(n, f, p, s):
-    return math.ceil((n + 2 * p - f) / s) + 1
+def cf_pad_all_axes(x, W, b, stride, pad):     # np.pad(x, pad) pads N and C too
+    f, F = W.shape[0], W.shape[3]
+    xp = np.pad(x, pad)
+    N, Ho, Wo = x.shape[0], *((n + 2 * pad - f) // stride + 1 for n in x.shape[1:3])
+    out = np.zeros((N, Ho, Wo, F))
+    for n in range(N):
+        for i in range(Ho):
+            for j in range(Wo):
+                win = xp[n, i * stride:i * stride + f, j * stride:j * stride + f]
+                for k in range(F):
+                    out[n, i, j, k] = np.sum(win * W[..., k]) + b[k]
+    return out
 
 
-def os_precedence(n, f, p, s):
-    return n + 2 * p - f // s + 1
+def _avg_back(dout, x_shape, f, stride, transpose=False, channel_mean=False, in_place=False,
+              shape_from_dout=False):
+    if in_place:
+        dout /= f * f                              # the caller's dout changes
+    share = dout if in_place else dout / f ** 2
+    if shape_from_dout:                            # the size the windows reach, not x's
+        N, Ho, Wo, C = dout.shape
+        x_shape = (N, (Ho - 1) * stride + f, (Wo - 1) * stride + f, C)
+    dx = np.zeros(x_shape)
+    for i in range(dout.shape[1]):
+        for j in range(dout.shape[2]):
+            r, c = (j, i) if transpose else (i, j)
+            g = share[:, i, j].mean(axis=-1)[:, None] if channel_mean else share[:, i, j]
+            dx[:, r * stride:r * stride + f, c * stride:c * stride + f] += g[:, None, None, :]
+    return dx
+
+
+def apb_in_place(dout, x_shape, f, stride):
+    return _avg_back(dout, x_shape, f, stride, in_place=True)
+
+
+def apb_shape_from_dout(dout, x_shape, f, stride):
+    return _avg_back(dout, x_shape, f, stride, shape_from_dout=True)
+
+
+def apb_rows_for_columns(dout, x_shape, f, stride):   # window (i, j) placed at (j, i)
+    return _avg_back(dout, x_shape, f, stride, transpose=True)
+
+
+def apb_channels_mixed(dout, x_shape, f, stride):     # one gradient for every channel
+    return _avg_back(dout, x_shape, f, stride, channel_mean=True)
+
+
+def apb_repeat(dout, x_shape, f, stride):              # np.repeat: blocks at (i f, j f)
+    up = np.repeat(np.repeat(dout, f, axis=1), f, axis=2) / f ** 2
+    dx = np.zeros(x_shape)
+    h, w = min(up.shape[1], x_shape[1]), min(up.shape[2], x_shape[2])
+    dx[:, :h, :w] = up[:, :h, :w]
+    return dx
 
 
 # the checker's answer to each: ("named", a phrase of the hint that names the mistake) or
 # ("located", a phrase saying where: the output or the line)
 EXPECT = {
-    zp_all_axes: ("named", "pad axes 1 and 2 only"), zp_nchw: ("named", "pad axes 1 and 2 only"),
-    zp_one_side: ("named", "pad both sides"), css_array: ("named", "return a number"),
-    css_matmul: ("located", "line"), css_b_each: ("named", "add b once"),
     cf_no_stride_in_size: ("located", "line"), cf_no_pad: ("named", "pad x first"),
     cf_precedence: ("located", "line"), cf_bias_vector: ("located", "line"),
     cb_db_mean: ("named", "do not average"), cb_db_keepdims: ("named", "db has shape"),
@@ -218,19 +238,21 @@ EXPECT = {
     mpf_wrong_axis: ("named", "not over the batch"), mpb_in_place: ("named", "changed its argument `x`"),
     mpb_window_at_f: ("named", "not (i * f, j * f)"), mpb_shape_of_dout: ("named", "shaped like x"),
     mpb_mask_ties: ("named", "only the first"),
-    os_float: ("named", "return an int"), os_ceil: ("named", "not ceil"),
-    os_precedence: ("named", "binds tighter"),
+    cf_pad_one_side: ("located", "wrong for stride 2, pad 1"), cf_pad_all_axes: ("located", "line"),
+    apb_in_place: ("named", "changed its argument `dout`"),
+    apb_shape_from_dout: ("named", "has shape"), apb_repeat: ("named", "not (i * f, j * f)"),
+    apb_rows_for_columns: ("located", "entries differ"), apb_channels_mixed: ("located", "correct for"),
 }
 
 REALISTIC = {
-    "check_zero_pad": [zp_all_axes, zp_nchw, zp_one_side],
-    "check_conv_single_step": [css_array, css_matmul, css_b_each],
-    "check_conv_forward": [cf_no_stride_in_size, cf_no_pad, cf_precedence, cf_bias_vector],
+    "check_conv_forward": [cf_no_stride_in_size, cf_no_pad, cf_precedence, cf_bias_vector,
+                           cf_pad_one_side, cf_pad_all_axes],
     "check_conv_backward": [cb_db_mean, cb_db_keepdims, cb_no_crop, cb_negative_slice,
                             cb_dW_from_unpadded],
     "check_max_pool_forward": [mpf_floor_div, mpf_window_at_f, mpf_wrong_axis],
     "check_max_pool_backward": [mpb_in_place, mpb_window_at_f, mpb_mask_ties, mpb_shape_of_dout],
-    "check_output_size": [os_float, os_ceil, os_precedence],
+    "check_avg_pool_backward": [apb_in_place, apb_shape_from_dout, apb_repeat,
+                                apb_rows_for_columns, apb_channels_mixed],
 }
 
 

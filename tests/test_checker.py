@@ -269,3 +269,38 @@ def test_a_diagnosis_by_varied_inputs_is_appended(capsys):
         return "right for b = I" if same else "wrong even for b = I: look at the scale"
     ok, out = run(capsys, wrong, diagnose=diagnose)
     assert not ok and out.endswith("; wrong even for b = I: look at the scale"), out
+
+
+def test_planted_pairs_each_bug_with_its_hint_in_the_tables_order():
+    from companion.exercises.checker import planted
+    mistakes = planted(lambda bug: [bug, bug * 2] if bug == "b" else bug, {"a": "A", "b": "B"})
+    assert [(m.fn, m.hint) for m in mistakes] == [("a", "A"), ("b", "B"), ("bb", "B")]
+    mistakes = planted({"y": 2, "x": 1}, {"x": "X", "y": "Y"})
+    assert [(m.fn, m.hint) for m in mistakes] == [(1, "X"), (2, "Y")]
+
+
+def test_every_hint_table_is_read_by_its_chapters_checkers():
+    """Each chapter's tables load, and every table is read by its chapter's checkers."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    from companion.exercises.checker import hints
+    folder = Path(importlib.import_module("companion.exercises").__file__).parent
+    for toml in sorted((folder / "hints").glob("ch*.toml")):
+        chapter = toml.stem
+        files = [*folder.glob(f"{chapter}.py"), *(folder / chapter).glob("*.py")]
+        source = "".join(p.read_text() for p in files)
+        for table in hints(chapter):
+            assert re.search(rf'\["{re.escape(table)}"\]', source), (chapter, table)
+
+
+def test_order_sentence_says_where_calls_depart():
+    from companion.exercises.checker import order_sentence, recorder
+    log = []
+    f = recorder(log, "f", lambda v: v + 1)
+    assert f(1) == 2 and log == ["f"]
+    assert order_sentence(["a", "b"], ["a", "b"]) is None
+    assert order_sentence(["b", "a"], ["a", "b"]) == "your function first called b; expected a"
+    assert order_sentence(["a"], ["a", "b"]) == "after a your function stopped; expected b"
+    assert order_sentence(["a", "b", "b"], ["a", "b"]) == "after b your function also called b"

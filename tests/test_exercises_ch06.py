@@ -10,13 +10,18 @@ from companion.exercises import ch06
 from companion.exercises.checker import verdict
 
 S = notebook_solutions("06_hyperparameters_batchnorm.ipynb")
-sample, forward, backward, layer = (S["sample_learning_rates"], S["bn_forward"],
+search, forward, backward, layer = (S["random_search"], S["bn_forward"],
                                     S["bn_backward"], S["bn_layer_forward"])
-EXERCISES = [(ch06.check_batchnorm_forward, forward, ch06.BN_FORWARD_MISTAKES),
+EXERCISES = [(ch06.check_random_search, search, ch06.SEARCH_MISTAKES),
+             (ch06.check_batchnorm_forward, forward, ch06.BN_FORWARD_MISTAKES),
              (ch06.check_batchnorm_backward, backward, ch06.BN_BACKWARD_MISTAKES),
              (ch06.check_batchnorm_layer, layer, ch06.BN_LAYER_MISTAKES)]
 (test_solution_passes, test_each_planted_mistake_gets_its_hint,
  test_garbage_gets_one_sentence) = checker_tests(EXERCISES, more_checks=(ch06.check_log_sampling,))
+
+
+def sample(rng, n, low, high):
+    return 10 ** rng.uniform(np.log10(low), np.log10(high), n)
 
 
 @pytest.mark.parametrize("fn, words", [
@@ -31,6 +36,33 @@ EXERCISES = [(ch06.check_batchnorm_forward, forward, ch06.BN_FORWARD_MISTAKES),
 def test_log_sampling(fn, words):
     ok, out = verdict(ch06.check_log_sampling, fn)
     assert ok == words.startswith("✓") and words in one_line(out)
+
+
+def _search_interleaved(score, n_trials, rng):       # one trial at a time: also right
+    best, scores = None, []
+    for _ in range(n_trials):
+        lr, beta = 10 ** rng.uniform(-4, 0), 1 - 10 ** rng.uniform(-3, -1)
+        scores.append(score(lr, beta))
+        if best is None or scores[-1] > best[2]:
+            best = (lr, beta, scores[-1])
+    return best[0], best[1], np.array(scores)
+
+
+def test_a_search_one_trial_at_a_time_passes():
+    ok, out = verdict(ch06.check_random_search, _search_interleaved)
+    assert ok, out
+
+
+def _search_scored_twice(score, n_trials, rng):
+    lrs, betas = 10 ** rng.uniform(-4, 0, n_trials), 1 - 10 ** rng.uniform(-3, -1, n_trials)
+    scores = np.array([score(lr, b) for lr, b in zip(lrs, betas)])
+    best = int(np.argmax([score(lr, b) for lr, b in zip(lrs, betas)]))   # every trial again
+    return lrs[best], betas[best], scores
+
+
+def _search_index(score, n_trials, rng):
+    _, beta, scores = search(score, n_trials, rng)
+    return int(np.argmax(scores)), beta, scores          # the index for the learning rate
 
 
 def _mean_path_only(dout, x, gamma, epsilon):
@@ -70,6 +102,14 @@ def _in_place_center(x, gamma, beta, epsilon):
 
 
 REALISTIC = [
+    (ch06.check_random_search, lambda s, n, rng: search(s, n, np.random.default_rng(7)),
+     "ignores its `rng` argument"),
+    (ch06.check_random_search, lambda s, n, rng: ch06._search(s, n, rng, global_rng=True),
+     "draws from NumPy's global state"),
+    (ch06.check_random_search, lambda s, n, rng: search(s, n, rng)[:2] + (
+        list(search(s, n, rng)[2]),), "scores is list"),
+    (ch06.check_random_search, _search_scored_twice, "call it once per trial"),
+    (ch06.check_random_search, _search_index, "not its index"),
     (ch06.check_batchnorm_layer, lambda *a: layer(*a[:-1], 1e-3), "epsilon 0.5"),
     (ch06.check_log_sampling, lambda rng, n, low, high: 10 ** np.random.uniform(
         np.log10(low), np.log10(high), n), "draws from NumPy's global state"),

@@ -34,20 +34,17 @@ def notebook_solutions() -> dict:
 
 SOL = notebook_solutions()
 # --- the solutions with switches that plant the mistakes (variants, for the hint tests) ---------
-def zero_pad(x, pad):
-    return np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-
-
-def conv_single_step(a_slice, W, b, flip=False, bias=True, mean=False):
+def conv_single_step(a_slice, W, b, flip=False, bias=True):
     prod = a_slice * (W[::-1, ::-1] if flip else W)
-    return float((np.mean(prod) if mean else np.sum(prod)) + (np.sum(b) if bias else 0))
+    return float(np.sum(prod) + (np.sum(b) if bias else 0))
 
 
 def conv_forward(x, W, b, stride, pad, step=None, flip=False, bias=True):
     N, H, Wd, _ = x.shape
     f, _, _, F = W.shape
     Ho, Wo = (H + 2 * pad - f) // stride + 1, (Wd + 2 * pad - f) // stride + 1
-    xp, step = zero_pad(x, pad), stride if step is None else step
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    step = stride if step is None else step
     out = np.zeros((N, Ho, Wo, F))
     for n in range(N):
         for i in range(Ho):
@@ -60,7 +57,7 @@ def conv_forward(x, W, b, stride, pad, step=None, flip=False, bias=True):
 
 def conv_backward(dout, x, W, stride, pad, assign=False, flip=False, average=False):
     f = W.shape[0]
-    xp = zero_pad(x, pad)
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     dxp, dW = np.zeros_like(xp), np.zeros_like(W)
     Wk = W[::-1, ::-1] if flip else W
     for n in range(dout.shape[0]):
@@ -111,32 +108,39 @@ def max_pool_backward(dout, x, f, stride, how="max", assign=False):
     return dx
 
 
-def output_size(n, f, p, s):
-    return (n + 2 * p - f) // s + 1
+def avg_pool_backward(dout, x_shape, f, stride, share=None, assign=False):
+    dx = np.zeros(x_shape)
+    for i in range(dout.shape[1]):
+        for j in range(dout.shape[2]):
+            sl = (slice(None), slice(i * stride, i * stride + f), slice(j * stride, j * stride + f))
+            g = dout[:, i, j][:, None, None, :] * (1 / f ** 2 if share is None else share)
+            if assign:
+                dx[sl] = g
+            else:
+                dx[sl] += g
+    return dx
 
 
-SOLUTIONS = [(ch07.check_zero_pad, SOL["zero_pad"]),
-             (ch07.check_conv_single_step, SOL["conv_single_step"]),
-             (ch07.check_conv_forward, SOL["conv_forward"]),
+SOLUTIONS = [(ch07.check_conv_forward, SOL["conv_forward"]),
              (ch07.check_conv_backward, SOL["conv_backward"]),
              (ch07.check_max_pool_forward, SOL["max_pool_forward"]),
              (ch07.check_max_pool_backward, SOL["max_pool_backward"]),
-             (ch07.check_output_size, SOL["output_size"])]
+             (ch07.check_avg_pool_backward, SOL["avg_pool_backward"])]
 
 
 def test_the_notebook_has_one_solution_per_exercise():
     assert sorted(k for k in SOL if not k.startswith("__") and k != "np") == sorted(
-        ["zero_pad", "conv_single_step", "conv_forward", "conv_backward", "max_pool_forward",
-         "max_pool_backward", "output_size"])
+        ["conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward",
+         "avg_pool_backward"])
 
 
 def test_the_switch_variants_without_a_switch_pass():
     """The variants below plant mistakes by switches; switched off, they are solutions."""
-    for check, fn in [(ch07.check_conv_single_step, conv_single_step),
-                      (ch07.check_conv_forward, conv_forward),
+    for check, fn in [(ch07.check_conv_forward, conv_forward),
                       (ch07.check_conv_backward, conv_backward),
                       (ch07.check_max_pool_forward, max_pool_forward),
-                      (ch07.check_max_pool_backward, max_pool_backward)]:
+                      (ch07.check_max_pool_backward, max_pool_backward),
+                      (ch07.check_avg_pool_backward, avg_pool_backward)]:
         assert verdict(check, fn)[0]
 
 
@@ -147,9 +151,6 @@ def test_solution_passes(check, solution):
 
 
 @pytest.mark.parametrize("check, buggy, hint", [
-    (ch07.check_conv_single_step, partial(conv_single_step, bias=False), "add the bias"),
-    (ch07.check_conv_single_step, partial(conv_single_step, flip=True), "flipped the kernel"),
-    (ch07.check_conv_single_step, partial(conv_single_step, mean=True), "do not average"),
     (ch07.check_conv_forward, partial(conv_forward, step=1), "(i * stride, j * stride)"),
     (ch07.check_conv_forward, partial(conv_forward, flip=True), "flipped the kernel"),
     (ch07.check_conv_forward, partial(conv_forward, bias=False), "add the bias"),
@@ -161,9 +162,9 @@ def test_solution_passes(check, solution):
     (ch07.check_max_pool_backward, partial(max_pool_backward, how="all"), "mask"),
     (ch07.check_max_pool_backward, partial(max_pool_backward, how="mean"), "average pooling"),
     (ch07.check_max_pool_backward, partial(max_pool_backward, assign=True), "do not assign"),
-    (ch07.check_output_size, lambda n, f, p, s: n - f + 1, "forgets the padding"),
-    (ch07.check_output_size, lambda n, f, p, s: (n + 2 * p - f) / s + 1, "round down"),
-    (ch07.check_output_size, lambda n, f, p, s: (n + p - f) // s + 1, "2p"),
+    (ch07.check_avg_pool_backward, partial(avg_pool_backward, share=1.0), "dout / f**2"),
+    (ch07.check_avg_pool_backward, partial(avg_pool_backward, share=0.5), "not by f"),
+    (ch07.check_avg_pool_backward, partial(avg_pool_backward, assign=True), "do not assign"),
 ])
 def test_mistake_is_named(check, buggy, hint):
     ok, out = verdict(check, buggy)
@@ -221,14 +222,16 @@ def test_realistic_mistake_is_rejected_and_named_or_located(check, fn):
 
 
 def test_realistic_mistake_tally():
-    """25 realistic mistakes: all rejected, 21 named, 4 located (the line that raised)."""
+    """23 realistic mistakes: all rejected, 16 named, 7 located (the line that raised, the
+    output and the cases it is wrong for)."""
     kinds = [EXPECT[fn][0] for _, fn in CASES]
-    assert len(CASES) == 25 and kinds.count("named") == 21 and kinds.count("located") == 4
+    assert len(CASES) == 23 and kinds.count("named") == 16 and kinds.count("located") == 7
 
 
 # --- strict types and shapes -------------------------------------------------------------------
 def test_a_list_and_a_squeezable_shape_are_refused():
-    ok, out = verdict(ch07.check_zero_pad, lambda x, p: SOL["zero_pad"](x, p).tolist())
+    ok, out = verdict(ch07.check_avg_pool_backward,
+                      lambda *a: SOL["avg_pool_backward"](*a).tolist())
     assert not ok and "is a list: return a NumPy array" in out
     ok, out = verdict(ch07.check_max_pool_forward,
                       lambda x, f, s: SOL["max_pool_forward"](x, f, s)[..., None])

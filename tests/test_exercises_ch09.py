@@ -12,10 +12,14 @@ from companion.exercises import ch09
 
 
 # --- learner code: the solutions, with switches that plant the mistakes ---------------------
-def rnn_cell_forward(x, a_prev, Wax, Waa, ba, bug=None):
+def rnn_cell_forward(x, a_prev, Wax, Waa, ba, Wya, by, bug=None):
     z = (Waa.T if bug == "transposed" else Waa) @ a_prev + Wax @ x
     z = z if bug == "no bias" else z + ba
-    return z if bug == "no tanh" else np.tanh(z)
+    a = z if bug == "no tanh" else np.tanh(z)
+    s = Wya @ a + by
+    axis = 1 if bug == "rows" else 0
+    e = np.exp(s - s.max(axis=axis, keepdims=True))
+    return a, e / e.sum(axis=axis, keepdims=True)
 
 
 def rnn_forward(x, h0, Wx, Wh, b, bug=None):
@@ -46,11 +50,6 @@ def rnn_backward(dh, x, h0, hs, Wx, Wh, bug=None):
     return dx, dnext, dWx, dWh, db
 
 
-def step_backward(dh, x_t, h_prev, h, Wx, Wh, bug=None):
-    dz = dh if bug == "no tanh'" else dh * (1 - h ** 2)
-    return dz @ Wx.T, dz @ Wh.T, x_t.T @ dz, (h if bug == "h" else h_prev).T @ dz, dz.sum(0)
-
-
 def sequence_loss(z, y, bug=None):
     T = len(y)
     e = np.exp(z) if bug == "no shift" else np.exp(z - z.max(axis=1, keepdims=True))
@@ -71,7 +70,6 @@ NB = solutions("09_recurrent_networks.ipynb")
 SOLUTIONS = [(ch09.check_cell_notes, NB["rnn_cell_forward"]),
              (ch09.check_rnn_forward, NB["rnn_forward"]),
              (ch09.check_rnn_backward, NB["rnn_backward"]),
-             (ch09.check_step_backward, NB["step_backward"]),
              (ch09.check_sequence_loss, NB["sequence_loss"])]
 
 
@@ -85,6 +83,7 @@ def test_solution_passes(check, solution):
     (ch09.check_cell_notes, partial(rnn_cell_forward, bug="no bias"), "bias ba"),
     (ch09.check_cell_notes, partial(rnn_cell_forward, bug="no tanh"), "tanh"),
     (ch09.check_cell_notes, partial(rnn_cell_forward, bug="transposed"), "not transposed"),
+    (ch09.check_cell_notes, partial(rnn_cell_forward, bug="rows"), "normalise over axis 0"),
     (ch09.check_rnn_forward, partial(rnn_forward, bug="h0"), "PREVIOUS"),
     (ch09.check_rnn_forward, partial(rnn_forward, bug="transposed"), "Wh as given"),
     (ch09.check_rnn_forward, partial(rnn_forward, bug="no bias"), "bias"),
@@ -92,8 +91,6 @@ def test_solution_passes(check, solution):
     (ch09.check_rnn_backward, partial(rnn_backward, bug="sigmoid"), "sigmoid'"),
     (ch09.check_rnn_backward, partial(rnn_backward, bug="h"), "h<t-1>"),
     (ch09.check_rnn_backward, partial(rnn_backward, bug="overwrite"), "shared"),
-    (ch09.check_step_backward, partial(step_backward, bug="no tanh'"), "1 - h**2"),
-    (ch09.check_step_backward, partial(step_backward, bug="h"), "h_prev, not h"),
     (ch09.check_sequence_loss, partial(sequence_loss, bug="mean"), "mean over time"),
     (ch09.check_sequence_loss, partial(sequence_loss, bug="no shift"), "subtract each row's max"),
     (ch09.check_sequence_loss, partial(sequence_loss, bug="product"), "underflows to 0 on a"),
@@ -115,7 +112,8 @@ def test_unnamed_error_says_where():
 
 
 def test_transposed_result_is_named():
-    ok, out = verdict(ch09.check_cell_notes, lambda *a: NB["rnn_cell_forward"](*a).T)
+    ok, out = verdict(ch09.check_cell_notes,
+                      lambda *a: tuple(v.T for v in NB["rnn_cell_forward"](*a)))
     assert not ok and "transposed?" in out
 
 
@@ -136,7 +134,6 @@ def test_the_switch_copies_without_a_switch_pass():
     for check, fn in [(ch09.check_cell_notes, rnn_cell_forward),
                       (ch09.check_rnn_forward, rnn_forward),
                       (ch09.check_rnn_backward, rnn_backward),
-                      (ch09.check_step_backward, step_backward),
                       (ch09.check_sequence_loss, sequence_loss)]:
         assert verdict(check, fn)[0]
 
@@ -191,8 +188,26 @@ def _db_wrong_axis(*args):
     return dx, dh0, dWx, dWh, dz_sum
 
 
-def _bias_row(x, a_prev, Wax, Waa, ba):
-    return np.tanh(Waa @ a_prev + Wax @ x + ba.ravel())  # (n_a,) broadcasts along m
+def _bias_row(x, a_prev, Wax, Waa, ba, Wya, by):
+    a = np.tanh(Waa @ a_prev + Wax @ x + ba.ravel())     # (n_a,) broadcasts along m
+    return a, np.exp(Wya @ a + by) / np.exp(Wya @ a + by).sum(axis=0)
+
+
+def _cell_no_max_shift(x, a_prev, Wax, Waa, ba, Wya, by):
+    a = np.tanh(Waa @ a_prev + Wax @ x + ba)
+    e = np.exp(Wya @ a + by)                              # overflows at large scores
+    return a, e / e.sum(axis=0, keepdims=True)
+
+
+def _cell_shift_per_row(x, a_prev, Wax, Waa, ba, Wya, by):
+    a = np.tanh(Waa @ a_prev + Wax @ x + ba)
+    s = Wya @ a + by
+    e = np.exp(s - s.max(axis=1, keepdims=True))          # the shift along the wrong axis
+    return a, e / e.sum(axis=0, keepdims=True)
+
+
+def _cell_state_only(x, a_prev, Wax, Waa, ba, Wya, by):
+    return np.tanh(Waa @ a_prev + Wax @ x + ba)           # forgets the prediction
 
 
 def _log_eps(z, y):
@@ -208,11 +223,6 @@ def _loss_array(z, y):
     return np.array([loss]), dz                           # (1,) for a number
 
 
-def _step_inplace(dh, x_t, h_prev, h, Wx, Wh):
-    dh *= 1 - h ** 2                                     # updates the caller's dh
-    return dh @ Wx.T, dh @ Wh.T, x_t.T @ dh, h_prev.T @ dh, dh.sum(axis=0)
-
-
 # (checker, mistake, what the sentence must contain; None: the checker accepts it today)
 REALISTIC = [
     (ch09.check_rnn_forward, _states_list, "shape"),
@@ -222,9 +232,11 @@ REALISTIC = [
     (ch09.check_rnn_backward, _db_column, "db has shape (1, 6), expected (6,)"),
     (ch09.check_rnn_backward, _db_wrong_axis, "db has shape"),
     (ch09.check_cell_notes, _bias_row, "raised ValueError"),
+    (ch09.check_cell_notes, _cell_no_max_shift, "y_pred contains NaN"),
+    (ch09.check_cell_notes, _cell_shift_per_row, "y_pred is wrong (a_next agrees)"),
+    (ch09.check_cell_notes, _cell_state_only, "return the tuple (a_next, y_pred)"),
     (ch09.check_sequence_loss, _log_eps, "epsilon added inside the log"),
     (ch09.check_sequence_loss, _loss_array, "return a number"),
-    (ch09.check_step_backward, _step_inplace, "in place"),
 ]
 
 

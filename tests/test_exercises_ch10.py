@@ -52,14 +52,6 @@ def clip_gradients(grads, clipvalue=None, clipnorm=None, bug=None):
     return [np.array(g) for g in grads]
 
 
-def log_likelihood(probs, y, mask, bug=None):
-    picked = np.take_along_axis(probs, y[..., None], axis=-1)[..., 0]
-    if bug == "product":
-        return np.log(np.prod(np.where(mask, picked, 1.0), axis=1))
-    ll = np.sum(np.log(picked) * (1 if bug == "no mask" else mask), axis=1)
-    return {"mean": ll / mask.sum(axis=1), "sign": -ll}.get(bug, ll)
-
-
 def bigram_probabilities(names, vocab, alpha, bug=None):
     counts = np.zeros((len(vocab), len(vocab)))
     for name in names:
@@ -96,12 +88,11 @@ NB = solutions("10_language_models.ipynb")
 SOLUTIONS = [(ch10.check_temperature, NB["apply_temperature"]),
              (ch10.check_sample_next, NB["sample_next"]),
              (ch10.check_clip_gradients, NB["clip_gradients"]),
-             (ch10.check_log_likelihood, NB["log_likelihood"]),
              (ch10.check_bigram, NB["bigram_probabilities"]),
              (ch10.check_bigram_sampler, NB["sample_name"]),
              (ch10.check_bigram_probability, NB["sequence_probability"])]
 SWITCHED = [(ch10.check_sample_next, sample_next), (ch10.check_clip_gradients, clip_gradients),
-            (ch10.check_log_likelihood, log_likelihood), (ch10.check_bigram, bigram_probabilities),
+            (ch10.check_bigram, bigram_probabilities),
             (ch10.check_bigram_sampler, sample_name),
             (ch10.check_bigram_probability, sequence_probability)]
 
@@ -127,10 +118,6 @@ def test_solution_passes(check, solution):
     (ch10.check_bigram_sampler, partial(sample_name, bug="max_len"), "at most max_len"),
     (ch10.check_bigram_sampler, partial(sample_name, bug="no feedback"), "PREVIOUS"),
     (ch10.check_bigram_sampler, partial(sample_name, bug="no temperature"), "temperature"),
-    (ch10.check_log_likelihood, partial(log_likelihood, bug="no mask"), "padding"),
-    (ch10.check_log_likelihood, partial(log_likelihood, bug="mean"), "mean per step"),
-    (ch10.check_log_likelihood, partial(log_likelihood, bug="sign"), "sign"),
-    (ch10.check_log_likelihood, partial(log_likelihood, bug="product"), "add the logs"),
     (ch10.check_bigram, partial(bigram_probabilities, bug="no eos"), "<EOS>"),
     (ch10.check_bigram, partial(bigram_probabilities, bug="columns"), "ROW"),
     (ch10.check_bigram, partial(bigram_probabilities, bug="no smoothing"), "alpha"),
@@ -204,15 +191,6 @@ def _clip_eps(grads, clipvalue=None, clipnorm=None):
     return grads
 
 
-def _ll_column(probs, y, mask):
-    return NB["log_likelihood"](probs, y, mask)[:, None]          # (N, 1) for (N,)
-
-
-def _ll_eps(probs, y, mask):
-    picked = np.take_along_axis(probs, y[..., None], axis=-1)[..., 0]
-    return np.sum(np.log(picked + 1e-10) * mask, axis=1)     # a hard-coded epsilon
-
-
 def _bigram_list(names, vocab, alpha):
     return NB["bigram_probabilities"](names, vocab, alpha).tolist()   # a list for an array
 
@@ -248,8 +226,6 @@ REALISTIC = [
     (ch10.check_sample_next, _sample_float, "integer"),
     (ch10.check_clip_gradients, _clip_inplace, "in place"),
     (ch10.check_clip_gradients, _clip_eps, None),
-    (ch10.check_log_likelihood, _ll_column, "a column where a 1-D array is asked"),
-    (ch10.check_log_likelihood, _ll_eps, None),
     (ch10.check_bigram, _bigram_list, "return a NumPy array"),
     (ch10.check_bigram, _bigram_no_keepdims, "ROW"),     # in = out degree: row sums = column sums
     (ch10.check_bigram_sampler, _sampler_chars, "one str"),

@@ -26,8 +26,7 @@ def solutions() -> dict:
 
 
 SOL = solutions()
-CHECKS = {"attention": ch14.check_attention, "make_causal_mask": ch14.check_causal_mask,
-          "sinusoids": ch14.check_positional_encoding, "block_forward": ch14.check_block,
+CHECKS = {"attention": ch14.check_attention, "sinusoids": ch14.check_positional_encoding,
           "ln_backward": ch14.check_layer_norm_backward, "mha_forward": ch14.check_mha_forward,
           "mha_backward": ch14.check_mha_backward,
           "decoder_block_forward": ch14.check_decoder_block}
@@ -46,9 +45,6 @@ def test_solution_passes(name):
 
 PLANTED = [("attention", ch14._sdpa_bug("no scale"), "sqrt\\(d_k\\)"),
            ("attention", ch14._sdpa_bug("subtract"), "REPLACE a masked score"),
-           ("make_causal_mask", lambda T: np.tril(np.ones((T, T), dtype=bool), -1), "itself"),
-           ("make_causal_mask", lambda T: np.triu(np.ones((T, T), dtype=bool)), "FUTURE"),
-           ("block_forward", lambda x, a, f, n1, n2: n2(x + f(n1(x + a(x)))), "adds x1"),
            *[("ln_backward", ch14._ln_bug(b), h) for b, h in (
                ("no gamma", "dout \\* gamma"), ("no mean terms", "mean and the variance"),
                ("batch axis", "not over the\\s+batch"), ("axis 0 sums", "batch AND time"))],
@@ -59,7 +55,9 @@ PLANTED = [("attention", ch14._sdpa_bug("no scale"), "sqrt\\(d_k\\)"),
                ("softmax", "coupled"), ("scale", "1 / sqrt\\(key_dim\\)"), ("bias", "N AND T"))],
            *[("decoder_block_forward", ch14._decoder_bug(b), h) for b, h in (
                ("swapped", "QUERIES come from the decoder"), ("reads x", "reads x1"),
-               ("no residual", "its own\\s+residual"))]]
+               ("no residual", "its own\\s+residual"), ("future", "FUTURE"),
+               ("no diagonal", "attend to itself"), ("none", "must be causal"),
+               ("pre-LN", "AFTER each residual"), ("skip from x", "adds x2"))]]
 
 
 @pytest.mark.parametrize("name,fn,hint", PLANTED)
@@ -127,14 +125,34 @@ def _mha_backward_dkey_dvalue_swapped(dout, query, value, key, p, mask):
     return tuple(g)
 
 
-def _decoder_pre_ln(x, c, sa, ca, ff, n1, n2, n3):
-    x1 = x + sa(n1(x))
-    x2 = x1 + ca(n2(x1), c)
-    return x2 + ff(n3(x2))
+def _causal(x):
+    T = x.shape[1]
+    return np.tril(np.ones((T, T), dtype=bool))
 
 
 def _decoder_no_self(x, c, sa, ca, ff, n1, n2, n3):
     x2 = n2(x + ca(x, c))
+    return n3(x2 + ff(x2))
+
+
+def _decoder_additive_mask(x, c, sa, ca, ff, n1, n2, n3):   # a -1e9 mask, as in the formula
+    T = x.shape[1]
+    x1 = n1(x + sa(x, np.triu(np.full((T, T), -1e9), 1)))
+    x2 = n2(x1 + ca(x1, c))
+    return n3(x2 + ff(x2))
+
+
+def _decoder_in_place(x, c, sa, ca, ff, n1, n2, n3):
+    x += sa(x, _causal(x))                                     # the caller's x changes
+    x1 = n1(x)
+    x2 = n2(x1 + ca(x1, c))
+    return n3(x2 + ff(x2))
+
+
+def _decoder_fixed_T(x, c, sa, ca, ff, n1, n2, n3):          # T read once, from the first case
+    mask = np.tril(np.ones((4, 4), dtype=bool))
+    x1 = n1(x + sa(x, mask))
+    x2 = n2(x1 + ca(x1, c))
     return n3(x2 + ff(x2))
 
 
@@ -147,8 +165,10 @@ REALISTIC = [("mha_forward", _mha_in_place), ("mha_forward", _mha_no_max_shift),
              ("ln_backward", _ln_var_only), ("ln_backward", _ln_2d_only),
              ("mha_backward", _mha_backward_no_mask),
              ("mha_backward", _mha_backward_dkey_dvalue_swapped),
-             ("decoder_block_forward", _decoder_pre_ln),
-             ("decoder_block_forward", _decoder_no_self), ("attention", _sdpa_axis0_mask)]
+             ("decoder_block_forward", _decoder_no_self),
+             ("decoder_block_forward", _decoder_additive_mask),
+             ("decoder_block_forward", _decoder_in_place),
+             ("decoder_block_forward", _decoder_fixed_T), ("attention", _sdpa_axis0_mask)]
 
 
 @pytest.mark.parametrize("name,fn", REALISTIC, ids=[f.__name__ for _, f in REALISTIC])
@@ -156,3 +176,10 @@ def test_realistic_mistakes_are_rejected(name, fn):
     ok, line = verdict(CHECKS[name], fn)
     assert not ok, line
 
+
+
+def test_a_sublayer_out_of_order_is_located():
+    """No planted mistake matches a block that skips its self-attention: the checker records
+    the calls the learner's block makes and says which came first instead."""
+    ok, line = verdict(ch14.check_decoder_block, _decoder_no_self)
+    assert not ok and "your function first called cross_attend; expected self_attend" in line

@@ -6,13 +6,14 @@ import pytest
 from exercise_garbage import checker_tests, notebook_solutions, rejected
 
 from companion.exercises import ch15
+from companion.exercises.checker import Mistake
 
 SOL = notebook_solutions("15_transformer_budgets.ipynb")
 
 
 def _planted(make, pairs):
     """Planted mistakes (the checker's own bug variants) with a phrase their hint must contain."""
-    return [ch15.Mistake(make(bug), phrase) for bug, phrase in pairs]
+    return [Mistake(make(bug), phrase) for bug, phrase in pairs]
 
 
 EXERCISES = [

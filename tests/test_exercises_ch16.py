@@ -6,13 +6,14 @@ import pytest
 from exercise_garbage import checker_tests, notebook_solutions, rejected
 
 from companion.exercises import ch16
+from companion.exercises.checker import Mistake
 
 SOL = notebook_solutions("16_training_the_transformer.ipynb")
 
 
 def _planted(make, pairs):
     """Planted mistakes (the checker's own bug variants) with a phrase their hint must contain."""
-    return [ch16.Mistake(make(bug), phrase) for bug, phrase in pairs]
+    return [Mistake(make(bug), phrase) for bug, phrase in pairs]
 
 
 MISTAKES = {
@@ -25,13 +26,14 @@ MISTAKES = {
     ch16.check_smoothed_loss: _planted(ch16._smoothed_bug, (
         ("V-1", "ALL V classes"), ("all positions", "COUNTED positions"),
         ("one-hot grad", "SMOOTHED target"))),
-    ch16.check_pre_ln_block: _planted(ch16._pre_ln_bug, (
+    ch16.check_pre_ln_stack: _planted(ch16._pre_ln_bug, (
         ("post-LN", "normalises each sublayer's INPUT"), ("normed residual", "carries x itself"),
-        ("skip from x", "adds x1")))}
+        ("skip from x", "not the block's input"), ("no final norm", "end with final_norm(x)"),
+        ("norm per block", "apply final_norm once"), ("first only", "run every block")))}
 EXERCISES = [(ch16.check_inverse_sqrt, SOL["inverse_sqrt_lr"], None),
              (ch16.check_warmup_cosine, SOL["warmup_cosine_lr"], None),
              (ch16.check_smoothed_loss, SOL["smoothed_loss"], None),
-             (ch16.check_pre_ln_block, SOL["pre_ln_block"], None)]
+             (ch16.check_pre_ln_stack, SOL["pre_ln_stack"], None)]
 EXERCISES = [(c, s, MISTAKES[c]) for c, s, _ in EXERCISES]
 test_solution_passes, test_each_planted_mistake_gets_its_hint, test_garbage_gets_one_sentence = \
     checker_tests(EXERCISES)
@@ -108,19 +110,25 @@ def _smoothed_in_place(logits, y, mask, eps):
     return SOL["smoothed_loss"](logits, y, mask, eps)
 
 
-def _pre_ln_one_norm(x, attend, feed_forward, norm1, norm2):
-    x1 = x + attend(norm1(x))
-    return x1 + feed_forward(norm1(x1))                # norm1 reused for the second sublayer
+def _pre_ln_one_norm(x, blocks, final_norm):
+    for attend, feed_forward, norm1, _ in blocks:
+        x = x + attend(norm1(x))
+        x = x + feed_forward(norm1(x))                 # norm1 reused for the second sublayer
+    return final_norm(x)
 
 
-def _pre_ln_ff_first(x, attend, feed_forward, norm1, norm2):
-    x1 = x + feed_forward(norm1(x))
-    return x1 + attend(norm2(x1))
+def _pre_ln_in_place(x, blocks, final_norm):
+    for attend, feed_forward, norm1, norm2 in blocks:
+        x += attend(norm1(x))                          # the caller's x changes
+        x += feed_forward(norm2(x))
+    return final_norm(x)
 
 
-def _pre_ln_final_norm(x, attend, feed_forward, norm1, norm2):
-    x1 = x + attend(norm1(x))
-    return norm2(x1 + feed_forward(norm2(x1)))         # the model's final norm put in the block
+def _pre_ln_reversed(x, blocks, final_norm):
+    for attend, feed_forward, norm1, norm2 in reversed(blocks):   # the last block first
+        x = x + attend(norm1(x))
+        x = x + feed_forward(norm2(x))
+    return final_norm(x)
 
 
 REALISTIC = [(ch16.check_inverse_sqrt, f) for f in (_inverse_in_place, _inverse_column,
@@ -129,11 +137,22 @@ REALISTIC = [(ch16.check_inverse_sqrt, f) for f in (_inverse_in_place, _inverse_
                                              _cosine_warmup_to_one)] + \
     [(ch16.check_smoothed_loss, f) for f in (_smoothed_no_max_shift, _smoothed_grad_unmasked,
                                              _smoothed_sum_not_mean, _smoothed_in_place)] + \
-    [(ch16.check_pre_ln_block, f) for f in (_pre_ln_one_norm, _pre_ln_ff_first,
-                                            _pre_ln_final_norm)]
+    [(ch16.check_pre_ln_stack, f) for f in (_pre_ln_one_norm, _pre_ln_in_place,
+                                            _pre_ln_reversed)]
 
 
 @pytest.mark.parametrize("check, fn", REALISTIC, ids=[f.__name__ for _, f in REALISTIC])
 def test_realistic_mistakes_are_rejected(check, fn):
     ok, line = rejected(check, fn)
     assert ok, line
+
+
+@pytest.mark.parametrize("fn, where", [
+    (_pre_ln_one_norm, ("after attend of block 1 your function called norm1 of block 1; "
+                        "expected norm2 of block 1")),
+    (_pre_ln_reversed, "your function first called norm1 of block 2; expected norm1 of block 1")])
+def test_a_call_out_of_order_is_located(fn, where):
+    """Wrong answers no planted mistake explains: the recorded calls say where the stack
+    departs from norm1, attend, norm2, feed_forward per block, then final_norm."""
+    ok, line = rejected(ch16.check_pre_ln_stack, fn)
+    assert ok and where in " ".join(line.split()), line

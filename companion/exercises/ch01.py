@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, check, hints, planted
+
+HINTS = hints("ch01")
 
 
 def _points(seed: int, n: int, d: int = 2):
@@ -34,12 +36,11 @@ def check_predict(predict) -> bool:
                  returns="the array of N labels in {-1, +1}")
 
 
-PREDICT_MISTAKES = [Mistake(lambda X, w, b: np.sign(X @ w + b),
-                        "np.sign(0) is 0: the perceptron's sign(0) is +1 (use np.where(z >= 0, 1, -1))"),
-                Mistake(lambda X, w, b: np.where(X @ w + b > 0, 1.0, -1.0),
-                        "a score of exactly 0 must give +1 (z >= 0), not -1"),
-                Mistake(lambda X, w, b: np.where(X @ w + b >= 0, 1.0, 0.0),
-                        "the perceptron's labels are -1 and +1, not 0 and 1")]
+PREDICT_MISTAKES = planted({
+    "np.sign": lambda X, w, b: np.sign(X @ w + b),
+    "strict >": lambda X, w, b: np.where(X @ w + b > 0, 1.0, -1.0),
+    "0/1 labels": lambda X, w, b: np.where(X @ w + b >= 0, 1.0, 0.0),
+}, HINTS["predict"])
 
 
 # --- criterion and its gradients ------------------------------------------------------------
@@ -57,14 +58,12 @@ def _criterion_bug(select: str, sign: float = 1.0, bias: bool = True):
     return crit
 
 
-CRITERION_MISTAKES = [Mistake(_criterion_bug("all"), "sum over the misclassified points only "
-                    "(y (w.x + b) <= 0), not over every point"),
-            Mistake(_criterion_bug("lt"), "a point on the boundary (y (w.x + b) = 0) counts "
-                    "as misclassified: use <= 0, not < 0"),
-            Mistake(_criterion_bug("le", sign=-1.0), "the criterion is MINUS the sum of "
-                    "y (w.x + b) (it is >= 0), and so are its gradients"),
-            Mistake(_criterion_bug("le", bias=False), "db is -sum of y_i over the "
-                    "misclassified points, not 0")]
+CRITERION_MISTAKES = planted({
+    "all points": _criterion_bug("all"),
+    "strict <": _criterion_bug("lt"),
+    "sign": _criterion_bug("le", sign=-1.0),
+    "no db": _criterion_bug("le", bias=False),
+}, HINTS["criterion"])
 
 
 def check_criterion(perceptron_criterion) -> bool:
@@ -107,14 +106,12 @@ STEP_CASES = [Case((np.array([1.0, -1.0]), 0.5, np.array([0.0, 2.0]), 1.0, 0.1),
                    label="misclassified, y = -1")]
 
 
-STEP_MISTAKES = [Mistake(_step_bug(lambda s: s < 0), "a point on the boundary (y (w.x + b) = 0) "
-                    "is misclassified too: update when the product is <= 0"),
-            Mistake(_step_bug(lambda s: True), "update only misclassified points; leave "
-                    "w and b alone when y (w.x + b) > 0"),
-            Mistake(_step_bug(lambda s: s <= 0, sign=-1.0), "the update adds "
-                    "learning_rate * y * x (it steps against the criterion's gradient)"),
-            Mistake(_step_bug(lambda s: s <= 0, bias=False), "update the bias too: "
-                    "b + learning_rate * y")]
+STEP_MISTAKES = planted({
+    "strict <": _step_bug(lambda s: s < 0),
+    "always update": _step_bug(lambda s: True),
+    "sign": _step_bug(lambda s: s <= 0, sign=-1.0),
+    "no bias": _step_bug(lambda s: s <= 0, bias=False),
+}, HINTS["step"])
 
 
 def check_step(perceptron_step) -> bool:
@@ -147,12 +144,11 @@ def _train_bug(stop: str = "no_update", test=lambda s: s <= 0):
     return loop
 
 
-TRAIN_MISTAKES = [Mistake(_train_bug(stop="never"), "stop after the first epoch with no update "
-                    "(the convergence test): the loop ran all max_epochs"),
-            Mistake(_train_bug(stop="no_error"), "stop after an epoch with NO UPDATE: "
-                    "you stopped one epoch early, when the errors after an epoch reached 0"),
-            Mistake(_train_bug(test=lambda s: s < 0), "update when y (w.x + b) <= 0: "
-                    "from w = 0 every product is 0, so a strict < 0 never updates")]
+TRAIN_MISTAKES = planted({
+    "never stops": _train_bug(stop="never"),
+    "stops on no error": _train_bug(stop="no_error"),
+    "strict <": _train_bug(test=lambda s: s < 0),
+}, HINTS["train"])
 
 
 def check_train(train_perceptron) -> bool:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, check, hints, planted
 from companion.nn.validation import DivergenceError
+
+HINTS = hints("ch02")
 
 
 def _logistic_case(seed: int = 0, n: int = 12, d: int = 3, scale=(1, 10, 100)):
@@ -37,10 +39,10 @@ def _descend_bug(sign: float = -1.0, keep_start: bool = True, guard: bool = True
     return gd
 
 
-DESCEND_MISTAKES = [
-    Mistake(_descend_bug(keep_start=False), "the path starts with the starting point: return "
-            "steps + 1 rows, start included"),
-    Mistake(_descend_bug(sign=1.0), "step AGAINST the gradient: a - learning_rate * grad(a)")]
+DESCEND_MISTAKES = planted({
+    "no start": _descend_bug(keep_start=False),
+    "uphill": _descend_bug(sign=1.0),
+}, HINTS["descend"])
 
 
 def _nan_beyond(a):
@@ -84,11 +86,7 @@ def _numerical_bug(kind: str):
     return grad
 
 
-NUMERICAL_MISTAKES = [
-    Mistake(_numerical_bug("forward"), "that is the one-sided difference (f(x + h) - f(x)) / h, "
-            "accurate to O(h) only: use the central (f(x + h) - f(x - h)) / (2h)"),
-    Mistake(_numerical_bug("no half"), "the central difference divides by 2h, the distance "
-            "between x - h and x + h")]
+NUMERICAL_MISTAKES = planted(_numerical_bug, HINTS["numerical"])
 
 
 def check_numerical_gradient(numerical_gradient) -> bool:
@@ -123,15 +121,7 @@ def _logistic_bug(kind: str):
     return loss_grads
 
 
-LOGISTIC_MISTAKES = [
-    Mistake(_logistic_bug("sum"), "the loss is a MEAN over the N examples: divide the "
-            "gradients by N"),
-    Mistake(_logistic_bug("sign"), "the gradients have the wrong sign: dw = X^T (p - y) / N"),
-    Mistake(_logistic_bug("no sigmoid"), "the gradient uses the probability p = sigmoid(z), "
-            "not the logit z: dz = (p - y) / N"),
-    Mistake(_logistic_bug("naive log"), "log(sigmoid(z)) underflows to log(0) = -inf for a "
-            "large |z|: compute the loss from the logits, mean(log(1 + e^z) - y z) "
-            "(np.logaddexp(0, z))")]
+LOGISTIC_MISTAKES = planted(_logistic_bug, HINTS["logistic"])
 
 
 def check_logistic(logistic_loss_and_gradients) -> bool:
@@ -169,11 +159,7 @@ def _logistic_gd_bug(kind: str):
     return gd
 
 
-LOGISTIC_GD_MISTAKES = [
-    Mistake(_logistic_gd_bug("no final loss"), "record the loss before every step AND after the "
-            "last one: steps + 1 values"),
-    Mistake(_logistic_gd_bug("ascent"), "subtract the gradient: w - learning_rate * dw "
-            "(the loss must go down)")]
+LOGISTIC_GD_MISTAKES = planted(_logistic_gd_bug, HINTS["logistic_gd"])
 
 
 def check_logistic_gd(logistic_regression) -> bool:

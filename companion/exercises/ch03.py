@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import ROW, Case, Mistake, check, feedback
+from companion.exercises.checker import ROW, Case, check, feedback, hints, planted
+
+HINTS = hints("ch03")
 
 NAMES = ("W1", "b1", "W2", "b2")
 GRADS = 'the dict {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'
@@ -51,14 +53,12 @@ def _forward_bug(hidden=np.tanh, out=_sigmoid, bias: bool = True):
     return forward
 
 
-FORWARD_MISTAKES = [
-    Mistake(_forward_bug(hidden=_sigmoid), "the hidden layer of this exercise uses tanh, "
-            "not the sigmoid"),
-    Mistake(_forward_bug(out=lambda z: z), "the output needs the sigmoid: A2 = sigmoid(Z2), a "
-            "probability"),
-    Mistake(_forward_bug(out=np.tanh), "the output is sigmoid(Z2), not tanh(Z2) (a probability "
-            "in (0, 1))"),
-    Mistake(_forward_bug(bias=False), "add the biases: Z1 = X W1 + b1, Z2 = A1 W2 + b2")]
+FORWARD_MISTAKES = planted({
+    "sigmoid hidden": _forward_bug(hidden=_sigmoid),
+    "no output sigmoid": _forward_bug(out=lambda z: z),
+    "tanh output": _forward_bug(out=np.tanh),
+    "no biases": _forward_bug(bias=False),
+}, HINTS["forward"])
 
 
 def check_forward(shallow_forward) -> bool:
@@ -85,10 +85,7 @@ def _ce_bug(kind: str):
     return ce
 
 
-CE_MISTAKES = [
-    Mistake(_ce_bug("sum"), "the loss is the MEAN over the N examples, not the sum"),
-    Mistake(_ce_bug("sign"), "the cross-entropy is MINUS the mean log-likelihood (it is >= 0)"),
-    Mistake(_ce_bug("half"), "include the (1 - y) log(1 - a) term: examples with y = 0 count too")]
+CE_MISTAKES = planted(_ce_bug, HINTS["ce"])
 
 
 def check_cross_entropy(cross_entropy) -> bool:
@@ -117,15 +114,12 @@ def _backward_sigmoid_grad(X, Y, p):
     return backward(p, cache, Y, "sigmoid")       # A1 (1 - A1) in place of 1 - A1^2
 
 
-BACKWARD_MISTAKES = [
-    Mistake(lambda X, Y, p: _backward(X, Y, p, "no_activation_derivative"),
-            "you forgot to multiply dA1 by tanh'(Z1) = 1 - A1^2"),
-    Mistake(_backward_sigmoid_grad, "that is the sigmoid's derivative A1 (1 - A1); the hidden "
-            "layer is tanh, whose derivative is 1 - A1^2"),
-    Mistake(lambda X, Y, p: _backward(X, Y, p, "forgot_mean"),
-            "you forgot to divide dZ2 by the number of examples N"),
-    Mistake(lambda X, Y, p: _backward(X, Y, p, "bias_mean"),
-            "the bias gradients are sums over examples (dZ already carries 1/N), not means")]
+BACKWARD_MISTAKES = planted({
+    "no tanh'": lambda X, Y, p: _backward(X, Y, p, "no_activation_derivative"),
+    "sigmoid'": _backward_sigmoid_grad,
+    "no 1/N": lambda X, Y, p: _backward(X, Y, p, "forgot_mean"),
+    "bias mean": lambda X, Y, p: _backward(X, Y, p, "bias_mean"),
+}, HINTS["backward"])
 
 
 def check_backward(shallow_backward) -> bool:
@@ -159,10 +153,7 @@ def _train_bug(kind: str):
     return loop
 
 
-TRAIN_MISTAKES = [
-    Mistake(_train_bug("ascent"), "subtract the gradients: W = W - learning_rate * dW"),
-    Mistake(_train_bug("weights only"), "update the biases too: b = b - learning_rate * db"),
-    Mistake(_train_bug("one more"), "take exactly `iterations` steps (one step per iteration)")]
+TRAIN_MISTAKES = planted(_train_bug, HINTS["train"])
 
 
 def _changes_params(train_shallow, X, Y, params) -> str | None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Case, Fail, Mistake, check
+from companion.exercises.checker import Case, Fail, check, hints, planted
+
+HINTS = hints("ch05")
 
 
 # --- random mini-batches ---------------------------------------------------------------------------
@@ -59,13 +61,7 @@ def _batches_bug(kind: str):
     return batches
 
 
-BATCH_MISTAKES = [
-    Mistake(_batches_run(_batches_bug("drop last")), "keep the last, smaller batch: with m "
-            "examples and batch size b there are ceil(m / b) batches"),
-    Mistake(_batches_run(_batches_bug("no shuffle")), "shuffle first: perm = "
-            "rng.permutation(m), then cut X[perm] and Y[perm] into batches"),
-    Mistake(_batches_run(_batches_bug("two permutations")), "use ONE permutation for X and Y: "
-            "two draws separate every example from its label")]
+BATCH_MISTAKES = planted(lambda bug: _batches_run(_batches_bug(bug)), HINTS["batch"])
 
 
 def check_mini_batches(random_mini_batches) -> bool:
@@ -105,12 +101,11 @@ def _ewa_t_from_0(theta, beta):
     return _ewa_raw(theta, beta) / (1 - beta ** np.arange(len(theta)))
 
 
-EWA_MISTAKES = [
-    Mistake(_ewa_raw, "these are the raw averages; report v_t / (1 - beta^t), t from 1"),
-    Mistake(_ewa_notes, "you fed the corrected value back into the recursion (the notes' "
-            "slip); keep the raw v_t for the next step and correct only what you report"),
-    Mistake(_ewa_t_from_0, "t counts from 1: the first value is corrected by 1 - beta^1 "
-            "(with t = 0 you divide by 1 - beta^0 = 0)")]
+EWA_MISTAKES = planted({
+    "raw": _ewa_raw,
+    "corrected fed back": _ewa_notes,
+    "t from 0": _ewa_t_from_0,
+}, HINTS["ewa"])
 
 
 def check_ewa(ewa_corrected) -> bool:
@@ -155,14 +150,7 @@ def _adam_bug(kind: str):
     return step
 
 
-ADAM_MISTAKES = [
-    Mistake(_adam_bug("no correction"), "no bias correction: step with m / (1 - beta_1^t) and "
-            "v / (1 - beta_2^t)"),
-    Mistake(_adam_bug("return corrected"), "you returned the bias-corrected m and v (the notes' "
-            "pseudocode); return the raw averages and correct only for the step"),
-    Mistake(_adam_bug("t+1"), "t is the number of this step, counted from 1: correct with "
-            "1 - beta^t, not 1 - beta^(t+1)"),
-    Mistake(_adam_bug("no square"), "v averages the SQUARED gradient: g * g")]
+ADAM_MISTAKES = planted(_adam_bug, HINTS["adam"])
 
 
 def check_adam(adam_step) -> bool:
@@ -195,15 +183,7 @@ def _schedule_bug(kind: str):
     return lr
 
 
-SCHEDULE_MISTAKES = [
-    Mistake(_schedule_bug("never floor"), "with staircase=True, round step / decay_steps DOWN "
-            "(np.floor): the rate changes in stairs, once per decay_steps"),
-    Mistake(_schedule_bug("always floor"), "round down only when staircase=True; otherwise "
-            "the decay is smooth"),
-    Mistake(_schedule_bug("no decay_steps"), "divide the step by decay_steps: the rate is "
-            "halved (for decay_rate 1) after decay_steps steps, not after 1"),
-    Mistake(_schedule_bug("exponential"), "that is exponential decay; inverse-time decay is "
-            "initial_learning_rate / (1 + decay_rate * step / decay_steps)")]
+SCHEDULE_MISTAKES = planted(_schedule_bug, HINTS["schedule"])
 
 
 def check_schedule(inverse_time_decay) -> bool:
@@ -256,16 +236,7 @@ def _train_adam_bug(kind: str, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
     return train
 
 
-TRAIN_ADAM_MISTAKES = [
-    Mistake(_train_adam_bug("reset per epoch"), "Adam's step counter t and its averages m, v "
-            "run across epochs: set them up once before the epoch loop (t counts every batch)"),
-    Mistake(_train_adam_bug("one permutation"), "draw a new permutation every epoch (call "
-            "random_mini_batches inside the epoch loop)"),
-    Mistake(_train_adam_bug("divide by m"), "the loss is the MEAN over the batch: divide the "
-            "gradients by the batch's size, not by m"),
-    Mistake(_train_adam_bug("no bias"), "update the bias b with Adam too (its own m and v)"),
-    Mistake(_train_adam_bug("loss after"), "record each batch's loss BEFORE its step (the loss "
-            "the gradients came from)")]
+TRAIN_ADAM_MISTAKES = planted(_train_adam_bug, HINTS["train_adam"])
 
 
 def check_train_adam(train_logistic_adam) -> bool:

@@ -1,6 +1,7 @@
-"""Chapter 6 exercises: sample a hyper-parameter on a log scale (with the rng it is given);
-batch normalisation's training-mode forward and backward passes, and the whole layer's forward
-pass in both modes with its moving statistics.
+"""Chapter 6 exercises: a random search that samples the learning rate and 1 - beta on log
+scales (with the rng it is given) and keeps the best trial; batch normalisation's training-mode
+forward and backward passes, and the whole layer's forward pass in both modes with its moving
+statistics. (``check_log_sampling``, the sampler on its own, is kept for the package tests.)
 
 The batch-norm checkers compare with ``nn.layers.batchnorm`` (Keras' BatchNormalization, checked
 against Keras in the package tests) and name the likely mistake.
@@ -13,13 +14,16 @@ import numpy as np
 from companion.exercises.checker import (
     Case,
     Fail,
-    Mistake,
     call,
     check,
     feedback,
+    hints,
+    planted,
     rng_rule,
     run_check,
 )
+
+HINTS = hints("ch06")
 
 
 # --- log-scale sampling (a statistical check) ------------------------------------------------------
@@ -53,6 +57,110 @@ def check_log_sampling(sample_learning_rates) -> bool:
     return run_check("log-scale sampling", body)
 
 
+# --- random search on the right scales (a statistical check) ----------------------------------------
+def _toy_score(learning_rate, beta):
+    """Higher is better; best near learning_rate 1e-2 and beta 0.99 (1 - beta = 1e-2)."""
+    return float(-(np.log10(learning_rate) + 2) ** 2 - 3 * (np.log10(1 - beta) + 2) ** 2)
+
+
+def _search(score, n_trials, rng, lr_scale="log", beta_scale="one minus log", pick=np.argmax,
+            global_rng=False):
+    """The reference search with switches that plant the mistakes the checker names."""
+    r = np.random if global_rng else rng
+    lrs = 10 ** r.uniform(-4, 0, n_trials) if lr_scale == "log" else r.uniform(1e-4, 1, n_trials)
+    betas = {"one minus log": lambda: 1 - 10 ** r.uniform(-3, -1, n_trials),
+             "uniform": lambda: r.uniform(0.9, 0.999, n_trials),
+             "log": lambda: 10 ** r.uniform(-3, -1, n_trials)}[beta_scale]()
+    scores = np.array([score(lr, b) for lr, b in zip(lrs, betas)])
+    i = int(pick(scores))
+    return lrs[i], betas[i], scores
+
+
+SEARCH_HINTS = HINTS["random_search"]          # also the sentences of the statistical checks
+SEARCH_MISTAKES = planted({
+    "linear lr": lambda s, n, rng: _search(s, n, rng, lr_scale="linear"),
+    "uniform beta": lambda s, n, rng: _search(s, n, rng, beta_scale="uniform"),
+    "log beta": lambda s, n, rng: _search(s, n, rng, beta_scale="log"),
+    "worst": lambda s, n, rng: _search(s, n, rng, pick=np.argmin),
+}, SEARCH_HINTS)
+
+
+def _run_search(random_search, n: int) -> tuple[list, float, float, np.ndarray]:
+    """The learner's search on the toy score; (the (lr, beta) pairs tried, best lr, best beta,
+    scores), or :class:`Fail` for a result of the wrong kind."""
+    tried = []
+
+    def score(learning_rate, beta):
+        tried.append((learning_rate, beta))
+        return _toy_score(learning_rate, beta)
+    got = call(random_search, score, n, np.random.default_rng(0),
+               returns="the tuple (best_learning_rate, best_beta, scores)")
+    if not isinstance(got, tuple) or len(got) != 3:
+        raise Fail(f"returned {type(got).__name__}: return the tuple (best_learning_rate, "
+                   "best_beta, scores)")
+    lr, beta, scores = got
+    if isinstance(lr, (int, np.integer)) and not isinstance(lr, (bool, np.bool_)):
+        raise Fail(f"best_learning_rate is an int ({lr}): return the best trial's learning "
+                   "rate, not its index")
+    for name, v in (("best_learning_rate", lr), ("best_beta", beta)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (float, int, np.floating,
+                                                               np.integer)):
+            raise Fail(f"{name} is {type(v).__name__}: return a number")
+    if not isinstance(scores, np.ndarray) or scores.dtype.kind not in "iuf":
+        raise Fail(f"scores is {type(scores).__name__}: return a NumPy array of the n_trials "
+                   "scores")
+    if scores.shape != (n,):
+        raise Fail(f"scores has shape {scores.shape}, expected ({n},) (one per trial)")
+    if len(tried) != n:
+        raise Fail(f"`score` was called {len(tried)} times for n_trials = {n}: call it once per "
+                   "trial")
+    if not np.allclose(scores, [_toy_score(*t) for t in tried]):
+        raise Fail("scores are not what `score` returned, in the order of the trials")
+    return tried, float(lr), float(beta), scores
+
+
+def _scales(lrs: np.ndarray, betas: np.ndarray) -> None:
+    """Fail with the hint for learning rates or betas drawn on the wrong scale."""
+    from companion.chapters.ch06 import decade_shares
+    if lrs.min() < 1e-4 or lrs.max() > 1:
+        raise Fail(f"learning rates span [{lrs.min():.2g}, {lrs.max():.2g}], outside [1e-4, 1]")
+    if not np.allclose(decade_shares(lrs, 1e-4, 1), 0.25, atol=0.03):
+        shares = ", ".join(f"{v:.0%}" for v in decade_shares(lrs, 1e-4, 1))
+        raise Fail(SEARCH_HINTS["linear lr"] if decade_shares(lrs, 1e-4, 1)[-1] > 0.8 else
+                   f"the learning rates' shares per decade 1e-4..1 are {shares}, expected 25% "
+                   "each")
+    if betas.max() < 0.9:
+        raise Fail(SEARCH_HINTS["log beta"])
+    if betas.min() < 0.9 or betas.max() > 0.999:
+        raise Fail(f"betas span [{betas.min():.4g}, {betas.max():.4g}], outside [0.9, 0.999]")
+    window = np.mean(betas > 0.99)                   # 1 - beta in [1e-3, 1e-2)
+    if abs(window - 0.5) > 0.03:
+        raise Fail(SEARCH_HINTS["uniform beta"] if window < 0.15 else
+                   f"{window:.0%} of the betas are above 0.99, expected 50% (1 - beta "
+                   "log-uniform in [1e-3, 1e-1])")
+
+
+def check_random_search(random_search) -> bool:
+    """``random_search(score, n_trials, rng) -> (best_learning_rate, best_beta, scores (n,))``:
+    learning rates log-uniform in [1e-4, 1], 1 - beta log-uniform in [1e-3, 1e-1], drawn from
+    ``rng``; ``score(lr, beta)`` called once per trial; the best is the highest score."""
+    def body():
+        tried, lr, beta, scores = _run_search(random_search, 4000)
+        pairs = np.array(tried, dtype=float)
+        _scales(pairs[:, 0], pairs[:, 1])
+        if (lr, beta) != tuple(pairs[int(np.argmax(scores))]):
+            raise Fail(SEARCH_HINTS["worst"] if (lr, beta) == tuple(pairs[int(np.argmin(
+                scores))]) else "(best_learning_rate, best_beta) is not the trial with the "
+                "highest score")
+        one = _run_search(random_search, 1)          # a single trial is its own best
+        if (one[1], one[2]) != tuple(one[0][0]):
+            raise Fail("with n_trials = 1 the best is the only trial (case: n_trials = 1)")
+        rng_rule(random_search, (_toy_score, 50, np.random.default_rng(0)))
+        return feedback(True, "random search: log-scale learning rates and 1 - beta, the best "
+                        "trial kept (4000 and 1 trials)")
+    return run_check("random search", body)
+
+
 # --- batch normalisation ------------------------------------------------------------------------------
 def _bn_case(seed: int, shape=(6, 4)):
     rng = np.random.default_rng(seed)
@@ -77,13 +185,7 @@ def _bn_bug(kind: str):
     return bn
 
 
-BN_FORWARD_MISTAKES = [
-    Mistake(_bn_bug("axis"), "you normalised each example over its features; use the batch "
-            "axis (axis=0)"),
-    Mistake(_bn_bug("ddof"), "use the biased variance (divide by m, ddof=0), as Keras and the "
-            "paper do"),
-    Mistake(_bn_bug("eps"), "epsilon goes inside the square root: sqrt(var + epsilon)"),
-    Mistake(_bn_bug("no affine"), "after normalising, scale and shift: gamma * x_hat + beta")]
+BN_FORWARD_MISTAKES = planted(_bn_bug, HINTS["bn_forward"])
 
 
 def check_batchnorm_forward(bn_forward) -> bool:
@@ -120,16 +222,7 @@ def _bn_backward_bug(kind: str):
     return backward
 
 
-BN_BACKWARD_MISTAKES = [
-    Mistake(_bn_backward_bug("constants"), "dx = dout * gamma / sqrt(var + eps) treats the "
-            "batch mean and variance as constants; in training mode they depend on x: "
-            "dx = inv_std / m (m dx_hat - sum dx_hat - x_hat sum(dx_hat x_hat))"),
-    Mistake(_bn_backward_bug("no gamma"), "dx_hat = dout * gamma: the gradient flows back "
-            "through the scale gamma"),
-    Mistake(_bn_backward_bug("dgamma"), "dgamma = sum over the batch of dout * x_hat "
-            "(out = gamma x_hat + beta)"),
-    Mistake(_bn_backward_bug("dbeta mean"), "dbeta is the SUM of dout over the batch, not the "
-            "mean")]
+BN_BACKWARD_MISTAKES = planted(_bn_backward_bug, HINTS["bn_backward"])
 
 
 def _bn_paths(bn_backward) -> str | None:
@@ -211,20 +304,7 @@ def _bn_layer_bug(kind: str):
     return layer
 
 
-BN_LAYER_MISTAKES = [
-    Mistake(_bn_layer_bug("always batch"), "at inference (training=False) normalise with the "
-            "MOVING mean and variance, not the batch's: a single example would otherwise "
-            "always map to beta"),
-    Mistake(_bn_layer_bug("always moving"), "in training mode normalise with the BATCH's mean "
-            "and variance; the moving statistics are only for inference"),
-    Mistake(_bn_layer_bug("update at inference"), "inference must not change the moving "
-            "statistics: return them unchanged when training=False"),
-    Mistake(_bn_layer_bug("swapped"), "momentum weighs the OLD value: moving = momentum * "
-            "moving + (1 - momentum) * batch statistic"),
-    Mistake(_bn_layer_bug("ddof"), "use the biased variance (divide by m, ddof=0) for the "
-            "batch and for the moving average, as Keras does"),
-    Mistake(_bn_layer_bug("normalise with new"), "in training mode normalise with the batch's "
-            "own statistics, not with the updated moving ones")]
+BN_LAYER_MISTAKES = planted(_bn_layer_bug, HINTS["bn_layer"])
 
 
 def check_batchnorm_layer(bn_layer_forward) -> bool:

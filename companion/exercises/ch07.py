@@ -1,5 +1,5 @@
-"""Chapter 7 exercises: padding, one convolution step, the naive convolution forward and
-backward (stride, padding), max pooling forward and backward, and the output-size formula.
+"""Chapter 7 exercises: the naive convolution forward and backward (stride, padding), max
+pooling forward and backward, and average pooling's backward (stride, overlapping windows).
 
 Each ``check_*`` runs the learner's function on several cases (a batch of one, stride 2,
 padding, windows that overlap, rows a stride leaves unused), compares it with the package
@@ -13,10 +13,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check, verdict
-from companion.exercises.strict import strict as _strict
+from companion.exercises.checker import Case, check, hints, planted, verdict
 from companion.nn.layers.conv import conv2d_backward, conv2d_forward
-from companion.nn.layers.pool import avg_pool_forward, max_pool_backward, max_pool_forward
+from companion.nn.layers.pool import (
+    avg_pool_backward,
+    avg_pool_forward,
+    max_pool_backward,
+    max_pool_forward,
+)
+
+HINTS = hints("ch07")
 
 
 def _pad(x, p: int):
@@ -38,51 +44,7 @@ def _conv_cases(seed: int = 0) -> list[Case]:
     return cases
 
 
-# --- 1. zero padding --------------------------------------------------------------------------
-def check_zero_pad(zero_pad: Callable) -> bool:
-    """``zero_pad(x (N, H, W, C), pad) -> (N, H + 2 pad, W + 2 pad, C)``."""
-    rng = np.random.default_rng(1)
-    cases = [Case((rng.standard_normal((2, 3, 4, 2)), 1), label="pad 1"),
-             Case((rng.standard_normal((1, 2, 2, 3)), 2), label="a batch of one, pad 2"),
-             Case((rng.standard_normal((2, 3, 3, 1)), 0), label="pad 0")]
-    axes = "the batch is NHWC: pad axes 1 and 2 only, ((0, 0), (pad, pad), (pad, pad), (0, 0))"
-    mistakes = [Mistake(lambda x, p: np.pad(x, p), axes),
-                Mistake(lambda x, p: np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))), axes),
-                Mistake(lambda x, p: np.pad(x, ((0, 0), (0, p), (0, p), (0, 0))),
-                        "pad both sides of each image: (pad, pad), not (0, pad)")]
-    return _strict("zero_pad", zero_pad, _pad, cases[0], "the padded array", lambda: check(
-        "zero_pad", zero_pad, _pad, cases, mistakes, returns="the padded array "
-        "(N, H + 2 pad, W + 2 pad, C)", pure=True))
-
-
-# --- 2. one convolution step ------------------------------------------------------------------
-def _single_step(a_slice, W, b):
-    return float(np.sum(a_slice * W) + np.sum(b))
-
-
-def check_conv_single_step(conv_single_step: Callable) -> bool:
-    """``conv_single_step(a_slice (f, f, C), W (f, f, C), b) -> float``: sum(a_slice * W) + b."""
-    rng = np.random.default_rng(2)
-    cases = [Case((rng.standard_normal((3, 3, 2)), rng.standard_normal((3, 3, 2)), 0.7),
-                  label="3x3x2 window, b a number"),
-             Case((rng.standard_normal((2, 2, 1)), rng.standard_normal((2, 2, 1)),
-                   np.array([[[-0.4]]])), label="b of shape (1, 1, 1)"),
-             Case((rng.standard_normal((1, 1, 4)), rng.standard_normal((1, 1, 4)), 0.1),
-                  label="a 1x1x4 window")]
-    mistakes = [Mistake(lambda a, W, b: float(np.sum(a * W)), "add the bias b"),
-                Mistake(lambda a, W, b: float(np.sum(a * W[::-1, ::-1]) + np.sum(b)),
-                        "you flipped the kernel (true convolution); deep learning's "
-                        "'convolution' multiplies the window and the kernel as they are"),
-                Mistake(lambda a, W, b: float(np.mean(a * W) + np.sum(b)),
-                        "sum the element-wise products, do not average them"),
-                Mistake(lambda a, W, b: float(np.sum(a * W + b)),
-                        "add b once, to the sum: sum(a_slice * W) + b, not sum(a_slice * W + b)")]
-    return _strict("conv_single_step", conv_single_step, _single_step, cases[1], "the result",
-                   lambda: check("conv_single_step", conv_single_step, _single_step, cases,
-                                 mistakes, returns="a number, sum(a_slice * W) + b", pure=True))
-
-
-# --- 3. the naive convolution forward -----------------------------------------------------------
+# --- 1. the naive convolution forward -----------------------------------------------------------
 def _conv_forward(x, W, b, stride, pad):
     return conv2d_forward(_pad(x, pad), W, b, strides=stride)[0]
 
@@ -107,26 +69,22 @@ def _conv_forward_loops(x, W, b, stride, pad, window_step=None, flip=False):
 def check_conv_forward(conv_forward: Callable) -> bool:
     """``conv_forward(x (N, H, W, C), W (f, f, C, F), b (F,), stride, pad) -> (N, Ho, Wo, F)``
     with Ho = floor((H + 2 pad - f) / stride) + 1."""
-    mistakes = [
-        Mistake(lambda x, W, b, s, p: _conv_forward_loops(x, W, b, s, p, window_step=1),
-                "the window of output (i, j) starts at (i * stride, j * stride), not (i, j)"),
-        Mistake(lambda x, W, b, s, p: _conv_forward_loops(x, W, b, s, p, flip=True),
-                "you flipped the kernel; multiply each window by W as it is"),
-        Mistake(lambda x, W, b, s, p: _conv_forward(x, W, b, s, p) - b,
-                "add the bias b[k] of each filter"),
-        Mistake(lambda x, W, b, s, p: _conv_forward(x[:, p:x.shape[1] - p, p:x.shape[2] - p],
-                                                    W, b, s, p),
-                "pad x first (zero_pad(x, pad)) and slide the windows over the padded input"),
-        Mistake(lambda x, W, b, s, p: conv2d_forward(x, W, b, strides=s)[0],
-                "pad x first (zero_pad(x, pad)) and slide the windows over the padded input")]
+    def cropped(x, W, b, s, p):
+        return _conv_forward(x[:, p:x.shape[1] - p, p:x.shape[2] - p], W, b, s, p)
+    mistakes = planted({
+        "window at (i, j)": lambda x, W, b, s, p: _conv_forward_loops(x, W, b, s, p,
+                                                                      window_step=1),
+        "flipped": lambda x, W, b, s, p: _conv_forward_loops(x, W, b, s, p, flip=True),
+        "no bias": lambda x, W, b, s, p: _conv_forward(x, W, b, s, p) - b,
+        "cropped instead of padded": cropped,
+        "not padded": lambda x, W, b, s, p: conv2d_forward(x, W, b, strides=s)[0],
+    }, HINTS["conv_forward"])
     cases = _conv_cases()
-    return _strict("conv_forward", conv_forward, _conv_forward, cases[0], "the output",
-                   lambda: check("conv_forward", conv_forward, _conv_forward, cases, mistakes,
-                                 returns="the output array (N, Ho, Wo, F)", rtol=1e-6,
-                                 atol=1e-8, pure=True))
+    return check("conv_forward", conv_forward, _conv_forward, cases, mistakes,
+                 returns="the output array (N, Ho, Wo, F)", rtol=1e-6, atol=1e-8, pure=True)
 
 
-# --- 4. the naive convolution backward ----------------------------------------------------------
+# --- 2. the naive convolution backward ----------------------------------------------------------
 def _conv_backward(dout, x, W, stride, pad):
     _, cache = conv2d_forward(_pad(x, pad), W, np.zeros(W.shape[3]), strides=stride)
     dxp, (dW, db) = conv2d_backward(dout, cache)
@@ -182,27 +140,22 @@ def check_conv_backward(conv_backward: Callable) -> bool:
         return dxw[0], conv2d_backward(dout, conv2d_forward(xs, W, None, strides=s)[1])[1][0], \
             dxw[2]
 
-    mistakes = [Mistake(_conv_backward_assign, "overlapping windows send gradient to the same "
-                        "pixel: add into dx with +=, do not assign with ="),
-                Mistake(flipped_dx, "dx gets dout * W with W as it is (no flip)"),
-                Mistake(dW_averaged, "dW sums the contributions of every example and "
-                        "position (dout already carries the 1/N of the loss): do not divide"),
-                Mistake(lambda dout, x, W, s, p: _conv_backward(dout, x, W, s, p)[:2] +
-                        (dout.mean(axis=(0, 1, 2)),), "db sums dout over the examples and "
-                        "positions: do not average"),
-                Mistake(with_dx(padded_dx), "cut the padding off dx: dxpad[:, pad:pad + H, pad:pad + W]"),
-                Mistake(with_dx(lambda dout, x, W, s, p: np.zeros((len(x), 0, 0, x.shape[3]))),
-                        "with pad = 0, dxpad[:, pad:-pad] is empty: slice pad:pad + H instead"),
-                Mistake(dW_unpadded, "dW multiplies dout by the windows of the padded input "
-                        "(zero_pad(x, pad)), not of x")]
+    mistakes = planted({
+        "assign": _conv_backward_assign,
+        "flipped dx": flipped_dx,
+        "dW averaged": dW_averaged,
+        "db averaged": lambda dout, x, W, s, p: (*_conv_backward(dout, x, W, s, p)[:2],
+                                                 dout.mean(axis=(0, 1, 2))),
+        "padded dx": with_dx(padded_dx),
+        "empty slice": with_dx(lambda dout, x, W, s, p: np.zeros((len(x), 0, 0, x.shape[3]))),
+        "dW unpadded": dW_unpadded,
+    }, HINTS["conv_backward"])
     cases = _backward_cases()
-    return _strict("conv_backward", conv_backward, _conv_backward, cases[0], "dx, dW, db",
-                   lambda: check("conv_backward", conv_backward, _conv_backward, cases,
-                                 mistakes, returns="the tuple (dx, dW, db)",
-                                 names=("dx", "dW", "db"), pure=True))
+    return check("conv_backward", conv_backward, _conv_backward, cases, mistakes,
+                 returns="the tuple (dx, dW, db)", names=("dx", "dW", "db"), pure=True)
 
 
-# --- 5 and 6. max pooling -------------------------------------------------------------------------
+# --- 3 and 4. max pooling -------------------------------------------------------------------------
 def _pool_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     return [Case((rng.standard_normal((2, 4, 4, 3)), 2, 2), label="2x2, stride 2"),
@@ -230,22 +183,17 @@ def _pool_loops(x, f, stride, step, axes=(1, 2)):
 def check_max_pool_forward(max_pool_forward_fn: Callable) -> bool:
     """``max_pool_forward(x (N, H, W, C), f, stride) -> (N, Ho, Wo, C)``, each channel
     separately, Ho = floor((H - f) / stride) + 1."""
-    mistakes = [Mistake(lambda x, f, s: avg_pool_forward(x, f, s)[0],
-                        "that is average pooling: keep the maximum of each window"),
-                Mistake(lambda x, f, s: np.repeat(_max_pool(x.max(axis=3, keepdims=True), f, s),
-                                                  x.shape[3], axis=3),
-                        "pool each channel on its own (do not take the max across channels)"),
-                Mistake(lambda x, f, s: _max_pool(x, f, s)[:, :x.shape[1] // f, :x.shape[2] // f],
-                        "Ho = (H - f) // stride + 1, not H // f (windows may overlap)"),
-                Mistake(lambda x, f, s: _pool_loops(x, f, s, f), "the window of output (i, j) "
-                        "starts at (i * stride, j * stride), not (i * f, j * f)"),
-                Mistake(lambda x, f, s: _pool_loops(x, f, s, s, axes=(0, 1)), "take each "
-                        "window's maximum over its rows and columns (axes 1 and 2 of "
-                        "(N, f, f, C)), not over the batch")]
+    mistakes = planted({
+        "average": lambda x, f, s: avg_pool_forward(x, f, s)[0],
+        "across channels": lambda x, f, s: np.repeat(
+            _max_pool(x.max(axis=3, keepdims=True), f, s), x.shape[3], axis=3),
+        "H // f": lambda x, f, s: _max_pool(x, f, s)[:, :x.shape[1] // f, :x.shape[2] // f],
+        "window at i f": lambda x, f, s: _pool_loops(x, f, s, f),
+        "over the batch": lambda x, f, s: _pool_loops(x, f, s, s, axes=(0, 1)),
+    }, HINTS["max_pool_forward"])
     cases = _pool_cases(4)
-    return _strict("max_pool_forward", max_pool_forward_fn, _max_pool, cases[0], "the result",
-                   lambda: check("max_pool_forward", max_pool_forward_fn, _max_pool, cases,
-                                 mistakes, returns="the pooled array (N, Ho, Wo, C)", pure=True))
+    return check("max_pool_forward", max_pool_forward_fn, _max_pool, cases, mistakes,
+                 returns="the pooled array (N, Ho, Wo, C)", pure=True)
 
 
 def _max_pool_backward(dout, x, f, stride):
@@ -298,56 +246,68 @@ def _backward_pool_cases() -> list[Case]:
 def check_max_pool_backward(max_pool_backward_fn: Callable) -> bool:
     """``max_pool_backward(dout (N, Ho, Wo, C), x (N, H, W, C), f, stride) -> dx`` (like x):
     each output's gradient goes to the position of its window's maximum."""
-    mistakes = [Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max),
-                        "when several positions tie for the maximum, only the first (row-major "
-                        "order, np.argmax of the window) takes the gradient, as in Keras"),
-                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _to_all),
-                        "only the maximum of each window gets the gradient: multiply by the "
-                        "mask x_window == x_window.max()"),
-                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _average),
-                        "that is average pooling's backward; max pooling sends the whole "
-                        "gradient to the maximum"),
-                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _assign_max),
-                        "where windows overlap, one pixel can be the maximum of two windows: "
-                        "add with +=, do not assign"),
-                Mistake(lambda d, x, f, s: d, "dx is shaped like x (N, H, W, C): each output's "
-                        "gradient goes back into its window of x"),
-                Mistake(lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max, step=f),
-                        "the window of output (i, j) starts at (i * stride, j * stride), not "
-                        "(i * f, j * f)")]
+    mistakes = planted({
+        "ties": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max),
+        "to all": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _to_all),
+        "average": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _average),
+        "assign": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _assign_max),
+        "dout": lambda d, x, f, s: d,
+        "window at i f": lambda d, x, f, s: _pool_backward_loops(d, x, f, s, _add_max, step=f),
+    }, HINTS["max_pool_backward"])
     cases = _backward_pool_cases()
-    return _strict("max_pool_backward", max_pool_backward_fn, _max_pool_backward, cases[0],
-                   "dx", lambda: check("max_pool_backward", max_pool_backward_fn,
-                                       _max_pool_backward, cases, mistakes,
-                                       returns="dx, an array shaped like x", pure=True))
+    return check("max_pool_backward", max_pool_backward_fn, _max_pool_backward, cases,
+                 mistakes, returns="dx, an array shaped like x", pure=True)
 
 
-# --- the output-size formula (an extra) ---------------------------------------------------------
-SIZE_CASES = [(6, 3, 0, 1), (6, 3, 1, 1), (7, 3, 0, 2), (8, 3, 1, 2), (28, 5, 2, 1),
-              (32, 5, 0, 3), (5, 5, 0, 1), (4, 1, 0, 2)]
+# --- 5. average pooling backward -----------------------------------------------------------------
+def _avg_pool_backward(dout, x_shape, f, stride):
+    cache = avg_pool_forward(np.zeros(x_shape), f, stride)[1]
+    return avg_pool_backward(dout, cache)[0]
 
 
-def check_output_size(output_size: Callable) -> bool:
-    """``output_size(n, f, p, s)``: floor((n + 2p - f) / s) + 1."""
-    from companion.nn.layers.padding import conv_output_size
-    cases = [Case((n, f, p, s), label=f"n={n}, f={f}, p={p}, s={s}") for n, f, p, s in SIZE_CASES]
-    mistakes = [Mistake(lambda n, f, p, s: n - f + 1, "n - f + 1 forgets the padding and the "
-                        "stride"),
-                Mistake(lambda n, f, p, s: (n + 2 * p - f) / s + 1, "round down (a window that "
-                        "does not fit is not computed): use //"),
-                Mistake(lambda n, f, p, s: (n + p - f) // s + 1, "the padding is on both "
-                        "sides: 2p"),
-                Mistake(lambda n, f, p, s: -(-(n + 2 * p - f) // s) + 1, "round down (a window "
-                        "that does not fit is not computed): floor, not ceil"),
-                Mistake(lambda n, f, p, s: n + 2 * p - f // s + 1, "// binds tighter than + "
-                        "and -: write (n + 2 * p - f) // s + 1")]
-    def reference(n, f, p, s):
-        return conv_output_size(n, f, s, p)
-    return _strict("output_size", output_size, reference, cases[0], "the result", lambda: check(
-        "output_size", output_size, reference, cases, mistakes, returns="an integer"))
+def _spread(dout, x_shape, f, stride, step=None, share=None, assign=False):
+    """Loop backward of average pooling with one planted bug: windows starting at multiples of
+    ``step``, each position getting ``share`` * g instead of g / f², or ``=`` for ``+=``."""
+    dx, step = np.zeros(x_shape), stride if step is None else step
+    share = 1 / f ** 2 if share is None else share
+    for i in range(dout.shape[1]):
+        for j in range(dout.shape[2]):
+            r, c = i * step, j * step
+            g = share * dout[:, i, j][:, None, None, :]
+            if assign:
+                dx[:, r:r + f, c:c + f] = g
+            else:
+                dx[:, r:r + f, c:c + f] += g
+    return dx
 
 
-# --- 8. the capstone: the learner's convolution and pooling train a CNN ---------------------------
+def _avg_backward_cases() -> list[Case]:
+    cases = []
+    for case in _pool_cases(7) + [Case((np.zeros((2, 7, 5, 2)), 3, 1),
+                                       label="3x3, stride 1 (each pixel in up to 9 windows)")]:
+        x, f, s = case.args
+        out = avg_pool_forward(x, f, s)[0]
+        dout = np.random.default_rng(out.size).standard_normal(out.shape)
+        cases.append(Case((dout, x.shape, f, s), label=case.label))
+    return cases
+
+
+def check_avg_pool_backward(avg_pool_backward_fn: Callable) -> bool:
+    """``avg_pool_backward(dout (N, Ho, Wo, C), x_shape (N, H, W, C), f, stride) -> dx`` of
+    shape x_shape: each output's gradient spread evenly, dout / f², over its f x f window."""
+    mistakes = planted({
+        "no 1/f^2": lambda d, xs, f, s: _spread(d, xs, f, s, share=1.0),
+        "1/f": lambda d, xs, f, s: _spread(d, xs, f, s, share=1 / f),
+        "assign": lambda d, xs, f, s: _spread(d, xs, f, s, assign=True),
+        "window at i f": lambda d, xs, f, s: _spread(d, xs, f, s, step=f),
+        "dout": lambda d, xs, f, s: d / f ** 2,
+    }, HINTS["avg_pool_backward"])
+    cases = _avg_backward_cases()
+    return check("avg_pool_backward", avg_pool_backward_fn, _avg_pool_backward, cases,
+                 mistakes, returns="dx, an array of shape x_shape", pure=True)
+
+
+# --- 6. the capstone: the learner's convolution and pooling train a CNN ---------------------------
 def _package_versions() -> dict:
     """The package's functions with the exercises' signatures (what a capstone borrows)."""
     return {"conv_forward": _conv_forward, "conv_backward": _conv_backward,

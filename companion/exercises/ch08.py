@@ -13,11 +13,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Fail, Mistake, check
+from companion.exercises.checker import Case, Fail, check, hints, planted
 from companion.nn.layers.conv import conv2d_backward, conv2d_forward
-from companion.nn.layers.padding import output_hw
 from companion.nn.layers.inception import conv_multiplications
+from companion.nn.layers.padding import output_hw
 from companion.nn.layers.residual import ResidualBlock
+
+HINTS = hints("ch08")
 
 
 def _block(x, W1, b1, W2, b2, Ws=None, bs=None, stride=1) -> ResidualBlock:
@@ -76,13 +78,7 @@ def check_residual_forward(residual_forward: Callable) -> bool:
     """``residual_forward(x, W1, b1, W2, b2, Ws=None, bs=None, stride=1) -> a (N, Ho, Wo, F)``:
     a = relu(conv2(relu(conv1(x))) + shortcut(x)); shortcut = x, or the 1x1 convolution
     (Ws, bs) with the block's stride."""
-    mistakes = [Mistake(_forward_bug("after relu"), "the shortcut is added *before* the last "
-                        "ReLU: a[l+2] = relu(z[l+2] + a[l]), not relu(z[l+2]) + a[l]"),
-                Mistake(_forward_bug("no shortcut"), "you forgot the shortcut: add a[l] (or its "
-                        "projection) to z[l+2]"),
-                Mistake(_forward_bug("no relu"), "apply the ReLU after adding the shortcut"),
-                Mistake(_forward_bug("linear first"), "the first convolution has its ReLU too: "
-                        "a[l+1] = relu(z[l+1])")]
+    mistakes = planted(_forward_bug, HINTS["residual_forward"])
     return check("residual_forward", residual_forward, _forward, _cases(8), mistakes,
                  returns="the block's output a[l+2] (N, Ho, Wo, F)", pure=True)
 
@@ -123,15 +119,7 @@ def _backward_bug(bug: str):
 def check_residual_backward(residual_backward: Callable) -> bool:
     """``residual_backward(dout, x, W1, b1, W2, b2, Ws=None, bs=None, stride=1) -> dict`` with
     "dx", "dW1", "db1", "dW2", "db2" (and "dWs", "dbs" for a projection shortcut)."""
-    mistakes = [Mistake(_backward_bug("no skip"), "dx has two parts: the gradient through the "
-                        "convolutions PLUS the one through the shortcut (dz itself, or through "
-                        "the projection)"),
-                Mistake(_backward_bug("no output mask"), "multiply dout by relu'(z[l+2] + "
-                        "a[l]) first: the last ReLU is part of the block"),
-                Mistake(_backward_bug("branch mask"), "the last ReLU's derivative is taken at "
-                        "z[l+2] + a[l] (what went into it), not at z[l+2]"),
-                Mistake(_backward_bug("no first mask"), "the gradient reaching conv1 goes "
-                        "through relu'(z[l+1]) too")]
+    mistakes = planted(_backward_bug, HINTS["residual_backward"])
     return check("residual_backward", residual_backward, _backward, _cases(9, backward=True),
                  mistakes, returns='the dict {"dx": ..., "dW1": ..., "db1": ..., "dW2": ..., '
                  '"db2": ...} (with "dWs" and "dbs" for a projection shortcut)')
@@ -170,11 +158,7 @@ def check_stack_output_shape(stack_output_shape: Callable) -> bool:
              Case(((7, 7, 3), [(8, 3, 2, "same")]), label="'same' with stride 2 on 7x7"),
              Case(((8, 9, 1), [(4, 3, 2, "valid"), (2, 2, 1, "valid")]),
                   label="'valid', stride 2, a rectangle")]
-    mistakes = [Mistake(_shape_bug("same ignores stride"), "'same' keeps the size only for "
-                        "stride 1: with stride s it gives ceil(n / s)"),
-                Mistake(_shape_bug("ceil"), "'valid' rounds down: floor((n - f) / s) + 1"),
-                Mistake(_shape_bug("channels"), "the output has as many channels as the last "
-                        "layer has filters")]
+    mistakes = planted(_shape_bug, HINTS["stack_output_shape"])
     return check("stack_output_shape", _typed(stack_output_shape, _is_shape, "a tuple of three "
                                               "integers (height, width, channels)"),
                  _stack_shape, cases, mistakes, returns="a tuple (height, width, channels)")
@@ -209,12 +193,7 @@ def check_branch_multiplications(branch_multiplications: Callable) -> bool:
                                               "bottleneck to 16"),
              Case((14, 14, 480, 48, 3, 96), label="3x3 after a bottleneck to 96"),
              Case((8, 8, 1, 8, 3), label="one input channel")]
-    mistakes = [Mistake(_mults_bug("parameters"), "that counts the weights; every one of the "
-                        "h * w * filters outputs is a kernel x kernel x c_in dot product"),
-                Mistake(_mults_bug("free 1x1"), "the 1x1 bottleneck costs multiplications too: "
-                        "h * w * bottleneck * c_in"),
-                Mistake(_mults_bug("kxk on c_in"), "after the bottleneck the kxk convolution "
-                        "reads `bottleneck` channels, not c_in")]
+    mistakes = planted(_mults_bug, HINTS["branch_multiplications"])
     return check("branch_multiplications", _typed(branch_multiplications, _is_int, "an integer "
                                                   "(a count: use integer arithmetic, no /)"),
                  _branch_mults, cases, mistakes, returns="an integer")

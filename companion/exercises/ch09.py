@@ -1,6 +1,6 @@
-"""Chapter 9 exercises: the RNN cell in the notes' column layout, the forward pass over a whole
-sequence, backpropagation through time, one step of it, and the softmax cross-entropy summed
-over time with its gradient.
+"""Chapter 9 exercises: the RNN cell in the notes' column layout with its softmax prediction,
+the forward pass over a whole sequence, backpropagation through time, and the softmax
+cross-entropy summed over time with its gradient.
 
 References: ``companion.nn.layers.recurrent`` (batch-first, Keras layout: x_t @ Wx + h @ Wh).
 """
@@ -11,14 +11,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, check, hints, planted
 from companion.nn.activations import softmax
 from companion.nn.layers.recurrent import (
     rnn_backward,
     rnn_forward,
-    rnn_step_backward,
     rnn_step_forward,
 )
+
+HINTS = hints("ch09")
 
 
 def _weights(rng, D: int, H: int):
@@ -26,29 +27,50 @@ def _weights(rng, D: int, H: int):
         rng.standard_normal(H) * 0.3
 
 
-# --- 1. the cell in the notes' layout -------------------------------------------------------------
-def _cell_notes(x, a_prev, Wax, Waa, ba):
+# --- 1. the cell in the notes' layout, with its prediction ---------------------------------------
+def _cell_notes(x, a_prev, Wax, Waa, ba, Wya, by):
     """The package's batch-first cell with kernel = Wax.T, recurrent_kernel = Waa.T, transposed
-    back to columns."""
-    return rnn_step_forward(x.T, a_prev.T, Wax.T, Waa.T, ba.ravel())[0].T
+    back to columns; the prediction is the softmax of Wya a_next + by over each COLUMN."""
+    a_next = rnn_step_forward(x.T, a_prev.T, Wax.T, Waa.T, ba.ravel())[0].T
+    return a_next, softmax(Wya @ a_next + by, axis=0)
+
+
+def _cell_bug(bug: str):
+    def cell(x, a_prev, Wax, Waa, ba, Wya, by):
+        z = (Waa.T if bug == "transposed" else Waa) @ a_prev + Wax @ x
+        z = z if bug == "no bias" else z + ba
+        a = z if bug == "no tanh" else np.tanh(z)
+        s = Wya @ (z if bug == "scores from z" else a) + by
+        if bug == "softmax rows":
+            return a, softmax(s, axis=1)
+        if bug == "sigmoid":
+            return a, 1 / (1 + np.exp(-s))
+        return a, softmax(s, axis=0)
+    return cell
+
+
+def _cell_cases() -> list[Case]:
+    rng = np.random.default_rng(0)
+    cases = []
+    for m, n_y, scale, label in ((5, 4, 1.0, "m = 5 examples"), (1, 3, 1.0, "one example"),
+                                 (4, 4, 1.0, "n_y = m = 4 (a square prediction)"),
+                                 (3, 6, 400.0, "large scores (Wya * 400)")):
+        cases.append(Case((rng.standard_normal((4, m)), rng.standard_normal((3, m)),
+                           rng.standard_normal((3, 4)), rng.standard_normal((3, 3)),
+                           rng.standard_normal((3, 1)), scale * rng.standard_normal((n_y, 3)),
+                           rng.standard_normal((n_y, 1))), label=label))
+    return cases
 
 
 def check_cell_notes(rnn_cell_forward: Callable) -> bool:
     """``rnn_cell_forward(x (n_x, m), a_prev (n_a, m), Wax (n_a, n_x), Waa (n_a, n_a),
-    ba (n_a, 1)) -> a_next (n_a, m)`` = tanh(Waa a_prev + Wax x + ba)."""
-    rng = np.random.default_rng(0)
-    cases = [Case((rng.standard_normal((4, m)), rng.standard_normal((3, m)),
-                   rng.standard_normal((3, 4)), rng.standard_normal((3, 3)),
-                   rng.standard_normal((3, 1))), label=label)
-             for m, label in ((5, "m = 5 examples"), (1, "one example"))]
-    mistakes = [Mistake(lambda x, a, Wax, Waa, ba: np.tanh(Waa @ a + Wax @ x), "the bias ba is "
-                        "missing"),
-                Mistake(lambda x, a, Wax, Waa, ba: Waa @ a + Wax @ x + ba, "apply g1 = tanh to "
-                        "the sum"),
-                Mistake(lambda x, a, Wax, Waa, ba: np.tanh(Waa.T @ a + Wax @ x + ba),
-                        "Waa multiplies a_prev as it is (Waa @ a_prev), not transposed")]
-    return check("RNN cell", rnn_cell_forward, _cell_notes, cases, mistakes,
-                 returns="a_next, an array (n_a, m)", pure=True)
+    ba (n_a, 1), Wya (n_y, n_a), by (n_y, 1)) -> (a_next (n_a, m), y_pred (n_y, m))`` with
+    a_next = tanh(Waa a_prev + Wax x + ba) and y_pred = softmax(Wya a_next + by), each column
+    (one example) a distribution."""
+    mistakes = planted(_cell_bug, HINTS["cell_notes"])
+    return check("RNN cell", rnn_cell_forward, _cell_notes, _cell_cases(), mistakes,
+                 returns="the tuple (a_next, y_pred): arrays (n_a, m) and (n_y, m)",
+                 names=("a_next", "y_pred"), pure=True)
 
 
 # --- 2. the forward pass over a sequence --------------------------------------------------------
@@ -86,11 +108,7 @@ def _forward_bug(bug: str):
 def check_rnn_forward(rnn_forward_fn: Callable) -> bool:
     """``rnn_forward(x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,)) -> h (N, T, H)``,
     h<t> = tanh(x<t> Wx + h<t-1> Wh + b), every state returned."""
-    mistakes = [Mistake(_forward_bug("no recurrence"), "each step reads the PREVIOUS state "
-                        "h<t-1>, not h0 every time"),
-                Mistake(_forward_bug("transposed"), "batch-first: h<t-1> @ Wh, with Wh as given "
-                        "(its rows are indexed by the previous state's units)"),
-                Mistake(_forward_bug("no bias"), "add the bias b at every step")]
+    mistakes = planted(_forward_bug, HINTS["rnn_forward"])
     return check("rnn_forward", rnn_forward_fn, _forward, _seq_cases(1), mistakes,
                  returns="all the states, an array (N, T, H)", pure=True)
 
@@ -130,52 +148,13 @@ def _bptt_bug(bug: str):
 def check_rnn_backward(rnn_backward_fn: Callable) -> bool:
     """``rnn_backward(dh (N, T, H), x (N, T, D), h0 (N, H), hs (N, T, H), Wx, Wh) ->
     (dx, dh0, dWx, dWh, db)``: dh holds dL/dh<t> from the outputs above each step."""
-    mistakes = [Mistake(_bptt_bug("no future"), "each state also gets the gradient coming back "
-                        "from the next step: use dh[:, t] + dnext"),
-                Mistake(_bptt_bug("sigmoid'"), "that is sigmoid' = h (1 - h); the cell is tanh: "
-                        "tanh' = 1 - h**2"),
-                Mistake(_bptt_bug("h not h_prev"), "dWh pairs dz<t> with the state that was "
-                        "multiplied by Wh, h<t-1> (h0 at t = 1)"),
-                Mistake(_bptt_bug("hs[-1]"), "at the first step (t = 0) the previous state is h0: "
-                        "hs[:, t - 1] with t = 0 reads the LAST state hs[:, -1]"),
-                Mistake(_bptt_bug("last step only"), "the weights are shared by every step: add "
-                        "each step's dWx, dWh, db (+=), do not overwrite")]
+    mistakes = planted(_bptt_bug, HINTS["rnn_backward"])
     return check("rnn_backward", rnn_backward_fn, _bptt, _seq_cases(2, backward=True), mistakes,
                  returns="the tuple (dx, dh0, dWx, dWh, db)", names=NAMES,
                  pure=True)
 
 
-# --- 4. one step of BPTT (an extra) ---------------------------------------------------------------
-def _step_backward(dh, x_t, h_prev, h, Wx, Wh):
-    cache = rnn_step_forward(x_t, h_prev, Wx, Wh, np.zeros(Wh.shape[0]))[1]
-    (dx_t, dh_prev), (dWx, dWh, db) = rnn_step_backward(dh, cache)
-    return dx_t, dh_prev, dWx, dWh, db
-
-
-def check_step_backward(step_backward: Callable) -> bool:
-    """``step_backward(dh, x_t, h_prev, h, Wx, Wh) -> (dx_t, dh_prev, dWx, dWh, db)`` for the
-    batch-first tanh cell h = tanh(x_t Wx + h_prev Wh + b)."""
-    rng = np.random.default_rng(3)
-    cases = []
-    for N, label in ((4, "N=4"), (1, "a batch of one")):
-        x, hp = rng.standard_normal((N, 3)), rng.standard_normal((N, 5))
-        Wx, Wh, _ = _weights(rng, 3, 5)
-        h = rnn_step_forward(x, hp, Wx, Wh, np.zeros(5))[0]        # b = 0, as the reference
-        cases.append(Case((rng.standard_normal((N, 5)), x, hp, h, Wx, Wh), label=label))
-
-    def bug(kind):
-        def step(dh, x, hp, h, Wx, Wh):
-            dz = dh if kind == "no tanh'" else dh * (1 - h ** 2)
-            return dz @ Wx.T, dz @ Wh.T, x.T @ dz, (h if kind == "h" else hp).T @ dz, dz.sum(0)
-        return step
-    mistakes = [Mistake(bug("no tanh'"), "multiply dh by tanh' = 1 - h**2 first"),
-                Mistake(bug("h"), "dWh pairs h_prev, not h, with dz")]
-    return check("step backward", step_backward, _step_backward, cases, mistakes,
-                 returns="the tuple (dx_t, dh_prev, dWx, dWh, db)", names=NAMES,
-                 pure=True)
-
-
-# --- 5. the loss over time and its gradient -------------------------------------------------------
+# --- 4. the loss over time and its gradient -------------------------------------------------------
 def _loss(z, y):
     """Softmax cross-entropy summed over time from the scores ``z`` (T, n_y), and dL/dz."""
     p = softmax(z, axis=1)
@@ -210,6 +189,14 @@ def _loss_eps(eps: float):
     return loss
 
 
+def _loss_variant(bug: str):
+    """``_loss_bug(bug)``, or for "epsilon" the variants with each epsilon a learner might add
+    inside the log."""
+    if bug == "epsilon":
+        return [_loss_eps(eps) for eps in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15)]
+    return _loss_bug(bug)
+
+
 def check_sequence_loss(sequence_loss: Callable) -> bool:
     """``sequence_loss(z (T, n_y) scores, y (T,) int labels) -> (loss, dz)``: the notes'
     cross-entropy of one sequence summed over time, L = -sum_t log softmax(z_t)[y_t], and its
@@ -224,22 +211,6 @@ def check_sequence_loss(sequence_loss: Callable) -> bool:
                                 "you subtract the max")):
         cases.append(Case((rng.standard_normal((T, V)) * scale, rng.integers(0, V, T)),
                           label=label))
-    mistakes = [Mistake(_loss_bug("no shift"), "exp of a large score overflows: subtract each "
-                        "row's max before exp (softmax(z) = softmax(z - max z))"),
-                Mistake(_loss_bug("log of p"), "at such scores the true class's probability "
-                        "underflows to 0 and log(0) = -inf: compute log softmax directly, "
-                        "z - max - log(sum(exp(z - max)))"),
-                Mistake(_loss_bug("product"), "multiplying T probabilities underflows to 0 on a "
-                        "long sequence: add their logs instead"),
-                *[Mistake(_loss_eps(eps), "an epsilon added inside the log changes the loss "
-                          "wherever a probability is below it (here: large scores): compute log "
-                          "softmax directly, z - max - log(sum(exp(z - max)))")
-                  for eps in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15)],
-                Mistake(_loss_bug("mean"), "that is the mean over time (Keras' reduction); the "
-                        "notes sum the step losses"),
-                Mistake(_loss_bug("axis"), "normalise each ROW (each step's scores over the "
-                        "classes, axis=1), not each column"),
-                Mistake(_loss_bug("no onehot"), "dz = softmax(z) - one_hot(y): subtract 1 at "
-                        "the true class of each step")]
+    mistakes = planted(_loss_variant, HINTS["sequence_loss"])
     return check("loss over time", sequence_loss, _loss, cases, mistakes,
                  returns="the pair (loss, dz)", names=("loss", "dz"), pure=True)

@@ -1,6 +1,6 @@
 """Chapter 10 exercises: temperature, sampling with it, clipping gradients by value and by
-global norm, the log-likelihood of a batch of sequences, a bigram model from counts, sampling
-names from it, and a name's probability under it.
+global norm, a bigram model from counts, sampling names from it, and a name's probability
+under it.
 
 References: ``companion.models.char_lm`` (``clip_gradients``, ``BigramModel``),
 ``companion.chapters.ch10`` (``apply_temperature``, ``bigram_sample``) and the chapter's
@@ -18,10 +18,21 @@ from itertools import pairwise
 
 import numpy as np
 
-from companion.data.text import char_vocabulary
-from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
 from companion.chapters.ch10 import apply_temperature, bigram_sample
+from companion.data.text import char_vocabulary
+from companion.exercises.checker import (
+    Case,
+    Fail,
+    call,
+    check,
+    feedback,
+    hints,
+    planted,
+    run_check,
+)
 from companion.models.char_lm import BigramModel, clip_gradients
+
+HINTS = hints("ch10")
 
 P = np.array([0.5, 0.3, 0.15, 0.05])
 
@@ -42,13 +53,11 @@ def check_temperature(apply_temperature_fn: Callable) -> bool:
     flat = np.random.default_rng(3).dirichlet(np.full(60, 20.0))      # 60 entries near 1/60
     cases = [Case((P, t), label=f"T = {t}") for t in (0.5, 2.0, 1.0)] + [
         Case((flat, 0.004), label="60 classes at T = 0.004: every p ** (1/T) is below 1e-300")]
-    mistakes = [Mistake(lambda p, t: _temperature(p, 1 / t), "that is p ** T; use 1 / T "
-                        "(T < 1 must sharpen)"),
-                Mistake(lambda p, t: p ** (1 / t), "normalise: divide by the sum so that q "
-                        "sums to 1"),
-                Mistake(_naive_temperature, "at a low temperature every p ** (1/T) underflows to "
-                        "0 and 0 / 0 is NaN: work with log p / T and subtract its max before "
-                        "exp (the same shift as a stable softmax)")]
+    mistakes = planted({
+        "p ** T": lambda p, t: _temperature(p, 1 / t),
+        "not normalised": lambda p, t: p ** (1 / t),
+        "underflow": _naive_temperature,
+    }, HINTS["temperature"])
     return check("temperature", apply_temperature_fn, _temperature, cases, mistakes,
                  returns="the array q (V,), summing to 1", pure=True)
 
@@ -153,14 +162,7 @@ def check_clip_gradients(clip_gradients_fn: Callable) -> bool:
     every entry cut to [-clipvalue, clipvalue] (Keras' ``clipvalue``), then, if the global norm
     sqrt(sum of every squared entry) exceeds clipnorm, ALL arrays scaled by clipnorm / norm
     (Keras' ``global_clipnorm``); None switches a step off. New arrays, inputs unchanged."""
-    mistakes = [Mistake(_clip_bug("per array"), "clip the *global* norm of all the gradients "
-                        "together, not each array on its own (that changes the direction)"),
-                Mistake(_clip_bug("always"), "only rescale when the norm exceeds clipnorm: a "
-                        "gradient below the threshold is returned unchanged"),
-                Mistake(_clip_bug("at 0"), "the interval is [-clipvalue, clipvalue]: negative "
-                        "entries are clipped at -clipvalue, not at 0"),
-                Mistake(_clip_bug("norm first"), "clip by value first, then measure the norm of "
-                        "the clipped gradients (Keras' order)")]
+    mistakes = planted(_clip_bug, HINTS["clip_gradients"])
 
     def body():
         with contextlib.redirect_stdout(io.StringIO()) as buf:
@@ -180,43 +182,7 @@ def check_clip_gradients(clip_gradients_fn: Callable) -> bool:
     return run_check("clip_gradients", body)
 
 
-# --- 4. the log-likelihood of sequences -----------------------------------------------------------
-def _log_likelihood(probs, y, mask):
-    picked = np.take_along_axis(probs, y[..., None], axis=-1)[..., 0]     # (N, T)
-    return np.sum(np.log(picked) * mask, axis=1)
-
-
-def _ll_cases() -> list[Case]:
-    rng = np.random.default_rng(5)
-    cases = []
-    for N, T, V, label in ((3, 6, 5, "three padded sequences"), (1, 1, 4, "one step"),
-                           (2, 300, 28, ("300 steps: multiplying 300 probabilities "
-                                         "underflows to 0, so add the logs instead"))):
-        z = rng.standard_normal((N, T, V)) * 2
-        probs = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
-        lengths = rng.integers(max(T // 2, 1), T + 1, N)
-        lengths[0] = T
-        mask = np.arange(T) < lengths[:, None]
-        cases.append(Case((probs, rng.integers(0, V, (N, T)), mask), label=label))
-    return cases
-
-
-def check_log_likelihood(log_likelihood: Callable) -> bool:
-    """``log_likelihood(probs (N, T, V), y (N, T) int, mask (N, T) bool) -> (N,)``: each
-    sequence's log P = sum over its real steps (mask True) of log probs[n, t, y[n, t]]."""
-    mistakes = [Mistake(lambda p, y, m: _log_likelihood(p, y, np.ones_like(m)),
-                        "steps where mask is False are padding: leave them out (multiply the "
-                        "log-probabilities by the mask)"),
-                Mistake(lambda p, y, m: _log_likelihood(p, y, m) / m.sum(axis=1),
-                        "that is the mean per step; the log-likelihood of a sequence is the "
-                        "sum"),
-                Mistake(lambda p, y, m: -_log_likelihood(p, y, m), "sign: log P is negative "
-                        "(the loss is its negative)")]
-    return check("log_likelihood", log_likelihood, _log_likelihood, _ll_cases(), mistakes,
-                 returns="one number per sequence, an array (N,)", pure=True)
-
-
-# --- 5. a bigram model from counts ----------------------------------------------------------------
+# --- 4. a bigram model from counts ----------------------------------------------------------------
 NAMES_DATA = ["anna", "ann", "bob", "nan", "abba", "ben"]
 
 
@@ -246,17 +212,12 @@ def check_bigram(bigram_probabilities: Callable) -> bool:
     cases = [Case((NAMES_DATA, vocab, 0.5), label="alpha = 0.5"),
              Case((NAMES_DATA[:2], vocab, 1.0), label="two names, alpha = 1"),
              Case((["b"], vocab, 0.1), label="a one-letter name")]
-    mistakes = [Mistake(_bigram_bug("no eos"), "count the start (<EOS> -> first letter) and "
-                        "the end (last letter -> <EOS>) of every name too"),
-                Mistake(_bigram_bug("columns"), "normalise each ROW: P[prev] is a "
-                        "distribution over the next character"),
-                Mistake(_bigram_bug("no smoothing"), "add alpha to every count before "
-                        "normalising (add-alpha smoothing)")]
+    mistakes = planted(_bigram_bug, HINTS["bigram"])
     return check("bigram", bigram_probabilities, _bigram, cases, mistakes,
                  returns="the matrix P (V, V) of conditional probabilities", pure=True)
 
 
-# --- 6. sampling names from the bigram model ------------------------------------------------------
+# --- 5. sampling names from the bigram model ------------------------------------------------------
 def _sampler_bug(bug: str):
     def sample(P, vocab, rng, temperature=1.0, max_len=20):
         prev, out = vocab.eos, []
@@ -316,7 +277,7 @@ def check_bigram_sampler(sample_name: Callable) -> bool:
     return run_check("sample_name", body)
 
 
-# --- 7. a name's probability under the bigram model (an extra) ------------------------------------
+# --- 6. a name's probability under the bigram model (an extra) ------------------------------------
 def _sequence_probability(P, vocab, name):
     ids = vocab.encode(list(name), add_eos=True)
     return float(np.prod(P[np.r_[vocab.eos, ids[:-1]], ids]))
@@ -337,9 +298,10 @@ def check_bigram_probability(sequence_probability: Callable) -> bool:
         return prob
     def log_of(P, vocab, name):
         return float(np.log(_sequence_probability(P, vocab, name)))
-    mistakes = [Mistake(log_of, "that is log P(name); return the probability itself, the "
-                        "product"),
-                Mistake(without(first=False), "include P(<EOS> | last letter)"),
-                Mistake(without(first=True), "include P(first letter | start), the <EOS> row")]
+    mistakes = planted({
+        "log P": log_of,
+        "no final eos": without(first=False),
+        "no start row": without(first=True),
+    }, HINTS["bigram_probability"])
     return check("sequence probability", sequence_probability, _sequence_probability, cases,
                  mistakes, returns="a number")

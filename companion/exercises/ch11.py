@@ -16,7 +16,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Fail, Mistake, call, check, normalise, run_check
+from companion.exercises.checker import (
+    Case,
+    Fail,
+    call,
+    check,
+    hints,
+    normalise,
+    planted,
+    run_check,
+)
 from companion.nn.activations import sigmoid
 from companion.nn.layers.gru import gru_step_forward
 from companion.nn.layers.lstm import (
@@ -25,6 +34,8 @@ from companion.nn.layers.lstm import (
     lstm_step_backward,
     lstm_step_forward,
 )
+
+HINTS = hints("ch11")
 
 
 def _step_cases(seed: int, gates: int, lstm: bool, backward: bool = False) -> list[Case]:
@@ -68,14 +79,7 @@ def _gru_bug(bug: str):
 def check_gru_step(gru_step: Callable) -> bool:
     """``gru_step(x (N, D), h_prev (N, u), kernel (D, 3u), recurrent_kernel (u, 3u),
     bias (3u,)) -> h (N, u)``: Keras' GRU with reset_after=False, gate order z, r, h."""
-    mistakes = [Mistake(_gru_bug("notes z"), "Keras' update gate runs the other way round: "
-                        "h = z * h_prev + (1 - z) * h~ (the notes' Γu is 1 - z)"),
-                Mistake(_gru_bug("order"), "the blocks are in the order z, r, h: z is the "
-                        "FIRST u columns, r the next u"),
-                Mistake(_gru_bug("reset after"), "with reset_after=False the reset gate "
-                        "multiplies h_prev BEFORE the matrix product: (r * h_prev) @ U_h"),
-                Mistake(_gru_bug("no reset"), "the candidate uses the reset state r * h_prev, "
-                        "not h_prev")]
+    mistakes = planted(_gru_bug, HINTS["gru_step"])
     return check("gru_step", gru_step, _gru, _step_cases(0, 3, lstm=False), mistakes,
                  returns="the new state h (N, u)", pure=True)
 
@@ -104,13 +108,7 @@ def _lstm_bug(bug: str):
 def check_lstm_step(lstm_step: Callable) -> bool:
     """``lstm_step(x, h_prev, c_prev, kernel (D, 4u), recurrent_kernel (u, 4u), bias (4u,))
     -> (h, c)``, Keras' gate order i, f, c, o."""
-    mistakes = [Mistake(_lstm_bug("swap i f"), "the input and forget gates are swapped: "
-                        "Keras' order is i, f, c, o and c = f * c_prev + i * c~"),
-                Mistake(_lstm_bug("order ifoc"), "the candidate c~ is the THIRD block and the "
-                        "output gate the fourth (i, f, c, o)"),
-                Mistake(_lstm_bug("no tanh"), "h = o * tanh(c): the tanh is missing"),
-                Mistake(_lstm_bug("sigmoid c~"), "the candidate c~ = tanh(a_c) (values in "
-                        "[-1, 1]); only the gates i, f, o use the sigmoid")]
+    mistakes = planted(_lstm_bug, HINTS["lstm_step"])
     return check("lstm_step", lstm_step, _lstm, _step_cases(1, 4, lstm=True), mistakes,
                  returns="the pair (h, c)", names=NAMES_FWD, pure=True)
 
@@ -146,14 +144,7 @@ def check_lstm_step_backward(lstm_step_backward_fn: Callable) -> bool:
     """``lstm_step_backward(dh, dc, x, h_prev, c_prev, kernel, recurrent_kernel, bias) ->
     (dx, dh_prev, dc_prev, dkernel, drecurrent_kernel, dbias)``: dh and dc (N, u) are the
     gradients arriving at h and c from above and from the next step."""
-    mistakes = [Mistake(_lstm_backward_bug("dc only"), "c also gets gradient through h = o * "
-                        "tanh(c): dc_total = dc + dh * o * (1 - tanh(c)**2)"),
-                Mistake(_lstm_backward_bug("no tanh'"), "the path through h = o * tanh(c) "
-                        "needs tanh'(c) = 1 - tanh(c)**2"),
-                Mistake(_lstm_backward_bug("sigmoid'"), "the candidate c~ is a tanh: its "
-                        "derivative is 1 - c~**2, not the sigmoid's c~ (1 - c~)"),
-                Mistake(_lstm_backward_bug("no f"), "dc_prev = dc_total * f: the forget gate "
-                        "scales the copy path")]
+    mistakes = planted(_lstm_backward_bug, HINTS["lstm_step_backward"])
     return check("lstm_step_backward", lstm_step_backward_fn, _lstm_backward,
                  _step_cases(2, 4, lstm=True, backward=True), mistakes,
                  returns="the tuple (dx, dh_prev, dc_prev, dkernel, drecurrent_kernel, dbias)",
@@ -284,14 +275,7 @@ def check_lstm_sequence_backward(lstm_sequence_backward: Callable) -> bool:
     recurrent_kernel (u, 4u), bias (4u,)) -> (dx (N, T, D), dh0, dc0 (N, u), dkernel,
     drecurrent_kernel, dbias)``: backpropagation through a whole LSTM sequence, dh being the
     gradient reaching every state h<t> from above (none reaches c_T)."""
-    mistakes = [Mistake(_seq_bug("no dh_next"), "each h<t> also gets the gradient dh_prev "
-                        "coming back from step t+1: pass dh[:, t] + dh_next to the step"),
-                Mistake(_seq_bug("no dc_next"), "the cell state carries gradient back too: pass "
-                        "the dc_prev of step t+1 as dc to step t"),
-                Mistake(_seq_bug("overwrite"), "the weights are shared by every step: add each "
-                        "step's dkernel, drecurrent_kernel, dbias (+=), do not overwrite"),
-                Mistake(_seq_bug("not reversed"), "dx comes out in reversed time: put step t's "
-                        "dx at dx[:, t]")]
+    mistakes = planted(_seq_bug, HINTS["lstm_sequence_backward"])
 
     def body():
         with contextlib.redirect_stdout(io.StringIO()) as buf:
@@ -354,13 +338,12 @@ def check_bidirectional(bidirectional_outputs: Callable) -> bool:
     for seed, N, T, label in ((5, 4, 6, "N=4, T=6"), (6, 1, 3, "a batch of one, T=3")):
         bi, x = _bi_case(seed, N, T)
         cases.append(Case((bi.forward_layer, bi.backward_layer, x), label=label))
-    mistakes = [Mistake(lambda f, b, x: np.concatenate([f.forward(x), b.forward(x)], -1),
-                        "the backward layer must read the sequence reversed: x[:, ::-1]"),
-                Mistake(lambda f, b, x: np.concatenate([f.forward(x), b.forward(x[:, ::-1])], -1),
-                        "the backward layer's outputs come out in reversed time: reverse them "
-                        "back ([:, ::-1]) so that step t lines up with the forward layer's"),
-                Mistake(lambda f, b, x: np.concatenate([b.forward(x[:, ::-1])[:, ::-1],
-                                                        f.forward(x)], -1),
-                        "the forward half comes first: [forward, backward]")]
+    mistakes = planted({
+        "not reversed in": lambda f, b, x: np.concatenate([f.forward(x), b.forward(x)], -1),
+        "not reversed out": lambda f, b, x: np.concatenate([f.forward(x),
+                                                            b.forward(x[:, ::-1])], -1),
+        "halves swapped": lambda f, b, x: np.concatenate([b.forward(x[:, ::-1])[:, ::-1],
+                                                          f.forward(x)], -1),
+    }, HINTS["bidirectional"])
     return check("bidirectional", bidirectional_outputs, _bi_reference, cases, mistakes,
                  returns="the concatenated outputs (N, T, 2u)")

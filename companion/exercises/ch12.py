@@ -1,10 +1,10 @@
 """Chapter 12 exercises: nearest neighbours by cosine similarity, the analogy solver, the
 embedding backward (scatter-add), the skip-gram negative-sampling loss with its gradients,
-and the two steps of hard debiasing (neutralise, equalise).
+and hard debiasing's equalisation of a pair (whose first step neutralises their mean).
 
 References: ``companion.data.word_vectors`` (``WordVectors.nearest``, ``WordVectors.analogy``),
 ``companion.nn.layers.embedding``, ``companion.models.skipgram.sgns_backward`` and
-``companion.chapters.ch12`` (``neutralise``, ``equalise``).
+``companion.chapters.ch12`` (``equalise``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,21 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.chapters.ch12 import equalise, neutralise
+from companion.chapters.ch12 import equalise
 from companion.data.word_vectors import WordVectors, normalize_rows
-from companion.exercises.checker import Case, Fail, Mistake, call, check, feedback, run_check
+from companion.exercises.checker import (
+    Case,
+    Fail,
+    call,
+    check,
+    feedback,
+    hints,
+    planted,
+    run_check,
+)
 from companion.models.skipgram import sgns_backward, sgns_forward
+
+HINTS = hints("ch12")
 
 
 # --- 1. nearest neighbours by cosine similarity ---------------------------------------------------
@@ -169,11 +180,10 @@ def check_embedding_backward(embedding_backward: Callable) -> bool:
              Case((rng.standard_normal((1, 2, 4)), np.array([[2, 5]]), 6), label="no repeats"),
              Case((rng.standard_normal((4, 2)), np.array([3, 3, 3, 0]), 5),
                   label="ids of shape (N,)")]
-    mistakes = [Mistake(_fancy_assign, "a repeated id must add up all its gradients: "
-                        "dE[ids] += dout keeps only one of them; add every position's "
-                        "gradient, e.g. with an unbuffered np.add.at"),
-                Mistake(lambda d, ids, n: _embedding_backward(d, ids, n) / d.shape[0],
-                        "do not divide by the batch size: dout already carries the loss's 1/N")]
+    mistakes = planted({
+        "fancy assign": _fancy_assign,
+        "divided by N": lambda d, ids, n: _embedding_backward(d, ids, n) / d.shape[0],
+    }, HINTS["embedding_backward"])
 
     def reference(dout, ids, n_words):
         cache = embedding_forward(ids, np.zeros((n_words, dout.shape[-1])))[1]
@@ -233,18 +243,13 @@ def check_sgns(sgns_loss_and_grads: Callable) -> bool:
     """``sgns_loss_and_grads(W_in, W_out, centers (B,), contexts (B,), negatives (B, K)) ->
     (loss, dW_in, dW_out)``: the mean over the B pairs of -log σ(u_o.v_c) - Σ_k log
     σ(-u_nk.v_c), and its gradients with W_in's and W_out's shapes."""
-    mistakes = [Mistake(_sgns_bug("negative sign"), "the negatives enter as log σ(-u_n.v_c): "
-                        "their scores get a minus sign"),
-                Mistake(_sgns_bug("sum"), "average over the B pairs of the batch (divide the "
-                        "loss and the gradients by B)"),
-                Mistake(_sgns_bug("assign"), "a word used twice in the batch must add up its "
-                        "gradients: dW[ids] += ... keeps only one; use np.add.at")]
+    mistakes = planted(_sgns_bug, HINTS["sgns"])
     return check("skip-gram loss and gradients", sgns_loss_and_grads, _sgns_reference,
                  _sgns_cases(), mistakes, returns="the tuple (loss, dW_in, dW_out)",
                  names=NAMES, pure=True)
 
 
-# --- 5. neutralise --------------------------------------------------------------------------------
+# --- 5. neutralise and equalise a pair -------------------------------------------------------------
 def _debias_cases() -> list[Case]:
     """(e1, e2, g): unit word-like vectors and directions g that are not unit length."""
     rng = np.random.default_rng(15)
@@ -257,31 +262,15 @@ def _debias_cases() -> list[Case]:
     return cases
 
 
-def _neutralise(e, g):
-    """The package's ``neutralise`` under the exercise's argument names."""
-    return neutralise(e, g)
-
-
-def check_neutralise(neutralise_fn: Callable) -> bool:
-    """``neutralise(e (D,), g (D,)) -> (D,)``: e minus its projection (e.ĝ)ĝ on ĝ = g/|g|."""
-    cases = [Case((c.args[0], c.args[2]), label=c.label) for c in _debias_cases()]
-    mistakes = [Mistake(lambda e, g: e, "subtract the projection: return e - (e.ĝ) ĝ"),
-                Mistake(lambda e, g: 2 * e - neutralise(e, g),
-                        "the projection is subtracted, not added: e - (e.ĝ) ĝ"),
-                Mistake(lambda e, g: e - (e @ g) * g, "normalise g first: ĝ = g / |g| (or "
-                        "divide by g.g: e - (e.g) g / (g.g))"),
-                Mistake(lambda e, g: e - (e @ g) * g / np.linalg.norm(g),
-                        "divide by |g|² = g.g, not by |g|: e - (e.g) g / (g.g)")]
-    return check("neutralise", neutralise_fn, _neutralise, cases, mistakes,
-                 returns="the neutralised vector, an array (D,)", pure=True)
-
-
-# --- 6. equalise ----------------------------------------------------------------------------------
 def _equalise_bug(bug: str):
     def equalise_bug(e1, e2, g):
         gu = g if bug.startswith("g") else g / np.linalg.norm(g)
         mu = (e1 + e2) / 2
         nu = mu - (mu @ gu) * gu
+        if bug == "added":
+            nu = mu + (mu @ gu) * gu
+        if bug == "once":
+            nu = mu - (mu @ g) * g / np.linalg.norm(g)
         if bug == "no rescaling":
             return nu + ((e1 - mu) @ gu) * gu, nu + ((e2 - mu) @ gu) * gu
         if bug == "mu kept":
@@ -296,12 +285,10 @@ def _equalise_bug(bug: str):
 def check_equalise(equalise_fn: Callable) -> bool:
     """``equalise(e1 (D,), e2 (D,), g (D,)) -> (e1', e2')``: with μ = (e1 + e2)/2 and
     ν = μ - (μ.ĝ)ĝ, e_i' = ν ± sqrt(1 - |ν|²) ĝ, the sign of (e_i - μ).ĝ."""
-    mistakes = [Mistake(_equalise_bug("no rescaling"), "rescale the g-parts: without the "
-                        "factor sqrt(1 - |ν|²) the pair is symmetric but no longer unit length"),
-                *(Mistake(_equalise_bug(bug), "normalise g first: ĝ = g / |g|")
-                  for bug in ("g", "g, then unit sides")),
-                Mistake(_equalise_bug("mu kept"), "ν is μ with its projection on ĝ removed "
-                        "(neutralise μ), not μ itself")]
+    def variant(bug):                       # "g": g not normalised, before or after the sides
+        return [_equalise_bug("g"), _equalise_bug("g, then unit sides")] if bug == "g" else \
+            _equalise_bug(bug)
+    mistakes = planted(variant, HINTS["equalise"])
     return check("equalise", equalise_fn, equalise, _debias_cases(), mistakes,
                  returns="the pair (e1', e2'), a tuple of two arrays (D,)",
                  names=("e1'", "e2'"), pure=True)

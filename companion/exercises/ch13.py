@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, check, hints, planted
 from companion.models.seq2seq import Seq2Seq, beam_step, evaluate, teacher_forcing_inputs, train
 from companion.nn.activations import softmax
 from companion.nn.layers.attention import (
@@ -24,6 +24,8 @@ from companion.nn.layers.attention import (
     additive_attention_forward,
     padding_mask,
 )
+
+HINTS = hints("ch13")
 
 
 def _attention_arrays(rng, N, Tq, Tv, Dq, Dk, d, lengths):
@@ -68,14 +70,7 @@ def _attend_bug(bug: str):
 def check_attention(attention: Callable) -> bool:
     """``attention(query (N, Tq, Dq), keys (N, Tv, Dk), Wq (Dq, d), Wk (Dk, d), v (d,),
     mask (N, Tv)) -> (context (N, Tq, Dk), weights (N, Tq, Tv))``."""
-    mistakes = [Mistake(_attend_bug("axis"), "the softmax runs over the KEYS (the last axis): "
-                        "each query's weights over the input positions sum to 1"),
-                Mistake(_attend_bug("no mask"), "padded positions must get weight 0: subtract "
-                        "a large number (1e9) from their scores before the softmax"),
-                Mistake(_attend_bug("no tanh"), "the score is v . tanh(W_q s + W_k h): you "
-                        "left out the tanh"),
-                Mistake(_attend_bug("projected values"), "the context averages the keys h_j "
-                        "themselves, not their projections h_j W_k")]
+    mistakes = planted(_attend_bug, HINTS["attention"])
     return check("attention", attention, _attend, _attention_cases(), mistakes,
                  returns="the tuple (context, weights)", names=("context", "weights"))
 
@@ -114,11 +109,7 @@ def _backward_bug(bug: str):
 def check_attention_backward(attention_backward: Callable) -> bool:
     """``attention_backward(dcontext (N, Tq, Dk), query, keys, Wq, Wk, v, E (N, Tq, Tv, d),
     weights (N, Tq, Tv)) -> (dquery, dkeys, dWq, dWk, dv)``, E = tanh(W_q s + W_k h)."""
-    mistakes = [Mistake(_backward_bug("values"), "the keys are used twice, in the scores AND "
-                        "as the values averaged by the context: add weights^T @ dcontext"),
-                Mistake(_backward_bug("tanh'"), "multiply by the derivative of tanh, 1 - E^2"),
-                Mistake(_backward_bug("softmax"), "the softmax backward subtracts the weighted "
-                        "mean: de = a * (da - sum_j a_j da_j)")]
+    mistakes = planted(_backward_bug, HINTS["attention_backward"])
     return check("attention backward", attention_backward, _attention_backward,
                  _backward_cases(), mistakes, returns="the tuple (dquery, dkeys, dWq, dWk, dv)",
                  names=("dquery", "dkeys", "dWq", "dWk", "dv"))
@@ -147,12 +138,7 @@ def check_decoder_inputs(decoder_inputs: Callable) -> bool:
     cases = [Case((rng.integers(0, 5, (2, 4)), 5), label="N=2, Ty=4"),
              Case((rng.integers(0, 14, (3, 11)), 14), label="dates, Ty=11"),
              Case((np.array([[2]]), 3), label="a single step")]
-    mistakes = [Mistake(_shift_bug("no shift"), "at step t the decoder reads y<t-1>, not y<t> "
-                        "(which it has to predict): shift the targets right by one"),
-                Mistake(_shift_bug("wrong way"), "shift to the right: step t reads the "
-                        "character BEFORE it, x<t> = one-hot(y<t-1>)"),
-                Mistake(_shift_bug("start token 0"), "the first input is the zero vector "
-                        "(nothing has been read), not one-hot(0)")]
+    mistakes = planted(_shift_bug, HINTS["decoder_inputs"])
     return check("decoder_inputs", decoder_inputs, lambda y, V: teacher_forcing_inputs(y, V),
                  cases, mistakes, returns="the (N, Ty, V) array of inputs")
 
@@ -183,12 +169,7 @@ def check_beam_step(beam_step_fn: Callable) -> bool:
              Case((np.log([0.9, 0.05]), logp(2, 14), 5), label="V=14, k=5"),
              Case((np.array([-800.0, -805.0, -801.0]), logp(3, 6), 4),
                   label="long prefixes (log P near -800: probabilities underflow to 0)")]
-    mistakes = [Mistake(_beam_bug("no prefix"), "rank the WHOLE prefix: add the prefix's score "
-                        "to the next token's log-probability"),
-                Mistake(_beam_bug("product"), "log-probabilities add: scores[b] + logp[b, j], "
-                        "not a product"),
-                Mistake(_beam_bug("lowest"), "keep the k HIGHEST log-probabilities (sort "
-                        "descending)")]
+    mistakes = planted(_beam_bug, HINTS["beam_step"])
     return check("beam_step", beam_step_fn, beam_step, cases, mistakes,
                  returns="the tuple (beam, token, new_scores)",
                  names=("beam", "token", "new_scores"))

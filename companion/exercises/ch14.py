@@ -1,9 +1,10 @@
-"""Chapter 14 exercises: scaled dot-product attention with a mask, the causal mask, sinusoidal
-positional encodings, a transformer block's forward pass, layer-norm backward, multi-head
-attention forward and backward (the head split and merge), and a decoder block.
+"""Chapter 14 exercises: scaled dot-product attention with a mask, sinusoidal positional
+encodings, layer-norm backward, multi-head attention forward and backward (the head split and
+merge), and a decoder block (its causal mask, self-attention, cross-attention and
+feed-forward sublayers, each with its residual and norm).
 
 References: ``companion.nn.layers.attention`` (``scaled_dot_product_attention_forward``,
-``causal_mask``, ``positional_encoding``) and ``companion.nn.layers.TransformerBlock``.
+``causal_mask``, ``positional_encoding``) and ``companion.nn.layers.DecoderBlock``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, call, check, hints, order_sentence, planted, recorder
 from companion.nn.activations import softmax
-from companion.nn.layers import TransformerBlock
 from companion.nn.layers.attention import (
     MHA_KEYS,
     causal_mask,
@@ -25,6 +25,8 @@ from companion.nn.layers.attention import (
 )
 from companion.nn.layers.layer_norm import layer_norm_backward, layer_norm_forward
 from companion.nn.layers.transformer import positional_encoding
+
+HINTS = hints("ch14")
 
 
 # --- 1. scaled dot-product attention ------------------------------------------------------------
@@ -63,34 +65,12 @@ def check_attention(attention: Callable) -> bool:
             mask = padding_mask([4, 2], Tv, left=True)[:, None, :] & causal_mask(Tq, Tv)
         cases.append(Case((2 * rng.standard_normal((N, Tq, dk)), 2 * rng.standard_normal((N, Tv, dk)),
                            rng.standard_normal((N, Tv, dv)), mask), label=label))
-    mistakes = [Mistake(_sdpa_bug("no scale"), "divide the scores by sqrt(d_k) (d_k = the "
-                        "last axis of q) before the softmax"),
-                Mistake(_sdpa_bug("d_k"), "divide by the SQUARE ROOT of d_k, not by d_k"),
-                Mistake(_sdpa_bug("axis"), "the softmax runs over the keys (the last axis): "
-                        "each query's weights sum to 1"),
-                Mistake(_sdpa_bug("no mask"), "where the mask is False the weight must be 0: "
-                        "replace those scores by -1e9 before the softmax"),
-                Mistake(_sdpa_bug("subtract"), "REPLACE a masked score by -1e9 (as Keras does), "
-                        "do not subtract 1e9 from it: in a row whose keys are all masked the "
-                        "shift cancels in the softmax and the query sees the masked keys")]
+    mistakes = planted(_sdpa_bug, HINTS["attention"])
     return check("scaled dot-product attention", attention, _sdpa, cases, mistakes,
                  returns="the tuple (out, weights)", names=("out", "weights"))
 
 
-# --- 2. the causal mask ---------------------------------------------------------------------------
-def check_causal_mask(make_mask: Callable) -> bool:
-    """``make_mask(T) -> (T, T) bool``: True where query t may attend to key s (s <= t)."""
-    mistakes = [Mistake(lambda T: ~np.tri(T, dtype=bool) | np.eye(T, dtype=bool),
-                        "that lets each position see the FUTURE: keep s <= t (the lower "
-                        "triangle), not s >= t"),
-                Mistake(lambda T: np.tri(T, k=-1, dtype=bool), "a position may attend to "
-                        "itself: keep the diagonal (s <= t, not s < t)")]
-    return check("causal mask", make_mask, lambda T: causal_mask(T),
-                 [Case((1,), label="T=1"), Case((4,), label="T=4"), Case((7,), label="T=7")],
-                 mistakes, returns="a (T, T) boolean array")
-
-
-# --- 3. positional encodings ---------------------------------------------------------------------
+# --- 2. positional encodings ---------------------------------------------------------------------
 def _pe_bug(bug: str):
     def pe(T, d):
         i = np.arange(d)
@@ -104,65 +84,13 @@ def _pe_bug(bug: str):
 
 def check_positional_encoding(pe: Callable) -> bool:
     """``pe(T, d) -> (T, d)``: PE[t, 2i] = sin(t / 10000^(2i/d)), PE[t, 2i+1] = cos(same)."""
-    mistakes = [Mistake(_pe_bug("swap"), "even columns take the sine, odd columns the cosine"),
-                Mistake(_pe_bug("no pairs"), "columns 2i and 2i+1 share one frequency: the "
-                        "exponent is 2i/d with i = column // 2, not column / d")]
+    mistakes = planted(_pe_bug, HINTS["positional_encoding"])
     return check("positional encoding", pe, positional_encoding,
                  [Case((6, 4), label="T=6, d=4"), Case((20, 16), label="T=20, d=16"),
                   Case((3, 6), label="T=3, d=6")], mistakes, returns="the (T, d) array")
 
 
-# --- 4. a transformer block, forward --------------------------------------------------------------
-def _block_parts(seed: int):
-    rng = np.random.default_rng(seed)
-    block = TransformerBlock(8, 2, 12)
-    block.build((None, 8), rng)
-    for p in block.params.values():
-        p += 0.3 * rng.standard_normal(p.shape)
-    sub = block.sublayers
-
-    def attend(x):
-        return sub["attention"].forward(x, use_causal_mask=True)
-
-    def feed_forward(x):
-        return sub["ff2"].forward(sub["ff1"].forward(x))
-    return rng.standard_normal((2, 5, 8)), attend, feed_forward, sub["norm1"].forward, \
-        sub["norm2"].forward
-
-
-def _block(x, attend, feed_forward, norm1, norm2):
-    x1 = norm1(x + attend(x))
-    return norm2(x1 + feed_forward(x1))
-
-
-def _block_bug(bug: str):
-    def block(x, attend, feed_forward, norm1, norm2):
-        if bug == "pre-LN":
-            x1 = x + attend(norm1(x))
-            return x1 + feed_forward(norm2(x1))
-        if bug == "no residual":
-            x1 = norm1(attend(x))
-            return norm2(feed_forward(x1))
-        x1 = norm1(x + attend(x))
-        return norm2(x + feed_forward(x1))              # bug "skip from x"
-    return block
-
-
-def check_block(block_forward: Callable) -> bool:
-    """``block_forward(x, attend, feed_forward, norm1, norm2) -> out``: the post-LN block,
-    x1 = norm1(x + attend(x)); out = norm2(x1 + feed_forward(x1))."""
-    mistakes = [Mistake(_block_bug("pre-LN"), "this block normalises AFTER each residual sum "
-                        "(post-LN, as in the paper): norm1(x + attend(x)), not x + attend(norm1(x))"),
-                Mistake(_block_bug("no residual"), "each sublayer's input is added back to its "
-                        "output (the residual connection) before the norm"),
-                Mistake(_block_bug("skip from x"), "the second residual adds x1 (the first "
-                        "sublayer's output), not the block's input x")]
-    cases = [Case(_block_parts(s), label=f"block {s}") for s in (0, 1)]
-    return check("transformer block", block_forward, _block, cases, mistakes,
-                 returns="the block's output (N, T, d_model)")
-
-
-# --- 5. layer normalisation, backward -------------------------------------------------------------
+# --- 3. layer normalisation, backward -------------------------------------------------------------
 def _ln_cases():
     rng = np.random.default_rng(3)
     cases = []
@@ -196,22 +124,13 @@ def _ln_bug(bug: str):
 def check_layer_norm_backward(backward: Callable) -> bool:
     """``backward(dout (..., D), xhat (..., D), inv (..., 1), gamma (D,)) -> (dx (..., D),
     dgamma (D,), dbeta (D,))`` of out = xhat * gamma + beta, xhat = (x - mean) * inv."""
-    mistakes = [Mistake(_ln_bug("no gamma"), "dxhat = dout * gamma: the scale gamma multiplies "
-                        "the gradient before it goes back through the normalisation"),
-                Mistake(_ln_bug("no mean terms"), "xhat depends on every feature of its position "
-                        "through the mean and the variance: dx = inv * (dxhat - mean(dxhat) - "
-                        "xhat * mean(dxhat * xhat)), means over the last axis"),
-                Mistake(_ln_bug("batch axis"), "layer norm's statistics are each position's "
-                        "own: the means in dx run over the features (last axis), not over the "
-                        "batch (that is batch norm)"),
-                Mistake(_ln_bug("axis 0 sums"), "dgamma and dbeta sum over every axis but the "
-                        "last (batch AND time): they have shape (D,)")]
+    mistakes = planted(_ln_bug, HINTS["layer_norm_backward"])
     return check("layer normalisation backward", backward, _ln_backward, _ln_cases(), mistakes,
                  returns="the tuple (dx, dgamma, dbeta)", names=("dx", "dgamma", "dbeta"),
                  pure=True)
 
 
-# --- 6, 7. multi-head attention, forward and backward ---------------------------------------------
+# --- 4, 5. multi-head attention, forward and backward ---------------------------------------------
 def _mha_case(rng, N, Tq, Tv, D, h, k, scale, causal):
     shapes = {"query_kernel": (D, h, k), "query_bias": (h, k), "key_kernel": (D, h, k),
               "key_bias": (h, k), "value_kernel": (D, h, k), "value_bias": (h, k),
@@ -266,15 +185,7 @@ def _mha_forward_bug(bug: str):
 def check_mha_forward(forward: Callable) -> bool:
     """``forward(query (N, Tq, D), value (N, Tv, D), key (N, Tv, D), p, mask (N, Tq, Tv))
     -> (out (N, Tq, D), weights (N, h, Tq, Tv))``, ``p`` in Keras' layouts (MHA_KEYS)."""
-    mistakes = [Mistake(_mha_forward_bug("merge"), "merge the heads by MOVING the head axis: "
-                        "(N, h, Tq, k) -> (N, Tq, h, k) with a transpose, not a reshape, "
-                        "before the output projection"),
-                Mistake(_mha_forward_bug("sqrt(d_model)"), "divide each head's scores by "
-                        "sqrt(key_dim), the head size (the kernels' last axis), not sqrt(d_model)"),
-                Mistake(_mha_forward_bug("no bias"), "add each projection's bias (h, head_dim) "
-                        "to the projected queries, keys and values"),
-                Mistake(_mha_forward_bug("k/v"), "the scores compare the queries with the "
-                        "projected KEYS (the key argument), the weights then average the values")]
+    mistakes = planted(_mha_forward_bug, HINTS["mha_forward"])
     return check("multi-head attention forward", forward, _mha_forward, _mha_cases(), mistakes,
                  returns="the tuple (out, weights)", names=("out", "weights"), pure=True)
 
@@ -316,20 +227,15 @@ def _mha_backward_bug(bug: str):
 def check_mha_backward(backward: Callable) -> bool:
     """``backward(dout (N, Tq, D), query, value, key, p, mask) -> (dquery, dvalue, dkey,
     d<each of MHA_KEYS>)``: the gradients of multi-head attention, 11 arrays."""
-    mistakes = [Mistake(_mha_backward_bug("softmax"), "the softmax's backward is ds = a * (da - "
-                        "sum(da * a) over the keys): the weights of a row are coupled"),
-                Mistake(_mha_backward_bug("scale"), "the scores were q.k / sqrt(key_dim): "
-                        "multiply ds by 1 / sqrt(key_dim) before dQ and dK"),
-                Mistake(_mha_backward_bug("bias"), "a projection bias (h, head_dim) is added at "
-                        "every position of every example: its gradient sums over N AND T")]
+    mistakes = planted(_mha_backward_bug, HINTS["mha_backward"])
     names = ("dquery", "dvalue", "dkey", *(f"d{n}" for n in MHA_KEYS))
     return check("multi-head attention backward", backward, _mha_backward,
                  _mha_cases(_with_dout), mistakes, returns="the tuple of 11 gradients",
                  names=names, rtol=1e-5, atol=1e-7, pure=True)
 
 
-# --- 8. a decoder block, forward -------------------------------------------------------------------
-def _decoder_parts(seed: int, T: int, S: int):
+# --- 6. a decoder block, forward ------------------------------------------------------------------
+def _decoder_parts(seed: int, T: int, S: int, N: int = 2):
     from companion.nn.layers import DecoderBlock
     rng = np.random.default_rng(seed)
     block = DecoderBlock(8, 2, 12)
@@ -338,49 +244,74 @@ def _decoder_parts(seed: int, T: int, S: int):
         p += 0.3 * rng.standard_normal(p.shape)
     sub = block.sublayers
 
-    def self_attend(x):
-        return sub["attention"].forward(x, use_causal_mask=True)
+    def self_attend(x, mask):
+        """Self-attention of x (N, T, d) where the (T, T) boolean ``mask`` is True."""
+        return sub["attention"].forward(x, attention_mask=np.broadcast_to(
+            mask, (len(x),) + np.shape(mask)))
 
     def cross_attend(queries, context):
         return sub["cross_attention"].forward(queries, context)
 
     def feed_forward(x):
         return sub["ff2"].forward(sub["ff1"].forward(x))
-    return (rng.standard_normal((2, T, 8)), rng.standard_normal((2, S, 8)), self_attend,
+    return (rng.standard_normal((N, T, 8)), rng.standard_normal((N, S, 8)), self_attend,
             cross_attend, feed_forward, sub["norm1"].forward, sub["norm_cross"].forward,
             sub["norm2"].forward)
 
 
 def _decoder(x, context, self_attend, cross_attend, feed_forward, norm1, norm2, norm3):
-    x1 = norm1(x + self_attend(x))
+    x1 = norm1(x + self_attend(x, causal_mask(x.shape[1])))
     x2 = norm2(x1 + cross_attend(x1, context))
     return norm3(x2 + feed_forward(x2))
 
 
+_MASKS = {"future": lambda T: ~np.tri(T, dtype=bool) | np.eye(T, dtype=bool),
+          "no diagonal": lambda T: np.tri(T, k=-1, dtype=bool),
+          "none": lambda T: np.ones((T, T), dtype=bool)}
+
+
 def _decoder_bug(bug: str):
     def block(x, context, self_attend, cross_attend, feed_forward, norm1, norm2, norm3):
-        x1 = norm1(x + self_attend(x))
+        mask = _MASKS.get(bug, causal_mask)(x.shape[1])
+        if bug == "pre-LN":
+            x1 = x + self_attend(norm1(x), mask)
+            x2 = x1 + cross_attend(norm2(x1), context)
+            return x2 + feed_forward(norm3(x2))
+        x1 = norm1(x + self_attend(x, mask))
         if bug == "swapped":
             x2 = norm2(x1 + cross_attend(context, x1)[:, :x1.shape[1]])
         elif bug == "reads x":
             x2 = norm2(x1 + cross_attend(x, context))
+        elif bug == "no residual":
+            x2 = norm2(cross_attend(x1, context))
         else:
-            x2 = norm2(cross_attend(x1, context))                       # "no residual"
-        return norm3(x2 + feed_forward(x2))
+            x2 = norm2(x1 + cross_attend(x1, context))
+        return norm3((x if bug == "skip from x" else x2) + feed_forward(x2))
     return block
+
+
+_SUBLAYERS = ("self_attend", "cross_attend", "feed_forward", "norm1", "norm2", "norm3")
+
+
+def _decoder_order(block_forward: Callable) -> str | None:
+    """Which sublayer the learner's block calls out of order (the post-LN order is self_attend,
+    norm1, cross_attend, norm2, feed_forward, norm3), found by recording the calls."""
+    log: list = []
+    x, context, *parts = _decoder_parts(0, 4, 6)
+    call(block_forward, x, context, *(recorder(log, n, p) for n, p in zip(_SUBLAYERS, parts)),
+         returns="the block's output")
+    return order_sentence(log, ["self_attend", "norm1", "cross_attend", "norm2", "feed_forward",
+                                "norm3"])
 
 
 def check_decoder_block(block_forward: Callable) -> bool:
     """``block_forward(x (N, T, d), context (N, S, d), self_attend, cross_attend, feed_forward,
-    norm1, norm2, norm3) -> out (N, T, d)``: the post-LN decoder block."""
-    mistakes = [Mistake(_decoder_bug("swapped"), "in cross-attention the QUERIES come from the "
-                        "decoder (x1) and the keys and values from the context: "
-                        "cross_attend(x1, context)"),
-                Mistake(_decoder_bug("reads x"), "the cross-attention sublayer reads x1, the "
-                        "output of the self-attention sublayer, not the block's input x"),
-                Mistake(_decoder_bug("no residual"), "the cross-attention sublayer has its own "
-                        "residual: norm2(x1 + cross_attend(x1, context))")]
+    norm1, norm2, norm3) -> out (N, T, d)``: the post-LN decoder block, whose causal (T, T)
+    mask the learner builds and passes to ``self_attend(x, mask)``."""
+    mistakes = planted(_decoder_bug, HINTS["decoder_block"])
     cases = [Case(_decoder_parts(0, 4, 6), label="T=4, S=6"),
-             Case(_decoder_parts(1, 5, 3), label="T=5, S=3")]
+             Case(_decoder_parts(1, 5, 3), label="T=5, S=3"),
+             Case(_decoder_parts(2, 1, 2, N=1), label="a batch of one, T=1"),
+             Case(_decoder_parts(3, 7, 7), label="T=S=7")]
     return check("decoder block", block_forward, _decoder, cases, mistakes,
-                 returns="the block's output (N, T, d_model)")
+                 returns="the block's output (N, T, d_model)", diagnose=_decoder_order)

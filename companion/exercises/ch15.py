@@ -14,10 +14,12 @@ import numpy as np
 
 from companion.chapters.ch15 import count_params, paired_difference
 from companion.data.text import char_vocabulary
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, check, hints, planted
 from companion.models.char_lm import CharLanguageModel
 from companion.models.transformer import TransformerLM
 from companion.nn.metrics import mean_spread
+
+HINTS = hints("ch15")
 
 
 def _vocab(V: int):
@@ -53,16 +55,7 @@ def check_recurrent_params(params: Callable) -> bool:
              Case(("LSTM", 28, 48), label="LSTM, V=28, 48 units (this chapter's)"),
              Case(("GRU", 3, 1), label="GRU, V=3, 1 unit"),
              Case(("LSTM", 5, 7), label="LSTM, V=5, 7 units")]
-    mistakes = [Mistake(_recurrent_bug("one GRU bias"), "Keras' GRU (reset_after=True) has TWO "
-                        "biases per gate, one for the input and one for the recurrent part: "
-                        "bias shape (2, 3 units)"),
-                Mistake(_recurrent_bug("no recurrent"), "each gate also has a recurrent kernel "
-                        "(units, units) acting on the previous state"),
-                Mistake(_recurrent_bug("no readout"), "count the read-out layer too: "
-                        "Dense(V) has units * V weights and V biases"),
-                Mistake(_recurrent_bug("one gate less"), "count every gate: the GRU has 3 "
-                        "weight blocks (update, reset, candidate), the LSTM 4 (input, forget, "
-                        "candidate, output)")]
+    mistakes = planted(_recurrent_bug, HINTS["recurrent_params"])
     return check("recurrent language model parameters", params, _recurrent, cases, mistakes,
                  returns="an int")
 
@@ -95,18 +88,7 @@ def check_transformer_params(params: Callable) -> bool:
              Case((28, 32, 2, 64, True), label="the same, pre-LN"),
              Case((5, 4, 1, 3, False), label="V=5, d=4, 1 block, ff 3"),
              Case((10, 8, 3, 16, True), label="V=10, d=8, 3 blocks, ff 16, pre-LN")]
-    mistakes = [Mistake(_transformer_bug("no attention biases"), "4 d short per block: each of "
-                        "the attention's four projections (query, key, value, output) has a bias "
-                        "of d values, 4 (d^2 + d) in all whatever the number of heads (and the "
-                        "two layer norms, 4 d, are counted too?)"),
-                Mistake(_transformer_bug("one projection"), "multi-head attention has FOUR "
-                        "projections (query, key, value and output), each d x d plus a bias"),
-                Mistake(_transformer_bug("one norm"), "each block has TWO layer norms (one per "
-                        "sublayer), each with a scale and an offset of d values: 4 d per block"),
-                Mistake(_transformer_bug("no final norm"), "a pre-LN model adds one last layer "
-                        "norm (2 d) before the read-out"),
-                Mistake(_transformer_bug("no embedding"), "count the token embedding, V x d "
-                        "(the sinusoidal positions have no weights)")]
+    mistakes = planted(_transformer_bug, HINTS["transformer_params"])
     return check("transformer language model parameters", params, _transformer, cases,
                  mistakes, returns="an int")
 
@@ -130,11 +112,7 @@ def check_mean_spread(spread: Callable) -> bool:
              Case((np.array([1.5]),), label="one seed"),
              Case((np.array([3.0, 1.0, 1.2, 1.1]),), label="four seeds, one far off"),
              Case(([-0.2, 0.4, 0.1, 0.0, 0.3],), label="five differences, some negative")]
-    mistakes = [Mistake(_spread_bug("std"), "the spread here is HALF THE RANGE, (max - min) / 2, "
-                        "not the standard deviation: mean ± it covers every run"),
-                Mistake(_spread_bug("range"), "half the range: (max - min) / 2"),
-                Mistake(_spread_bug("max - mean"), "the half range is (max - min) / 2, "
-                        "symmetric: max - mean is not it when the runs are skewed")]
+    mistakes = planted(_spread_bug, HINTS["mean_spread"])
     return check("mean ± half range", spread, mean_spread, cases, mistakes,
                  returns="the tuple (mean, half_range)", names=("mean", "half_range"))
 
@@ -160,11 +138,6 @@ def check_paired_difference(paired: Callable) -> bool:
              Case((np.array([2.0, 2.3, 2.1, 2.2]), np.array([2.05, 2.31, 2.1, 2.1])),
                   label="four seeds, a tie, correlated runs"),
              Case((np.array([0.5, 0.7]), np.array([0.4, 0.6])), label="b better on both")]
-    mistakes = [Mistake(_paired_bug("unpaired"), "pair the runs: the spread is half the range "
-                        "of the per-seed DIFFERENCES a[i] - b[i], not the two spreads added"),
-                Mistake(_paired_bug("b - a"), "the difference is a - b (negative when a is "
-                        "lower)"),
-                Mistake(_paired_bug("ties"), "count the seeds where a is STRICTLY lower: "
-                        "a tie is not a win")]
+    mistakes = planted(_paired_bug, HINTS["paired_difference"])
     return check("paired difference", paired, paired_difference, cases, mistakes,
                  returns="the tuple (mean, half_range, wins)", names=("mean", "half_range", "wins"))

@@ -1,6 +1,7 @@
 """Chapter 16 exercises: the inverse-square-root warmup schedule (Vaswani et al. 2017), linear
 warmup + cosine decay (Keras' ``CosineDecay`` with ``warmup_target``), the label-smoothed
-sequence cross-entropy from the logits with its gradient, and a pre-LN block's forward pass.
+sequence cross-entropy from the logits with its gradient, and a pre-LN stack's forward pass
+(its blocks, then the final LayerNorm).
 
 References: ``companion.nn.optim`` (``InverseSqrtSchedule``, ``CosineDecay``),
 ``companion.nn.losses.smoothed_sequence_crossentropy`` and
@@ -13,11 +14,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.exercises.checker import Case, Mistake, check
+from companion.exercises.checker import Case, call, check, hints, order_sentence, planted, recorder
 from companion.nn.activations import softmax
 from companion.nn.layers import TransformerBlock
 from companion.nn.losses import smoothed_sequence_crossentropy
 from companion.nn.optim import CosineDecay, InverseSqrtSchedule
+
+HINTS = hints("ch16")
 
 
 # --- 1. the inverse-square-root schedule ----------------------------------------------------------
@@ -42,13 +45,7 @@ def check_inverse_sqrt(lr: Callable) -> bool:
              Case((np.array([198, 199, 200, 201]), 128, 200),
                   label="around the warmup boundary 200"),
              Case((np.array([5, 1000, 99999]), 64, 10), label="long after warmup")]
-    mistakes = [Mistake(_inverse_bug("from 0"), "count the step from 1: s = step + 1 (step 0 "
-                        "would otherwise give a learning rate of 0, and 0^-1/2 is infinite)"),
-                Mistake(_inverse_bug("max"), "take the MINIMUM of s^-1/2 and s w^-3/2: the "
-                        "smaller one is the linear rise before warmup ends, the decay after"),
-                Mistake(_inverse_bug("w^-0.5"), "the rise is s * warmup_steps^(-3/2), so that "
-                        "it meets s^(-1/2) exactly at s = warmup_steps"),
-                Mistake(_inverse_bug("no d_model"), "multiply by d_model^(-1/2)")]
+    mistakes = planted(_inverse_bug, HINTS["inverse_sqrt"])
     return check("inverse-square-root schedule", lr, _inverse, cases, mistakes,
                  returns="an array of learning rates, one per step")
 
@@ -81,14 +78,7 @@ def check_warmup_cosine(lr: Callable) -> bool:
              Case((np.array([199, 200, 201, 700, 1200, 1500]), 3e-3, 200, 1000, 0.1),
                   label="warmup boundary 200, then past the end of the decay"),
              Case((np.arange(0, 6), 0.5, 0, 4, 0.2), label="no warmup (w = 0)")]
-    mistakes = [Mistake(_cosine_bug("from 0"), "the cosine starts when the warmup ends: "
-                        "p = (step - warmup_steps) / decay_steps"),
-                Mistake(_cosine_bug("no clip"), "after decay_steps the rate stays at alpha * "
-                        "peak: clip p to at most 1 (else the cosine climbs back up)"),
-                Mistake(_cosine_bug("alpha"), "alpha is a FRACTION of the peak: peak * ((1 - "
-                        "alpha) * cosine + alpha), not peak * cosine + alpha"),
-                Mistake(_cosine_bug("step + 1"), "the warmup starts at 0 at step 0: "
-                        "peak * step / warmup_steps (Keras counts the step from 0)")]
+    mistakes = planted(_cosine_bug, HINTS["warmup_cosine"])
     return check("linear warmup + cosine decay", lr, _cosine, cases, mistakes,
                  returns="an array of learning rates, one per step")
 
@@ -133,66 +123,92 @@ def check_smoothed_loss(loss: Callable) -> bool:
     """``loss(logits (N, T, V), y (N, T) ints, mask (N, T) bool, eps) -> (value float,
     dlogits (N, T, V))``: the mean over counted positions of -sum_v q_v log softmax(z)_v with
     q = (1 - eps) one_hot(y) + eps / V, and its gradient (softmax(z) - q) * mask / count."""
-    mistakes = [Mistake(_smoothed_bug("V-1"), "the smoothed target spreads eps over ALL V "
-                        "classes, the right one included: q = (1 - eps) one_hot + eps / V "
-                        "(Szegedy et al.; Keras' label_smoothing)"),
-                Mistake(_smoothed_bug("all positions"), "divide by the number of COUNTED "
-                        "positions (mask.sum()), not by N * T: padding does not count"),
-                Mistake(_smoothed_bug("one-hot grad"), "the gradient with respect to the "
-                        "logits is softmax(z) - q with the SMOOTHED target q, not the one-hot")]
+    mistakes = planted(_smoothed_bug, HINTS["smoothed_loss"])
     return check("label-smoothed cross-entropy", loss, _smoothed, _smoothing_cases(), mistakes,
                  returns="the tuple (value, dlogits)", names=("value", "dlogits"))
 
 
-# --- 4. a pre-LN block, forward ---------------------------------------------------------------
-def _pre_ln_parts(seed: int, N: int, T: int):
+# --- 4. a pre-LN stack, forward -------------------------------------------------------------------
+def _pre_ln_parts(seed: int, N: int, T: int, depth: int):
+    """x (N, T, 8), ``depth`` pre-LN blocks as (attend, feed_forward, norm1, norm2) tuples and
+    the stack's final norm; the blocks are kept on ``final_norm.blocks`` for the reference."""
+    from companion.nn.layers import LayerNormalization
     rng = np.random.default_rng(seed)
-    block = TransformerBlock(8, 2, 12, norm_first=True)
-    block.build((None, 8), rng)
-    for p in block.params.values():
-        p += 0.3 * rng.standard_normal(p.shape)
-    sub = block.sublayers
+    blocks, parts = [], []
+    for _ in range(depth):
+        block = TransformerBlock(8, 2, 12, norm_first=True)
+        block.build((None, 8), rng)
+        for p in block.params.values():
+            p += 0.3 * rng.standard_normal(p.shape)
+        sub = block.sublayers
+        blocks.append(block)
+        parts.append((lambda x, a=sub["attention"]: a.forward(x, use_causal_mask=True),
+                      lambda x, f1=sub["ff1"], f2=sub["ff2"]: f2.forward(f1.forward(x)),
+                      sub["norm1"].forward, sub["norm2"].forward))
+    norm = LayerNormalization()
+    norm.build((None, 8), rng)
+    norm.params["gamma"] += 0.3 * rng.standard_normal(8)
+    norm.params["beta"] += 0.3 * rng.standard_normal(8)
 
-    def attend(x):
-        return sub["attention"].forward(x, use_causal_mask=True)
-
-    def feed_forward(x):
-        return sub["ff2"].forward(sub["ff1"].forward(x))
-    attend.block = block                        # the reference's own forward pass
+    def final_norm(x):
+        return norm.forward(x)
+    final_norm.blocks = blocks                      # the reference's own forward passes
     x = 3 * rng.standard_normal((N, T, 8)) + 2
-    return x, attend, feed_forward, sub["norm1"].forward, sub["norm2"].forward
+    return x, parts, final_norm
 
 
 def _pre_ln_bug(bug: str):
-    def block(x, attend, feed_forward, norm1, norm2):
-        if bug == "post-LN":
-            x1 = norm1(x + attend(x))
-            return norm2(x1 + feed_forward(x1))
-        if bug == "normed residual":
-            h = norm1(x)
-            x1 = h + attend(h)
-            h = norm2(x1)
-            return h + feed_forward(h)
-        x1 = x + attend(norm1(x))
-        return x + feed_forward(norm2(x1))                   # bug "skip from x"
-    return block
+    def stack(x, blocks, final_norm):
+        for attend, feed_forward, norm1, norm2 in blocks:
+            if bug == "post-LN":
+                x = norm1(x + attend(x))
+                x = norm2(x + feed_forward(x))
+            elif bug == "normed residual":
+                h = norm1(x)
+                x = h + attend(h)
+                h = norm2(x)
+                x = h + feed_forward(h)
+            elif bug == "skip from x":
+                x = x + feed_forward(norm2(x + attend(norm1(x))))
+            else:
+                x = x + attend(norm1(x))
+                x = x + feed_forward(norm2(x))
+            if bug == "norm per block":
+                x = final_norm(x)
+            if bug == "first only":
+                break
+        return x if bug in ("no final norm", "norm per block") else final_norm(x)
+    return stack
 
 
-def check_pre_ln_block(block_forward: Callable) -> bool:
-    """``block_forward(x (N, T, d), attend, feed_forward, norm1, norm2) -> (N, T, d)``: the
-    pre-LN block, x1 = x + attend(norm1(x)); out = x1 + feed_forward(norm2(x1))."""
-    cases = [Case(_pre_ln_parts(s, N, T), label=f"N={N}, T={T}" + (
-        " (batch of 1, one position)" if N == 1 else "")) for s, N, T in
-        ((0, 2, 5), (1, 1, 1), (2, 3, 7))]
+def _stack_order(stack_forward: Callable) -> str | None:
+    """Which call of the learner's stack comes out of order (per block: norm1, attend, norm2,
+    feed_forward; then final_norm once), found by recording the calls on two blocks."""
+    log: list = []
+    x, parts, final_norm = _pre_ln_parts(0, 2, 5, 2)
+    names = ("attend", "feed_forward", "norm1", "norm2")
+    blocks = [tuple(recorder(log, f"{n} of block {i}", fn) for n, fn in zip(names, part))
+              for i, part in enumerate(parts, start=1)]
+    call(stack_forward, x, blocks, recorder(log, "final_norm", final_norm),
+         returns="the stack's output")
+    return order_sentence(log, [f"{n} of block {i}" for i in (1, 2)
+                                for n in ("norm1", "attend", "norm2", "feed_forward")] +
+                          ["final_norm"])
 
-    def reference(x, attend, *_):
-        return attend.block.forward(x, causal=True)
-    mistakes = [Mistake(_pre_ln_bug("post-LN"), "that is the post-LN block of chapter 14: "
-                        "pre-LN normalises each sublayer's INPUT, x + attend(norm1(x))"),
-                Mistake(_pre_ln_bug("normed residual"), "the residual path carries x itself, "
-                        "not norm1(x): x1 = x + attend(norm1(x)) (the clean residual path is "
-                        "the point of pre-LN)"),
-                Mistake(_pre_ln_bug("skip from x"), "the second residual adds x1 (the first "
-                        "sublayer's output), not the block's input x")]
-    return check("pre-LN block", block_forward, reference, cases, mistakes,
-                 returns="the block's output (N, T, d_model)")
+
+def check_pre_ln_stack(stack_forward: Callable) -> bool:
+    """``stack_forward(x (N, T, d), blocks, final_norm) -> (N, T, d)``: for each (attend,
+    feed_forward, norm1, norm2) of ``blocks`` in order, x = x + attend(norm1(x)) then
+    x = x + feed_forward(norm2(x)); then final_norm(x) once."""
+    cases = [Case(_pre_ln_parts(s, N, T, depth), label=f"N={N}, T={T}, {depth} block"
+                  f"{'s' if depth > 1 else ''}" + (" (batch of 1, one position)" if N == 1
+                                                    else "")) for s, N, T, depth in
+             ((0, 2, 5, 2), (1, 1, 1, 1), (2, 3, 7, 3))]
+
+    def reference(x, blocks, final_norm):
+        for block in final_norm.blocks:
+            x = block.forward(x, causal=True)
+        return final_norm(x)
+    mistakes = planted(_pre_ln_bug, HINTS["pre_ln_stack"])
+    return check("pre-LN stack", stack_forward, reference, cases, mistakes,
+                 returns="the stack's output (N, T, d_model)", diagnose=_stack_order)

@@ -33,9 +33,11 @@ turns the learner's misbehaviour into a :class:`Fail` with the same sentences.
 from __future__ import annotations
 
 import copy
+import tomllib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,13 +55,15 @@ from companion.exercises.rules import (
     from_learner,
     mutated,
     one_line,
+    order_sentence,
     param_names,
+    recorder,
     rng_rule,
     uses_rng,
 )
 
 __all__ = ["NOT_IMPLEMENTED", "ROW", "Case", "Fail", "Mistake", "call", "check", "feedback",
-           "rng_rule", "run_check", "verdict"]
+           "hints", "order_sentence", "planted", "recorder", "rng_rule", "run_check", "verdict"]
 
 
 @dataclass
@@ -76,6 +80,25 @@ class Mistake:
     learner's output matches it."""
     fn: Callable
     hint: str
+
+
+def hints(chapter: str) -> dict[str, dict[str, str]]:
+    """A chapter's hint tables, ``exercises/hints/<chapter>.toml``: ``{exercise: {bug: hint}}``,
+    each in the file's order. The hints are prose a teacher edits; the checkers name bugs."""
+    with (Path(__file__).parent / "hints" / f"{chapter}.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def planted(bug: Callable[[str], Callable] | Mapping[str, Callable],
+            table: Mapping[str, str]) -> list[Mistake]:
+    """One exercise's planted mistakes: for each ``bug: hint`` of ``table`` (in its order, the
+    order in which they are tried), the variant ``bug(key)`` of a bug factory, or ``bug[key]``
+    of a dict of variants, with that hint; a key may stand for a list of variants that share
+    one hint (e.g. every epsilon a learner might add)."""
+    variant = bug.__getitem__ if isinstance(bug, Mapping) else bug
+    variants = {key: variant(key) for key in table}
+    return [Mistake(fn, table[key]) for key, v in variants.items()
+            for fn in (v if isinstance(v, list) else [v])]
 
 
 class Hinted(Fail):

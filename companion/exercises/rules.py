@@ -349,3 +349,27 @@ def describe(got: dict, want: dict, rtol: float, atol: float) -> str:
     if good and len(want) > 1:
         text += f" ({_join(good)} {'agrees' if len(good) == 1 else 'agree'})"
     return f"{text}: {relation(got[bad[0]], want[bad[0]], rtol, atol, bad[0])}"
+
+
+# --- the order of the calls a learner's function makes -------------------------------------------
+def recorder(log: list, name: str, fn: Callable) -> Callable:
+    """``fn`` that first appends ``name`` to ``log``: handed to a learner's function in place of
+    a sublayer, it shows in which order that function calls the pieces it is given."""
+    def recorded(*args, **kwargs):
+        log.append(name)
+        return fn(*args, **kwargs)
+    return recorded
+
+
+def order_sentence(got: list[str], want: list[str]) -> str | None:
+    """Where the calls ``got`` first depart from ``want``: 'after attend of block 1 your function
+    called norm1 of block 1; expected norm2 of block 1'; None when they agree."""
+    for i, w in enumerate(want):
+        g = got[i] if i < len(got) else None
+        if g != w:
+            before = f"after {got[i - 1]} your function" if i else "your function first"
+            return f"{before} {'stopped' if g is None else 'called ' + g}; expected {w}"
+    if len(got) > len(want):
+        return f"after {want[-1]} your function also called {got[len(want)]}"
+    return None
+

@@ -11,7 +11,9 @@ import copy
 
 import numpy as np
 
-from companion.exercises.checker import ROW, Case, Fail, Mistake, check
+from companion.exercises.checker import ROW, Case, Fail, check, hints, planted
+
+HINTS = hints("ch04")
 
 
 # --- the L-layer network --------------------------------------------------------------------------
@@ -53,16 +55,13 @@ def _forward_bug(hidden=_relu, out=_sig, layers=lambda L: L, bias=True, depth=No
     return forward
 
 
-FORWARD_MISTAKES = [
-    Mistake(_forward_bug(out=_relu), "the output layer uses the sigmoid (a probability), not "
-            "ReLU"),
-    Mistake(_forward_bug(hidden=_sig), "the hidden layers use ReLU; only the output layer has "
-            "the sigmoid"),
-    Mistake(_forward_bug(layers=lambda L: L - 1), "off by one: loop over all L layers, "
-            "for l in range(1, L + 1) (L = len(params) // 2)"),
-    Mistake(_forward_bug(depth=2), "don't hard-code two layers: loop over "
-            "the L = len(params) // 2 layers the dict holds"),
-    Mistake(_forward_bug(bias=False), "add each layer's bias: Z_l = A_{l-1} W_l + b_l")]
+FORWARD_MISTAKES = planted({
+    "relu output": _forward_bug(out=_relu),
+    "sigmoid hidden": _forward_bug(hidden=_sig),
+    "one layer short": _forward_bug(layers=lambda L: L - 1),
+    "two layers": _forward_bug(depth=2),
+    "no bias": _forward_bug(bias=False),
+}, HINTS["forward"])
 
 
 def check_deep_forward(deep_forward) -> bool:
@@ -98,14 +97,7 @@ def _backward_bug(kind: str):
     return backward
 
 
-BACKWARD_MISTAKES = [
-    Mistake(_backward_bug("no relu'"), "multiply dA by ReLU'(Z) = (Z > 0) in every hidden "
-            "layer"),
-    Mistake(_backward_bug("no mean"), "divide dZ_L = AL - Y by N: the loss is a mean"),
-    Mistake(_backward_bug("sigmoid again"), "with the cross-entropy, dZ_L = (AL - Y) / N "
-            "already includes the sigmoid's derivative: don't multiply by AL (1 - AL) again"),
-    Mistake(_backward_bug("mean bias"), "db_l is the SUM of dZ_l over the examples (dZ_L "
-            "already carries the 1/N), not the mean")]
+BACKWARD_MISTAKES = planted(_backward_bug, HINTS["backward"])
 
 
 def check_deep_backward(deep_backward) -> bool:
@@ -129,15 +121,12 @@ def _l2_bug(factor=lambda lambd, m: lambd / m, biases=False):
     return l2
 
 
-L2_MISTAKES = [
-    Mistake(_l2_bug(factor=lambda lam, m: lam), "the penalty is (lambda / 2m) sum W^2, so its "
-            "gradient is (lambda / m) W: divide by m"),
-    Mistake(_l2_bug(factor=lambda lam, m: 2 * lam / m), "the 2 of d(W^2)/dW cancels the 1/2 of "
-            "the penalty: the term is (lambda / m) W, not 2 lambda / m W"),
-    Mistake(_l2_bug(factor=lambda lam, m: lam / (2 * m)), "(lambda / 2m) is the penalty's "
-            "factor; its gradient is (lambda / m) W (d(W^2)/dW = 2W)"),
-    Mistake(_l2_bug(biases=True), "L2 penalises the weights W only: leave the bias gradients "
-            "unchanged")]
+L2_MISTAKES = planted({
+    "lambda": _l2_bug(factor=lambda lam, m: lam),
+    "2 lambda / m": _l2_bug(factor=lambda lam, m: 2 * lam / m),
+    "lambda / 2m": _l2_bug(factor=lambda lam, m: lam / (2 * m)),
+    "biases": _l2_bug(biases=True),
+}, HINTS["l2"])
 
 
 def check_l2_gradients(l2_gradients) -> bool:
@@ -190,15 +179,7 @@ def _dropout_bug(kind: str):
     return dropout
 
 
-DROPOUT_MISTAKES = [
-    Mistake(_dropout_run(_dropout_bug("no scale")), "you zeroed the units but forgot to divide "
-            "by keep_prob (the 'inverted' part, which keeps E[out] = a)"),
-    Mistake(_dropout_run(_dropout_bug("inverted mask")), "your mask is the wrong way round: "
-            "keep a unit where rng.random(a.shape) < keep_prob"),
-    Mistake(_dropout_run(_dropout_bug("fresh mask")), "backward drew a fresh mask: it must "
-            "reuse the forward pass's mask (the units dropped forward get no gradient)"),
-    Mistake(_dropout_run(_dropout_bug("backward unscaled")), "backward must divide by "
-            "keep_prob too: da = dout * mask / keep_prob")]
+DROPOUT_MISTAKES = planted(lambda bug: _dropout_run(_dropout_bug(bug)), HINTS["dropout"])
 
 
 def check_dropout(dropout) -> bool:
@@ -249,16 +230,7 @@ def _es_bug(kind: str):
     return es
 
 
-ES_MISTAKES = [
-    Mistake(_es_bug("no restore"), "return the weights of the BEST epoch (restore them), not "
-            "the last epoch's"),
-    Mistake(_es_bug("no reset"), "count epochs without improvement since the last "
-            "improvement: reset the counter when the loss improves"),
-    Mistake(_es_bug("late"), "off by one: stop as soon as `patience` epochs in a row have not "
-            "improved (you waited one more)"),
-    Mistake(_es_bug("early"), "off by one: stop after `patience` epochs without improvement, "
-            "not patience - 1"),
-    Mistake(_es_bug("ties"), "an equal loss is not an improvement: use loss < best")]
+ES_MISTAKES = planted(_es_bug, HINTS["es"])
 
 
 def _counter_case(losses, patience, max_epochs, label):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.exercises.checker import Fail, Mistake, feedback, run_check
+from companion.exercises.checker import Fail, feedback, hints, planted, run_check
 
 TITLE = "softmax + cross-entropy"
 
@@ -49,19 +49,8 @@ def _variant(kind: str):
     return fn
 
 
-HINTS = {
-    "no shift": "subtract each row's maximum score before np.exp (exp(1000) overflows to inf, "
-                "and inf / inf is NaN); the softmax does not change",
-    "no keepdims": "Z.max(axis=1) has shape (N,), which broadcasts along the wrong axis: use "
-                   "keepdims=True (shape (N, 1)) for the max and the sum",
-    "axis 0": "normalise each row (axis=1: one example's K scores), not each column",
-    "no 1/N": "the loss is a mean over the N examples, so dZ = (P - Y) / N: divide by N",
-    "sum loss": "the loss is the mean over the N examples, not their sum",
-    "per example": "return one number, the mean loss over the batch, not one loss per example",
-    "sign": "dZ = (P - Y) / N: you have the sign the wrong way round",
-    "no Y": "dZ = (P - Y) / N: subtract the one-hot targets Y",
-}
-MISTAKES = [Mistake(_variant(kind), hint) for kind, hint in HINTS.items()]
+HINTS = hints("ch04")["softmax_cross_entropy"]
+MISTAKES = planted(_variant, HINTS)
 
 
 def _cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
