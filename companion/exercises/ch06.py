@@ -1,7 +1,7 @@
 """Chapter 6 exercises: a random search that samples the learning rate and 1 - beta on log
 scales (with the rng it is given) and keeps the best trial; batch normalisation's training-mode
 forward and backward passes, and the whole layer's forward pass in both modes with its moving
-statistics. (``check_log_sampling``, the sampler on its own, is kept for the package tests.)
+statistics.
 
 The batch-norm checkers compare with ``nn.layers.batchnorm`` (Keras' BatchNormalization, checked
 against Keras in the package tests) and name the likely mistake.
@@ -24,37 +24,6 @@ from companion.exercises.checker import (
 )
 
 HINTS = hints("ch06")
-
-
-# --- log-scale sampling (a statistical check) ------------------------------------------------------
-def check_log_sampling(sample_learning_rates) -> bool:
-    """``sample_learning_rates(rng, n, low, high) -> (n,)`` with log10 of the values uniform."""
-    from companion.chapters.ch06 import decade_shares
-
-    def body():
-        low, high = 1e-5, 1e-1
-        got = call(sample_learning_rates, np.random.default_rng(0), 20_000, low, high,
-                   returns="the array of n sampled values")
-        if not isinstance(got, np.ndarray) or got.dtype.kind not in "iuf":
-            raise Fail(f"returned {type(got).__name__}"
-                       f"{' of ' + str(got.dtype) if isinstance(got, np.ndarray) else ''}: "
-                       "return a NumPy array of n numbers")
-        if got.shape != (20_000,):
-            raise Fail(f"returned shape {got.shape}, expected (20000,) (n values)")
-        rng_rule(sample_learning_rates, (np.random.default_rng(0), 50, low, high))
-        if not np.all(np.isfinite(got)):
-            raise Fail("some values are NaN or infinite")
-        if got.min() < low or got.max() > high:
-            raise Fail(f"values span [{got.min():.2g}, {got.max():.2g}], outside "
-                       f"[{low:g}, {high:g}]")
-        shares = decade_shares(got, low, high)
-        if np.allclose(shares, 0.25, atol=0.02):
-            return feedback(True, "log-scale sampling: each decade gets a quarter of the draws")
-        msg = ", ".join(f"{s:.0%}" for s in shares)
-        hint = (" (that is uniform on a linear scale: draw the exponent r uniformly in "
-                "[log10 low, log10 high] and return 10**r)" if shares[-1] > 0.8 else "")
-        raise Fail(f"shares per decade 1e-5..1e-1 are {msg}, expected 25% each{hint}")
-    return run_check("log-scale sampling", body)
 
 
 # --- random search on the right scales (a statistical check) ----------------------------------------
