@@ -105,6 +105,11 @@ CHAPTERS: tuple[Chapter, ...] = (
             "Measure learning-rate warmup, pre- against post-LN, label smoothing and dropout, "
             "and the cost of attention against a recurrent cell as sequences grow.",
             "Beyond the notes: how transformers are trained", (14,)),
+    Chapter(18, "18_transformer_translator.ipynb", "The transformer translator",
+            "Add attention dropout (forward, backward, Keras twin), decode the transformer "
+            "translator with the shared beam search, and compare it with the attention GRU "
+            "at one budget over three seeds.",
+            "Beyond the notes: the transformer as a translator", (13, 16)),
 )
 
 
