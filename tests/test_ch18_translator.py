@@ -120,3 +120,20 @@ def test_explorer_draws_and_summarises(data):
     assert r["weights"].shape[0] == len(r["out"]) + 1
     r = ex.update(model="GRU")
     assert r["weights"] is None and "GRU" in r["summary"]
+
+
+def test_language_model_takes_attention_dropout_too():
+    from companion.data.text import Vocabulary
+    from companion.models.transformer import TransformerLM, train_lm
+    vocab = Vocabulary(list("abcde"), pad=True)
+    names = ["abc", "bad", "cab", "dace", "ebb", "aced"] * 4
+    plain = TransformerLM(vocab, d_model=8, num_heads=2, num_layers=1, ff_dim=8, max_len=8)
+    lm = TransformerLM(vocab, d_model=8, num_heads=2, num_layers=1, ff_dim=8, max_len=8,
+                       attention_dropout=0.3)
+    for name, w in plain.params.items():                 # the same weights at every rate
+        np.testing.assert_array_equal(w, lm.params[name])
+    assert plain.loss(names) == lm.loss(names)           # scoring never drops
+    history = train_lm(lm, names, epochs=1, batch_size=8, seed=0)
+    mha = lm.blocks[0].sublayers["attention"]
+    assert np.isfinite(history["loss"][0]) and mha.dropout_layer.last_mask is not None
+    assert lm.training is False
