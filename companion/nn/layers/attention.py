@@ -401,10 +401,12 @@ class MultiHeadAttention(Layer):
         query = _check_last(query, f"{self.name}: query", 3, d, dt)
         value = query if value is None else _check_last(value, f"{self.name}: value", 3, d, dt)
         key = value if key is None else _check_last(key, f"{self.name}: key", 3, d, dt)
-        drop = None
+        drop, layer = None, self.dropout_layer
         if check_bool(training, f"{self.name}: training") and self.dropout > 0:
-            shape = (len(query), self.num_heads, query.shape[1], value.shape[1])
-            drop = (self.dropout_layer.mask_for(shape), self.dropout_layer.keep_prob)
+            # the Dropout layer's own forward draws this pass's mask (or reuses a fixed one)
+            layer.forward(np.ones((len(query), self.num_heads, query.shape[1], value.shape[1]),
+                                  dt), training=True)
+            drop = (layer.last_mask, layer.keep_prob)
         out, self._cache = multi_head_attention_forward(query, value, key, self.params,
                                                         attention_mask, causal, drop)
         self.attention_weights = self._cache[-1][-1]

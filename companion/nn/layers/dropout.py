@@ -85,25 +85,19 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             self._cache = None
             return x
-        out, self._cache = dropout_forward(x, self.mask_for(x.shape), self.keep_prob)
-        return out
-
-    def mask_for(self, shape) -> np.ndarray:
-        """The 0/1 mask of one training pass over activations of ``shape``: the fixed one, or
-        a fresh draw from the layer's stream; kept as ``last_mask``. (Multi-head attention
-        draws its attention-dropout masks here too.)"""
         if self.fixed_mask is not None:
-            if self.fixed_mask.shape != tuple(shape):
+            if self.fixed_mask.shape != x.shape:
                 raise ValueError(f"{self.name}: fixed mask has shape {self.fixed_mask.shape}, "
-                                 f"x has shape {tuple(shape)}")
+                                 f"x has shape {x.shape}")
             mask = self.fixed_mask
         else:
             if self.rng is None:
                 raise RuntimeError(f"{self.name}: no random generator for the masks; pass "
                                    "seed= or build the layer with an rng before training")
-            mask = dropout_mask(shape, self.keep_prob, self.rng, self.dtype)
+            mask = dropout_mask(x.shape, self.keep_prob, self.rng, self.dtype)
         self.last_mask = mask
-        return mask
+        out, self._cache = dropout_forward(x, mask, self.keep_prob)
+        return out
 
     def backward(self, dout):
         dout = as_array(dout, f"{self.name}: dout").astype(self.dtype, copy=False)
