@@ -8,8 +8,8 @@ from companion.lab import course
 
 def test_catalogue_is_consistent():
     nums = [c.number for c in course.CHAPTERS]
-    assert nums == list(range(1, 18))
-    assert len({c.file for c in course.CHAPTERS}) == 17
+    assert nums == list(range(1, 19))
+    assert len({c.file for c in course.CHAPTERS}) == 18
     for c in course.CHAPTERS:
         assert c.file.startswith(f"{c.number:02d}_") and c.file.endswith(".ipynb")
         assert all(b < c.number for b in c.builds_on), "a chapter builds on a later one"
@@ -21,8 +21,8 @@ def test_prerequisites_are_transitive_and_ordered():
     assert course.prerequisites(3) == [1, 2]
     assert course.prerequisites(11) == [1, 2, 3, 4, 5, 9, 10]
     assert course.depth(1) == 0 and course.depth(3) == 2
-    with pytest.raises(KeyError, match="no chapter 18"):
-        course.by_number(18)
+    with pytest.raises(KeyError, match="no chapter 19"):
+        course.by_number(19)
 
 
 def test_next_links_follow_the_course_and_close_the_loop():
@@ -34,7 +34,9 @@ def test_next_links_follow_the_course_and_close_the_loop():
         "**Next:** [15 The transformer at equal budgets](15_transformer_budgets.ipynb)"
     assert course.next_link(course.by_number(16)) == \
         "**Next:** [17 The date translators at equal budgets](17_translators_at_equal_budgets.ipynb)"
-    assert "00_index.ipynb" in course.next_link(course.by_number(17))
+    assert course.next_link(course.by_number(17)) == \
+        "**Next:** [18 The transformer translator](18_transformer_translator.ipynb)"
+    assert "00_index.ipynb" in course.next_link(course.by_number(18))
 
 
 def test_run_times_read_the_benchmark_table(tmp_path):
@@ -75,5 +77,5 @@ def test_plots_draw_without_data():
     ax = course.plot_run_times({"01_perceptron.ipynb": 70.0, "02_gradient_descent.ipynb": 5.0})
     assert len(ax.patches) == 2
     ax = course.course_map(highlight=12)
-    assert sum(t.get_text()[:2].isdigit() for t in ax.texts) == 17
+    assert sum(t.get_text()[:2].isdigit() for t in ax.texts) == len(course.CHAPTERS)
     plt.close("all")

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from companion.data.dates import FORMATS, DateData, make_pairs
+from companion.lab.plots import draw_attention  # one copy, in lab: chapter 18 draws it too
 from companion.models.bleu import corpus_bleu
 from companion.models.decoding import error_analysis, length_normalised
 from companion.models.seq2seq import Seq2Seq, beam_search, evaluate, train
@@ -140,19 +141,6 @@ def search_or_model(model: Seq2Seq, pairs, k: int = 3, alpha: float = 0.7) -> di
     out = np.array([h.score if h.finished else -np.inf for h in best])
     r = error_analysis(true, out, [h.text != t for h, t in zip(best, truth)])
     return {**r, "pred": [h.text for h in best], "true_scores": true, "output_scores": out}
-
-
-def draw_attention(ax, text: str, output: str, weights):
-    """One attention map on ``ax`` (rows: output steps, the queries; columns: the input
-    characters, the keys), with its colour bar."""
-    image = ax.imshow(weights, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    ax.figure.colorbar(image, ax=ax, label="attention weight α")
-    ax.set(xlabel="input character (key j)", ylabel="output character (query t)")
-    ax.set_xticks(range(len(text)), list(text), fontsize=8)
-    labels = (list(output) + ["<EOS>"] + ["?"] * len(weights))[:len(weights)]
-    ax.set_yticks(range(len(weights)), labels, fontsize=8)
-    ax.set_title(f"{text!r} -> {output}", fontsize=9)
-    return image
 
 
 def plot_attention(model: Seq2Seq, texts: Sequence[str]):

@@ -205,7 +205,7 @@ def _mha_backward_bug(bug: str):
     def backward(dout, query, value, key, p, mask):
         from companion.nn.activations import softmax_backward
         _, cache = multi_head_attention_forward(query, value, key, p, mask)
-        query, value, key, p, o, (Q, K, V, c, m, a) = cache
+        query, value, key, p, o, (Q, K, V, c, m, *_, a) = cache     # *_: the dropout
         do = np.einsum("nqd,hkd->nhqk", dout, p["output_kernel"])
         dV = a.transpose(0, 1, 3, 2) @ do
         da = do @ V.transpose(0, 1, 3, 2)

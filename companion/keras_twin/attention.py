@@ -33,7 +33,7 @@ def _layer_norm(layer, keras):
 @register(MultiHeadAttention)
 def _multi_head_attention(layer, keras):
     """Called as Keras' layer is: ``mha(query, value, key, attention_mask=...)``."""
-    return keras.layers.MultiHeadAttention(layer.num_heads, layer.key_dim)
+    return keras.layers.MultiHeadAttention(layer.num_heads, layer.key_dim, dropout=layer.dropout)
 
 
 def _keras_classes(keras) -> dict:
@@ -45,14 +45,16 @@ def _keras_classes(keras) -> dict:
         """Keras twin of TransformerBlock (``cross=True``: of DecoderBlock)."""
 
         def __init__(self, d_model, num_heads, ff_dim, norm_first=False, dropout=0.0,
-                     cross=False, **kwargs):
+                     cross=False, attention_dropout=0.0, **kwargs):
             super().__init__(**kwargs)
             L = keras.layers
             self.norm_first, self.cross = norm_first, cross
-            self.attention = L.MultiHeadAttention(num_heads, d_model // num_heads)
+            self.attention = L.MultiHeadAttention(num_heads, d_model // num_heads,
+                                                  dropout=attention_dropout)
             self.norm1 = L.LayerNormalization()
             if cross:
-                self.cross_attention = L.MultiHeadAttention(num_heads, d_model // num_heads)
+                self.cross_attention = L.MultiHeadAttention(num_heads, d_model // num_heads,
+                                                            dropout=attention_dropout)
                 self.norm_cross = L.LayerNormalization()
             self.ff1, self.ff2 = L.Dense(ff_dim, activation="relu"), L.Dense(d_model)
             self.norm2 = L.LayerNormalization()
@@ -99,7 +101,8 @@ def _keras_classes(keras) -> dict:
 @register(TransformerBlock, DecoderBlock)
 def _transformer_block(block, keras):
     return _keras_classes(keras)["block"](block.d_model, block.num_heads, block.ff_dim,
-                                          block.norm_first, block.dropout, cross=block.cross)
+                                          block.norm_first, block.dropout, cross=block.cross,
+                                          attention_dropout=block.attention_dropout)
 
 
 @register(PositionalEmbedding)

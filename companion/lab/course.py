@@ -110,6 +110,11 @@ CHAPTERS: tuple[Chapter, ...] = (
             "the context before or after the recurrent step, each trained to convergence with "
             "early stopping on the dev split over three seeds.",
             "Beyond the notes: fair comparisons", (13,)),
+    Chapter(18, "18_transformer_translator.ipynb", "The transformer translator",
+            "Add attention dropout (forward, backward, Keras twin), decode the transformer "
+            "translator with the shared beam search, and compare it with the attention GRU "
+            "at one budget over three seeds.",
+            "Beyond the notes: the transformer as a translator", (13, 16)),
 )
 
 

@@ -124,3 +124,16 @@ def image_grid(images, titles=None, ncols: int = 8, cmap="gray", figsize_per=1.2
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def draw_attention(ax, text: str, output: str, weights):
+    """One attention map on ``ax`` (rows: output steps, the queries; columns: the input
+    characters, the keys), with its colour bar."""
+    image = ax.imshow(weights, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.figure.colorbar(image, ax=ax, label="attention weight α")
+    ax.set(xlabel="input character (key j)", ylabel="output character (query t)")
+    ax.set_xticks(range(len(text)), list(text), fontsize=8)
+    labels = (list(output) + ["<EOS>"] + ["?"] * len(weights))[:len(weights)]
+    ax.set_yticks(range(len(weights)), labels, fontsize=8)
+    ax.set_title(f"{text!r} -> {output}", fontsize=9)
+    return image

@@ -58,7 +58,8 @@ class _Model(Block):
     def _blocks(self, prefix: str, cls, n: int, d_model: int, num_heads: int, ff_dim: int,
                 rng) -> list:
         return [self._add(f"{prefix}{i + 1}", cls(d_model, num_heads, ff_dim, self.norm_first,
-                                                 self.dropout, dtype=self.dtype), (None, d_model), rng)
+                                                 self.dropout, self.attention_dropout,
+                                                 dtype=self.dtype), (None, d_model), rng)
                 for i in range(check_int(n, "num_layers"))]
 
     def _final_norm(self, name: str, d_model: int, rng):
@@ -85,10 +86,12 @@ class TransformerLM(_Model):
     def __init__(self, vocab: Vocabulary, d_model: int = 32, num_heads: int = 2,
                  num_layers: int = 2, ff_dim: int = 64, max_len: int = 24,
                  positional: bool = True, norm_first: bool = False, dropout: float = 0.0,
-                 label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None):
+                 label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None,
+                 attention_dropout: float = 0.0):
         self._setup(name, dtype)
         rng = rng_from(seed)
         self.vocab, self.norm_first, self.dropout, self.sublayers = vocab, norm_first, dropout, {}
+        self.attention_dropout = attention_dropout
         self.label_smoothing = label_smoothing
         self.embed = self._add("embed", PositionalEmbedding(len(vocab), d_model, max_len,
                                                             positional, dtype=dtype), (None,), rng)
@@ -207,19 +210,20 @@ class TransformerTranslator(_Model):
     def __init__(self, source_vocab: Vocabulary, target_vocab: Vocabulary, d_model: int = 32,
                  num_heads: int = 2, num_layers: int = 1, ff_dim: int = 64,
                  max_source_length: int = 29, norm_first: bool = False, dropout: float = 0.0,
-                 label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None):
+                 label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None,
+                 attention_dropout: float = 0.0, positional: bool = True):
         self._setup(name, dtype)
         rng = rng_from(seed)
         self.src, self.tgt, self.Tx = source_vocab, target_vocab, int(max_source_length)
         self.norm_first, self.dropout, self.sublayers, self.training = norm_first, dropout, {}, False
-        self.label_smoothing = label_smoothing
+        self.label_smoothing, self.attention_dropout = label_smoothing, attention_dropout
         args = (num_layers, d_model, num_heads, ff_dim, rng)
         self.src_embed = self._add("src_embed", PositionalEmbedding(
-            len(source_vocab), d_model, 64, dtype=dtype), (None,), rng)
+            len(source_vocab), d_model, 64, positional, dtype=dtype), (None,), rng)
         self.encoder = self._blocks("encoder", TransformerBlock, *args)
         self.enc_norm = self._final_norm("encoder_norm", d_model, rng)
         self.tgt_embed = self._add("tgt_embed", PositionalEmbedding(
-            len(target_vocab), d_model, 16, dtype=dtype), (None,), rng)
+            len(target_vocab), d_model, 16, positional, dtype=dtype), (None,), rng)
         self.decoder = self._blocks("decoder", DecoderBlock, *args)
         self.dec_norm = self._final_norm("decoder_norm", d_model, rng)
         self.readout = self._add("readout", Dense(len(target_vocab), dtype=dtype),
@@ -243,11 +247,25 @@ class TransformerTranslator(_Model):
             x = block.forward(x, enc, training, context_mask=mask)
         return self.readout.forward(_norm(self.dec_norm, x))
 
-    def loss_and_grads(self, batch):
-        """batch = (source ids (N, Tx), targets (N, Ty)) -> (cross-entropy, grads)."""
-        src_ids, y = batch
+    def decoder_inputs(self, y) -> np.ndarray:
+        """Teacher forcing: targets (N, Ty) ids -> decoder input ids (N, Ty): <EOS> (the start
+        token), then the TRUE target shifted right by one (y<t-1> at step t)."""
         y_in = np.full_like(y, self.tgt.eos)
         y_in[:, 1:] = y[:, :-1]
+        return y_in
+
+    def logits(self, src_ids, y) -> np.ndarray:
+        """Teacher-forced scores (N, Ty, V) of targets y (N, Ty) (inference mode: no dropout);
+        ``seq2seq.train``'s validation loss calls it."""
+        with blas_threads(1):
+            enc, mask = self.encode(src_ids)
+            return self.decode_logits(enc, mask, self.decoder_inputs(y))
+
+    def loss_and_grads(self, batch):
+        """batch = (source ids (N, Tx), targets (N, Ty)) -> (cross-entropy, grads); dropout
+        acts when ``training`` is set (``train_translator`` sets it)."""
+        src_ids, y = batch
+        y_in = self.decoder_inputs(y)
         with blas_threads(1):
             enc, mask = self.encode(src_ids, self.training)
             z = self.decode_logits(enc, mask, y_in, self.training)
@@ -309,3 +327,16 @@ class TransformerTranslator(_Model):
                     self.decoder_step, self.start(src), beam_width, max_len=11,
                     eos=self.tgt.eos, alpha=alpha)]
         return out
+
+
+def train_translator(model: TransformerTranslator, pairs, **kwargs) -> dict:
+    """``companion.models.seq2seq.train`` (same arguments and history) with the model's
+    dropout (residual and attention) switched on for the training passes only."""
+    from companion.models.seq2seq import train
+    if not isinstance(model, TransformerTranslator):
+        raise TypeError(f"model: expected a TransformerTranslator, got {type(model).__name__}")
+    model.training = True
+    try:
+        return train(model, pairs, **kwargs)
+    finally:
+        model.training = False

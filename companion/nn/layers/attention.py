@@ -35,12 +35,13 @@ import numpy as np
 from companion.nn import initializers
 from companion.nn.activations import softmax, softmax_backward
 from companion.nn.layers.base import Layer
+from companion.nn.layers.dropout import Dropout
 from companion.nn.layers.layer_norm import (  # noqa: F401 (re-exported: their old home)
     LayerNormalization,
     layer_norm_backward,
     layer_norm_forward,
 )
-from companion.nn.validation import as_array, check_bool, check_int
+from companion.nn.validation import as_array, check_bool, check_int, check_interval
 
 NEG = 1e9          # what a masked score loses before the softmax (Keras' value for float32)
 
@@ -244,14 +245,16 @@ class BahdanauAttention(Layer):
 
 # -- scaled dot-product attention ------------------------------------------------------------
 def scaled_dot_product_attention_forward(q, k, v, mask=None, causal: bool = False,
-                                         scale: bool = True):
+                                         scale: bool = True, dropout=None):
     """softmax(q k^T / sqrt(d_k), masked) v, over any leading axes (batch, heads).
 
     q (..., Tq, dk), k (..., Tv, dk), v (..., Tv, dv); mask bool or 0/1 ints, broadcastable to
     (..., Tq, Tv) with at least 2 axes, True = attend (a padding mask (N, Tv) is passed as
     mask[:, None, :]); ``causal`` adds the lower-triangular mask; ``scale=False`` drops the
     1/sqrt(d_k) (to show why it is there). Masked scores are replaced by -1e9 (Keras'
-    MultiHeadAttention): a fully masked row gets uniform weights.
+    MultiHeadAttention): a fully masked row gets uniform weights. ``dropout`` = (M 0/1
+    (..., Tq, Tv), keep_prob) drops weights after the softmax, out = (a * M / keep_prob) v, as
+    Keras' MultiHeadAttention(dropout=) does in training; None: no dropout.
     Returns (out (..., Tq, dv), cache) with the weights (..., Tq, Tv) as ``cache[-1]``.
     """
     c = 1.0 / float(np.sqrt(q.shape[-1])) if scale else 1.0
@@ -265,16 +268,18 @@ def scaled_dot_product_attention_forward(q, k, v, mask=None, causal: bool = Fals
     if mask is not None:
         s = np.where(mask, s, np.asarray(-NEG, dtype=s.dtype))
     a = softmax(s, axis=-1)
-    return a @ v, (q, k, v, c, mask, a)
+    a_drop = a if dropout is None else a * dropout[0] / dropout[1]
+    return a_drop @ v, (q, k, v, c, mask, dropout, a)
 
 
 def scaled_dot_product_attention_backward(dout, cache):
     """dout (..., Tq, dv) -> ((dq, dk, dv) shaped like q, k, v, ()): no parameters."""
-    q, k, v, c, mask, a = cache
+    q, k, v, c, mask, drop, a = cache
     shape = np.broadcast_shapes(a.shape[:-2], v.shape[:-2]) + (a.shape[-2], v.shape[-1])
     dout = _check_dout(dout, shape, "scaled_dot_product_attention_backward")
-    dv = np.swapaxes(a, -1, -2) @ dout
-    ds = softmax_backward(dout @ np.swapaxes(v, -1, -2), a) * c
+    keep = (lambda x: x) if drop is None else (lambda x: x * drop[0] / drop[1])  # same mask
+    dv = np.swapaxes(keep(a), -1, -2) @ dout
+    ds = softmax_backward(keep(dout @ np.swapaxes(v, -1, -2)), a) * c
     if mask is not None:                          # a replaced score has no gradient
         ds = np.where(mask, ds, 0.0)
     return (ds @ k, np.swapaxes(ds, -1, -2) @ q, dv), ()
@@ -304,12 +309,14 @@ def mha_mask(mask, N: int, Tq: int, Tv: int, name: str = "attention_mask"):
                      f"{Tv}) (which key each query may see), got {m.shape}")
 
 
-def multi_head_attention_forward(query, value, key, p: dict, mask=None, causal: bool = False):
+def multi_head_attention_forward(query, value, key, p: dict, mask=None, causal: bool = False,
+                                 dropout=None):
     """Keras' MultiHeadAttention: heads of scaled dot-product attention, concatenated, projected.
 
     query (N, Tq, Dq), value (N, Tv, Dv), key (N, Tv, Dk); ``p`` holds the arrays named in
     ``MHA_KEYS`` (kernels (D, h, head_dim), biases (h, head_dim), output kernel (h, head_dim,
-    d_out), bias (d_out,)); mask (N, Tq, Tv) or (N, Tv), bool or 0/1 ints, True = attend.
+    d_out), bias (d_out,)); mask (N, Tq, Tv) or (N, Tv), bool or 0/1 ints, True = attend;
+    ``dropout`` (M (N, h, Tq, Tv), keep_prob) or None: attention dropout on the weights.
     Returns (out (N, Tq, d_out), cache); the weights (N, h, Tq, Tv) are ``cache[-1][-1]``.
     """
     (N, Tq), Tv = query.shape[:2], value.shape[1]
@@ -320,7 +327,8 @@ def multi_head_attention_forward(query, value, key, p: dict, mask=None, causal: 
     Q = _heads(query, p["query_kernel"], p["query_bias"])
     K = _heads(key, p["key_kernel"], p["key_bias"])
     V = _heads(value, p["value_kernel"], p["value_bias"])
-    o, att = scaled_dot_product_attention_forward(Q, K, V, mha_mask(mask, N, Tq, Tv), causal)
+    o, att = scaled_dot_product_attention_forward(Q, K, V, mha_mask(mask, N, Tq, Tv), causal,
+                                                  dropout=dropout)
     o = o.transpose(0, 2, 1, 3)                                            # (N, Tq, h, hd)
     out = np.einsum("nqhk,hkd->nqd", o, p["output_kernel"]) + p["output_bias"]
     return out, (query, value, key, p, o, att)
@@ -354,10 +362,13 @@ class MultiHeadAttention(Layer):
     Keras calls it: ``value`` defaults to ``query`` (self-attention), ``key`` to ``value``.
     ``backward(dout)`` always returns (dquery, dvalue, dkey), one per argument of Keras' call
     (for self-attention the gradient of x is their sum). ``attention_weights``
-    (N, heads, Tq, Tv) after forward.
+    (N, heads, Tq, Tv) after forward (before dropout, as Keras returns them). ``dropout`` (a
+    rate in [0, 1)) drops attention weights in training passes (``forward(..., training=True)``)
+    with masks of ``dropout_layer`` (a Dropout: ``fix_mask`` for gradient checks).
     """
 
-    def __init__(self, num_heads: int, key_dim: int, name: str | None = None, dtype="float64"):
+    def __init__(self, num_heads: int, key_dim: int, name: str | None = None, dtype="float64",
+                 dropout: float = 0.0, seed: int | None = None):
         super().__init__(name, dtype)
         for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
             if int(val) != val or val < 1:
@@ -365,6 +376,8 @@ class MultiHeadAttention(Layer):
                                  f"got {val!r}")
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
         self.attention_weights: np.ndarray | None = None
+        self.dropout = check_interval(dropout, "MultiHeadAttention: dropout", 0.0, 1.0, "[)")
+        self.dropout_layer = Dropout(self.dropout, seed, "attention_dropout", dtype)
 
     def build(self, input_shape, rng=None):
         """``input_shape`` (T, d_model) of the query (value and key of the same width)."""
@@ -376,6 +389,8 @@ class MultiHeadAttention(Layer):
             self.add_weight(f"{name}_bias", zeros((h, k)))
         self.add_weight("output_kernel", glorot((h * k, d), rng).reshape(h, k, d))
         self.add_weight("output_bias", zeros((d,)))
+        if self.dropout > 0:                  # only then: other layers' mask streams unchanged
+            self.dropout_layer.build((None, None, None), rng)
         return super().build(input_shape, rng)
 
     def forward(self, query, value=None, key=None, attention_mask=None,
@@ -386,8 +401,14 @@ class MultiHeadAttention(Layer):
         query = _check_last(query, f"{self.name}: query", 3, d, dt)
         value = query if value is None else _check_last(value, f"{self.name}: value", 3, d, dt)
         key = value if key is None else _check_last(key, f"{self.name}: key", 3, d, dt)
+        drop, layer = None, self.dropout_layer
+        if check_bool(training, f"{self.name}: training") and self.dropout > 0:
+            # the Dropout layer's own forward draws this pass's mask (or reuses a fixed one)
+            layer.forward(np.ones((len(query), self.num_heads, query.shape[1], value.shape[1]),
+                                  dt), training=True)
+            drop = (layer.last_mask, layer.keep_prob)
         out, self._cache = multi_head_attention_forward(query, value, key, self.params,
-                                                        attention_mask, causal)
+                                                        attention_mask, causal, drop)
         self.attention_weights = self._cache[-1][-1]
         return out
 

@@ -111,8 +111,13 @@ class Dropout(Layer):
 
 
 def dropout_layers(model) -> list[Dropout]:
-    """The Dropout layers of ``model``, nested models included."""
-    return [layer for layer in leaves(model) if isinstance(layer, Dropout)]
+    """The Dropout layers of ``model``, nested models included (and the attention-dropout
+    layer a MultiHeadAttention keeps as ``dropout_layer``)."""
+    found = []
+    for layer in leaves(model):
+        found += [d for d in (layer, getattr(layer, "dropout_layer", None))
+                  if isinstance(d, Dropout)]
+    return found
 
 
 @contextmanager

@@ -17,7 +17,8 @@ The feed-forward sublayer is Dense(ff_dim, relu) then Dense(d_model), position b
 Weights are listed (``get_weights``) in the order of the registered Keras twin
 (``companion.keras_twin.attention``): attention, norm1, [cross-attention, norm_cross,] ff1,
 ff2, norm2. Dropout (``dropout=`` rate) acts on each sublayer's output before the residual
-addition, in training passes only.
+addition, in training passes only; ``attention_dropout=`` (rate) drops attention weights inside
+every multi-head attention (Keras' ``MultiHeadAttention(dropout=)``), in training passes only.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def positional_encoding(T: int, d: int, base: float = 10000.0) -> np.ndarray:
 
 
 class TransformerBlock(Block):
-    """TransformerBlock(d_model, num_heads, ff_dim, norm_first=False, dropout=0.0).
+    """TransformerBlock(d_model, num_heads, ff_dim, norm_first=False, dropout=0.0,
+    attention_dropout=0.0).
 
     Input and output (N, T, d_model). ``forward(x, training=False, mask=None, causal=False)``:
     ``mask`` (N, T) marks the real positions (keys that may be attended to) or is (N, T, T);
@@ -52,7 +54,8 @@ class TransformerBlock(Block):
     cross = False
 
     def __init__(self, d_model: int, num_heads: int, ff_dim: int, norm_first: bool = False,
-                 dropout: float = 0.0, name: str | None = None, dtype="float64"):
+                 dropout: float = 0.0, attention_dropout: float = 0.0, name: str | None = None,
+                 dtype="float64"):
         super().__init__(name, dtype)
         self.d_model = check_int(d_model, f"{type(self).__name__}: d_model")
         self.num_heads = check_int(num_heads, f"{type(self).__name__}: num_heads")
@@ -62,14 +65,17 @@ class TransformerBlock(Block):
                              f"num_heads ({num_heads})")
         self.norm_first = check_bool(norm_first, f"{type(self).__name__}: norm_first")
         self.dropout = check_interval(dropout, f"{type(self).__name__}: dropout", 0.0, 1.0)
+        self.attention_dropout = check_interval(
+            attention_dropout, f"{type(self).__name__}: attention_dropout", 0.0, 1.0)
 
     def _make(self) -> dict:
         """The sub-layers, in Keras' weight order."""
         h, k, dt = self.num_heads, self.d_model // self.num_heads, self.dtype
-        layers = {"attention": MultiHeadAttention(h, k, dtype=dt),
+        kw = {"dtype": dt, "dropout": self.attention_dropout}
+        layers = {"attention": MultiHeadAttention(h, k, **kw),
                   "norm1": LayerNormalization(dtype=dt)}
         if self.cross:
-            layers.update(cross_attention=MultiHeadAttention(h, k, dtype=dt),
+            layers.update(cross_attention=MultiHeadAttention(h, k, **kw),
                           norm_cross=LayerNormalization(dtype=dt))
         layers.update(ff1=Dense(self.ff_dim, "relu", dtype=dt), ff2=Dense(self.d_model, dtype=dt),
                       norm2=LayerNormalization(dtype=dt))
@@ -125,7 +131,8 @@ class TransformerBlock(Block):
         training = check_bool(training, f"{self.name}: training")
         mha = self.sublayers["attention"]
         x = self._sub_forward(x, lambda h: mha.forward(h, attention_mask=mask,
-                                                        use_causal_mask=causal),
+                                                        use_causal_mask=causal,
+                                                        training=training),
                               "norm1", self.drops[0], training)
         out = self._sub_forward(x, self._ff, "norm2", self.drops[-1], training)
         self._out_shape = out.shape
@@ -149,7 +156,8 @@ class TransformerBlock(Block):
 
 
 class DecoderBlock(TransformerBlock):
-    """DecoderBlock(d_model, num_heads, ff_dim, norm_first=False, dropout=0.0): causal
+    """DecoderBlock(d_model, num_heads, ff_dim, norm_first=False, dropout=0.0,
+    attention_dropout=0.0): causal
     self-attention, cross-attention over a context (the encoder's output), feed-forward; each a
     residual sublayer with its layer norm.
 
@@ -167,10 +175,12 @@ class DecoderBlock(TransformerBlock):
         x = self._check_input(x)
         training = check_bool(training, f"{self.name}: training")
         p = self.sublayers
-        x = self._sub_forward(x, lambda h: p["attention"].forward(h, use_causal_mask=True),
+        x = self._sub_forward(x, lambda h: p["attention"].forward(h, use_causal_mask=True,
+                                                                  training=training),
                               "norm1", self.drops[0], training)
         x = self._sub_forward(x, lambda h: p["cross_attention"].forward(
-            h, context, attention_mask=context_mask), "norm_cross", self.drops[1], training)
+            h, context, attention_mask=context_mask, training=training), "norm_cross",
+            self.drops[1], training)
         out = self._sub_forward(x, self._ff, "norm2", self.drops[2], training)
         self._out_shape = out.shape
         return out
