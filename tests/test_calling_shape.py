@@ -20,6 +20,7 @@ import companion.nn
 from companion.models import skipgram
 from companion.nn.layers import (
     activation,
+    attentive_gru,
     batchnorm,
     conv,
     dense,
@@ -58,6 +59,12 @@ def test_every_backward_takes_dout_and_cache(qualname):
                                 "(dout, cache) and nothing else that is required")
 
 
+def _differentiable(result, n):
+    """A forward whose outputs after the first ``n`` are not differentiated (attention weights)."""
+    out, cache = result
+    return out[:n], cache
+
+
 rng = np.random.default_rng(0)
 r = rng.standard_normal
 PAIRS = {   # name -> (forward call, dout shape or None for "like the output", parameters)
@@ -85,6 +92,10 @@ PAIRS = {   # name -> (forward call, dout shape or None for "like the output", p
                                                  r((4, 16)), r(16)), 3),
     "lstm": (lambda: lstm.lstm_forward(r((2, 5, 3)), r((2, 4)), r((2, 4)), r((3, 16)),
                                        r((4, 16)), r(16)), 3),
+    "attentive_gru": (lambda: _differentiable(attentive_gru.attentive_gru_forward(
+        r((2, 3, 5)), r((2, 4)), r((2, 6, 4)), None,
+        {"kernel": r((9, 12)), "recurrent_kernel": r((4, 12)), "bias": r((2, 12))}, {}, "dot"),
+        2), 3),
     "sgns": (lambda: skipgram.sgns_forward(r((6, 3)), r((6, 3)), np.array([0, 1]),
                                            np.array([2, 3]), np.array([[4], [5]])), 2),
 }
@@ -96,7 +107,8 @@ BACKWARD = {"dense": dense.dense_backward, "activation": activation.activation_b
             "conv2d_naive": conv.conv2d_backward_naive, "rnn_step": recurrent.rnn_step_backward,
             "rnn": recurrent.rnn_backward, "gru_step": gru.gru_step_backward,
             "gru": gru.gru_backward, "lstm_step": lstm.lstm_step_backward,
-            "lstm": lstm.lstm_backward, "sgns": skipgram.sgns_backward}
+            "lstm": lstm.lstm_backward, "sgns": skipgram.sgns_backward,
+            "attentive_gru": attentive_gru.attentive_gru_backward}
 
 
 def like(out):

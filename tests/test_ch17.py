@@ -80,7 +80,7 @@ def test_step_before_is_the_package_decoder_step(rng):
     mask = np.arange(Tx)[None] >= np.array([[0], [2], [5]])
     s, c, a = ch17.step_before(s0, x, H, mask, lambda i, h: gru_step_forward(
         i, h, gru["kernel"], gru["recurrent_kernel"], gru["bias"])[0])
-    S, C, A, _ = attentive_gru_forward(x[:, None], s0, H, mask, gru, {}, "dot")
+    (S, C, A), _ = attentive_gru_forward(x[:, None], s0, H, mask, gru, {}, "dot")
     np.testing.assert_allclose(s, S[:, 0], rtol=1e-12)
     np.testing.assert_allclose(c, C[:, 0], rtol=1e-12)
     np.testing.assert_allclose(a, A[:, 0], rtol=1e-12)

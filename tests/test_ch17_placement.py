@@ -9,11 +9,23 @@ from companion.models.seq2seq import Seq2Seq, beam_search
 from companion.nn.activations import softmax
 from companion.nn.gradcheck import numerical_gradient, rel_error
 from companion.nn.layers.attention import padding_mask
-from companion.nn.layers.attentive_gru import attend, attentive_gru_backward, attentive_gru_forward
+from companion.nn.layers.attentive_gru import (
+    ATTENTION_PARAMS,
+    attend,
+    attentive_gru_backward,
+    attentive_gru_forward,
+)
 from companion.nn.losses import sequence_crossentropy
 
 SCORES = ("additive", "general", "dot")
 
+
+
+def _split(grads, score):
+    """The backward's tuple (GRU's kernel, recurrent_kernel, bias, then the score's params) as
+    two dicts by name."""
+    gru = {k: g for k, g in zip(("kernel", "recurrent_kernel", "bias"), grads) if g is not None}
+    return gru, dict(zip(ATTENTION_PARAMS[score], grads[3:], strict=True))
 
 def _arrays(score, rng, N=3, T=4, V=5, Tx=6, u=4, dtype=np.float64):
     Dk = u if score == "dot" else 6
@@ -35,14 +47,15 @@ def _arrays(score, rng, N=3, T=4, V=5, Tx=6, u=4, dtype=np.float64):
 @pytest.mark.parametrize("N,T", [(1, 1), (3, 4)])
 def test_attentive_gru_gradients(score, N, T, rng):
     gru, att, a, mask = _arrays(score, rng, N=N, T=T)
-    S, C, A, cache = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, score)
+    (S, C, A), cache = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, score)
     dS, dC = rng.standard_normal(S.shape), rng.standard_normal(C.shape)
-    (dx, ds0, dH), ggru, gatt = attentive_gru_backward(dS, dC, cache)
+    (dx, ds0, dH), grads = attentive_gru_backward((dS, dC), cache)
+    ggru, gatt = _split(grads, score)
     analytic = {"x": dx, "s0": ds0, "H": dH, **ggru, **gatt}
     assert sorted(ggru) == sorted(gru) and sorted(gatt) == sorted(att)
 
     def loss():
-        S, C, _, _ = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, score)
+        (S, C, _), _ = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, score)
         return float(np.sum(S * dS) + np.sum(C * dC))
     for name, arr in {**a, **gru, **att}.items():
         assert rel_error(analytic[name], numerical_gradient(loss, arr)) < 1e-7, name
@@ -53,12 +66,12 @@ def test_attentive_gru_gradients(score, N, T, rng):
 def test_the_query_is_the_previous_state(rng):
     """Step 1's context depends on s0 only (not on x), and step t's on the steps before."""
     gru, att, a, mask = _arrays("general", rng)
-    _, C, _, _ = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, "general")
+    (_, C, _), _ = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, "general")
     c1, _, _ = attend("general", a["s0"], a["H"], att, mask)
     np.testing.assert_allclose(C[:, 0], c1, rtol=1e-12)
     x2 = a["x"].copy()
     x2[:, 1:] += 1.0                                  # change the inputs from step 2 on
-    _, C2, _, _ = attentive_gru_forward(x2, a["s0"], a["H"], mask, gru, att, "general")
+    (_, C2, _), _ = attentive_gru_forward(x2, a["s0"], a["H"], mask, gru, att, "general")
     np.testing.assert_allclose(C2[:, :2], C[:, :2], rtol=1e-12)
     assert not np.allclose(C2[:, 2], C[:, 2])
 
@@ -117,11 +130,12 @@ def test_keras_twin_of_the_context_before(score, keras, rng):
     from companion import keras_twin
     from companion.keras_twin.attentive_gru import attentive_gru_twin
     gru, att, a, mask = _arrays(score, rng, dtype=np.float32)
-    S, C, _, cache = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, score)
+    (S, C, _), cache = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, score)
     ours = np.concatenate([S, C], axis=-1)
     dout = rng.standard_normal(ours.shape).astype(np.float32)
     u = S.shape[-1]
-    (dx, ds0, dH), ggru, gatt = attentive_gru_backward(dout[..., :u], dout[..., u:], cache)
+    (dx, ds0, dH), grads = attentive_gru_backward((dout[..., :u], dout[..., u:]), cache)
+    ggru, gatt = _split(grads, score)
     kmodel = attentive_gru_twin(gru, att, score, *a["x"].shape[1:], a["H"].shape[1])
     _, theirs, (kdx, kds0, kdH, _), kgrads = keras_twin.backward(
         kmodel, [a["x"], a["s0"], a["H"], mask], dout)

@@ -35,7 +35,12 @@ from companion.models.decoding import beam_step, sequence_logprob  # noqa: F401 
 from companion.nn import optim
 from companion.nn.activations import log_softmax, softmax
 from companion.nn.layers.attention import BahdanauAttention, additive_attention_forward
-from companion.nn.layers.attentive_gru import attend, attentive_gru_backward, attentive_gru_forward
+from companion.nn.layers.attentive_gru import (
+    ATTENTION_PARAMS,
+    attend,
+    attentive_gru_backward,
+    attentive_gru_forward,
+)
 from companion.nn.layers.bidirectional import Bidirectional
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.gru import GRU
@@ -136,7 +141,7 @@ class Seq2Seq:
         """Teacher-forced scores (N, Ty, Vt) for targets y (N, Ty)."""
         H, s0, mask = self.encode(src_ids)
         if self.placement == "before":
-            S, C, _, self._before = attentive_gru_forward(
+            (S, C, _), self._before = attentive_gru_forward(
                 self.decoder_inputs(y), s0, H, mask, self.decoder.params, self.attention.params,
                 self.score)
             self._shapes = H.shape
@@ -157,8 +162,11 @@ class Seq2Seq:
             dS = self.readout.backward(dz)
             dH = np.zeros(self._shapes, dtype=dS.dtype)
             if self.placement == "before":
-                (_, ds0, dH), self.decoder.grads, self.attention.grads = attentive_gru_backward(
-                    dS[..., :2 * self.u], dS[..., 2 * self.u:], self._before)
+                (_, ds0, dH), grads = attentive_gru_backward(
+                    (dS[..., :2 * self.u], dS[..., 2 * self.u:]), self._before)
+                self.decoder.grads = {k: g for k, g in zip(("kernel", "recurrent_kernel", "bias"),
+                                                           grads) if g is not None}
+                self.attention.grads = dict(zip(ATTENTION_PARAMS[self.score], grads[3:]))
                 self.encoder.backward([dH, ds0[:, :self.u], ds0[:, self.u:]])
                 return float(loss), self.grads
             if self.attention is not None:

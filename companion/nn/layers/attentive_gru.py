@@ -55,7 +55,7 @@ def attentive_gru_forward(x, s0, H, mask, gru: dict, att: dict, score: str = "ad
 
     x (N, T, V) inputs (y_{t-1} one-hot), s0 (N, u), H (N, Tx, Dk), mask (N, Tx) or None;
     gru: {"kernel" (V + Dk, 3u), "recurrent_kernel" (u, 3u), "bias"}; att: the score's params.
-    Returns (states S (N, T, u), contexts C (N, T, Dk), weights (N, T, Tx), cache).
+    Returns ((states S (N, T, u), contexts C (N, T, Dk), weights (N, T, Tx)), cache).
     """
     T = x.shape[1]
     kproj = H @ att["key_kernel"] if score == "additive" else None
@@ -68,28 +68,35 @@ def attentive_gru_forward(x, s0, H, mask, gru: dict, att: dict, score: str = "ad
         C.append(c)
         A.append(a)
         caches.append((acache, gcache))
-    return np.stack(S, 1), np.stack(C, 1), np.stack(A, 1), (caches, x.shape[2], H.shape)
+    return (np.stack(S, 1), np.stack(C, 1), np.stack(A, 1)), (caches, x.shape[2], H.shape, score)
 
 
-def attentive_gru_backward(dS, dC, cache):
-    """dS (N, T, u), dC (N, T, Dk): the loss's gradients in forward's S and C.
+def attentive_gru_backward(dout, cache):
+    """dout = (dS (N, T, u), dC (N, T, Dk)): the loss's gradients in forward's S and C (forward's
+    third output, the weights, is not differentiated through: a third gradient must be None).
 
-    Returns ((dx (N, T, V), ds0 (N, u), dH (N, Tx, Dk)), gru grads {"kernel",
-    "recurrent_kernel", "bias"}, attention grads {name: array})."""
-    caches, V, h_shape = cache
+    Returns ((dx (N, T, V), ds0 (N, u), dH (N, Tx, Dk)), grads): grads in the order of the
+    parameters, the GRU's (kernel, recurrent_kernel, bias) then the score's (``ATTENTION_PARAMS``;
+    None for an absent bias)."""
+    if not isinstance(dout, tuple) or len(dout) not in (2, 3) or (len(dout) == 3
+                                                                  and dout[2] is not None):
+        raise ValueError("dout: expected (dS, dC), the gradients in the states and the contexts "
+                         "(the attention weights are not differentiated through)")
+    dS, dC = dout[:2]
+    caches, V, h_shape, score = cache
     ds = np.zeros_like(dS[:, 0])
     dH = np.zeros(h_shape, dS.dtype)
     dx = np.zeros(dS.shape[:2] + (V,), dS.dtype)
-    gsum: dict = {}
-    asum: dict = {}
+    names = ("kernel", "recurrent_kernel", "bias") + tuple(f"att.{n}" for n in
+                                                           ATTENTION_PARAMS[score])
+    total: dict = {}
     for t in range(len(caches) - 1, -1, -1):
         acache, gcache = caches[t]
-        (dxc, ds), (dW, dU, db) = gru_step_backward(ds + dS[:, t], gcache)
+        (dxc, ds), gru_grads = gru_step_backward(ds + dS[:, t], gcache)
         dq, dHt, ag = attend_backward(dC[:, t] + dxc[:, V:], acache)
         dx[:, t], ds, dH = dxc[:, :V], ds + dq, dH + dHt
-        for store, grads in ((gsum, {"kernel": dW, "recurrent_kernel": dU, "bias": db}),
-                             (asum, ag)):
-            for k, g in grads.items():
-                if g is not None:
-                    store[k] = store[k] + g if k in store else g
-    return (dx, ds, dH), gsum, asum
+        step = dict(zip(names, gru_grads)) | {"att." + k: g for k, g in ag.items()}
+        for k, g in step.items():
+            if g is not None:
+                total[k] = total[k] + g if k in total else g
+    return (dx, ds, dH), tuple(total.get(k) for k in names)
