@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion.nn.validation import as_array
+from companion.nn.validation import as_array, check_finite
 
 
 def sigmoid(z, out=None):
@@ -71,7 +71,8 @@ def linear_grad(z):
 
 def sign(z):
     """The perceptron's activation: +1 for z >= 0, -1 otherwise (as in the notes)."""
-    return np.where(np.asarray(z) >= 0, 1, -1)
+    z = check_finite(as_array(z, "sign: z"), "sign: z")     # NaN >= 0 is False: not -1
+    return np.where(z >= 0, 1, -1)
 
 
 def softmax(z, axis: int = -1):

@@ -168,7 +168,7 @@ def check_callbacks(callbacks) -> list[Callback]:
     for i, cb in enumerate(callbacks):
         if not isinstance(cb, Callback):
             what = f"the class {cb.__name__} (call it: {cb.__name__}())" \
-                if isinstance(cb, type) else f"a {type(cb).__name__}"
+                if isinstance(cb, type) else f"{type(cb).__name__} {cb!r:.40}"
             raise TypeError(f"callbacks[{i}] must be a Callback object, got {what}")
     return callbacks
 

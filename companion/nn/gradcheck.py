@@ -22,6 +22,8 @@ def rel_error(a, b) -> float:
     b = as_array(b, "rel_error: b").astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"rel_error: shapes differ, {a.shape} vs {b.shape}")
+    if a.size == 0:
+        raise ValueError("rel_error: a and b are empty; expected at least one value to compare")
     denom = max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
     return float(np.linalg.norm(a - b) / denom)
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.nn.validation import (
+    DivergenceError,
     check_bool,
     check_interval,
     check_non_negative,
@@ -86,7 +87,20 @@ class Optimizer:
         return updates, new
 
     def _check_grads(self, grads, state: dict) -> None:
-        """One gradient per parameter, each of its parameter's shape (no silent broadcasting)."""
+        """One gradient per parameter, each of its parameter's shape (no silent broadcasting),
+        all finite: a NaN or inf gradient raises ``DivergenceError`` (with ``step``) before it
+        reaches a parameter or the state (Adam's m and v would keep it for good)."""
+        for i, g in enumerate(grads):
+            g = np.asarray(g)
+            if g.dtype.kind not in "iuf":
+                raise TypeError(f"{type(self).__name__}.update: gradient {i} must be a numeric "
+                                f"array, got {type(grads[i]).__name__} of dtype {g.dtype}")
+            if not np.isfinite(g).all():
+                raise DivergenceError(
+                    f"{type(self).__name__}.update: gradient {i} holds "
+                    f"{int((~np.isfinite(g)).sum())} NaN or infinite value(s) at step "
+                    f"{state['step']}: training diverged (try a smaller learning_rate, clip the "
+                    "gradients with clipnorm=, or normalise the inputs)", step=state["step"])
         if not self.slots:
             return
         held = state[self.slots[0]]
@@ -330,6 +344,7 @@ class ProximalL1(Optimizer):
             raise ValueError(f"ProximalL1.update needs the parameters (one per gradient) to "
                              f"threshold them; got {'none' if params is None else len(params)} "
                              f"for {len(grads)} gradients")
+        self._check_grads(grads, state)
         from companion.nn.regularizers import soft_threshold  # the one copy of the formula
         lr = _lr_value(self.learning_rate, state["step"])
         updates = []
