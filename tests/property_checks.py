@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from companion.nn import activations
+from companion.nn.validation import DivergenceError
 
-CLEAR = (TypeError, ValueError, RuntimeError, KeyError)
+CLEAR = (TypeError, ValueError, RuntimeError, KeyError, DivergenceError)
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 

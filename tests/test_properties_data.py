@@ -66,6 +66,8 @@ TARGETS: list[Target] = [
     Target("text.encode_padded(vocab, texts=...)",
            lambda v: text.encode_padded(text.char_vocabulary(["ab"]), v), ("texts", "text"),
            BAD_STRINGS),
+    Target("text.check_vocabulary(vocab=...)", lambda v: text.check_vocabulary(v), ("vocab",),
+           st.one_of(st.none(), st.just(["a", "b"]), st.text(max_size=3), st.just(Odd()))),
     Target("text.char_vocabulary(texts=...)", lambda v: text.char_vocabulary(v), ("texts",),
            st.one_of(st.none(), st.integers(), st.just([1, 2]), st.just(Odd())),),
     Target("dates.encode_sources(vocab, texts=...)",

@@ -239,3 +239,12 @@ def names_split():
     val = [names[i] for i in order[4130:4646]]
     test = [names[i] for i in order[4646:]]
     return train, val, test, char_vocabulary(train)
+
+
+def check_vocabulary(vocab, name: str = "vocab") -> Vocabulary:
+    """``vocab`` must be a ``Vocabulary`` (a list of tokens is not one: build it with
+    ``char_vocabulary(texts)`` or ``Vocabulary.build(tokens)``)."""
+    if not isinstance(vocab, Vocabulary):
+        raise TypeError(f"{name}: expected a Vocabulary (char_vocabulary(texts) or "
+                        f"Vocabulary.build(tokens)), got {type(vocab).__name__} {vocab!r:.40}")
+    return vocab

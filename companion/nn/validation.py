@@ -341,3 +341,15 @@ def check_choice(value, name: str, choices) -> object:
             type(value) is type(c) and value == c for c in choices):
         raise ValueError(f"{name} must be one of {choices}, got {_short(value)}")
     return value
+
+
+def check_string(value, name: str) -> str:
+    """One string (not a list of them, None or a number).
+
+    >>> check_string(["ann"], "name")
+    Traceback (most recent call last):
+    TypeError: name: expected a string, got list ['ann']
+    """
+    if not isinstance(value, (str, np.str_)):
+        raise TypeError(f"{name}: expected a string, got {type(value).__name__} {_short(value)}")
+    return str(value)
