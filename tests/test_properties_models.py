@@ -7,9 +7,6 @@ calls (or that is not listed in ``EXEMPT`` with a reason).
 """
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
 import re
 
 import numpy as np
@@ -27,6 +24,7 @@ from property_checks import (
     Target,
     assert_clear_or_correct,
     bad_arrays,
+    public_names,
     rng,
 )
 
@@ -427,18 +425,6 @@ TARGETS: list[Target] = [
 def _covered(target_id: str) -> str:
     """'char_lm.CharLanguageModel.loss(names=...)' -> 'char_lm.CharLanguageModel'."""
     return ".".join(re.match(r"[\w.]+", target_id).group(0).split(".")[:2])
-
-
-def public_names(package) -> list[str]:
-    """'module.Name' for every public function and class defined in the package's modules."""
-    out = []
-    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-        module = importlib.import_module(info.name)
-        short = info.name.rsplit(".", 1)[1]
-        out += [f"{short}.{n}" for n, o in vars(module).items()
-                if not n.startswith("_") and (inspect.isfunction(o) or inspect.isclass(o))
-                and o.__module__ == module.__name__]
-    return out
 
 
 def test_every_public_name_is_covered():
