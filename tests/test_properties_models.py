@@ -376,9 +376,10 @@ TARGETS: list[Target] = [
     # transformer
     Target("transformer.TransformerLM(vocab=...)",
            lambda v: transformer.TransformerLM(v, d_model=4, num_heads=1), ("vocab",), BAD_VOCAB),
-    *[Target(f"transformer.TransformerLM({arg}=...)",
-             (lambda arg: lambda v: tlm(**{arg: v}))(arg), (arg,), BAD_FLAG)
-      for arg in ("positional", "norm_first")],
+    Target("transformer.TransformerLM(positional=...)", lambda v: tlm(positional=v),
+           ("positional",), BAD_FLAG),
+    Target("transformer.TransformerLM(norm_first=...)", lambda v: tlm(norm_first=v),
+           ("norm_first",), BAD_FLAG),
     Target("transformer.TransformerLM(dropout=...)", lambda v: tlm(dropout=v), ("dropout",),
            st.one_of(SCALAR_JUNK, st.sampled_from([-0.1, 1.0, 1.5, float("nan")]))),
     Target("transformer.TransformerLM(label_smoothing=...)", lambda v: tlm(label_smoothing=v),

@@ -32,7 +32,6 @@ from companion.nn.layers import (
 )
 from companion.nn.model import Sequential
 
-
 # -- the registry: our layer class -> its Keras counterpart ---------------------------------
 Builder = Callable[[Any, Any], Any]          # (our layer, the keras module) -> Keras layer
 TWINS: dict[type, Builder] = {}

@@ -28,14 +28,14 @@ import numpy as np
 from companion.data.text import Vocabulary, chars, check_vocabulary, encode_padded
 from companion.nn import optim
 from companion.nn.activations import sample_from_logits
-from companion.nn.losses import sequence_crossentropy
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.recurrent import SimpleRNN
+from companion.nn.losses import sequence_crossentropy
 from companion.nn.model import Sequential
 from companion.nn.train import (
+    Callback,
     EpochMeanLoss,
     EpochMetric,
-    Callback,
     GradientStats,
     ProgressBar,
     check_batch_size,

@@ -28,8 +28,8 @@ from companion.nn.train import (
     Callback,
     EpochMeanLoss,
     ProgressBar,
-    minibatches,
     check_callbacks,
+    minibatches,
     seeded,
     train_loop,
 )

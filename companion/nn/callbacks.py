@@ -65,10 +65,11 @@ def global_norm(grads: Sequence[np.ndarray]) -> float:
 
 
 def progress_enabled(progress) -> bool:
-    """``progress=None`` means: on, unless the environment sets COMPANION_PROGRESS=0."""
+    """``progress=None`` means: on, unless the environment sets COMPANION_PROGRESS=0; else a
+    bool (a string such as "no" would count as True)."""
     if progress is None:
         return os.environ.get("COMPANION_PROGRESS", "1") not in ("0", "false", "no")
-    return bool(progress)
+    return check_bool(progress, "progress")
 
 
 def progress_bar(total: int, progress, desc: str = "epochs"):
