@@ -96,7 +96,7 @@ ROWS = [
     Row("decoding", "value", "length_normalised(-1, 2, alpha=-1)", lambda: decoding.length_normalised(-1.0, 2, -1), ValueError, r"^alpha must be a number >= 0, got \-1"),
     Row("decoding", "value", "beam_step(scores, logp, k=0)", lambda: decoding.beam_step(np.zeros(2), np.zeros((2, 3)), 0), ValueError, r"^k must be a positive integer, got 0"),
     Row("decoding", "shape", "beam_step(scores (3,), logp (2, 3), 2)", lambda: decoding.beam_step(np.zeros(3), np.zeros((2, 3)), 2), ValueError, r"^scores \(3,\) and logp \(2, 3\): expected \(\.\.\., B\)"),
-    Row("decoding", "nan", "beam_step(scores with NaN, logp, 2)", lambda: decoding.beam_step(np.array([0, np.nan]), np.zeros((2, 3)), 2), ValueError, r"^scores contains NaN; expected log\-probabilities"),
+    Row("decoding", "nan", "beam_step(scores with NaN, logp, 2)", lambda: decoding.beam_step(np.array([0, np.nan]), np.zeros((2, 3)), 2), ValueError, r"^scores contains NaN or \+inf; expected log\-probabilities"),
     Row("decoding", "type", "beam_search('greedy', state)", lambda: decoding.beam_search("greedy", np.zeros((1, 1))), TypeError, r"^step: expected a function \(tokens, state\) \->"),
     Row("decoding", "value", "beam_search(step, state, alpha=-1)", lambda: decoding.beam_search(step, np.zeros((1, 1)), alpha=-1), ValueError, r"^alpha must be a number >= 0, got \-1"),
     Row("decoding", "value", "beam_search(step, state, eos=3) (V=3)", lambda: decoding.beam_search(step, np.zeros((1, 1)), eos=3), ValueError, r"^eos: expected a token id below the vocabulary"),

@@ -120,7 +120,7 @@ def beam_step(scores: np.ndarray, logp: np.ndarray, k: int):
     (..., k), best first: prefix ``beam[i]`` extended by ``token[i]`` has log-probability
     ``new_scores[i]`` = scores[beam] + logp[beam, token] (ties: the lower index first).
     """
-    k, scores, logp = check_int(k, "k"), _no_nan(scores, "scores"), _no_nan(logp, "logp")
+    k, scores, logp = check_int(k, "k"), _log_probs(scores, "scores"), _log_probs(logp, "logp")
     if logp.shape[:-1] != scores.shape:
         raise ValueError(f"scores {scores.shape} and logp {logp.shape}: expected (..., B) and "
                          "(..., B, V)")
@@ -131,11 +131,12 @@ def beam_step(scores: np.ndarray, logp: np.ndarray, k: int):
     return beam, token, np.take_along_axis(total, best, axis=-1)
 
 
-def _no_nan(x, name: str) -> np.ndarray:
-    """A numeric array without NaN (-inf is a log-probability of 0: allowed)."""
+def _log_probs(x, name: str) -> np.ndarray:
+    """A numeric array without NaN or +inf (-inf is a log-probability of 0: allowed)."""
     x = as_array(x, name)
-    if np.isnan(x).any():
-        raise ValueError(f"{name} contains NaN; expected log-probabilities (-inf allowed)")
+    if np.isnan(x).any() or np.isposinf(x).any():
+        raise ValueError(f"{name} contains NaN or +inf; expected log-probabilities (-inf "
+                         "allowed)")
     return x
 
 

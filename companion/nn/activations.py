@@ -88,6 +88,7 @@ def softmax(z, axis: int = -1):
 
 def log_softmax(z, axis: int = -1):
     """log softmax(z) along ``axis``, computed stably (z - max - log sum exp(z - max))."""
+    z = as_array(z, "log_softmax: z")
     z = z - np.max(z, axis=axis, keepdims=True)
     return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
@@ -98,7 +99,8 @@ def sample_from_logits(logits, temperature: float, rng) -> np.ndarray:
 
     The draw is by inverse CDF with one uniform number per row, so a given ``rng`` state
     gives the same indices on every machine."""
-    if isinstance(temperature, (bool, str)) or not temperature >= 0:
+    if isinstance(temperature, (bool, np.bool_)) or not isinstance(
+            temperature, (int, float, np.integer, np.floating)) or not temperature >= 0:
         raise ValueError(f"temperature must be a number >= 0, got {temperature!r} (a negative "
                          "temperature would favour the least likely tokens)")
     if temperature == 0:

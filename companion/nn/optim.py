@@ -26,6 +26,7 @@ import numpy as np
 from companion.nn.validation import (
     DivergenceError,
     check_bool,
+    check_int,
     check_interval,
     check_non_negative,
     check_number,
@@ -256,13 +257,17 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     keras_name = "PiecewiseConstantDecay"
 
     def __init__(self, boundaries: list[int], values: list[float]):
+        for seq, name in ((boundaries, "boundaries"), (values, "values")):
+            if not isinstance(seq, (list, tuple, np.ndarray)):
+                raise TypeError(f"{name} must be a list of numbers, got {type(seq).__name__} "
+                                f"{seq!r:.40}")
         if len(values) != len(boundaries) + 1:
             raise ValueError(f"values needs len(boundaries) + 1 = {len(boundaries) + 1} "
                              f"entries, got {len(values)}")
         for i, v in enumerate(values):
             check_non_negative(v, f"values[{i}]")
         for i, b in enumerate(boundaries):
-            check_number(b, f"boundaries[{i}]")
+            check_non_negative(b, f"boundaries[{i}]")
         if list(boundaries) != sorted(boundaries):
             raise ValueError(f"boundaries must be increasing step numbers, got {list(boundaries)}")
         self.boundaries, self.values = list(boundaries), list(values)
@@ -274,6 +279,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 def per_epoch_decay(learning_rate: float, decay_rate: float, steps_per_epoch: int):
     """The notes' decay, lr = learning_rate / (1 + decay_rate * epoch), as a step schedule."""
+    steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch")
     return InverseTimeDecay(learning_rate, steps_per_epoch, decay_rate, staircase=True)
 
 

@@ -66,7 +66,8 @@ def masked_softmax(scores, mask=None):
 
 def causal_mask(Tq: int, Tv: int | None = None) -> np.ndarray:
     """(Tq, Tv) boolean lower-triangular mask: query t may attend to keys 0..t."""
-    return np.tri(Tq, Tv if Tv is not None else Tq, dtype=bool)
+    Tq = check_int(Tq, "causal_mask: Tq")
+    return np.tri(Tq, check_int(Tv, "causal_mask: Tv") if Tv is not None else Tq, dtype=bool)
 
 
 def padding_mask(lengths, T: int, left: bool = False) -> np.ndarray:
@@ -333,11 +334,8 @@ class MultiHeadAttention(Layer):
 
     def __init__(self, num_heads: int, key_dim: int, name: str | None = None, dtype="float64"):
         super().__init__(name, dtype)
-        for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
-            if int(val) != val or val < 1:
-                raise ValueError(f"MultiHeadAttention: {arg} must be a positive integer, "
-                                 f"got {val!r}")
-        self.num_heads, self.key_dim = int(num_heads), int(key_dim)
+        self.num_heads = check_int(num_heads, "MultiHeadAttention: num_heads")
+        self.key_dim = check_int(key_dim, "MultiHeadAttention: key_dim")
         self.attention_weights: np.ndarray | None = None
 
     def build(self, input_shape, rng=None):
