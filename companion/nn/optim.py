@@ -29,7 +29,6 @@ from companion.nn.validation import (
     check_int,
     check_interval,
     check_non_negative,
-    check_number,
     check_positive,
 )
 
