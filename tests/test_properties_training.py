@@ -44,8 +44,20 @@ from companion.nn import (
     EarlyStopping,
     Sequential,
     activations,
+    gradcheck,
+    initializers,
+    losses,
+    metrics,
     optim,
     regularizers,
+    validation,
+)
+from companion.nn.callbacks import (
+    EpochMetric,
+    ProgressBar,
+    check_callbacks,
+    restore,
+    snapshot,
 )
 from companion.nn.layers.attention import (
     BahdanauAttention,
@@ -61,7 +73,16 @@ from companion.nn.layers.transformer import (
     TransformerBlock,
     positional_encoding,
 )
-from companion.nn.train import clip_by_global_norm, clip_by_value, fit, minibatches, train_loop
+from companion.nn.train import (
+    check_batch_size,
+    clip_by_global_norm,
+    clip_by_value,
+    evaluate,
+    fit,
+    minibatches,
+    seeded,
+    train_loop,
+)
 
 XY = np.random.default_rng(0).standard_normal((8, 2)), np.tile([[0.0], [1.0]], (4, 1))
 Q = np.random.default_rng(1).standard_normal((2, 3, 4))
@@ -100,6 +121,14 @@ def bahdanau():
     layer = BahdanauAttention(2)
     layer.build(((None, 4), (None, 4)), rng())
     return layer
+
+
+def _initialise(name):
+    return lambda v: initializers.get(name)(v, rng())
+
+
+def _activation(name):
+    return lambda v: getattr(activations, name)(v)
 
 
 def adam_update(grads):
@@ -217,6 +246,114 @@ TARGETS: list[Target] = [
     Target("regularizers.from_notes_lambda(lam=..., m)",
            lambda v: regularizers.from_notes_lambda(v, 10), ("lam",),
            st.one_of(BAD_NUMBER, st.just(-0.1))),
+    # initialisers, metrics, losses, gradient checks, helpers of the loop and the checks
+    *[Target(f"initializers.{f}(shape=...)",
+             _initialise(f), ("shape",),
+             st.one_of(st.none(), st.text(max_size=3), st.just((0, 3)), st.just((2, -1)),
+                       st.just((2.5, 3)), st.just(Odd())))
+      for f in ("ones", "random_normal", "small_random",
+                "standard_normal", "glorot_normal", "he_normal_untruncated", "he_uniform",
+                "lecun_normal")],
+    Target("initializers.truncated_normal(shape, std=...)",
+           lambda v: initializers.truncated_normal((2, 3), v, rng()), ("std",),
+           st.one_of(BAD_NUMBER, st.sampled_from([0, -1.0])),
+           lambda v, out: v == 0 and not out.any()),          # std 0: zeros, as asked
+    Target("initializers.fans(shape=...)", lambda v: initializers.fans(v), ("shape",),
+           st.one_of(st.none(), st.text(max_size=3), st.just((0, 3)), st.just((2.5, 3)))),
+    Target("metrics.predict_classes(y_pred=...)", lambda v: metrics.predict_classes(v),
+           ("y_pred",), bad_arrays((2, 3)),                   # (N,), (N, 1), (N, K), (..., K)
+           lambda v, out: np.size(v) > 0 and np.isfinite(v).all() and len(out) == len(v)),
+    Target("metrics.mean_spread(values=...)", lambda v: metrics.mean_spread(v), ("values",),
+           st.one_of(st.none(), st.just([]), st.just([1.0, np.nan]), st.text(min_size=1, max_size=2)),
+           lambda v, out: np.isnan(out).all()),           # a NaN run: NaN, not a number
+    Target("losses.PerceptronLoss()(y_true=..., y_pred)",
+           lambda v: losses.PerceptronLoss()(v, np.zeros((2, 1))), ("y_true",),
+           st.one_of(bad_arrays((2, 1)), st.just(np.array([[0.5], [1.0]])))),
+    Target("losses.sequence_crossentropy(p, y=...)",
+           lambda v: losses.sequence_crossentropy(np.full((1, 2, 3), 1 / 3), v), ("y",),
+           st.one_of(st.just(np.array([[0, 3]])), st.just(np.array([[0.5, 1.0]])),
+                     st.just(np.array([0, 1])), st.none())),
+    Target("losses.smoothed_sequence_crossentropy(p, y, label_smoothing=...)",
+           lambda v: losses.smoothed_sequence_crossentropy(np.full((1, 2, 3), 1 / 3),
+                                                           np.array([[0, 1]]), None, v),
+           ("label_smoothing",), st.one_of(BAD_NUMBER, st.sampled_from([-0.1, 1.5]))),
+    Target("activations.softmax_backward(dout=..., s)",
+           lambda v: activations.softmax_backward(v, np.full((2, 3), 1 / 3)), ("dout",),
+           bad_arrays((2, 3)),
+           lambda v, out: np.shape(v) == (2, 3) and not np.isfinite(v).all()),
+    *[Target(f"activations.{f}(z=...)", _activation(f), ("z",), bad_arrays((2, 3)),
+             lambda v, out: np.shape(out) == np.shape(v) and bool(
+                 np.all(np.isnan(out) == np.isnan(np.asarray(v, float)))))
+      for f in ("sigmoid_grad", "tanh_grad", "relu_grad", "linear_grad")],
+    Target("gradcheck.layer_gradient_errors(layer=..., x)",
+           lambda v: gradcheck.layer_gradient_errors(v, np.ones((2, 3))), ("layer",),
+           st.one_of(st.none(), st.just(Odd()), st.text(max_size=2), st.just(Dense(2)))),
+    Target("gradcheck.model_gradient_errors(model, x=..., y, loss)",
+           lambda v: gradcheck.model_gradient_errors(model(), v, XY[1], "binary_crossentropy"),
+           ("x",), bad_arrays((8, 2))),
+    Target("train.check_batch_size(batch_size=...)", lambda v: check_batch_size(v),
+           ("batch_size",), BAD_COUNT.filter(lambda v: v is not None)),
+    Target("train.seeded(seed=..., rng)", lambda v: seeded(v, rng()), ("seed", "rng"),
+           st.one_of(st.integers(0, 3), st.text(max_size=2))),
+    Target("train.evaluate(model, x=..., y, loss)",
+           lambda v: evaluate(model(), v, XY[1], "binary_crossentropy"), ("x",),
+           bad_arrays((8, 2))),
+    Target("callbacks.check_callbacks(callbacks=...)", lambda v: check_callbacks(v),
+           ("callbacks",), st.one_of(st.just(EarlyStopping()), st.just([print]), st.just([5]),
+                                     st.just("early"), st.just([EarlyStopping]))),
+    Target("callbacks.restore(model, weights=...)", lambda v: restore(model(), v),
+           ("weights", "set_weights"),
+           st.one_of(st.just([]), st.just([np.zeros((3, 2))] * 4), st.none(),
+                     st.just([np.zeros((2, 3))]))),
+    Target("callbacks.snapshot(model=...)", lambda v: snapshot(v), ("model", "Trainable"),
+           st.one_of(st.none(), st.just(Odd()), st.text(max_size=2))),
+    Target("callbacks.EpochMetric(name=..., compute)", lambda v: EpochMetric(v, lambda: 0.0),
+           ("name", "EpochMetric"), st.one_of(st.none(), st.integers(), st.just(["val"]))),
+    Target("callbacks.ProgressBar(epochs, progress=...)", lambda v: ProgressBar(2, v),
+           ("progress",), BAD_FLAG.filter(lambda v: v is not None)),
+    Target("validation.check_number(value=...)",
+           lambda v: validation.check_number(v, "lr"), ("lr",), BAD_NUMBER),
+    Target("validation.check_positive(value=...)",
+           lambda v: validation.check_positive(v, "lr"), ("lr",),
+           st.one_of(BAD_NUMBER, st.sampled_from([0, -1]))),
+    Target("validation.check_non_negative(value=...)",
+           lambda v: validation.check_non_negative(v, "lr"), ("lr",),
+           st.one_of(BAD_NUMBER, st.just(-1))),
+    Target("validation.check_interval(value=...)",
+           lambda v: validation.check_interval(v, "rate", 0, 1), ("rate",), BAD_RATE),
+    Target("validation.check_probability(value=...)",
+           lambda v: validation.check_probability(v, "p"), ("p",),
+           st.one_of(BAD_NUMBER, st.sampled_from([0, 1.5, -0.1]))),
+    Target("validation.check_finite(x=...)", lambda v: validation.check_finite(v, "x"), ("x",),
+           st.sampled_from([np.nan, np.inf]).map(lambda a: np.array([1.0, a]))),
+    Target("validation.check_nonempty(x=...)", lambda v: validation.check_nonempty(v, "x"),
+           ("x",), st.one_of(st.just(np.zeros((0, 3))), st.just([]))),
+    Target("validation.as_array(x=...)", lambda v: validation.as_array(v, "x"), ("x",),
+           st.one_of(st.none(), st.text(min_size=1, max_size=3), st.just(Odd()),
+                     st.just(np.ones(2, complex)))),
+    Target("validation.check_shape(x=...)",
+           lambda v: validation.check_shape(np.asarray(v), (None, 2), "x"), ("x",),
+           st.one_of(st.just(np.ones(2)), st.just(np.ones((2, 3))), st.just(np.ones((1, 2, 2))))),
+    Target("validation.check_same_length(a, b=...)",
+           lambda v: validation.check_same_length(np.ones(3), v, "x", "y"), ("x", "y"),
+           st.one_of(st.just(np.ones(2)), st.just(np.ones(4)))),
+    Target("validation.check_labels(y=...)", lambda v: validation.check_labels(v, 3), ("y",),
+           st.one_of(st.just(np.array([0.5])), st.just(np.array([3])), st.just(np.array([-1])),
+                     st.just(np.array(["a"])))),
+    Target("validation.rng_from(seed_or_rng=...)", lambda v: validation.rng_from(v), ("seed",
+                                                                                   "rng"),
+           st.one_of(st.none(), st.text(max_size=2), st.just(2.5), st.just(-1), st.just(True))),
+    Target("validation.check_exclusive(seed, rng=...)",
+           lambda v: validation.check_exclusive(seed=0, rng=v), ("seed",),
+           st.one_of(st.integers(0, 3), st.just(rng()))),
+    Target("validation.check_array(x=...)", lambda v: validation.check_array(v, "x", (None, 3)),
+           ("x",), bad_arrays((2, 3)), lambda v, out: np.shape(v)[1:] == (3,)
+           and np.size(v) > 0 and np.isfinite(v).all()),
+    Target("validation.check_choice(value=...)",
+           lambda v: validation.check_choice(v, "padding", ("same", "valid")), ("padding",),
+           st.one_of(SCALAR_JUNK, st.just("SAME"))),
+    Target("validation.check_string(value=...)", lambda v: validation.check_string(v, "name"),
+           ("name",), st.one_of(st.none(), st.integers(), st.just(["a"]), st.just(Odd()))),
     # attention and the transformer's blocks
     Target("attention.MultiHeadAttention(num_heads=...)",
            lambda v: MultiHeadAttention(v, 2), ("num_heads",), BAD_COUNT),
@@ -274,58 +411,42 @@ ALL_IDS = " ".join(t.id for t in TARGETS + test_properties.TARGETS +
                    test_properties_data.TARGETS)
 # public names of companion.nn and companion.data with no target yet (the ratchet's list)
 NOT_YET = {
-    "companion.nn": """activations.sigmoid_grad activations.tanh_grad activations.relu_grad
-        activations.linear_grad activations.softmax_backward callbacks.Trainable
-        callbacks.trainable_arrays callbacks.ordered_grads callbacks.global_norm
+    "companion.nn": """callbacks.Trainable callbacks.trainable_arrays callbacks.ordered_grads callbacks.global_norm
         callbacks.progress_enabled callbacks.progress_bar callbacks.Callback
-        callbacks.EpochMeanLoss callbacks.GradientStats callbacks.EpochMetric
-        callbacks.ProgressBar callbacks.check_callbacks callbacks.snapshot callbacks.restore
-        gradcheck.model_gradient_errors gradcheck.layer_gradient_errors initializers.fans
-        initializers.truncated_normal initializers.ones initializers.random_normal
-        initializers.small_random initializers.standard_normal initializers.glorot_normal
-        initializers.he_normal_untruncated initializers.he_uniform initializers.lecun_normal
-        losses.Loss losses.PerceptronLoss losses.sequence_crossentropy
-        losses.smoothed_sequence_crossentropy metrics.predict_classes metrics.mean_spread
-        optim.Optimizer optim.LearningRateSchedule regularizers.Regularizer
-        threads.blas_threads train.check_batch_size train.seeded train.clip_gradients
-        train.check_loss train.check_data train.check_same_arrays train.Supervised
-        train.Evaluation train.evaluate validation.DivergenceError validation.as_array
-        validation.check_shape validation.check_same_length validation.check_number
-        validation.check_positive validation.check_non_negative validation.check_interval
-        validation.check_probability validation.check_finite validation.check_nonempty
-        validation.check_labels validation.rng_from validation.check_exclusive
-        validation.check_array validation.check_choice validation.check_string""",
-    "companion.nn.layers": """activation.activation_forward activation.activation_backward
-        attention.masked_softmax attention.as_mask attention.AdditiveCache
-        attention.additive_attention_forward attention.additive_key_mask
-        attention.checked_context_grad attention.additive_attention_backward
-        attention.scaled_dot_product_attention_forward
+        callbacks.EpochMeanLoss callbacks.GradientStats losses.Loss optim.Optimizer
+        optim.LearningRateSchedule regularizers.Regularizer threads.blas_threads
+        train.clip_gradients train.check_loss train.check_data train.check_same_arrays
+        train.Supervised train.Evaluation validation.DivergenceError""",
+    "companion.nn.layers": """activation.activation_forward activation.activation_backward attention.masked_softmax
+        attention.as_mask attention.AdditiveCache attention.additive_attention_forward
+        attention.additive_key_mask attention.checked_context_grad
+        attention.additive_attention_backward attention.scaled_dot_product_attention_forward
         attention.scaled_dot_product_attention_backward attention.mha_mask
         attention.multi_head_attention_forward attention.multi_head_attention_backward
-        base.float_dtype base.Layer composite.Block lstm.lstm_step_forward
-        lstm.lstm_step_backward lstm.lstm_forward lstm.lstm_backward batchnorm.batchnorm_forward batchnorm.batchnorm_backward
-        batchnorm.batchnorm_inference batchnorm.batchnorm_inference_backward composite.leaves
-        conv.chunks conv.batch_slices conv.im2col_chunks conv.plane_buffer conv.plane_view
-        conv.plane_chunks conv.correlate conv.conv2d_forward conv.conv2d_backward
-        conv.bias_gradient conv.input_gradient conv.plane_input_gradient
-        conv.conv2d_forward_naive conv.conv2d_backward_naive dense.dense_forward
-        dense.dense_backward dropout.dropout_mask dropout.dropout_forward
-        dropout.dropout_backward dropout.dropout_layers dropout.frozen_masks
-        embedding.embedding_forward embedding.scatter_add_rows embedding.embedding_backward
-        embedding.embedding_backward_onehot embedding.random_uniform gru.split_bias
-        gru.gru_step_forward gru.gru_step_backward gru.gru_forward gru.gru_backward
-        inception.conv_multiplications inception.bottleneck_savings
-        layer_norm.layer_norm_forward layer_norm.layer_norm_backward luong.LuongCache
-        luong.luong_attention_forward luong.luong_attention_backward padding.pair
-        padding.check_padding padding.same_padding padding.pad_amounts
-        padding.conv_output_size padding.output_hw padding.pad_input padding.pad_explicit
-        padding.windows padding.offsets padding.unpad pool.max_pool_forward
-        pool.max_pool_backward pool.avg_pool_forward pool.avg_pool_backward pool.Flatten
-        recurrent.rnn_step_forward recurrent.rnn_step_backward recurrent.rnn_forward
-        recurrent.rnn_backward residual.PlainBlock rnn_base.RecurrentBase
-        rnn_base.with_final_gradient rnn_base.batch_first rnn_base.time_major
-        rnn_base.previous_states rnn_base.recurrent_gradient rnn_base.project_inputs
-        rnn_base.input_gradients""",
+        base.float_dtype base.Layer batchnorm.batchnorm_forward batchnorm.batchnorm_backward
+        batchnorm.batchnorm_inference batchnorm.batchnorm_inference_backward composite.Block
+        composite.leaves conv.chunks conv.batch_slices conv.im2col_chunks conv.plane_buffer
+        conv.plane_view conv.plane_chunks conv.correlate conv.conv2d_forward
+        conv.conv2d_backward conv.bias_gradient conv.input_gradient
+        conv.plane_input_gradient conv.conv2d_forward_naive conv.conv2d_backward_naive
+        dense.dense_forward dense.dense_backward dropout.dropout_mask
+        dropout.dropout_forward dropout.dropout_backward dropout.dropout_layers
+        dropout.frozen_masks embedding.embedding_forward embedding.scatter_add_rows
+        embedding.embedding_backward embedding.embedding_backward_onehot
+        embedding.random_uniform gru.split_bias gru.gru_step_forward gru.gru_step_backward
+        gru.gru_forward gru.gru_backward inception.conv_multiplications
+        inception.bottleneck_savings layer_norm.layer_norm_forward
+        layer_norm.layer_norm_backward lstm.lstm_step_forward lstm.lstm_step_backward
+        lstm.lstm_forward lstm.lstm_backward luong.LuongCache luong.luong_attention_forward
+        luong.luong_attention_backward padding.pair padding.check_padding
+        padding.same_padding padding.pad_amounts padding.conv_output_size padding.output_hw
+        padding.pad_input padding.pad_explicit padding.windows padding.offsets padding.unpad
+        pool.max_pool_forward pool.max_pool_backward pool.avg_pool_forward
+        pool.avg_pool_backward pool.Flatten recurrent.rnn_step_forward
+        recurrent.rnn_step_backward recurrent.rnn_forward recurrent.rnn_backward
+        residual.PlainBlock rnn_base.RecurrentBase rnn_base.with_final_gradient
+        rnn_base.batch_first rnn_base.time_major rnn_base.previous_states
+        rnn_base.recurrent_gradient rnn_base.project_inputs rnn_base.input_gradients""",
     "companion.data": """corpus.load_topics corpus.load_corpus datasets.iris
         datasets.breast_cancer dates.DateData dates.source_vocabulary dates.target_vocabulary
         text.load_text text.names_by_sex text.names_split word_vectors.UnknownWordError
