@@ -1,13 +1,11 @@
 """Property-based wrong calls (issue 23) over ``companion.models``: every public function and
 class of every module (BLEU, the character language model and its bigram baseline, decoding,
 the echo state network, the date translator, skip-gram, the transformers), one argument at a
-time; the rules are those of ``test_properties.py`` (see ``property_checks.py``).
-``test_every_public_name_is_covered`` fails when a module gains a public name that no target
-calls (or that is not listed in ``EXEMPT`` with a reason).
+time; the rules are those of ``test_properties.py`` (see ``property_checks.py``). The date
+translators and the transformers are in ``test_properties_translators.py``;
+``test_properties_coverage.py`` fails when a module gains a public name that no target calls.
 """
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pytest
@@ -24,11 +22,9 @@ from property_checks import (
     Target,
     assert_clear_or_correct,
     bad_arrays,
-    public_names,
     rng,
 )
 
-import companion.models
 from companion.data import dates
 from companion.data.text import char_vocabulary
 from companion.models import bleu, char_lm, decoding, echo_state, seq2seq, skipgram, transformer
@@ -50,11 +46,6 @@ BAD_IDS_2D = st.one_of(st.none(), st.just(Odd()), st.text(min_size=1, max_size=3
                        st.just(np.array([[0.5, 1.5]])), st.just(np.array([[0, 99]])),
                        st.just(np.array([[-1, 0]])), st.just(np.zeros(2, int)))
 
-# public names that are records with no behaviour of their own (nothing to call wrongly)
-EXEMPT = {
-    "decoding.Hypothesis": "a NamedTuple that beam_search fills (no checks of its own)",
-    "seq2seq.Translation": "a NamedTuple that seq2seq.beam_search fills",
-}
 
 
 # --- small objects ------------------------------------------------------------------------------
@@ -232,68 +223,6 @@ TARGETS: list[Target] = [
                np.zeros((2, 5, 1)), last_only=v), ("last_only",), BAD_FLAG),
     Target("echo_state.delay_task(max_delay=...)", lambda v: echo_state.delay_task(50, v),
            ("max_delay",), st.one_of(BAD_COUNT, st.just(50))),
-    # seq2seq
-    Target("seq2seq.teacher_forcing_inputs(y=..., V)",
-           lambda v: seq2seq.teacher_forcing_inputs(v, 3), ("y",), BAD_IDS_2D),
-    Target("seq2seq.teacher_forcing_inputs(y, V=...)",
-           lambda v: seq2seq.teacher_forcing_inputs(np.array([[0, 1]]), v), ("V",), BAD_COUNT),
-    Target("seq2seq.Seq2Seq(source_vocab=...)",
-           lambda v: seq2seq.Seq2Seq(v, TGT, units=2), ("source_vocab",), BAD_VOCAB),
-    Target("seq2seq.Seq2Seq(units=...)", lambda v: seq2seq.Seq2Seq(SRC, TGT, units=v),
-           ("units",), BAD_COUNT),
-    Target("seq2seq.Seq2Seq(attention=...)", lambda v: s2s(attention=v), ("attention",),
-           BAD_FLAG),
-    Target("seq2seq.Seq2Seq(attention_units=...)", lambda v: s2s(attention_units=v),
-           ("attention_units",), BAD_COUNT.filter(lambda v: v is not None)),
-    Target("seq2seq.Seq2Seq(max_source_length=...)", lambda v: s2s(max_source_length=v),
-           ("max_source_length",), BAD_COUNT),
-    Target("seq2seq.Seq2Seq(dtype=...)", lambda v: s2s(dtype=v), ("dtype",),
-           st.one_of(st.sampled_from(["int32", "float16", "abc", 3]), st.none())),
-    Target("seq2seq.Seq2Seq(score=...)", lambda v: s2s(score=v), ("score",), SCALAR_JUNK),
-    Target("seq2seq.Seq2Seq.translate(texts=...)", lambda v: s2s().translate(v), ("texts",),
-           st.one_of(BAD_STRINGS, st.just([]))),
-    Target("seq2seq.Seq2Seq.translate(texts, alpha=...)",
-           lambda v: s2s().translate(["1 may 2001"], alpha=v), ("alpha",), BAD_ALPHA),
-    Target("seq2seq.Seq2Seq.translate(texts, beam_width=...)",
-           lambda v: s2s().translate(["1 may 2001"], beam_width=v), ("beam_width",), BAD_COUNT),
-    Target("seq2seq.Seq2Seq.log_prob(texts, outputs=...)",
-           lambda v: s2s().log_prob(["1 may 2001"], v), ("outputs",),
-           st.one_of(BAD_STRINGS, st.just(["2001-05-0x"]), st.just(["a", "b"]))),
-    Target("seq2seq.Seq2Seq.source_ids(texts=...)", lambda v: s2s().source_ids(v),
-           ("texts",), st.one_of(BAD_STRINGS, st.just([]))),
-    Target("seq2seq.check_texts(texts=...)", lambda v: seq2seq.check_texts(v, "texts"),
-           ("texts",), st.one_of(BAD_STRINGS, st.just([]))),
-    Target("seq2seq.check_pairs(pairs=...)", lambda v: seq2seq.check_pairs(v, "pairs"),
-           ("pairs",), st.one_of(BAD_STRINGS, st.just([]), st.just(PAIRS[0]),
-                                 st.just([("a", "b", "c")]))),
-    Target("seq2seq.check_translator(model=...)", lambda v: seq2seq.check_translator(v),
-           ("model",), st.one_of(st.none(), st.just(Odd()), st.text(max_size=3),
-                                 st.just(char_lm.BigramModel(VOCAB)))),
-    Target("seq2seq.check_ids(ids=..., name, n)", lambda v: seq2seq.check_ids(v, "ids", 3),
-           ("ids",), BAD_IDS_2D),
-    Target("seq2seq.beam_search(model=...)",
-           lambda v: seq2seq.beam_search(v, ["1 may 2001"]), ("model",),
-           st.one_of(st.none(), st.just(Odd()), st.text(max_size=3))),
-    Target("seq2seq.beam_search(model, texts, k=...)",
-           lambda v: seq2seq.beam_search(s2s(), ["1 may 2001"], k=v), ("k",), BAD_COUNT),
-    Target("seq2seq.beam_search(model, texts, max_len=...)",
-           lambda v: seq2seq.beam_search(s2s(), ["1 may 2001"], max_len=v), ("max_len",),
-           BAD_COUNT),
-    Target("seq2seq.evaluate(model, pairs=...)", lambda v: seq2seq.evaluate(s2s(), v),
-           ("pairs",), st.one_of(BAD_STRINGS, st.just([]), st.just(PAIRS[0]))),
-    Target("seq2seq.evaluate(model=...)", lambda v: seq2seq.evaluate(v, PAIRS), ("model",),
-           st.one_of(st.none(), st.just(Odd()), st.text(max_size=3))),
-    Target("seq2seq.train(model, pairs=...)",
-           lambda v: seq2seq.train(s2s(), v, epochs=1), ("pairs",),
-           st.one_of(BAD_STRINGS, st.just([]), st.just(PAIRS[0]), st.just(5))),
-    Target("seq2seq.train(model, pairs, seed=..., rng)",
-           lambda v: seq2seq.train(s2s(), PAIRS, epochs=1, seed=v, rng=rng()),
-           ("seed", "rng"), st.one_of(st.integers(0, 3), st.text(max_size=2))),
-    Target("seq2seq.train(model, pairs, epochs=...)",
-           lambda v: seq2seq.train(s2s(), PAIRS, epochs=v), ("epochs",), BAD_COUNT),
-    Target("seq2seq.train(model, pairs, clipnorm=...)",
-           lambda v: seq2seq.train(s2s(), PAIRS, epochs=1, clipnorm=v), ("clipnorm",),
-           st.one_of(BAD_NUMBER.filter(lambda v: v is not None), st.sampled_from([0, -1.0]))),
     # skip-gram
     Target("skipgram.Vocab(words=..., counts)", lambda v: skipgram.Vocab(v, np.ones(3, int)),
            ("words",), st.one_of(st.just("abc"), st.just([1, 2, 3]), st.none(),
@@ -374,69 +303,7 @@ TARGETS: list[Target] = [
                                              seed=0),
            ("subsample_t", "t"), st.one_of(BAD_NUMBER.filter(lambda v: v is not None),
                                            st.sampled_from([0, -1e-3]))),
-    # transformer
-    Target("transformer.TransformerLM(vocab=...)",
-           lambda v: transformer.TransformerLM(v, d_model=4, num_heads=1), ("vocab",), BAD_VOCAB),
-    Target("transformer.TransformerLM(positional=...)", lambda v: tlm(positional=v),
-           ("positional",), BAD_FLAG),
-    Target("transformer.TransformerLM(norm_first=...)", lambda v: tlm(norm_first=v),
-           ("norm_first",), BAD_FLAG),
-    Target("transformer.TransformerLM(dropout=...)", lambda v: tlm(dropout=v), ("dropout",),
-           st.one_of(SCALAR_JUNK, st.sampled_from([-0.1, 1.0, 1.5, float("nan")]))),
-    Target("transformer.TransformerLM(label_smoothing=...)", lambda v: tlm(label_smoothing=v),
-           ("label_smoothing",),
-           st.one_of(SCALAR_JUNK, st.sampled_from([-0.1, 1.5, float("nan")]))),
-    Target("transformer.TransformerLM(max_len=...)", lambda v: tlm(max_len=v), ("max_len",),
-           BAD_COUNT),
-    Target("transformer.TransformerLM(num_layers=...)", lambda v: tlm(num_layers=v),
-           ("num_layers",), BAD_COUNT),
-    Target("transformer.TransformerLM.loss(names=...)", lambda v: tlm().loss(v), ("names",),
-           st.one_of(BAD_STRINGS, st.just([]))),
-    Target("transformer.TransformerLM.sample(rng, n=...)", lambda v: tlm().sample(0, n=v),
-           ("n",), BAD_COUNT),
-    Target("transformer.TransformerLM.sample(rng, temperature=...)",
-           lambda v: tlm().sample(0, temperature=v), ("temperature",), BAD_TEMPERATURE),
-    Target("transformer.TransformerLM.sample(rng, max_len=...)",
-           lambda v: tlm().sample(0, max_len=v), ("max_len",), BAD_COUNT),
-    Target("transformer.TransformerLM.attention_maps(name=...)",
-           lambda v: tlm().attention_maps(v), ("name",),
-           st.one_of(st.just(["ann"]), st.none(), st.integers(), st.just(Odd()))),
-    Target("transformer.train_lm(lm, names=...)",
-           lambda v: transformer.train_lm(tlm(), v, epochs=1), ("names",),
-           st.one_of(BAD_STRINGS, st.just([]))),
-    Target("transformer.train_lm(lm, names, epochs=...)",
-           lambda v: transformer.train_lm(tlm(), NAMES, epochs=v), ("epochs",), BAD_COUNT),
-    Target("transformer.train_lm(lm=...)",
-           lambda v: transformer.train_lm(v, NAMES, epochs=1), ("lm",),
-           st.one_of(st.none(), st.just(Odd()), st.text(max_size=2))),
-    Target("transformer.TransformerTranslator(source_vocab=...)",
-           lambda v: transformer.TransformerTranslator(v, TGT, d_model=4, num_heads=1),
-           ("source_vocab",), BAD_VOCAB),
-    Target("transformer.TransformerTranslator(norm_first=...)",
-           lambda v: translator(norm_first=v), ("norm_first",), BAD_FLAG),
-    Target("transformer.TransformerTranslator(max_source_length=...)",
-           lambda v: translator(max_source_length=v), ("max_source_length",), BAD_COUNT),
-    Target("transformer.TransformerTranslator.translate(texts=...)",
-           lambda v: translator().translate(v), ("texts",), st.one_of(BAD_STRINGS, st.just([]))),
-    Target("transformer.TransformerTranslator.translate(texts, alpha=...)",
-           lambda v: translator().translate(["1 may 2001"], beam_width=2, alpha=v), ("alpha",),
-           BAD_ALPHA),
 ]
-
-
-def _covered(target_id: str) -> str:
-    """'char_lm.CharLanguageModel.loss(names=...)' -> 'char_lm.CharLanguageModel'."""
-    return ".".join(re.match(r"[\w.]+", target_id).group(0).split(".")[:2])
-
-
-def test_every_public_name_is_covered():
-    covered = {_covered(t.id) for t in TARGETS}
-    names = public_names(companion.models)
-    assert len(names) > 40
-    missing = [n for n in names if n not in covered and n not in EXEMPT]
-    assert not missing, f"public names of companion.models with no property target: {missing}"
-    stale = [n for n in EXEMPT if n in covered or n not in names]
-    assert not stale, f"EXEMPT entries to remove: {stale}"
 
 
 def test_target_ids_are_distinct():

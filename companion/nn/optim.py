@@ -24,8 +24,8 @@ from collections.abc import Callable
 import numpy as np
 
 from companion.nn.validation import (
-    DivergenceError,
     check_bool,
+    check_gradients,
     check_int,
     check_interval,
     check_non_negative,
@@ -87,31 +87,9 @@ class Optimizer:
         return updates, new
 
     def _check_grads(self, grads, state: dict) -> None:
-        """One gradient per parameter, each of its parameter's shape (no silent broadcasting),
-        all finite: a NaN or inf gradient raises ``DivergenceError`` (with ``step``) before it
-        reaches a parameter or the state (Adam's m and v would keep it for good)."""
-        for i, g in enumerate(grads):
-            g = np.asarray(g)
-            if g.dtype.kind not in "iuf":
-                raise TypeError(f"{type(self).__name__}.update: gradient {i} must be a numeric "
-                                f"array, got {type(grads[i]).__name__} of dtype {g.dtype}")
-            if not np.isfinite(g).all():
-                raise DivergenceError(
-                    f"{type(self).__name__}.update: gradient {i} holds "
-                    f"{int((~np.isfinite(g)).sum())} NaN or infinite value(s) at step "
-                    f"{state['step']}: training diverged (try a smaller learning_rate, clip the "
-                    "gradients with clipnorm=, or normalise the inputs)", step=state["step"])
-        if not self.slots:
-            return
-        held = state[self.slots[0]]
-        if len(grads) != len(held):
-            raise ValueError(f"{type(self).__name__}.update: got {len(grads)} gradients for a "
-                             f"state made for {len(held)} parameters (init(params) with the "
-                             "same list)")
-        for i, (g, h) in enumerate(zip(grads, held)):
-            if np.shape(g) != h.shape:
-                raise ValueError(f"{type(self).__name__}.update: gradient {i} has shape "
-                                 f"{np.shape(g)}, expected {h.shape} (its parameter's shape)")
+        """One finite gradient per parameter, of its shape (``validation.check_gradients``)."""
+        shapes = [h.shape for h in state[self.slots[0]]] if self.slots else None
+        check_gradients(grads, shapes, f"{type(self).__name__}.update", state["step"])
 
     def _update_one(self, g, slots, lr, t):
         raise NotImplementedError

@@ -353,3 +353,25 @@ def check_string(value, name: str) -> str:
     if not isinstance(value, (str, np.str_)):
         raise TypeError(f"{name}: expected a string, got {type(value).__name__} {_short(value)}")
     return str(value)
+
+
+def check_gradients(grads, shapes, owner: str, step: int) -> None:
+    """An optimiser's gradients: numeric, one per parameter of its shape (``shapes``; None
+    skips that check) and finite: a NaN or inf raises ``DivergenceError`` (with ``step``)
+    before it reaches a parameter or an optimiser's state (Adam's m and v would keep it)."""
+    if shapes is not None and len(grads) != len(shapes):
+        raise ValueError(f"{owner}: got {len(grads)} gradients for a state made for "
+                         f"{len(shapes)} parameters (init(params) with the same list)")
+    for i, g in enumerate(grads):
+        arr = np.asarray(g)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{owner}: gradient {i} must be a numeric array, got "
+                            f"{type(g).__name__} of dtype {arr.dtype}")
+        if shapes is not None and arr.shape != tuple(shapes[i]):
+            raise ValueError(f"{owner}: gradient {i} has shape {arr.shape}, expected "
+                             f"{tuple(shapes[i])} (its parameter's shape)")
+        if not np.isfinite(arr).all():
+            raise DivergenceError(
+                f"{owner}: gradient {i} holds {int((~np.isfinite(arr)).sum())} NaN or infinite "
+                f"value(s) at step {step}: training diverged (try a smaller learning_rate, clip "
+                "the gradients with clipnorm=, or normalise the inputs)", step=step)
