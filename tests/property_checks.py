@@ -8,6 +8,9 @@ wrong one. Used by ``test_properties.py`` (nn) and ``test_properties_data.py`` (
 """
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -17,8 +20,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from companion.nn import activations
+from companion.nn.validation import DivergenceError
 
-CLEAR = (TypeError, ValueError, RuntimeError, KeyError)
+CLEAR = (TypeError, ValueError, RuntimeError, KeyError, DivergenceError)
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
@@ -130,3 +134,16 @@ def same_accuracy(out: float, y, p) -> bool:
         return bool(np.isnan(out))
     pred = p.argmax(-1) if p.shape[-1] > 1 else (p[..., 0] > 0.5)
     return pred.size == len(y) and out == np.mean(pred.ravel() == np.asarray(y))
+
+
+def public_names(package) -> list[str]:
+    """'module.Name' for every public function and class defined in the package's modules
+    (what a coverage test checks each target list against)."""
+    out = []
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        module = importlib.import_module(info.name)
+        short = info.name.rsplit(".", 1)[1]
+        out += [f"{short}.{n}" for n, o in vars(module).items()
+                if not n.startswith("_") and (inspect.isfunction(o) or inspect.isclass(o))
+                and o.__module__ == module.__name__]
+    return out

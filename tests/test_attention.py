@@ -300,7 +300,7 @@ def test_mask_forms_and_refusals(rng):
     additive = np.where(m, 0.0, -np.inf)
     with pytest.raises(TypeError, match="additive float mask"):
         scaled_dot_product_attention_forward(q, q, q, additive)
-    with pytest.raises(ValueError, match="0 and 1 only"):
+    with pytest.raises(ValueError, match="only 0 and 1"):
         scaled_dot_product_attention_forward(q, q, q, 2 * m.astype(int))
     with pytest.raises(ValueError, match=r"does not fit scores of shape \(2, 3, 3\)"):
         scaled_dot_product_attention_forward(q, q, q, np.ones(3, dtype=bool))   # 1-D

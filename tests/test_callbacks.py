@@ -111,7 +111,7 @@ def test_early_stopping_on_any_trainable_restores_its_params():
 @pytest.mark.parametrize("callbacks, message", [
     (EarlyStopping(), "callbacks must be a list of Callback objects"),
     ([EarlyStopping], r"callbacks\[0\] must be a Callback object, got the class EarlyStopping"),
-    (["early"], r"callbacks\[0\] must be a Callback object, got a str"),
+    (["early"], r"callbacks\[0\] must be a Callback object, got str 'early'"),
 ])
 def test_wrong_callbacks_are_named(callbacks, message):
     x, y, _, _ = problem()

@@ -67,7 +67,7 @@ def test_the_query_is_the_previous_state(rng):
     """Step 1's context depends on s0 only (not on x), and step t's on the steps before."""
     gru, att, a, mask = _arrays("general", rng)
     (_, C, _), _ = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, "general")
-    c1, _, _ = attend("general", a["s0"], a["H"], att, mask)
+    (c1, _), _ = attend("general", a["s0"], a["H"], att, mask)
     np.testing.assert_allclose(C[:, 0], c1, rtol=1e-12)
     x2 = a["x"].copy()
     x2[:, 1:] += 1.0                                  # change the inputs from step 2 on

@@ -4,6 +4,8 @@ vectors, augmentation) and the echo state network; the rules are those of
 """
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -13,6 +15,7 @@ from property_checks import (
     BAD_FLAG,
     BAD_NUMBER,
     BAD_STRINGS,
+    SCALAR_JUNK,
     SETTINGS,
     Odd,
     Target,
@@ -21,8 +24,10 @@ from property_checks import (
     rng,
 )
 
-from companion.data import augment, dates, datasets, text, word_vectors
+from companion.data import augment, corpus, datasets, dates, text, word_vectors
 from companion.models.echo_state import EchoStateNetwork, delay_task
+
+mnist = importlib.import_module("companion.data.mnist")     # the package exports a function
 
 TARGETS: list[Target] = [
     # data
@@ -66,6 +71,8 @@ TARGETS: list[Target] = [
     Target("text.encode_padded(vocab, texts=...)",
            lambda v: text.encode_padded(text.char_vocabulary(["ab"]), v), ("texts", "text"),
            BAD_STRINGS),
+    Target("text.check_vocabulary(vocab=...)", lambda v: text.check_vocabulary(v), ("vocab",),
+           st.one_of(st.none(), st.just(["a", "b"]), st.text(max_size=3), st.just(Odd()))),
     Target("text.char_vocabulary(texts=...)", lambda v: text.char_vocabulary(v), ("texts",),
            st.one_of(st.none(), st.integers(), st.just([1, 2]), st.just(Odd())),),
     Target("dates.encode_sources(vocab, texts=...)",
@@ -100,6 +107,76 @@ TARGETS: list[Target] = [
            st.one_of(st.none(), st.just(Odd()), st.text(max_size=3), st.just(np.ones((2,))),
                      st.just(np.full((2, 64), "a")), st.just(np.full((2, 8, 7), 1.0))),
            lambda v, out: False),
+    # more of data (helper valid2)
+    Target("augment.shift(images, dy=...)", lambda v: augment.shift(np.zeros((1, 8, 8)), v, 0),
+           ("dy",), BAD_COUNT.filter(lambda v: v not in (0, -1, -2, -3, -4, -5))),
+    Target("augment.shift(images=...)", lambda v: augment.shift(v, 1, 0), ("images",),
+           st.one_of(st.none(), st.just(np.ones((8, 8))), st.text(max_size=2),
+                     st.just(np.full((1, 8, 8), np.nan))),
+           lambda v, out: np.ndim(v) == 3 and np.shape(out) == np.shape(v)),   # NaN moves along
+    Target("corpus.letter_words(text=...)", lambda v: corpus.letter_words(v), ("text",),
+           st.one_of(st.none(), st.integers(), st.just(["a b"]), st.just(Odd()))),
+    Target("datasets.digits_images(seed=...)", lambda v: datasets.digits_images(v),
+           ("seed", "rng"), st.one_of(st.text(max_size=2), st.just(2.5), st.just(-1))),
+    Target("dates.ordinal(n=...)", lambda v: dates.ordinal(v), ("n",),
+           st.one_of(st.none(), st.text(max_size=2), st.just(2.5), st.just(-1), st.just(True))),
+    Target("dates.iso(d=...)", lambda v: dates.iso(v), ("d",),
+           st.one_of(st.none(), st.text(max_size=10), st.integers())),
+    Target("dates.make_pairs(rng, n, years, formats=...)",
+           lambda v: dates.make_pairs(rng(), 2, [2000], v), ("formats",),
+           st.one_of(st.just("iso"), st.just([]), st.just(["nope"]), st.just([3]))),
+    Target("dates.load_dates(n_train=...)", lambda v: dates.load_dates(v, 1, 1, 1),
+           ("n_train",), st.one_of(SCALAR_JUNK.filter(lambda v: v is not None),
+                                   st.sampled_from([-1, 2.5]))),
+    Target("mnist.balanced_indices(y, n_per_class=...)",
+           lambda v: mnist.balanced_indices(np.repeat(np.arange(3), 4), v), ("n_per_class",),
+           st.one_of(BAD_COUNT, st.just(5))),
+    Target("mnist.balanced_indices(y=..., n_per_class)",
+           lambda v: mnist.balanced_indices(v, 1), ("y",),
+           st.one_of(st.none(), st.just(np.zeros((2, 2), int)), st.text(max_size=2),
+                     st.just(np.array(["a", "b"])))),
+    Target("mnist.mnist_subset(n_per_class, split=...)",
+           lambda v: mnist.mnist_subset(1, v), ("split",),
+           st.one_of(st.none(), st.just("dev"), st.integers(), st.just(["train"]))),
+    Target("mnist.load_split(split=...)", lambda v: mnist.load_split(v), ("split",),
+           st.one_of(st.none(), st.just("dev"), st.integers())),
+    Target("mnist.mnist(folder=...)", lambda v: mnist.mnist(v), ("folder",),
+           st.one_of(st.integers(), st.just(Odd()), st.just(["assets"]))),
+    Target("mnist.read_idx(path=..., magic, n)", lambda v: mnist.read_idx(v, 2051, 1),
+           ("path",), st.one_of(st.none(), st.integers())),   # a missing file: FileNotFoundError
+    Target("text.chars(text=...)", lambda v: text.chars(v), ("text",),
+           st.one_of(st.none(), st.integers(), st.just(["ab"]), st.just(Odd()))),
+    Target("text.sentences(text=...)", lambda v: text.sentences(v), ("text",),
+           st.one_of(st.none(), st.integers(), st.just(["a. b."]), st.just(Odd()))),
+    Target("text.load_names(sex=...)", lambda v: text.load_names(v), ("sex",),
+           st.one_of(st.text(min_size=1, max_size=3), st.integers(), st.just(["F"]))),
+    Target("word_vectors.cosine_similarity(u=..., v)",
+           lambda v: word_vectors.cosine_similarity(v, np.ones(3)), ("u",), bad_arrays((3,)),
+           lambda v, out: np.shape(v)[-1:] == (3,) and np.isfinite(v).all()),  # broadcasts
+    Target("word_vectors.normalize_rows(E=...)", lambda v: word_vectors.normalize_rows(v),
+           ("E",), bad_arrays((2, 3)),
+           lambda v, out: np.ndim(v) == 2 and np.isfinite(v).all() and out.shape == np.shape(v)),
+    Target("word_vectors.top_k(scores=..., k)", lambda v: word_vectors.top_k(v, 2), ("scores",),
+           st.one_of(st.none(), st.text(max_size=2), st.just(np.array([1.0, np.nan, 0.5])),
+                     st.just(np.zeros((2, 3))))),
+    Target("word_vectors.top_k(scores, k=...)",
+           lambda v: word_vectors.top_k(np.arange(3.0), v), ("k",), BAD_COUNT),
+    Target("word_vectors.load_glove(n_words=...)", lambda v: word_vectors.load_glove(v),
+           ("n_words",), BAD_COUNT.filter(lambda v: v is not None)),
+    Target("word_vectors.read_analogies(path=...)", lambda v: word_vectors.read_analogies(v),
+           ("path",), st.one_of(st.none(), st.integers())),
+    Target("word_vectors.read_analogies(path, lower=...)",
+           lambda v: word_vectors.read_analogies(lower=v), ("lower",), BAD_FLAG),
+    Target("word_vectors.evaluate_analogies(wv=...)",
+           lambda v: word_vectors.evaluate_analogies(v, {"s": [("a", "b", "c", "d")]}), ("wv",),
+           st.one_of(st.none(), st.just(Odd()), st.text(max_size=2))),
+    Target("word_vectors.evaluate_analogies(wv, sections=...)",
+           lambda v: word_vectors.evaluate_analogies(_wv(), v), ("sections",),
+           st.one_of(st.just([("king", "queen", "man", "woman")]), st.text(min_size=1, max_size=2),
+                     st.just({"s": [("king", "queen")]}), st.just({"s": "king queen man woman"}))),
+    Target("word_vectors.partner_rank(wv, a=..., b)",
+           lambda v: word_vectors.partner_rank(_wv(), v, "queen"), ("a", "vocabulary"),
+           st.one_of(st.none(), st.just(["king"]), st.just("kingg"), st.integers())),
     # echo state network
     Target("EchoStateNetwork(units=...)", lambda v: EchoStateNetwork(units=v), ("units",),
            BAD_COUNT),

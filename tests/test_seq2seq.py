@@ -238,7 +238,7 @@ def test_additive_attention_refuses_other_masks(rng):
         layer.forward(q, h, np.ones((2, 2, 5), dtype=bool))          # (N, Tq, Tv)
     with pytest.raises(TypeError, match="additive float mask"):
         layer.forward(q, h, np.where(good == 1, 0.0, -np.inf))
-    with pytest.raises(TypeError, match="0/1 integers"):
+    with pytest.raises(ValueError, match="only 0 and 1"):
         layer.forward(q, h, good * 2)
 
 

@@ -97,7 +97,7 @@ def test_census_names():
 def test_wrong_tokens_are_named_not_silently_unknown():
     """encode([1, 2]) used to map every number to <UNK>; decode([1.5]) to truncate to 1."""
     vocab = Vocabulary.build(words(TEXT))
-    with pytest.raises(TypeError, match=r"^token: expected a string, got int 1$"):
+    with pytest.raises(TypeError, match=r"^tokens: expected a list of strings, but item 0 is int 1$"):
         vocab.encode([1, 2])
     with pytest.raises(TypeError, match=r"^tokens: expected a list of string tokens .* got "
                                         r"NoneType None$"):

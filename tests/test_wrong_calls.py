@@ -263,7 +263,7 @@ ROWS: list[Row] = [
     # text and vocabulary
     Row("Vocabulary.build(tokens, max_size=0)", lambda: Vocabulary.build(["a"], max_size=0), ValueError, r"^max_size must be a positive integer, got 0"),
     Row("Vocabulary.build(None)", lambda: Vocabulary.build(None), TypeError, r"^tokens: expected a list of string tokens .* got NoneType None"),
-    Row("vocab.encode([1, 2])", lambda: _vocab().encode([1, 2]), TypeError, r"^token: expected a string, got int 1"),
+    Row("vocab.encode([1, 2])", lambda: _vocab().encode([1, 2]), TypeError, r"^tokens: expected a list of strings, but item 0 is int 1"),
     Row("vocab.decode([1.5])", lambda: _vocab().decode([1.5]), TypeError, r"^decode: expected integer ids, got dtype float64"),
     Row("vocab.decode([99])", lambda: _vocab().decode([99]), ValueError, r"^decode: id 99 is outside the vocabulary 0\.\.\d+"),
     Row("vocab.one_hot([0.0, 1.0])", lambda: _vocab().one_hot(np.array([0.0, 1.0])), TypeError, r"^one_hot: expected integer ids, got dtype float64"),
@@ -333,7 +333,7 @@ ROWS: list[Row] = [
     Row("train_skipgram(SkipGram(3, 4), vocab of 8 words, ids)", lambda: _skipgram(n_words=3), ValueError, r"ids.* 0\.\.2.*(got|found).* 7|SkipGram has 3 words but vocab has 8"),
     Row("train_skipgram(model, text.Vocabulary, ids)", lambda: _skipgram(vocab=_vocab()), TypeError, r"vocab: expected .*build_vocab"),
     Row("SkipGram(0, 4)", lambda: SkipGram(0, 4, seed=0), ValueError, r"n_words must be a positive integer, got 0"),
-    Row("CharLanguageModel(None)", lambda: CharLanguageModel(None), TypeError, r"vocab: expected a Vocabulary \(char_vocabulary\(names\)\), got NoneType None"),
+    Row("CharLanguageModel(None)", lambda: CharLanguageModel(None), TypeError, r"vocab: expected a Vocabulary \(char_vocabulary\(texts\) or Vocabulary\.build\(tokens\)\), got NoneType None"),
     Row("lm.sample(rng, n=-1)", lambda: _lm().sample(0, n=-1), ValueError, r"n must be a positive integer, got -1"),
     Row("lm.sample(rng, n=2.5)", lambda: _lm().sample(0, n=2.5), ValueError, r"n must be a positive integer, got 2\.5"),
     Row("lm.sample(rng, temperature='1')", lambda: _lm().sample(0, temperature="1"), TypeError, r"temperature must be a number >= 0, got str '1'"),

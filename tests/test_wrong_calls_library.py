@@ -4,13 +4,15 @@ that names the argument (before: a silent wrong result or an error from deep ins
 import numpy as np
 import pytest
 
+from companion.data import augment
 from companion.data.text import char_vocabulary
 from companion.models import skipgram
 from companion.models.char_lm import BigramModel, CharLanguageModel, stream_chunks
-from companion.nn import optim
+from companion.nn import activations, gradcheck, optim, regularizers
 from companion.nn.layers import Dense
 from companion.nn.model import Sequential
 from companion.nn.train import clip_by_global_norm, fit, minibatches, train_loop
+from companion.nn.validation import DivergenceError
 
 VOCAB = char_vocabulary(["ann", "bob", "eve"])
 
@@ -97,6 +99,34 @@ CASES = [
      ValueError, "power must be a finite number"),
     ("noise_distribution(zero counts)", lambda: skipgram.noise_distribution(np.zeros(3)),
      ValueError, "positive word counts"),
+    # helper valid2: functions shown in notebooks 01, 03 and 04, and the optimisers
+    ("sign('ab')", lambda: activations.sign("ab"), TypeError, "sign: z: expected a numeric array"),
+    ("sign([nan, 1])", lambda: activations.sign([np.nan, 1.0]), ValueError,
+     "sign: z contains 1 NaN"),
+    ("rel_error([], [])", lambda: gradcheck.rel_error([], []), ValueError, "a and b are empty"),
+    ("L2()(None)", lambda: regularizers.L2()(None), TypeError, "w: expected a numeric array"),
+    ("L1().gradient('w')", lambda: regularizers.L1().gradient("w"), TypeError,
+     "w: expected a numeric array"),
+    ("from_notes_lambda(-1, 5)", lambda: regularizers.from_notes_lambda(-1, 5), ValueError,
+     "lam must be a number >= 0"),
+    ("soft_threshold(w, nan)", lambda: regularizers.soft_threshold(np.ones(2), np.nan), ValueError,
+     "threshold must be a finite number"),
+    ("soft_threshold(w, '0.1')", lambda: regularizers.soft_threshold(np.ones(2), "0.1"), TypeError,
+     "threshold must be a finite number, got str"),
+    ("augment(flat rows of 63 pixels)", lambda: augment.augment(np.ones((2, 63)), np.zeros(2)),
+     ValueError, r"X: expected images of shape \(8, 8\) \(or flat rows of 64 pixels\), got \(63,\)"),
+    ("augment(flat rows of 128 pixels)", lambda: augment.augment(np.ones((2, 128)), np.zeros(2)),
+     ValueError, r"got \(128,\)"),
+    ("augment(NaN pixels)", lambda: augment.augment(np.full((2, 64), np.nan), np.zeros(2)),
+     ValueError, "X contains 128 NaN"),
+    ("Adam.update([nan])", lambda: optim.Adam().update([np.array([np.nan, 1.0])],
+                                                       optim.Adam().init([np.zeros(2)])),
+     DivergenceError, "Adam.update: gradient 0 holds 1 NaN or infinite value"),
+    ("SGD.update([inf])", lambda: optim.SGD().update([np.array([np.inf])], {"step": 4}),
+     DivergenceError, "at step 4: training diverged"),
+    ("fit(callbacks=[5])", lambda: fit(model(), x, y, "binary_crossentropy", "sgd", epochs=1,
+                                       seed=0, callbacks=[5]), TypeError,
+     r"callbacks\[0\] must be a Callback object, got int 5"),
     ("SkipGram.vectors(add_context='no')", lambda: skipgram.SkipGram(5, 2, seed=0).vectors("no"),
      TypeError, "add_context must be True or False"),
 ]
@@ -126,3 +156,38 @@ def test_the_sampler_refuses_a_temperature_below_zero(temperature):
     from companion.nn.activations import sample_from_logits
     with pytest.raises(ValueError, match="temperature must be a number >= 0"):
         sample_from_logits(np.zeros((2, 3)), temperature, np.random.default_rng(0))
+
+
+class NanGradient:
+    """A Trainable whose loss stays finite while its gradient turns infinite at step 2."""
+    def __init__(self):
+        self.w, self.calls = np.ones(2), 0
+
+    @property
+    def params(self):
+        return {"w": self.w}
+
+    def loss_and_grads(self, batch):
+        self.calls += 1
+        return 1.0, {"w": np.array([np.inf if self.calls == 3 else 1.0, 0.0])}
+
+
+def test_a_nan_gradient_stops_training_with_its_step_before_any_update():
+    """The loss alone would not show it: the optimiser refuses the gradient (issue 23)."""
+    trainable = NanGradient()
+    with pytest.raises(DivergenceError, match="at step 2") as info:
+        train_loop(trainable, lambda epoch: range(4), "adam", 1)
+    assert info.value.step == 2
+    assert np.isfinite(trainable.w).all()
+
+
+def test_adam_keeps_its_moments_when_it_refuses_a_nan_gradient():
+    opt = optim.Adam()
+    state = opt.init([np.zeros(2)])
+    _, state = opt.update([np.ones(2)], state)
+    before = {k: [a.copy() for a in v] if isinstance(v, list) else v for k, v in state.items()}
+    with pytest.raises(DivergenceError):
+        opt.update([np.array([np.nan, 1.0])], state)
+    for key in ("m", "v"):
+        np.testing.assert_array_equal(state[key][0], before[key][0])
+    assert state["step"] == before["step"] == 1

@@ -188,7 +188,7 @@ def step_before(s_prev, x, H, mask, gru_step: Callable):
 
     s_prev (N, u), x (N, V), H (N, Tx, u), mask (N, Tx) booleans; ``gru_step(inputs (N, V + u),
     h (N, u)) -> (N, u)``. Returns (s (N, u), context (N, u), weights (N, Tx))."""
-    context, weights, _ = attend("dot", s_prev, H, {}, mask)
+    (context, weights), _ = attend("dot", s_prev, H, {}, mask)
     return gru_step(np.concatenate([x, context], axis=1), s_prev), context, weights
 
 

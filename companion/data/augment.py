@@ -11,6 +11,7 @@ import numpy as np
 
 from companion.nn.validation import (
     as_array,
+    check_finite,
     check_int,
     check_non_negative,
     check_number,
@@ -49,15 +50,16 @@ def augment(X, y, shape=(8, 8), copies: int = 4, max_shift: int = 1,
     {-max_shift..max_shift}^2 and an angle in [-max_degrees, max_degrees].
     Returns X_aug ((copies + 1) * N, same trailing shape as X) and y_aug.
     """
-    X = as_array(X, "X", ndim=(2, 3))
+    X, y = check_finite(as_array(X, "X", ndim=(2, 3)), "X"), as_array(y, "y", ndim=1)
     copies, max_shift = check_int(copies, "copies", 0), check_int(max_shift, "max_shift", 0)
     check_non_negative(max_degrees, "max_degrees")
-    flat = X.ndim == 2
-    imgs = X.reshape((-1,) + tuple(shape)) if flat else X
-    if imgs.shape[1:] != tuple(shape):
-        raise ValueError(f"X: expected images of shape {tuple(shape)}, got {imgs.shape[1:]}")
-    if len(np.asarray(y)) != len(imgs):
-        raise ValueError(f"X has {len(imgs)} images but y has {len(np.asarray(y))} labels: "
+    flat, shape = X.ndim == 2, tuple(shape)
+    if X.shape[1:] != ((int(np.prod(shape)),) if flat else shape):
+        raise ValueError(f"X: expected images of shape {shape} (or flat rows of "
+                         f"{int(np.prod(shape))} pixels), got {X.shape[1:]}")
+    imgs = X.reshape((-1,) + shape)
+    if len(y) != len(imgs):
+        raise ValueError(f"X has {len(imgs)} images but y has {len(y)} labels: "
                          "they must describe the same examples")
     rng = rng_from(seed)
     out = [imgs]
@@ -69,5 +71,5 @@ def augment(X, y, shape=(8, 8), copies: int = 4, max_shift: int = 1,
             new[i] = shift(rotate(img[None], angle), int(dy), int(dx))[0]
         out.append(new)
     X_aug = np.concatenate(out)
-    y_aug = np.tile(np.asarray(y), copies + 1)
+    y_aug = np.tile(y, copies + 1)
     return (X_aug.reshape(len(X_aug), -1) if flat else X_aug), y_aug

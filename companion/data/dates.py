@@ -31,6 +31,7 @@ FIRST, LAST = dt.date(1950, 1, 1), dt.date(2049, 12, 31)
 
 def ordinal(n: int) -> str:
     """1 -> '1st', 2 -> '2nd', 3 -> '3rd', 11 -> '11th', 22 -> '22nd'."""
+    n = check_int(n, "n", minimum=0)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
@@ -63,10 +64,15 @@ FORMATS: dict[str, str] = {
 }
 
 
-def write_date(d: dt.date, fmt: str) -> str:
-    """The date written in one of ``FORMATS`` (by its name, e.g. '3/3/98')."""
+def _check_date(d) -> dt.date:
     if not isinstance(d, dt.date):
         raise TypeError(f"d: expected a datetime.date, got {type(d).__name__} {d!r}")
+    return d
+
+
+def write_date(d: dt.date, fmt: str) -> str:
+    """The date written in one of ``FORMATS`` (by its name, e.g. '3/3/98')."""
+    _check_date(d)
     if not isinstance(fmt, str) or fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {list(FORMATS)}, got {fmt!r}")
     p = _parts(d)
@@ -75,7 +81,7 @@ def write_date(d: dt.date, fmt: str) -> str:
 
 
 def iso(d: dt.date) -> str:
-    return d.isoformat()
+    return _check_date(d).isoformat()
 
 
 def random_dates(rng, n: int, years: Sequence[int]) -> list[dt.date]:
@@ -98,7 +104,9 @@ def random_dates(rng, n: int, years: Sequence[int]) -> list[dt.date]:
 def make_pairs(rng, n: int, years: Sequence[int],
                formats: Sequence[str] | None = None) -> list[tuple[str, str]]:
     """``n`` (written date, ISO date) pairs, each in a format drawn uniformly."""
-    formats = list(FORMATS) if formats is None else list(formats)
+    formats = list(FORMATS) if formats is None else check_strings(formats, "formats", False)
+    if any(f not in FORMATS for f in formats):
+        raise ValueError(f"formats: expected names from {list(FORMATS)}, got {formats!r:.80}")
     fmt = rng.integers(0, len(formats), n)
     return [(write_date(d, formats[f]), iso(d)) for d, f in zip(random_dates(rng, n, years), fmt)]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from companion.data.datasets import ASSETS
-from companion.nn.validation import check_int, rng_from
+from companion.nn.validation import as_array, check_int, rng_from
 
 MNIST_DIR = ASSETS / "mnist"
 FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -32,6 +32,8 @@ def read_idx(path: Path, magic: int, n: int) -> np.ndarray:
     Checks the magic number, the header's sizes against ``n`` (and 28 x 28) and the payload's
     length; any mismatch or a damaged gzip stream raises ValueError naming the file.
     """
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path: expected a file path, got {type(path).__name__} {path!r:.40}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"MNIST file missing: {path}; {REBUILD}")
@@ -64,8 +66,11 @@ def read_idx(path: Path, magic: int, n: int) -> np.ndarray:
 
 def load_split(split: str = "train", folder: Path | str | None = None):
     """One split, ``"train"`` or ``"test"``: images (N, 28, 28) uint8 and labels (N,) uint8."""
-    if split not in FILES:
+    if not isinstance(split, str) or split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if folder is not None and not isinstance(folder, (str, Path)):
+        raise TypeError(f"folder: expected a directory path, got {type(folder).__name__} "
+                        f"{folder!r:.40}")
     folder = MNIST_DIR if folder is None else Path(folder)
     images, labels = FILES[split]
     x = read_idx(folder / images, IMAGE_MAGIC, SIZES[split])
@@ -88,7 +93,7 @@ def mnist(folder: Path | str | None = None):
 def balanced_indices(y, n_per_class: int, seed=0) -> np.ndarray:
     """Indices of ``n_per_class`` examples of every class in ``y`` (N,), drawn without
     replacement with ``seed``; returned in increasing order (the data set's own order)."""
-    y = np.asarray(y)
+    y = as_array(y, "y", ndim=1)
     n_per_class = check_int(n_per_class, "n_per_class")
     rng = rng_from(seed)
     picked = []

@@ -130,8 +130,9 @@ class Vocabulary:
         check_bool(add_eos, "add_eos")
         if add_eos and self.eos is None:
             raise ValueError("add_eos=True, but this vocabulary has no <EOS> (specials=False)")
-        ids = [self.stoi.get(t, self.unk) for t in _tokens(tokens, "tokens")
-               if isinstance(t, str) or self.index(t)]             # index() names a non-string
+        tokens = list(tokens) if isinstance(tokens, str) else check_strings(
+            _tokens(tokens, "tokens"), "tokens")
+        ids = [self.stoi.get(t, self.unk) for t in tokens]
         ids = [i for i in ids if i is not None] + ([self.eos] if add_eos else [])
         return np.asarray(ids, dtype=np.int64)
 
@@ -260,3 +261,12 @@ def names_split():
     val = [names[i] for i in order[4130:4646]]
     test = [names[i] for i in order[4646:]]
     return train, val, test, char_vocabulary(train)
+
+
+def check_vocabulary(vocab, name: str = "vocab") -> Vocabulary:
+    """``vocab`` must be a ``Vocabulary`` (a list of tokens is not one: build it with
+    ``char_vocabulary(texts)`` or ``Vocabulary.build(tokens)``)."""
+    if not isinstance(vocab, Vocabulary):
+        raise TypeError(f"{name}: expected a Vocabulary (char_vocabulary(texts) or "
+                        f"Vocabulary.build(tokens)), got {type(vocab).__name__} {vocab!r:.40}")
+    return vocab

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from companion.data.datasets import ASSETS
-from companion.nn.validation import as_array, check_finite, check_int, check_strings
+from companion.nn.validation import as_array, check_bool, check_finite, check_int, check_strings
 
 GLOVE_DIR = ASSETS / "glove"
 ANALOGY_FILE = ASSETS / "analogy" / "questions-words.txt"
@@ -57,7 +57,7 @@ def cosine_similarity(u, v) -> np.ndarray:
 
 def normalize_rows(E) -> np.ndarray:
     """Each row divided by its Euclidean length (zero rows stay zero)."""
-    E = as_array(E, "E", ndim=2)
+    E = check_finite(as_array(E, "E", ndim=2), "E")
     norms = np.linalg.norm(E, axis=1, keepdims=True)
     return E / np.where(norms == 0, 1.0, norms)
 
@@ -154,6 +154,9 @@ class WordVectors:
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest scores, best first (argpartition, then a small sort)."""
+    scores = as_array(scores, "scores", ndim=1)
+    if np.isnan(scores).any():
+        raise ValueError("scores contains NaN; expected numbers (-inf for excluded entries)")
     k = min(check_int(k, "k"), scores.shape[-1])
     part = np.argpartition(-scores, k - 1)[:k]
     return part[np.argsort(-scores[part], kind="stable")]
@@ -174,6 +177,9 @@ def load_glove(n_words: int | None = None, directory: Path | str = GLOVE_DIR) ->
 # --- the Google analogy benchmark ---------------------------------------------------------
 def read_analogies(path: Path | str = ANALOGY_FILE, lower: bool = True) -> dict[str, list]:
     """questions-words.txt as {section: [(a, b, c, d), ...]} (lower-cased for GloVe)."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path: expected a file path, got {type(path).__name__} {path!r:.40}")
+    lower = check_bool(lower, "lower")
     sections: dict[str, list] = {}
     current = None
     for line in Path(path).read_text(encoding="utf-8").splitlines():
@@ -248,7 +254,14 @@ def evaluate_analogies(wv: WordVectors, sections: dict | None = None, batch_size
     Each batch is one (batch, n_features) @ (n_features, n_words) product; the question words
     get a score of -inf unless ``exclude_question_words=False`` (to show why they must go).
     """
+    if not isinstance(wv, WordVectors):
+        raise TypeError(f"wv: expected WordVectors, got {type(wv).__name__}")
     sections = read_analogies() if sections is None else sections
+    if not isinstance(sections, dict) or not all(
+            isinstance(q, (list, tuple)) and all(isinstance(x, tuple) and len(x) == 4 for x in q)
+            for q in sections.values()):
+        raise TypeError("sections: expected {section: [(a, b, c, d), ...]} (read_analogies() "
+                        f"gives one), got {sections!r:.60}")
     batch_size = check_int(batch_size, "batch_size")
     keep_mistakes = check_int(keep_mistakes, "keep_mistakes", minimum=0)
     total, covered, correct, mistakes = {}, {}, {}, []

@@ -18,9 +18,10 @@ import numpy as np
 
 from companion.keras_twin.core import import_keras
 from companion.keras_twin.registry import register
-from companion.nn.layers.attention import MultiHeadAttention
+from companion.nn.layers.attention import BahdanauAttention, MultiHeadAttention
 from companion.nn.layers.layer_norm import LayerNormalization
 from companion.nn.layers.transformer import DecoderBlock, PositionalEmbedding, TransformerBlock
+from companion.nn.validation import check_bool, check_int
 
 _CLASSES: dict = {}
 
@@ -116,6 +117,12 @@ def block_twin(block, T: int, causal: bool = False, S: int | None = None):
     (N, T) bool] -> out) or ``DecoderBlock`` ([x, context (N, S, d), context mask (N, S)]
     -> out), with a copy of the block's weights (float32)."""
     from companion.keras_twin.registry import build_layer
+    if not isinstance(block, TransformerBlock) or getattr(block, "input_shape", None) is None:
+        raise TypeError(f"block: expected a built TransformerBlock or DecoderBlock, got "
+                        f"{type(block).__name__} {block!r:.40}")
+    T, causal = check_int(T, "T"), check_bool(causal, "causal")
+    if block.cross:
+        S = check_int(S, "S")
     keras = import_keras()
     kblock = build_layer(block, keras)
     x_in = keras.Input((T, block.d_model))
@@ -135,6 +142,10 @@ def bahdanau_twin(layer, Tq: int, Tv: int):
     dk), key mask (N, Tv) bool] -> context (N, Tq, dk), with our weights: Keras'
     ``AdditiveAttention(use_scale=True)`` over Dense(query) and Dense(keys), the raw keys as
     its values (``AdditiveAttention`` has no projections of its own)."""
+    if not isinstance(layer, BahdanauAttention) or "query_kernel" not in layer.params:
+        raise TypeError(f"layer: expected a built BahdanauAttention, got "
+                        f"{type(layer).__name__} {layer!r:.40}")
+    Tq, Tv = check_int(Tq, "Tq"), check_int(Tv, "Tv")
     keras = import_keras()
     (dq, units), dk = layer.params["query_kernel"].shape, layer.params["key_kernel"].shape[0]
     query, keys = keras.Input((Tq, dq)), keras.Input((Tv, dk))

@@ -7,6 +7,7 @@ import numpy as np
 
 from companion.keras_twin.core import import_keras
 from companion.keras_twin.registry import layer_twin
+from companion.nn.validation import as_array, check_bool, check_finite, check_positive
 
 
 # -- gradients: the one backend-specific helper ----------------------------------------------
@@ -40,9 +41,15 @@ def gradients(kmodel, x, scalar_fn, training: bool = False):
     normalisation's moving statistics, dropout's seed) under every backend.
     """
     keras = import_keras()
+    check_kmodel(kmodel)
+    training = check_bool(training, "training")
+    if not callable(scalar_fn):
+        raise TypeError(f"scalar_fn: expected a function of the model's output, got "
+                        f"{type(scalar_fn).__name__}")
     multi = isinstance(x, (list, tuple))
-    xs = [np.asarray(a, dtype=d) for a, d in zip(x if multi else [x],
-                                                 _input_dtypes(kmodel, len(x) if multi else 1))]
+    xs = [as_array(a, "x").astype(d) for a, d in zip(
+        x if multi else [x], _input_dtypes(kmodel, len(x) if multi else 1))]
+    _check_input_shapes(kmodel, xs)
     pack = (lambda seq: list(seq)) if multi else (lambda seq: seq[0])
     run = {"tensorflow": _grads_tensorflow, "jax": _grads_jax,
            "torch": _grads_torch}.get(keras.backend.backend())
@@ -53,6 +60,26 @@ def gradients(kmodel, x, scalar_fn, training: bool = False):
     outs = [_to_numpy(o) for o in out] if isinstance(out, (list, tuple)) else _to_numpy(out)
     dx = pack([_to_numpy(g) for g in dxs])
     return float(_to_numpy(value)), outs, dx, [_to_numpy(g) for g in dw]
+
+
+def check_kmodel(kmodel, name: str = "kmodel"):
+    """A Keras model (callable, with trainable weights), e.g. ``twin(model)``."""
+    if not (callable(kmodel) and hasattr(kmodel, "trainable_weights")):
+        raise TypeError(f"{name}: expected a Keras model (e.g. twin(model)), got "
+                        f"{type(kmodel).__name__} {kmodel!r:.40}")
+    return kmodel
+
+
+def _check_input_shapes(kmodel, xs) -> None:
+    """Each input's shape against the model's declared ``inputs`` (None matches any size)."""
+    inputs = getattr(kmodel, "inputs", None) or []
+    if len(inputs) != len(xs):
+        return
+    for i, (t, a) in enumerate(zip(inputs, xs)):
+        want = tuple(t.shape)
+        if a.ndim != len(want) or any(w is not None and w != s for w, s in zip(want, a.shape)):
+            raise ValueError(f"x{'' if len(xs) == 1 else f'[{i}]'} has shape {a.shape}, but the "
+                             f"Keras model expects {want}")
 
 
 def _total(keras, scalar_fn, out, losses):
@@ -117,6 +144,9 @@ def _grads_torch(keras, kmodel, xs, pack, scalar_fn, training):
 def loss_gradients(kmodel, x, y, loss, training: bool = False):
     """Gradients of a Keras loss (by name or instance) plus regularisation, averaged over the batch."""
     keras = import_keras()
+    if not (isinstance(loss, str) or callable(loss)):
+        raise TypeError(f"loss: expected a loss name or a Keras loss, got {type(loss).__name__} "
+                        f"{loss!r:.40}")
     loss_obj = keras.losses.get(loss) if isinstance(loss, str) else loss
     if isinstance(loss, str):
         loss_obj = {"binary_crossentropy": keras.losses.BinaryCrossentropy(),
@@ -125,7 +155,10 @@ def loss_gradients(kmodel, x, y, loss, training: bool = False):
                         keras.losses.SparseCategoricalCrossentropy(),
                     "mse": keras.losses.MeanSquaredError(),
                     "mean_squared_error": keras.losses.MeanSquaredError()}.get(loss, loss_obj)
-    y_t = np.asarray(y)
+    y_t = as_array(y, "y")
+    n = len(x[0] if isinstance(x, (list, tuple)) else x)
+    if y_t.ndim == 0 or len(y_t) != n:
+        raise ValueError(f"y has shape {y_t.shape}: expected one target per example of x ({n})")
     if y_t.dtype.kind == "f" or not isinstance(loss_obj, keras.losses.SparseCategoricalCrossentropy):
         y_t = y_t.astype(_input_dtypes(kmodel, 1)[0])
     y_t = keras.ops.convert_to_tensor(y_t)
@@ -141,7 +174,7 @@ def backward(kmodel, x, dout, training: bool = False):
         douts = [ops.convert_to_tensor(np.asarray(d, dtype=dtype)) for d in dout]
         fn = lambda outs: sum(ops.sum(o * d) for o, d in zip(outs, douts))
     else:
-        d = ops.convert_to_tensor(np.asarray(dout, dtype=dtype))
+        d = ops.convert_to_tensor(as_array(dout, "dout").astype(dtype))
 
         def fn(out):
             if tuple(out.shape) != tuple(d.shape):
@@ -160,8 +193,13 @@ def embedding_gradients(layer, ids, dout) -> tuple[np.ndarray, np.ndarray]:
     ``gradients`` densifies it, summing repeated rows into the (n_words, n_features) matrix
     that we compare with.
     """
+    ids = as_array(ids, "ids")
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"ids: expected integer word ids, got dtype {ids.dtype}")
     kmodel = layer_twin(layer, input_dtype="int32")
-    _, out, _, (dE,) = backward(kmodel, np.asarray(ids, dtype=np.int32), dout)
+    if ids.shape[1:] != tuple(layer.input_shape):
+        raise ValueError(f"ids has shape {ids.shape}, expected (N, *{tuple(layer.input_shape)})")
+    _, out, _, (dE,) = backward(kmodel, ids.astype(np.int32), dout)
     return out, dE
 
 
@@ -172,10 +210,15 @@ def apply_gradients(optimizer, kmodel, grads) -> None:
     PyTorch backend's optimisers accept tensors only.
     """
     ops = import_keras().ops
-    weights = kmodel.trainable_weights
+    weights = check_kmodel(kmodel).trainable_weights
     if len(grads) != len(weights):
         raise ValueError(f"apply_gradients: {len(grads)} gradients for {len(weights)} "
                          "trainable weights")
+    for i, (g, v) in enumerate(zip(grads, weights)):
+        g = check_finite(as_array(g, f"grads[{i}]"), f"grads[{i}]")
+        if g.shape != tuple(v.shape):
+            raise ValueError(f"grads[{i}] has shape {g.shape}, expected {tuple(v.shape)} (its "
+                             "weight's shape)")
     optimizer.apply_gradients([(ops.convert_to_tensor(np.asarray(g), dtype=v.dtype), v)
                                for g, v in zip(grads, weights)])
 
@@ -186,8 +229,8 @@ def compare(name: str, ours, theirs, tol: float = 1e-5, quiet: bool = False) -> 
     The relative error is max|a - b| / max(max|b|, 1e-8): the worst entry, scaled by the
     size of the reference values, which is what float32 agreement means in practice.
     """
-    a = np.asarray(ours, dtype=np.float64)
-    b = np.asarray(theirs, dtype=np.float64)
+    a, b = as_array(ours, "ours").astype(np.float64), as_array(theirs, "theirs").astype(np.float64)
+    tol = check_positive(tol, "tol")
     if a.shape != b.shape:
         raise ValueError(f"{name}: our shape {a.shape} differs from Keras' {b.shape}")
     err = float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-8)) if a.size else 0.0

@@ -19,6 +19,7 @@ from companion.keras_twin.grads import apply_gradients, compare, loss_gradients
 from companion.keras_twin.optimizers import keras_optimizer
 from companion.keras_twin.registry import twin
 from companion.nn import optim as optim_mod
+from companion.nn.validation import check_positive
 
 
 def train_in_lockstep(model, optimizer, batches: Iterable, loss: str, tol: float,
@@ -31,7 +32,14 @@ def train_in_lockstep(model, optimizer, batches: Iterable, loss: str, tol: float
     ``keras_opt`` replaces the Keras optimiser built from ours (to test that mapping itself).
     """
     keras = import_keras()
-    optimizer = optim_mod.get(optimizer)
+    optimizer, tol = optim_mod.get(optimizer), check_positive(tol, "tol")
+    try:
+        batches = list(batches)
+    except TypeError:
+        batches = None
+    if not batches or not all(isinstance(b, (tuple, list)) and len(b) == 2 for b in batches):
+        raise TypeError("batches: expected a non-empty list of (x, y) pairs (a single pair "
+                        "goes in a list: [(x, y)])")
     kmodel = twin(model)
     kopt = keras_optimizer(optimizer, keras) if keras_opt is None else keras_opt
     ours = optim_mod.Stateful(optimizer)

@@ -41,4 +41,4 @@ def keras_optimizer(opt: Optimizer, keras):
         return keras.optimizers.RMSprop(lr, rho=opt.rho, epsilon=opt.epsilon)
     if type(opt) is Adam:
         return keras.optimizers.Adam(lr, beta_1=opt.beta_1, beta_2=opt.beta_2, epsilon=opt.epsilon)
-    raise TypeError(f"{type(opt).__name__} has no Keras counterpart")
+    raise TypeError(f"opt: {type(opt).__name__} has no Keras counterpart")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from companion.keras_twin.core import import_keras
 from companion.nn.layers import (
     GRU,
@@ -30,7 +32,6 @@ from companion.nn.layers import (
 )
 from companion.nn.model import Sequential
 
-
 # -- the registry: our layer class -> its Keras counterpart ---------------------------------
 Builder = Callable[[Any, Any], Any]          # (our layer, the keras module) -> Keras layer
 TWINS: dict[type, Builder] = {}
@@ -38,6 +39,10 @@ TWINS: dict[type, Builder] = {}
 
 def register(*classes: type) -> Callable[[Builder], Builder]:
     """Decorator: ``builder(layer, keras)`` builds the Keras twin of these layer classes."""
+    for cls in classes:
+        if not isinstance(cls, type):
+            raise TypeError(f"register: expected layer classes (e.g. register(MyLayer)), got "
+                            f"{type(cls).__name__} {cls!r:.40}")
     def decorate(builder: Builder) -> Builder:
         for cls in classes:
             TWINS[cls] = builder
@@ -55,10 +60,15 @@ def keras_layer(layer):
 
 
 def build_layer(layer, keras):
+    """The Keras twin of ``layer`` (weights not copied) from ``keras``, the module
+    ``import_keras()`` returns."""
+    if not hasattr(keras, "layers"):
+        raise TypeError(f"keras: expected the keras module (import_keras()), got "
+                        f"{type(keras).__name__} {keras!r:.40}")
     for cls in type(layer).__mro__:
         if cls in TWINS:
             return TWINS[cls](layer, keras)
-    raise TypeError(f"no Keras twin known for {type(layer).__name__}: register a builder with "
+    raise TypeError(f"layer: no Keras twin known for {type(layer).__name__}: register a builder with "
                     "@keras_twin.register(" + type(layer).__name__ + ") returning the "
                     "equivalent Keras layer")
 
@@ -186,13 +196,26 @@ def _inception(block, keras):
 
 
 # -- twins with our weights ------------------------------------------------------------------
+def check_dtype(dtype, kinds: str, name: str) -> str:
+    """A NumPy dtype name of one of ``kinds`` ("f": float, "i": int), e.g. "float32": an int
+    input would truncate float data without a word."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dtype is None or dt is None or dt.kind not in kinds:
+        want = " or ".join({"f": "a float dtype", "i": "an int dtype"}[k] for k in kinds)
+        raise TypeError(f"{name}: expected {want} such as 'float32', got {dtype!r}")
+    return dt.name
+
+
 def twin(model, dtype: str = "float32"):
     """A ``keras.Sequential`` with the same layers and a copy of our weights (cast to dtype)."""
     if not isinstance(model, Sequential) or not model.built:
         raise TypeError(f"twin: expected a built companion Sequential (input_shape= given), got "
                         f"{type(model).__name__} {model!r:.60}; for one layer use layer_twin")
     keras = import_keras()
-    inputs = keras.Input(shape=model.input_shape, dtype=dtype)
+    inputs = keras.Input(shape=model.input_shape, dtype=check_dtype(dtype, "f", "dtype"))
     kmodel = keras.Sequential([inputs] + [build_layer(layer, keras) for layer in model.layers])
     copy_weights(model, kmodel)
     return kmodel
@@ -204,8 +227,9 @@ def layer_twin(layer, input_dtype: str = "float32"):
     Input shape: (N, *layer.input_shape), of ``input_dtype`` ("int32" for word ids).
     """
     if getattr(layer, "input_shape", None) is None:
-        raise ValueError(f"layer_twin: {layer!r} is not built; call build(input_shape, rng) "
-                         "first")
+        raise ValueError(f"layer_twin: layer {layer!r:.60} is not built; call "
+                         "build(input_shape, rng) first")
+    input_dtype = check_dtype(input_dtype, "fi", "input_dtype")
     keras = import_keras()
     kmodel = keras.Sequential([keras.Input(shape=layer.input_shape, dtype=input_dtype),
                                build_layer(layer, keras)])

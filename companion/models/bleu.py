@@ -33,6 +33,7 @@ from companion.nn.validation import check_int
 
 def ngrams(tokens: Sequence[str], n: int) -> Counter:
     """The n-grams of a token sequence with their counts."""
+    tokens, n = _check_tokens(tokens, "tokens"), check_int(n, "n")
     return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
 
 
@@ -40,6 +41,7 @@ def modified_precision(candidate: Sequence[str], references: Sequence[Sequence[s
                        n: int) -> tuple[int, int]:
     """(clipped matches, candidate n-grams) of one sentence: each candidate n-gram counts at
     most as often as in the reference that has it most."""
+    candidate, references = _check_tokens(candidate, "candidate"), _check_refs(references)
     cand = ngrams(candidate, n)
     most: Counter = Counter()
     for ref in references:
@@ -50,6 +52,7 @@ def modified_precision(candidate: Sequence[str], references: Sequence[Sequence[s
 
 def closest_length(candidate: Sequence[str], references: Sequence[Sequence[str]]) -> int:
     """The reference length closest to the candidate's (ties: the shorter reference)."""
+    candidate, references = _check_tokens(candidate, "candidate"), _check_refs(references)
     return min((abs(len(r) - len(candidate)), len(r)) for r in references)[1]
 
 
@@ -62,6 +65,14 @@ def _check_tokens(x, name: str) -> list[str]:
     return list(x)
 
 
+def _check_refs(references, name: str = "references") -> list[list[str]]:
+    """A non-empty list of token lists (one sentence's references)."""
+    if isinstance(references, str) or not isinstance(references, Sequence) or not references:
+        raise TypeError(f"{name}: expected a non-empty list of token lists, got "
+                        f"{references!r:.60}")
+    return [_check_tokens(ref, f"{name}[{j}]") for j, ref in enumerate(references)]
+
+
 def corpus_bleu(candidates: Sequence[Sequence[str]],
                 references: Sequence[Sequence[Sequence[str]]], max_n: int = 4) -> dict:
     """Corpus BLEU of tokenised candidates, each with one or more tokenised references.
@@ -71,8 +82,11 @@ def corpus_bleu(candidates: Sequence[Sequence[str]],
     "reference_length", "matches", "totals"}; bleu in [0, 1].
     """
     max_n = check_int(max_n, "max_n")
-    if isinstance(candidates, str) or isinstance(references, str):
-        raise TypeError("candidates and references: expected lists of token lists, got a string")
+    if not all(isinstance(x, Sequence) and not isinstance(x, str)
+               for x in (candidates, references)):
+        got = "a string" if str in (type(candidates), type(references)) else \
+            f"{type(candidates).__name__} and {type(references).__name__}"
+        raise TypeError(f"candidates and references: expected lists of token lists, got {got}")
     if len(candidates) != len(references) or not candidates:
         raise ValueError(f"candidates and references: expected the same positive number of "
                          f"sentences, got {len(candidates)} and {len(references)}")
@@ -80,9 +94,7 @@ def corpus_bleu(candidates: Sequence[Sequence[str]],
     c = r = 0
     for i, (cand, refs) in enumerate(zip(candidates, references)):
         cand = _check_tokens(cand, f"candidates[{i}]")
-        if isinstance(refs, str) or not refs:
-            raise TypeError(f"references[{i}]: expected a non-empty list of token lists")
-        refs = [_check_tokens(ref, f"references[{i}][{j}]") for j, ref in enumerate(refs)]
+        refs = _check_refs(refs, f"references[{i}]")
         c, r = c + len(cand), r + closest_length(cand, refs)
         for n in range(1, max_n + 1):
             m, t = modified_precision(cand, refs, n)

@@ -25,17 +25,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from companion.data.text import Vocabulary, chars, encode_padded
+from companion.data.text import Vocabulary, chars, check_vocabulary, encode_padded
 from companion.nn import optim
 from companion.nn.activations import sample_from_logits
-from companion.nn.losses import sequence_crossentropy
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.recurrent import SimpleRNN
+from companion.nn.losses import sequence_crossentropy
 from companion.nn.model import Sequential
 from companion.nn.train import (
+    Callback,
     EpochMeanLoss,
     EpochMetric,
-    Callback,
     GradientStats,
     ProgressBar,
     check_batch_size,
@@ -47,7 +47,13 @@ from companion.nn.train import (
     seeded,
     train_loop,
 )
-from companion.nn.validation import check_int, check_non_negative, check_strings, rng_from
+from companion.nn.validation import (
+    check_int,
+    check_non_negative,
+    check_string,
+    check_strings,
+    rng_from,
+)
 
 # the clipping helpers live with the training loop (``companion.nn.train``); listed here too
 # because chapter 10 teaches them with this model
@@ -66,10 +72,10 @@ class CharLanguageModel:
         if "rng" in cell_kwargs:
             raise TypeError("CharLanguageModel takes seed= (an int or a numpy Generator), not "
                             "rng=: the weights are drawn from it")
-        if not isinstance(vocab, Vocabulary):
-            raise TypeError(f"vocab: expected a Vocabulary (char_vocabulary(names)), got "
-                            f"{type(vocab).__name__} {vocab!r}")
-        self.vocab = vocab
+        if not isinstance(cell, type):
+            raise TypeError(f"cell: expected a recurrent layer class (SimpleRNN, GRU or LSTM), "
+                            f"got {type(cell).__name__} {cell!r:.40}")
+        self.vocab = check_vocabulary(vocab)
         V = len(vocab)
         self.rnn = cell(units, return_sequences=True, **cell_kwargs)
         self.dense = Dense(V, "softmax")
@@ -126,7 +132,7 @@ class CharLanguageModel:
 
     def conditionals(self, name: str) -> np.ndarray:
         """P(y<t> | y<1..t-1>) for every character of ``name`` and the final <EOS>: (T+1,)."""
-        x, y, _ = self.batch([name])
+        x, y, _ = self.batch([check_string(name, "name")])
         p = self.model.forward(x)
         return p[0, np.arange(y.shape[1]), y[0]]
 
@@ -150,7 +156,7 @@ class CharLanguageModel:
         Temperature rescales log-probabilities: p_i^(1/T) / sum_j p_j^(1/T); T < 1 sharpens,
         T > 1 flattens, T = 0 takes the most probable character (greedy). <UNK> is never drawn.
         """
-        rng = rng_from(rng)
+        rng, prefix = rng_from(rng), check_string(prefix, "prefix")
         n, max_len = check_int(n, "n"), check_int(max_len, "max_len")
         temperature = check_non_negative(temperature, "temperature")
         V = len(self.vocab)
@@ -193,8 +199,7 @@ def name_list(names, argument: str) -> list[str]:
 def stream_chunks(vocab: Vocabulary, names: Sequence[str], seq_len: int) -> np.ndarray:
     """All names joined as one stream "anna<EOS>bob<EOS>..." cut into (M, seq_len) windows of
     target ids (the incomplete last window is dropped)."""
-    if int(seq_len) != seq_len or seq_len < 1:
-        raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
+    seq_len = check_int(seq_len, "seq_len")
     names = name_list(names, "names")
     stream = np.concatenate([vocab.encode(chars(n), add_eos=True) for n in names])
     M = len(stream) // seq_len
@@ -254,7 +259,7 @@ def train(lm: CharLanguageModel, names: Sequence[str], epochs: int = 5, batch_si
 # --- baselines ----------------------------------------------------------------------------
 def uniform_loss(vocab: Vocabulary) -> float:
     """Per-character loss of a model that gives every token the same probability: log V."""
-    return float(np.log(len(vocab)))
+    return float(np.log(len(check_vocabulary(vocab))))
 
 
 class BigramModel:
@@ -265,7 +270,7 @@ class BigramModel:
     """
 
     def __init__(self, vocab: Vocabulary, alpha: float = 1.0):
-        self.vocab, self.alpha = vocab, check_non_negative(alpha, "alpha")
+        self.vocab, self.alpha = check_vocabulary(vocab), check_non_negative(alpha, "alpha")
         self.counts = np.zeros((len(vocab), len(vocab)))
 
     def _pairs(self, name: str):

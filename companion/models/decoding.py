@@ -44,7 +44,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from companion.nn.validation import check_int, check_non_negative
+from companion.nn.validation import as_array, check_finite, check_int, check_non_negative
 
 Step = Callable[[np.ndarray, Any], tuple[np.ndarray, Any]]
 
@@ -61,12 +61,23 @@ def select_rows(state, rows: np.ndarray):
     """The same pytree with every array's rows ``rows`` (in that order); None stays None."""
     if state is None:
         return None
+    rows, n = np.asarray(rows), batch_rows(state)
+    if rows.ndim != 1 or rows.dtype.kind not in "iu" or (rows.size and not (
+            0 <= rows.min() and rows.max() < n)):
+        raise ValueError(f"rows: expected a 1-D array of row indices in 0..{n - 1}, got "
+                         f"{rows!r:.60}")
+    return _select(state, rows)
+
+
+def _select(state, rows: np.ndarray):
+    if state is None:
+        return None
     if isinstance(state, np.ndarray):
         return state[rows]
     if isinstance(state, dict):
-        return {key: select_rows(v, rows) for key, v in state.items()}
+        return {key: _select(v, rows) for key, v in state.items()}
     if isinstance(state, (tuple, list)):
-        return type(state)(select_rows(v, rows) for v in state)
+        return type(state)(_select(v, rows) for v in state)
     raise TypeError(f"state: expected arrays, dicts, tuples, lists or None, got "
                     f"{type(state).__name__}")
 
@@ -95,7 +106,10 @@ def batch_rows(state) -> int:
 
 def length_normalised(logp, length, alpha: float):
     """log P(y) / len(y)^alpha (Wu et al. 2016 use a smoothed length; this is the plain one)."""
-    return np.asarray(logp) / np.asarray(length, dtype=float) ** alpha
+    length, alpha = as_array(length, "length"), check_non_negative(alpha, "alpha")
+    if length.size and not np.all(length >= 1):
+        raise ValueError(f"length: expected lengths >= 1, got {length.min()}")
+    return np.asarray(logp) / length.astype(float) ** alpha
 
 
 def beam_step(scores: np.ndarray, logp: np.ndarray, k: int):
@@ -106,11 +120,24 @@ def beam_step(scores: np.ndarray, logp: np.ndarray, k: int):
     (..., k), best first: prefix ``beam[i]`` extended by ``token[i]`` has log-probability
     ``new_scores[i]`` = scores[beam] + logp[beam, token] (ties: the lower index first).
     """
+    k, scores, logp = check_int(k, "k"), _log_probs(scores, "scores"), _log_probs(logp, "logp")
+    if logp.shape[:-1] != scores.shape:
+        raise ValueError(f"scores {scores.shape} and logp {logp.shape}: expected (..., B) and "
+                         "(..., B, V)")
     V = logp.shape[-1]
     total = (scores[..., None] + logp).reshape(scores.shape[:-1] + (-1,))   # (..., B*V)
     best = np.argsort(-total, axis=-1, kind="stable")[..., :k]
     beam, token = np.divmod(best, V)
     return beam, token, np.take_along_axis(total, best, axis=-1)
+
+
+def _log_probs(x, name: str) -> np.ndarray:
+    """A numeric array without NaN or +inf (-inf is a log-probability of 0: allowed)."""
+    x = as_array(x, name)
+    if np.isnan(x).any() or np.isposinf(x).any():
+        raise ValueError(f"{name} contains NaN or +inf; expected log-probabilities (-inf "
+                         "allowed)")
+    return x
 
 
 def _check_logp(logp, R: int) -> np.ndarray:
@@ -128,6 +155,9 @@ def beam_search(step: Step, state, k: int = 3, max_len: int = 20, eos: int = 0,
     Hypothesis, best first: the finished ones by score, then the cut-off ones (see the module
     docstring). ``k=1`` is greedy decoding that stops at eos.
     """
+    if not callable(step):
+        raise TypeError(f"step: expected a function (tokens, state) -> (logp, new_state), got "
+                        f"{type(step).__name__} {step!r:.40}")
     k = check_int(k, "k")
     max_len = check_int(max_len, "max_len")
     eos = check_int(eos, "eos", minimum=0)
@@ -187,9 +217,10 @@ def sequence_logprob(step: Step, state, sequences: Sequence[Sequence[int]]) -> n
     through ``step``). state: N rows; sequences: N lists of ids (any lengths >= 1).
     Returns (N,) float64."""
     N = batch_rows(state)
-    if isinstance(sequences, (str, bytes)) or len(sequences) != N:
+    if not isinstance(sequences, Sequence) or isinstance(sequences, (str, bytes)) or \
+            len(sequences) != N:
         raise ValueError(f"sequences: expected one token list per source ({N}), got "
-                         f"{type(sequences).__name__ if isinstance(sequences, (str, bytes)) else len(sequences)}")
+                         f"{sequences!r:.60}")
     lengths = np.array([len(s) for s in sequences])
     if np.any(lengths == 0):
         raise ValueError("sequences: every sequence needs at least one token")
@@ -219,8 +250,11 @@ def error_analysis(true_scores, output_scores, wrong) -> dict:
     search error (the model prefers the truth); otherwise a model error.
     Returns {"errors", "search", "model", "search_rows" (indices)}.
     """
-    t, o = np.asarray(true_scores, float), np.asarray(output_scores, float)
-    wrong = np.asarray(wrong, dtype=bool)
+    t = check_finite(as_array(true_scores, "true_scores"), "true_scores")
+    o = check_finite(as_array(output_scores, "output_scores"), "output_scores")
+    wrong = np.asarray(wrong)
+    if wrong.dtype.kind != "b":
+        raise TypeError(f"wrong: expected booleans (output != truth), got dtype {wrong.dtype}")
     if not (t.shape == o.shape == wrong.shape) or t.ndim != 1:
         raise ValueError(f"true_scores, output_scores and wrong: expected three (N,) arrays, "
                          f"got shapes {t.shape}, {o.shape} and {wrong.shape}")

@@ -48,12 +48,13 @@ from companion.nn.layers.luong import SCORES, LuongAttention, luong_attention_fo
 from companion.nn.losses import sequence_crossentropy
 from companion.nn.threads import blas_threads
 from companion.nn.train import Callback, EpochMeanLoss, check_callbacks, minibatches, train_loop
-from companion.nn.validation import check_bool, check_int, rng_from
+from companion.nn.validation import check_bool, check_int, check_non_negative, rng_from
 
 
 def teacher_forcing_inputs(y: np.ndarray, V: int, dtype=np.float64) -> np.ndarray:
     """Targets (N, Ty) ids -> decoder inputs (N, Ty, V): a zero vector at t = 0 (nothing read
     yet), then one-hot(y<t-1>): the decoder reads the TRUE previous character."""
+    y, V = check_ids(y, "y", check_int(V, "V")), int(V)
     x = np.zeros(y.shape + (V,), dtype=dtype)
     x[:, 1:] = np.eye(V, dtype=dtype)[y[:, :-1]]
     return x
@@ -71,6 +72,9 @@ class Seq2Seq:
                 raise TypeError(f"{name}: expected a companion.data.text.Vocabulary (e.g. "
                                 f"data.{name}), got {type(vocab).__name__}")
         check_int(units, "units")
+        check_int(max_source_length, "max_source_length")
+        if not any(dtype is d or dtype == d for d in (np.float32, np.float64)):
+            raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
         attention = check_bool(attention, "attention")
         if attention_units is not None:
             check_int(attention_units, "attention_units")
@@ -122,6 +126,7 @@ class Seq2Seq:
     # -- data ------------------------------------------------------------------------------
     def source_ids(self, texts: Sequence[str]) -> np.ndarray:
         """Written dates -> (N, Tx) ids, left-padded (longer texts widen Tx for this call)."""
+        texts = check_texts(texts, "texts")
         return encode_sources(self.src, texts, max(self.Tx, *(len(t) for t in texts)))
 
     def _one_hot(self, ids, vocab):
@@ -219,7 +224,7 @@ class Seq2Seq:
     def _step_before(self, enc: dict, s, x):
         """``step`` with the context before the GRU: c = attend(s, H), s' = GRU(s, [x ; c])."""
         with blas_threads(1):
-            c, weights, _ = attend(self.score, s, enc["H"], self.attention.params, enc["mask"],
+            (c, weights), _ = attend(self.score, s, enc["H"], self.attention.params, enc["mask"],
                                    enc["kproj"])
             out = self.decoder.forward(np.concatenate([x, c[:, None]], axis=-1), initial_state=s)
             z = self.readout.forward(np.concatenate([out, c[:, None]], axis=-1))[:, 0]
@@ -254,6 +259,7 @@ class Seq2Seq:
         texts = check_texts(texts, "texts")
         check_int(beam_width, "beam_width")
         check_int(batch_size, "batch_size")
+        check_non_negative(alpha, "alpha")
         if beam_width > 1:
             return [h[0].text for h in beam_search(self, texts, beam_width, alpha=alpha,
                                                    batch_size=batch_size)]
@@ -309,7 +315,7 @@ def beam_search(model: Seq2Seq, texts: Sequence[str], k: int = 3, max_len: int =
     """``companion.models.decoding.beam_search`` on the model's decoder step, for each written
     date: at most ``k`` Translations, best first (finished ones by score, then any cut off at
     ``max_len`` characters without <EOS>)."""
-    texts = check_texts(texts, "texts")
+    texts, model = check_texts(texts, "texts"), check_translator(model)
     out = []
     for i in range(0, len(texts), check_int(batch_size, "batch_size")):
         state = model.start(model.source_ids(texts[i:i + batch_size]))
@@ -325,12 +331,32 @@ def beam_search(model: Seq2Seq, texts: Sequence[str], k: int = 3, max_len: int =
 def evaluate(model: Seq2Seq, pairs: Sequence[tuple[str, str]], beam_width: int = 1) -> dict:
     """Exact-match accuracy (the whole ISO date right) and per-position accuracy (the share of
     the 10 characters right at their place) of the model's translations."""
-    pairs = check_pairs(pairs, "pairs")
+    pairs, model = check_pairs(pairs, "pairs"), check_translator(model, methods=("translate",))
     pred = model.translate([s for s, _ in pairs], beam_width=beam_width)
     true = [t for _, t in pairs]
     exact = np.mean([p == t for p, t in zip(pred, true)])
     pos = np.mean([[i < len(p) and p[i] == c for i, c in enumerate(t)] for p, t in zip(pred, true)])
     return {"exact": float(exact), "per_position": float(pos), "predictions": pred}
+
+
+def check_translator(model, name: str = "model",
+                     methods: tuple[str, ...] = ("start", "decoder_step", "translate")):
+    """A translator: a ``Seq2Seq`` or ``TransformerTranslator`` (or any object with the
+    ``methods`` a caller uses)."""
+    if isinstance(model, str) or not all(callable(getattr(model, a, None)) for a in methods):
+        raise TypeError(f"{name}: expected a Seq2Seq or TransformerTranslator, got "
+                        f"{type(model).__name__} {model!r:.40}")
+    return model
+
+
+def check_ids(ids, name: str, n: int) -> np.ndarray:
+    """(N, T) integer ids in 0..n-1."""
+    ids = np.asarray(ids)
+    if ids.ndim != 2 or ids.dtype.kind not in "iu" or (ids.size and not 0 <= ids.min() <=
+                                                        ids.max() < n):
+        raise ValueError(f"{name}: expected (N, T) integer ids in 0..{n - 1}, got "
+                         f"{ids.dtype} of shape {ids.shape}")
+    return ids
 
 
 def check_pairs(pairs, name: str) -> list[tuple[str, str]]:
@@ -378,7 +404,7 @@ def train(model: Seq2Seq, pairs: Sequence[tuple[str, str]], optimizer=None,
     both; default seed 0) draws the batch order. History: per step ``batch_loss``, per epoch
     ``loss`` (mean of its batch losses). A NaN/inf loss raises DivergenceError.
     """
-    pairs = check_pairs(pairs, "pairs")
+    pairs, model = check_pairs(pairs, "pairs"), check_translator(model)
     if validation_data is not None:
         validation_data = check_pairs(validation_data, "validation_data")
     check_int(epochs, "epochs")

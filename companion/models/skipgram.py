@@ -34,7 +34,9 @@ from companion.nn.train import (
     train_loop,
 )
 from companion.nn.validation import (
+    as_array,
     check_bool,
+    check_finite,
     check_int,
     check_number,
     check_positive,
@@ -67,10 +69,34 @@ def build_vocab(tokens: Sequence[str], min_count: int = 5) -> Vocabulary:
                             min_count=check_int(min_count, "min_count"), specials=False)
 
 
+def _ids(ids, name: str, n: int | None = None) -> np.ndarray:
+    """A 1-D array of integer word ids >= 0 (and < n when n is given)."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or (ids.dtype.kind not in "iu" and ids.size):
+        raise TypeError(f"{name}: expected a 1-D array of integer word ids, got {ids.dtype} of "
+                        f"shape {ids.shape}")
+    if ids.size and (ids.min() < 0 or (n is not None and ids.max() >= n)):
+        raise ValueError(f"{name}: word ids must lie in 0..{'' if n is None else n - 1}, got "
+                         f"values from {ids.min()} to {ids.max()}")
+    return ids.astype(np.int64)
+
+
+def _counts(counts, name: str) -> np.ndarray:
+    """Finite word counts (or weights) >= 0, 1-D, with a positive sum, as float64."""
+    c = check_finite(as_array(counts, name, ndim=1), name).astype(np.float64)
+    if not (np.all(c >= 0) and c.sum() > 0):
+        raise ValueError(f"{name}: expected positive word counts (>= 0, not all zero), got "
+                         f"values from {c.min() if c.size else None} to "
+                         f"{c.max() if c.size else None}")
+    return c
+
+
 def subsample(ids: np.ndarray, counts: np.ndarray, t: float = 1e-3, rng=None) -> np.ndarray:
     """Drop frequent words at random: keep a token of frequency f with probability
     min(1, sqrt(t / f) + t / f) (the word2vec C code's rule), so "the" goes most often."""
     check_positive(t, "t")
+    counts = _counts(counts, "counts")
+    ids = _ids(ids, "ids", len(counts))
     f = counts / counts.sum()
     keep_p = np.minimum(1.0, np.sqrt(t / f) + t / f)
     return ids[rng_from(rng).random(len(ids)) < keep_p[ids]]
@@ -82,7 +108,7 @@ def skipgram_pairs(ids: np.ndarray, window: int = 2, rng=None) -> tuple[np.ndarr
     With ``rng`` each center draws its own window size in 1..window (word2vec's dynamic window,
     which weights near neighbours more); without, the window is fixed.
     """
-    ids = np.asarray(ids)
+    ids = _ids(ids, "ids")
     window = check_int(window, "window")
     n = len(ids)
     reach = rng_from(rng).integers(1, window + 1, n) if rng is not None else np.full(n, window)
@@ -99,21 +125,22 @@ def skipgram_pairs(ids: np.ndarray, window: int = 2, rng=None) -> tuple[np.ndarr
 def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
     """P(w) proportional to count(w)^power (3/4 flattens the unigram distribution)."""
     check_number(power, "power")
-    p = np.asarray(counts, dtype=np.float64) ** power
-    if not p.sum() > 0:
-        raise ValueError("counts: expected positive word counts, got none above zero")
+    p = _counts(counts, "counts") ** power
     return p / p.sum()
 
 
 def sample_negatives(p: np.ndarray, shape: tuple, rng) -> np.ndarray:
     """Draw word ids from the distribution ``p`` (inverse CDF with searchsorted)."""
-    cdf = np.cumsum(p)
+    if not isinstance(shape, tuple) or not all(isinstance(s, (int, np.integer)) and s >= 0
+                                               for s in shape):
+        raise TypeError(f"shape: expected a tuple of integers >= 0, got {shape!r:.40}")
+    cdf = np.cumsum(_counts(p, "p"))
     return np.minimum(np.searchsorted(cdf, rng_from(rng).random(shape) * cdf[-1]), len(p) - 1)
 
 
 def log_sigmoid(z):
     """log sigma(z) = -log(1 + e^-z), computed without overflow."""
-    return -np.logaddexp(0.0, -z)
+    return -np.logaddexp(0.0, -as_array(z, "z"))
 
 
 def sgns_forward(W_in, W_out, centers, contexts, negatives):
@@ -122,6 +149,16 @@ def sgns_forward(W_in, W_out, centers, contexts, negatives):
     W_in, W_out: (n_words, D); centers, contexts: (B,) ids; negatives: (B, K) ids. The loss is
     the mean over the B pairs of -log σ(u_o.v_c) - Σ_k log σ(-u_nk.v_c). Returns (loss, cache).
     """
+    W_in = check_finite(as_array(W_in, "W_in", ndim=2), "W_in")
+    W_out = check_finite(as_array(W_out, "W_out", ndim=2), "W_out")
+    if W_in.shape != W_out.shape:
+        raise ValueError(f"W_in {W_in.shape} and W_out {W_out.shape}: expected the same shape")
+    centers, contexts = _ids(centers, "centers", len(W_in)), _ids(contexts, "contexts", len(W_in))
+    negatives = np.asarray(negatives)
+    if negatives.ndim != 2 or len(negatives) != len(centers) or len(contexts) != len(centers):
+        raise ValueError(f"centers {centers.shape}, contexts {contexts.shape} and negatives "
+                         f"{negatives.shape}: expected (B,), (B,) and (B, K)")
+    _ids(negatives.ravel(), "negatives", len(W_in))
     out_ids = np.concatenate([contexts[:, None], negatives], axis=1)   # (B, 1+K)
     v, U = W_in[centers], W_out[out_ids]                               # (B, D), (B, 1+K, D)
     sign = np.ones(out_ids.shape[1])
@@ -135,6 +172,7 @@ def sgns_backward(dloss, cache):
     """Gradients of ``dloss`` * the loss: (None, (dW_in, dW_out)), each (n_words, D) and nonzero
     only in the rows the batch used (the ids are integers: no input gradient)."""
     centers, out_ids, v, U, sign, z, in_shape, out_shape = cache
+    dloss = check_number(dloss, "dloss")
     ds = -sign / len(centers) * np.exp(log_sigmoid(-z)) * dloss    # dL/ds = -sign σ(-z) / B
     dv = np.einsum("bk,bkd->bd", ds, U)                            # (B, D)
     dU = ds[:, :, None] * v[:, None, :]                            # (B, 1+K, D)
@@ -187,10 +225,12 @@ def train_skipgram(model: SkipGram, vocab: Vocabulary, ids: np.ndarray, epochs: 
     optimizer = optim.get(optimizer) if optimizer is not None else optim.Adam(0.01)
     batch_size = check_int(batch_size, "batch_size")
     negatives = check_int(negatives, "negatives")
+    if not isinstance(model, SkipGram):
+        raise TypeError(f"model: expected a SkipGram, got {type(model).__name__}")
     if not isinstance(vocab, Vocabulary) or vocab.unk is not None or vocab.counts is None:
         raise TypeError(f"vocab: expected word2vec's vocabulary, counted and without <EOS>/<UNK> "
                         f"(build_vocab(tokens)), got {vocab!r:.60}")
-    ids = np.asarray(ids)
+    ids = _ids(ids, "ids")
     if len(ids) < 2:
         raise ValueError(f"ids holds {len(ids)} token(s): skip-gram needs at least two to "
                          "form a (center, context) pair")

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from companion.data.dates import decode, encode_sources
-from companion.data.text import Vocabulary, encode_padded
+from companion.data.text import Vocabulary, check_vocabulary, encode_padded
 from companion.models.char_lm import name_list
 from companion.models.decoding import beam_search
 from companion.models.seq2seq import check_texts
@@ -43,7 +43,13 @@ from companion.nn.train import (
     seeded,
     train_loop,
 )
-from companion.nn.validation import check_int, rng_from
+from companion.nn.validation import (
+    check_int,
+    check_interval,
+    check_non_negative,
+    check_string,
+    rng_from,
+)
 
 
 class _Model(Block):
@@ -89,10 +95,10 @@ class TransformerLM(_Model):
                  label_smoothing: float = 0.0, seed=0, dtype="float32", name: str | None = None,
                  attention_dropout: float = 0.0):
         self._setup(name, dtype)
-        rng = rng_from(seed)
+        rng, vocab = rng_from(seed), check_vocabulary(vocab)
         self.vocab, self.norm_first, self.dropout, self.sublayers = vocab, norm_first, dropout, {}
         self.attention_dropout = attention_dropout
-        self.label_smoothing = label_smoothing
+        self.label_smoothing = check_interval(label_smoothing, "label_smoothing", 0, 1)
         self.embed = self._add("embed", PositionalEmbedding(len(vocab), d_model, max_len,
                                                             positional, dtype=dtype), (None,), rng)
         self.blocks = self._blocks("block", TransformerBlock, num_layers, d_model, num_heads,
@@ -139,14 +145,13 @@ class TransformerLM(_Model):
 
     def loss(self, names: Sequence[str]) -> float:
         """Mean -log p per character (incl. each name's <EOS>), in nats."""
-        if isinstance(names, str):
-            raise TypeError(f"names: expected a list of names, got the string {names!r}")
-        total, count = self.log_likelihood(list(names))
+        total, count = self.log_likelihood(name_list(names, "names"))
         return -total / count
 
     def sample(self, rng, n: int = 1, temperature: float = 1.0, max_len: int = 20) -> list[str]:
         """``n`` names drawn character by character (T=0: the most probable one)."""
-        rng = rng_from(rng)
+        rng, n, max_len = rng_from(rng), check_int(n, "n"), check_int(max_len, "max_len")
+        temperature = check_non_negative(temperature, "temperature")
         x = np.full((n, 1), self.vocab.eos)
         out, done = [[] for _ in range(n)], np.zeros(n, dtype=bool)
         for _ in range(max_len + 1):
@@ -164,7 +169,7 @@ class TransformerLM(_Model):
 
     def attention_maps(self, name: str) -> list[np.ndarray]:
         """Per layer, the heads' weights (heads, T, T) while reading <EOS> + name."""
-        y, _ = encode_padded(self.vocab, [name], add_eos=True)
+        y, _ = encode_padded(self.vocab, [check_string(name, "name")], add_eos=True)
         self.logits(self.inputs(y))
         return [b.sublayers["attention"].attention_weights[0] for b in self.blocks]
 
@@ -175,6 +180,8 @@ def train_lm(lm: TransformerLM, names: Sequence[str], epochs: int = 10, batch_si
     """Train on shuffled batches of right-padded names (dropout and label smoothing on), with
     ``fit``'s signature; ``optimizer`` defaults to Adam(3e-3), ``seed`` (or ``rng``) to 0.
     History: ``loss`` per epoch and, with ``validation_data`` (names), ``val_loss``."""
+    if not isinstance(lm, TransformerLM):
+        raise TypeError(f"lm: expected a TransformerLM, got {type(lm).__name__}")
     names = name_list(names, "names")
     if validation_data is not None:
         validation_data = name_list(validation_data, "validation_data")
@@ -214,7 +221,9 @@ class TransformerTranslator(_Model):
                  attention_dropout: float = 0.0, positional: bool = True):
         self._setup(name, dtype)
         rng = rng_from(seed)
-        self.src, self.tgt, self.Tx = source_vocab, target_vocab, int(max_source_length)
+        self.src, self.tgt = check_vocabulary(source_vocab, "source_vocab"), check_vocabulary(
+            target_vocab, "target_vocab")
+        self.Tx = check_int(max_source_length, "max_source_length")
         self.norm_first, self.dropout, self.sublayers, self.training = norm_first, dropout, {}, False
         self.label_smoothing, self.attention_dropout = label_smoothing, attention_dropout
         args = (num_layers, d_model, num_heads, ff_dim, rng)
@@ -231,6 +240,7 @@ class TransformerTranslator(_Model):
         super().build((None,), rng)
 
     def source_ids(self, texts: Sequence[str]) -> np.ndarray:
+        texts = check_texts(texts, "texts")
         return encode_sources(self.src, texts, max(self.Tx, *(len(t) for t in texts)))
 
     def encode(self, src_ids, training: bool = False):

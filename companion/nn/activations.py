@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion.nn.validation import as_array
+from companion.nn.validation import as_array, check_finite
 
 
 def sigmoid(z, out=None):
@@ -71,7 +71,8 @@ def linear_grad(z):
 
 def sign(z):
     """The perceptron's activation: +1 for z >= 0, -1 otherwise (as in the notes)."""
-    return np.where(np.asarray(z) >= 0, 1, -1)
+    z = check_finite(as_array(z, "sign: z"), "sign: z")     # NaN >= 0 is False: not -1
+    return np.where(z >= 0, 1, -1)
 
 
 def softmax(z, axis: int = -1):
@@ -87,6 +88,7 @@ def softmax(z, axis: int = -1):
 
 def log_softmax(z, axis: int = -1):
     """log softmax(z) along ``axis``, computed stably (z - max - log sum exp(z - max))."""
+    z = as_array(z, "log_softmax: z")
     z = z - np.max(z, axis=axis, keepdims=True)
     return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
@@ -97,7 +99,8 @@ def sample_from_logits(logits, temperature: float, rng) -> np.ndarray:
 
     The draw is by inverse CDF with one uniform number per row, so a given ``rng`` state
     gives the same indices on every machine."""
-    if isinstance(temperature, (bool, str)) or not temperature >= 0:
+    if isinstance(temperature, (bool, np.bool_)) or not isinstance(
+            temperature, (int, float, np.integer, np.floating)) or not temperature >= 0:
         raise ValueError(f"temperature must be a number >= 0, got {temperature!r} (a negative "
                          "temperature would favour the least likely tokens)")
     if temperature == 0:

@@ -65,10 +65,11 @@ def global_norm(grads: Sequence[np.ndarray]) -> float:
 
 
 def progress_enabled(progress) -> bool:
-    """``progress=None`` means: on, unless the environment sets COMPANION_PROGRESS=0."""
+    """``progress=None`` means: on, unless the environment sets COMPANION_PROGRESS=0; else a
+    bool (a string such as "no" would count as True)."""
     if progress is None:
         return os.environ.get("COMPANION_PROGRESS", "1") not in ("0", "false", "no")
-    return bool(progress)
+    return check_bool(progress, "progress")
 
 
 def progress_bar(total: int, progress, desc: str = "epochs"):
@@ -134,6 +135,9 @@ class EpochMetric(Callback):
     """history[name]: ``compute()`` at the end of each epoch (a validation loss, say)."""
 
     def __init__(self, name: str, compute: Callable[[], float]):
+        if not isinstance(name, str) or not callable(compute):
+            raise TypeError(f"EpochMetric(name, compute): expected a history name (str) and a "
+                            f"function () -> float, got {name!r:.30} and {compute!r:.30}")
         self.name, self.compute = name, compute
 
     def on_epoch_end(self, epoch, history):
@@ -161,6 +165,8 @@ class ProgressBar(Callback):
 
 def check_callbacks(callbacks) -> list[Callback]:
     """A list of ``Callback`` objects (a single one, or a class instead of an instance, named)."""
+    if callbacks is None:
+        return []
     if isinstance(callbacks, Callback):
         raise TypeError("callbacks must be a list of Callback objects, e.g. "
                         f"callbacks=[{type(callbacks).__name__}(...)], got one callback")
@@ -168,7 +174,7 @@ def check_callbacks(callbacks) -> list[Callback]:
     for i, cb in enumerate(callbacks):
         if not isinstance(cb, Callback):
             what = f"the class {cb.__name__} (call it: {cb.__name__}())" \
-                if isinstance(cb, type) else f"a {type(cb).__name__}"
+                if isinstance(cb, type) else f"{type(cb).__name__} {cb!r:.40}"
             raise TypeError(f"callbacks[{i}] must be a Callback object, got {what}")
     return callbacks
 
@@ -183,6 +189,9 @@ def snapshot(model) -> list[np.ndarray]:
 
 def restore(model, weights: list[np.ndarray]) -> None:
     """Put ``snapshot(model)``'s copy back, into the model's own arrays."""
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(f"weights: expected the list snapshot(model) returns, got "
+                        f"{type(weights).__name__}")
     if hasattr(model, "set_weights"):
         model.set_weights(weights)
         return

@@ -13,7 +13,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from companion.nn.validation import as_array, check_number, check_positive
+from companion.nn.validation import (
+    as_array,
+    check_finite,
+    check_nonempty,
+    check_number,
+    check_positive,
+)
 
 
 def rel_error(a, b) -> float:
@@ -22,6 +28,8 @@ def rel_error(a, b) -> float:
     b = as_array(b, "rel_error: b").astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"rel_error: shapes differ, {a.shape} vs {b.shape}")
+    if a.size == 0:
+        raise ValueError("rel_error: a and b are empty; expected at least one value to compare")
     denom = max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
     return float(np.linalg.norm(a - b) / denom)
 
@@ -94,6 +102,10 @@ def model_gradient_errors(model, x, y, loss, h: float = 1e-6,
     """
     from companion.nn import losses as losses_mod
     loss = losses_mod.get(loss)
+    x = check_finite(check_nonempty(as_array(x, "x"), "x"), "x")
+    if len(np.asarray(y)) != len(x):
+        raise ValueError(f"x has {len(x)} rows but y has {len(np.asarray(y))}: they must "
+                         "describe the same examples")
 
     def total():
         value, _ = loss(y, model.forward(x, training=training))
@@ -113,6 +125,9 @@ def layer_gradient_errors(layer, x: np.ndarray, dout: np.ndarray | None = None, 
     Returns relative errors for the input (``"x"``, unless it holds integer ids) and every
     parameter.
     """
+    if not all(hasattr(layer, a) for a in ("forward", "backward", "params", "grads")):
+        raise TypeError(f"layer: expected a built companion layer, got {type(layer).__name__} "
+                        f"{layer!r:.40}")
     out = layer.forward(x, training=training)
     if dout is None:
         dout = np.random.default_rng(seed).standard_normal(out.shape)

@@ -21,7 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.validation import as_array, check_finite, check_labels, check_nonempty
+from companion.nn.validation import (
+    as_array,
+    check_finite,
+    check_interval,
+    check_labels,
+    check_nonempty,
+)
 
 EPSILON = 1e-7   # keras.config.epsilon()
 
@@ -217,6 +223,11 @@ def sequence_crossentropy(p, y, mask=None, floor: float = 1e-30) -> tuple[float,
     positions (log floored at ``floor``) and its gradient with respect to the softmax's
     logits, (p - one_hot(y)) * mask / count, 0 on padding.
     """
+    p, y = as_array(p, "p", ndim=3), np.asarray(y)
+    if y.shape != p.shape[:2] or y.dtype.kind not in "iu" or (y.size and not (
+            0 <= y.min() and y.max() < p.shape[-1])):
+        raise ValueError(f"y: expected (N, T) = {p.shape[:2]} integer ids in 0..{p.shape[-1] - 1}"
+                         f", got {y.dtype} of shape {y.shape}")
     N, T = y.shape
     rows = (np.arange(N)[:, None], np.arange(T)[None, :], y)
     w = np.ones((N, T), dtype=p.dtype) if mask is None else np.asarray(mask).astype(p.dtype)
@@ -238,9 +249,7 @@ def smoothed_sequence_crossentropy(p, y, mask=None, label_smoothing: float = 0.0
     Returns the mean over counted positions of -sum_v q_v log p_v and its gradient with
     respect to the logits, (p - q) * mask / count. ``label_smoothing=0`` is the plain loss.
     """
-    eps = float(label_smoothing)
-    if not 0.0 <= eps < 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+    eps = check_interval(label_smoothing, "label_smoothing", 0, 1)
     loss, dz = sequence_crossentropy(p, y, mask, floor)
     if eps == 0.0:
         return loss, dz

@@ -66,5 +66,5 @@ def _check_label_range(y_true, y_pred) -> None:
 
 def mean_spread(values) -> tuple[float, float]:
     """(mean, half the range) of a few runs: mean ± spread covers every run."""
-    v = np.asarray(values, dtype=float)
+    v = check_nonempty(as_array(values, "values", ndim=1), "values").astype(float)
     return float(v.mean()), float((v.max() - v.min()) / 2)

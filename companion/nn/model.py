@@ -43,7 +43,7 @@ class Sequential(Block):
     def __init__(self, layers: list[Layer], input_shape: tuple | None = None,
                  seed: int | None = None, rng: np.random.Generator | None = None,
                  name: str | None = None, dtype=None):
-        if isinstance(layers, Layer) or not layers:
+        if isinstance(layers, (Layer, str)) or not layers:
             raise ValueError("Sequential needs a non-empty list of layers, got "
                              f"{layers!r}")
         check_exclusive(seed=seed, rng=rng)
@@ -56,7 +56,8 @@ class Sequential(Block):
                                  "a second layer")
             seen[id(layer)] = i
             if not isinstance(layer, Layer):
-                raise TypeError(f"layer {i} is a {type(layer).__name__}, not a companion Layer")
+                raise TypeError(f"layers: layer {i} is a {type(layer).__name__}, not a companion "
+                                "Layer")
         self._setup(name, dtype if dtype is not None else layers[0].dtype)
         self.layers = list(layers)
         self._name_layers()

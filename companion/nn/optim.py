@@ -25,9 +25,10 @@ import numpy as np
 
 from companion.nn.validation import (
     check_bool,
+    check_gradients,
+    check_int,
     check_interval,
     check_non_negative,
-    check_number,
     check_positive,
 )
 
@@ -86,18 +87,9 @@ class Optimizer:
         return updates, new
 
     def _check_grads(self, grads, state: dict) -> None:
-        """One gradient per parameter, each of its parameter's shape (no silent broadcasting)."""
-        if not self.slots:
-            return
-        held = state[self.slots[0]]
-        if len(grads) != len(held):
-            raise ValueError(f"{type(self).__name__}.update: got {len(grads)} gradients for a "
-                             f"state made for {len(held)} parameters (init(params) with the "
-                             "same list)")
-        for i, (g, h) in enumerate(zip(grads, held)):
-            if np.shape(g) != h.shape:
-                raise ValueError(f"{type(self).__name__}.update: gradient {i} has shape "
-                                 f"{np.shape(g)}, expected {h.shape} (its parameter's shape)")
+        """One finite gradient per parameter, of its shape (``validation.check_gradients``)."""
+        shapes = [h.shape for h in state[self.slots[0]]] if self.slots else None
+        check_gradients(grads, shapes, f"{type(self).__name__}.update", state["step"])
 
     def _update_one(self, g, slots, lr, t):
         raise NotImplementedError
@@ -242,13 +234,17 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     keras_name = "PiecewiseConstantDecay"
 
     def __init__(self, boundaries: list[int], values: list[float]):
+        for seq, name in ((boundaries, "boundaries"), (values, "values")):
+            if not isinstance(seq, (list, tuple, np.ndarray)):
+                raise TypeError(f"{name} must be a list of numbers, got {type(seq).__name__} "
+                                f"{seq!r:.40}")
         if len(values) != len(boundaries) + 1:
             raise ValueError(f"values needs len(boundaries) + 1 = {len(boundaries) + 1} "
                              f"entries, got {len(values)}")
         for i, v in enumerate(values):
             check_non_negative(v, f"values[{i}]")
         for i, b in enumerate(boundaries):
-            check_number(b, f"boundaries[{i}]")
+            check_non_negative(b, f"boundaries[{i}]")
         if list(boundaries) != sorted(boundaries):
             raise ValueError(f"boundaries must be increasing step numbers, got {list(boundaries)}")
         self.boundaries, self.values = list(boundaries), list(values)
@@ -260,6 +256,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 def per_epoch_decay(learning_rate: float, decay_rate: float, steps_per_epoch: int):
     """The notes' decay, lr = learning_rate / (1 + decay_rate * epoch), as a step schedule."""
+    steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch")
     return InverseTimeDecay(learning_rate, steps_per_epoch, decay_rate, staircase=True)
 
 
@@ -330,6 +327,7 @@ class ProximalL1(Optimizer):
             raise ValueError(f"ProximalL1.update needs the parameters (one per gradient) to "
                              f"threshold them; got {'none' if params is None else len(params)} "
                              f"for {len(grads)} gradients")
+        self._check_grads(grads, state)
         from companion.nn.regularizers import soft_threshold  # the one copy of the formula
         lr = _lr_value(self.learning_rate, state["step"])
         updates = []

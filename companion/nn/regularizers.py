@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.validation import check_int, check_non_negative
+from companion.nn.validation import as_array, check_int, check_non_negative, check_number
 
 
 class Regularizer:
@@ -26,9 +26,11 @@ class L1L2(Regularizer):
         self.l1, self.l2 = check_non_negative(l1, "l1"), check_non_negative(l2, "l2")
 
     def __call__(self, w):
+        w = as_array(w, "w")
         return float(self.l1 * np.sum(np.abs(w)) + self.l2 * np.sum(w * w))
 
     def gradient(self, w):
+        w = as_array(w, "w")
         return self.l1 * np.sign(w) + 2.0 * self.l2 * w
 
     def __repr__(self):
@@ -53,7 +55,7 @@ class L2(L1L2):
 
 def from_notes_lambda(lam: float, m: int) -> L2:
     """The notes' (lambda / 2m) * sum(w^2) as a Keras-style L2 strength."""
-    check_int(m, "m")
+    lam, m = check_non_negative(lam, "lam"), check_int(m, "m")
     return L2(lam / (2.0 * m))
 
 
@@ -65,6 +67,7 @@ def soft_threshold(w: np.ndarray, threshold: float) -> np.ndarray:
     to exactly 0. Plain (sub)gradient steps with ``l1 * sign(w)`` only make weights oscillate
     around 0 with amplitude about ``lr * l1``: near zero, never exactly zero.
     """
+    w, threshold = as_array(w, "w"), check_number(threshold, "soft_threshold: threshold")
     if threshold < 0:
         raise ValueError(f"soft_threshold: threshold must be >= 0, got {threshold!r}")
     return np.sign(w) * np.maximum(np.abs(w) - threshold, 0.0)

@@ -232,6 +232,7 @@ class Evaluation(Callback):
 
 def evaluate(model, x, y, loss) -> tuple[float, float]:
     """(loss without penalties, accuracy) on a whole set, in inference mode."""
+    x, y = _check_labelled(x, y, "x", "y")
     out = model.predict(x)
     value, _ = losses_mod.get(loss)(y, out)
     acc = accuracy(y, out) if losses_mod.get(loss).fused_activation else float("nan")

@@ -246,6 +246,7 @@ def check_mask(mask, name: str, shape) -> np.ndarray | None:
     Accepted: booleans, or integers that are all 0 or 1 (None passes through as None).
     ``shape`` is the expected shape (``None`` entries match any size) or a list of such shapes
     when several are allowed (e.g. ``[(N, Tv), (N, Tq, Tv)]``); no broadcasting is guessed at.
+    ``shape=None`` checks the values only (for a caller with its own shape rule).
     Refused with a sentence: floats (an additive 0 / -inf mask, as PyTorch writes it, is named
     as such: cast to bool it would be inverted), other integers, strings, objects.
 
@@ -270,7 +271,9 @@ def check_mask(mask, name: str, shape) -> np.ndarray | None:
                             "PyTorch writes it); masks here are boolean, True = attend, as in "
                             f"Keras: pass {name} == 0")
         raise TypeError(f"{name}: expected a boolean mask (True = attend) or 0/1 integers, "
-                        f"got dtype {arr.dtype}; pass {name}.astype(bool) if it holds 0 and 1")
+                        f"got dtype {arr.dtype}; pass {name}.astype(bool) if it holds 0 and 1 "
+                        "(a float mask is never cast: an additive float mask, 0 = attend, "
+                        "would be read upside down)")
     if arr.dtype.kind in "iu":
         if arr.size and not np.all((arr == 0) | (arr == 1)):
             raise ValueError(f"{name}: an integer mask must hold only 0 and 1, got values from "
@@ -278,9 +281,11 @@ def check_mask(mask, name: str, shape) -> np.ndarray | None:
     elif arr.dtype.kind != "b":
         raise TypeError(f"{name}: expected a boolean mask (True = attend) or 0/1 integers, "
                         f"got {type(mask).__name__} of dtype {arr.dtype}")
-    shapes = [tuple(shape)] if shape is None or not shape or not isinstance(
+    if shape is None:                   # the caller checks the shape (e.g. broadcasting)
+        return arr.astype(bool)
+    shapes = [tuple(shape)] if not shape or not isinstance(
         shape[0], (tuple, list)) else [tuple(s) for s in shape]
-    if shape is not None and not any(_shape_ok(arr.shape, s) for s in shapes):
+    if not any(_shape_ok(arr.shape, s) for s in shapes):
         want = " or ".join(_shape_text(s) for s in shapes)
         raise ValueError(f"{name}: expected shape {want}, got {arr.shape}")
     return arr.astype(bool)
@@ -336,3 +341,37 @@ def check_choice(value, name: str, choices) -> object:
             type(value) is type(c) and value == c for c in choices):
         raise ValueError(f"{name} must be one of {choices}, got {_short(value)}")
     return value
+
+
+def check_string(value, name: str) -> str:
+    """One string (not a list of them, None or a number).
+
+    >>> check_string(["ann"], "name")
+    Traceback (most recent call last):
+    TypeError: name: expected a string, got list ['ann']
+    """
+    if not isinstance(value, (str, np.str_)):
+        raise TypeError(f"{name}: expected a string, got {type(value).__name__} {_short(value)}")
+    return str(value)
+
+
+def check_gradients(grads, shapes, owner: str, step: int) -> None:
+    """An optimiser's gradients: numeric, one per parameter of its shape (``shapes``; None
+    skips that check) and finite: a NaN or inf raises ``DivergenceError`` (with ``step``)
+    before it reaches a parameter or an optimiser's state (Adam's m and v would keep it)."""
+    if shapes is not None and len(grads) != len(shapes):
+        raise ValueError(f"{owner}: got {len(grads)} gradients for a state made for "
+                         f"{len(shapes)} parameters (init(params) with the same list)")
+    for i, g in enumerate(grads):
+        arr = np.asarray(g)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{owner}: gradient {i} must be a numeric array, got "
+                            f"{type(g).__name__} of dtype {arr.dtype}")
+        if shapes is not None and arr.shape != tuple(shapes[i]):
+            raise ValueError(f"{owner}: gradient {i} has shape {arr.shape}, expected "
+                             f"{tuple(shapes[i])} (its parameter's shape)")
+        if not np.isfinite(arr).all():
+            raise DivergenceError(
+                f"{owner}: gradient {i} holds {int((~np.isfinite(arr)).sum())} NaN or infinite "
+                f"value(s) at step {step}: training diverged (try a smaller learning_rate, clip "
+                "the gradients with clipnorm=, or normalise the inputs)", step=step)

@@ -41,7 +41,7 @@ from companion.nn.layers.layer_norm import (  # noqa: F401 (re-exported: their o
     layer_norm_backward,
     layer_norm_forward,
 )
-from companion.nn.validation import as_array, check_bool, check_int, check_interval
+from companion.nn.validation import as_array, check_bool, check_int, check_interval, check_mask
 
 NEG = 1e9          # what a masked score loses before the softmax (Keras' value for float32)
 
@@ -67,7 +67,8 @@ def masked_softmax(scores, mask=None):
 
 def causal_mask(Tq: int, Tv: int | None = None) -> np.ndarray:
     """(Tq, Tv) boolean lower-triangular mask: query t may attend to keys 0..t."""
-    return np.tri(Tq, Tv if Tv is not None else Tq, dtype=bool)
+    Tq = check_int(Tq, "causal_mask: Tq")
+    return np.tri(Tq, check_int(Tv, "causal_mask: Tv") if Tv is not None else Tq, dtype=bool)
 
 
 def padding_mask(lengths, T: int, left: bool = False) -> np.ndarray:
@@ -88,27 +89,9 @@ def padding_mask(lengths, T: int, left: bool = False) -> np.ndarray:
 
 def as_mask(mask, name: str) -> np.ndarray | None:
     """``mask`` as a boolean array (True = attend), from bool or 0/1 integers; None stays None.
-
-    A float mask is refused: an additive mask (0 where a query may look, -inf or -1e9 where it
-    may not) would be read upside down if cast to bool.
-    """
-    if mask is None:
-        return None
-    m = np.asarray(mask)
-    if m.dtype == bool:
-        return m
-    if np.issubdtype(m.dtype, np.integer):
-        bad = m[(m != 0) & (m != 1)]
-        if bad.size:
-            raise ValueError(f"{name}: an integer mask holds 0 and 1 only (1 = attend), got "
-                             f"{int(bad.flat[0])}")
-        return m.astype(bool)
-    if np.issubdtype(m.dtype, np.floating):
-        raise TypeError(f"{name}: got a {m.dtype} mask; an additive float mask (0 where a query "
-                        "may look, -inf or -1e9 where not) is not accepted: pass a boolean "
-                        "mask, True = attend (or 0/1 integers), as Keras takes it")
-    raise TypeError(f"{name}: expected a boolean mask (True = attend) or 0/1 integers, got "
-                    f"dtype {m.dtype}")
+    The one rule of ``validation.check_mask`` (an additive float mask is refused by name); the
+    shape is checked by the caller."""
+    return check_mask(mask, name, None)
 
 
 def _check_broadcast(mask: np.ndarray, shape: tuple, name: str) -> None:
@@ -158,19 +141,11 @@ def additive_attention_forward(query, keys, Wq, Wk, v, mask=None, projected_keys
 
 def additive_key_mask(mask, shape: tuple) -> np.ndarray:
     """Additive attention's key mask: (N, Tv) booleans or 0/1 integers, True = a real key."""
-    arr = np.asarray(mask)
-    if arr.dtype.kind == "f":
-        kind = "an additive float mask (0 / -inf, as PyTorch writes it)" if arr.size and \
-            np.all(arr <= 0) and np.any(np.isneginf(arr)) else f"a float mask ({arr.dtype})"
-        raise TypeError(f"mask: got {kind}; expected booleans (or 0/1 integers), True = a real "
-                        "key, as Keras' AdditiveAttention takes them")
-    if arr.dtype.kind not in "biu" or (arr.dtype.kind in "iu" and
-                                        not np.all((arr == 0) | (arr == 1))):
-        raise TypeError(f"mask: expected booleans (or 0/1 integers), got dtype {arr.dtype}")
+    arr = check_mask(mask, "mask", None)
     if arr.shape != tuple(shape):
         raise ValueError(f"mask: expected shape (N, Tv) = {tuple(shape)} (one flag per key; "
                          f"additive attention takes no per-query mask), got {arr.shape}")
-    return arr.astype(bool)
+    return arr
 
 
 def checked_context_grad(layer, dout):
@@ -370,11 +345,8 @@ class MultiHeadAttention(Layer):
     def __init__(self, num_heads: int, key_dim: int, name: str | None = None, dtype="float64",
                  dropout: float = 0.0, seed: int | None = None):
         super().__init__(name, dtype)
-        for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
-            if int(val) != val or val < 1:
-                raise ValueError(f"MultiHeadAttention: {arg} must be a positive integer, "
-                                 f"got {val!r}")
-        self.num_heads, self.key_dim = int(num_heads), int(key_dim)
+        self.num_heads = check_int(num_heads, "MultiHeadAttention: num_heads")
+        self.key_dim = check_int(key_dim, "MultiHeadAttention: key_dim")
         self.attention_weights: np.ndarray | None = None
         self.dropout = check_interval(dropout, "MultiHeadAttention: dropout", 0.0, 1.0, "[)")
         self.dropout_layer = Dropout(self.dropout, seed, "attention_dropout", dtype)

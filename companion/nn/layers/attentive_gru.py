@@ -27,26 +27,32 @@ ATTENTION_PARAMS = {"additive": ("query_kernel", "key_kernel", "scale"), "genera
                     "dot": ()}
 
 
+def _check_score(score) -> str:
+    if not isinstance(score, str) or score not in ATTENTION_PARAMS:
+        raise ValueError(f"score must be one of {tuple(ATTENTION_PARAMS)}, got {score!r}")
+    return score
+
+
 def attend(score: str, query, H, att: dict, mask=None, projected_keys=None):
     """One query per row: query (N, u), keys H (N, Tx, Dk), mask (N, Tx) booleans or None.
-    Returns (context (N, Dk), weights (N, Tx), cache for ``attend_backward``)."""
-    if score not in ATTENTION_PARAMS:
-        raise ValueError(f"score must be one of {tuple(ATTENTION_PARAMS)}, got {score!r}")
+    Returns ((context (N, Dk), weights (N, Tx)), cache for ``attend_backward``)."""
+    _check_score(score)
     if score == "additive":
         c, cache = additive_attention_forward(query[:, None], H, att["query_kernel"],
                                               att["key_kernel"], att["scale"], mask,
                                               projected_keys)
     else:
         c, cache = luong_attention_forward(query[:, None], H, att.get("kernel"), mask)
-    return c[:, 0], cache.weights[:, 0], (score, cache)
+    return (c[:, 0], cache.weights[:, 0]), (score, cache)
 
 
 def attend_backward(dcontext, cache):
-    """dcontext (N, Dk) -> (dquery (N, u), dH (N, Tx, Dk), {name: gradient})."""
+    """dcontext (N, Dk) -> ((dquery (N, u), dH (N, Tx, Dk)), grads): the score's parameters'
+    gradients in the order of ``ATTENTION_PARAMS[score]``."""
     score, c = cache
     backward = additive_attention_backward if score == "additive" else luong_attention_backward
     (dq, dH), grads = backward(dcontext[:, None], c)
-    return dq[:, 0], dH, dict(zip(ATTENTION_PARAMS[score], grads))
+    return (dq[:, 0], dH), tuple(grads)
 
 
 def attentive_gru_forward(x, s0, H, mask, gru: dict, att: dict, score: str = "additive",
@@ -57,11 +63,11 @@ def attentive_gru_forward(x, s0, H, mask, gru: dict, att: dict, score: str = "ad
     gru: {"kernel" (V + Dk, 3u), "recurrent_kernel" (u, 3u), "bias"}; att: the score's params.
     Returns ((states S (N, T, u), contexts C (N, T, Dk), weights (N, T, Tx)), cache).
     """
-    T = x.shape[1]
-    kproj = H @ att["key_kernel"] if score == "additive" else None
+    T = np.shape(x)[1]
+    kproj = H @ att["key_kernel"] if _check_score(score) == "additive" else None
     s, S, C, A, caches = s0, [], [], [], []
     for t in range(T):
-        c, a, acache = attend(score, s, H, att, mask, kproj)
+        (c, a), acache = attend(score, s, H, att, mask, kproj)
         s, gcache = gru_step_forward(np.concatenate([x[:, t], c], axis=1), s, gru["kernel"],
                                      gru["recurrent_kernel"], gru.get("bias"), reset_after)
         S.append(s)
@@ -93,9 +99,9 @@ def attentive_gru_backward(dout, cache):
     for t in range(len(caches) - 1, -1, -1):
         acache, gcache = caches[t]
         (dxc, ds), gru_grads = gru_step_backward(ds + dS[:, t], gcache)
-        dq, dHt, ag = attend_backward(dC[:, t] + dxc[:, V:], acache)
+        (dq, dHt), ag = attend_backward(dC[:, t] + dxc[:, V:], acache)
         dx[:, t], ds, dH = dxc[:, :V], ds + dq, dH + dHt
-        step = dict(zip(names, gru_grads)) | {"att." + k: g for k, g in ag.items()}
+        step = dict(zip(names, (*gru_grads, *ag)))
         for k, g in step.items():
             if g is not None:
                 total[k] = total[k] + g if k in total else g

@@ -25,20 +25,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.layers.attention import MultiHeadAttention
+from companion.nn.layers.attention import MultiHeadAttention, mha_mask
 from companion.nn.layers.composite import Block
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.dropout import Dropout
 from companion.nn.layers.embedding import Embedding
 from companion.nn.layers.layer_norm import LayerNormalization
-from companion.nn.validation import check_bool, check_int, check_interval, rng_from
+from companion.nn.validation import as_array, check_bool, check_int, check_interval, rng_from
 
 
 # -- positional encoding ------------------------------------------------------------------------
 def positional_encoding(T: int, d: int, base: float = 10000.0) -> np.ndarray:
     """(T, d) sinusoids: PE[t, 2i] = sin(t / base^(2i/d)), PE[t, 2i+1] = cos(t / base^(2i/d))."""
-    if int(T) != T or T < 1 or int(d) != d or d < 1:
+    ok = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+             and np.isfinite(v) and int(v) == v >= 1 for v in (T, d))
+    if not ok:
         raise ValueError(f"positional_encoding: T and d must be positive integers, got {T!r}, {d!r}")
+    T, d = int(T), int(d)
     angle = np.arange(T)[:, None] / base ** (2 * (np.arange(d)[None, :] // 2) / d)
     return np.where(np.arange(d) % 2 == 0, np.sin(angle), np.cos(angle))
 
@@ -129,6 +132,8 @@ class TransformerBlock(Block):
         self._require_built()
         x = self._check_input(x)
         training = check_bool(training, f"{self.name}: training")
+        causal = check_bool(causal, f"{self.name}: causal")
+        mha_mask(mask, x.shape[0], x.shape[1], x.shape[1], f"{self.name}: mask")   # named here
         mha = self.sublayers["attention"]
         x = self._sub_forward(x, lambda h: mha.forward(h, attention_mask=mask,
                                                         use_causal_mask=causal,
@@ -173,6 +178,10 @@ class DecoderBlock(TransformerBlock):
             raise TypeError(f"{self.name}: forward needs the context (N, S, d_model) that the "
                             "cross-attention reads")
         x = self._check_input(x)
+        context = as_array(context, f"{self.name}: context")
+        if context.ndim != 3 or len(context) != len(x) or context.shape[-1] != x.shape[-1]:
+            raise ValueError(f"{self.name}: context has shape {context.shape}, expected "
+                             f"({len(x)}, S, {x.shape[-1]})")
         training = check_bool(training, f"{self.name}: training")
         p = self.sublayers
         x = self._sub_forward(x, lambda h: p["attention"].forward(h, use_causal_mask=True,
@@ -233,7 +242,7 @@ class PositionalEmbedding(Block):
         self._require_built()
         T = np.shape(ids)[1] if np.ndim(ids) == 2 else None
         if T is not None and T > self.max_len:
-            raise ValueError(f"{self.name}: sequences of {T} tokens are longer than "
+            raise ValueError(f"{self.name}: ids has sequences of {T} tokens, longer than "
                              f"max_len={self.max_len}")
         x = self.embedding.forward(ids) * self.scale
         return x if self.pe is None else x + self.pe[:x.shape[1]]
