@@ -36,7 +36,7 @@ from test_properties_models import (
     translator,
 )
 
-from companion.models import seq2seq, transformer
+from companion.models import checks, seq2seq, transformer
 
 TARGETS: list[Target] = [
     # seq2seq
@@ -68,15 +68,15 @@ TARGETS: list[Target] = [
            st.one_of(BAD_STRINGS, st.just(["2001-05-0x"]), st.just(["a", "b"]))),
     Target("seq2seq.Seq2Seq.source_ids(texts=...)", lambda v: s2s().source_ids(v),
            ("texts",), st.one_of(BAD_STRINGS, st.just([]))),
-    Target("seq2seq.check_texts(texts=...)", lambda v: seq2seq.check_texts(v, "texts"),
+    Target("checks.check_texts(texts=...)", lambda v: checks.check_texts(v, "texts"),
            ("texts",), st.one_of(BAD_STRINGS, st.just([]))),
-    Target("seq2seq.check_pairs(pairs=...)", lambda v: seq2seq.check_pairs(v, "pairs"),
+    Target("checks.check_pairs(pairs=...)", lambda v: checks.check_pairs(v, "pairs"),
            ("pairs",), st.one_of(BAD_STRINGS, st.just([]), st.just(PAIRS[0]),
                                  st.just([("a", "b", "c")]))),
-    Target("seq2seq.check_translator(model=...)", lambda v: seq2seq.check_translator(v),
+    Target("checks.check_translator(model=...)", lambda v: checks.check_translator(v),
            ("model",), st.one_of(st.none(), st.just(Odd()), st.text(max_size=3),
                                  st.just(char_lm.BigramModel(VOCAB)))),
-    Target("seq2seq.check_ids(ids=..., name, n)", lambda v: seq2seq.check_ids(v, "ids", 3),
+    Target("checks.check_ids(ids=..., name, n)", lambda v: checks.check_ids(v, "ids", 3),
            ("ids",), BAD_IDS_2D),
     Target("seq2seq.beam_search(model=...)",
            lambda v: seq2seq.beam_search(v, ["1 may 2001"]), ("model",),

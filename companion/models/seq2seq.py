@@ -31,6 +31,12 @@ import numpy as np
 from companion.data.dates import decode, encode_sources, encode_targets
 from companion.data.text import Vocabulary
 from companion.models import decoding
+from companion.models.checks import (  # noqa: F401 (check_* re-exported: seq2seq.check_texts)
+    check_ids,
+    check_pairs,
+    check_texts,
+    check_translator,
+)
 from companion.models.decoding import beam_step, sequence_logprob  # noqa: F401 (re-export)
 from companion.nn import optim
 from companion.nn.activations import log_softmax, softmax
@@ -284,24 +290,6 @@ class Seq2Seq:
         return sequence_logprob(self.decoder_step, self.start(self.source_ids(texts)), seqs)
 
 
-def check_texts(texts, name: str) -> list[str]:
-    """A non-empty list of strings (a single string is refused: it is not a list of dates)."""
-    if isinstance(texts, str):
-        raise TypeError(f"{name}: expected a list of strings, got the single string {texts!r} "
-                        f"(write [{texts!r}])")
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise TypeError(f"{name}: expected a list of strings, got {type(texts).__name__}") from None
-    if not texts:
-        raise ValueError(f"{name} is empty: expected at least one string")
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad:
-        raise TypeError(f"{name}[{bad[0]}]: expected a string, got "
-                        f"{type(texts[bad[0]]).__name__}")
-    return texts
-
-
 class Translation(NamedTuple):
     text: str                   # the ISO date written (up to <EOS>)
     logp: float                 # log P(characters | source)
@@ -337,40 +325,6 @@ def evaluate(model: Seq2Seq, pairs: Sequence[tuple[str, str]], beam_width: int =
     exact = np.mean([p == t for p, t in zip(pred, true)])
     pos = np.mean([[i < len(p) and p[i] == c for i, c in enumerate(t)] for p, t in zip(pred, true)])
     return {"exact": float(exact), "per_position": float(pos), "predictions": pred}
-
-
-def check_translator(model, name: str = "model",
-                     methods: tuple[str, ...] = ("start", "decoder_step", "translate")):
-    """A translator: a ``Seq2Seq`` or ``TransformerTranslator`` (or any object with the
-    ``methods`` a caller uses)."""
-    if isinstance(model, str) or not all(callable(getattr(model, a, None)) for a in methods):
-        raise TypeError(f"{name}: expected a Seq2Seq or TransformerTranslator, got "
-                        f"{type(model).__name__} {model!r:.40}")
-    return model
-
-
-def check_ids(ids, name: str, n: int) -> np.ndarray:
-    """(N, T) integer ids in 0..n-1."""
-    ids = np.asarray(ids)
-    if ids.ndim != 2 or ids.dtype.kind not in "iu" or (ids.size and not 0 <= ids.min() <=
-                                                        ids.max() < n):
-        raise ValueError(f"{name}: expected (N, T) integer ids in 0..{n - 1}, got "
-                         f"{ids.dtype} of shape {ids.shape}")
-    return ids
-
-
-def check_pairs(pairs, name: str) -> list[tuple[str, str]]:
-    """A non-empty list of (written date, ISO date) string pairs."""
-    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
-        raise TypeError(f"{name}: expected a list of (written date, ISO date) pairs, got "
-                        f"{type(pairs).__name__}")
-    if len(pairs) == 0:
-        raise ValueError(f"{name} is empty: expected at least one (written date, ISO date) pair")
-    for i, p in enumerate(pairs):
-        if not (isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(x, str) for x in p)):
-            raise TypeError(f"{name}[{i}]: expected a (written date, ISO date) pair of strings, "
-                            f"got {p!r}")
-    return list(pairs)
 
 
 class _Validation(Callback):

@@ -25,8 +25,8 @@ import numpy as np
 from companion.data.dates import decode, encode_sources
 from companion.data.text import Vocabulary, check_vocabulary, encode_padded
 from companion.models.char_lm import name_list
+from companion.models.checks import check_texts
 from companion.models.decoding import beam_search
-from companion.models.seq2seq import check_texts
 from companion.nn import optim
 from companion.nn.activations import log_softmax, sample_from_logits, softmax
 from companion.nn.layers.composite import Block
