@@ -12,6 +12,7 @@ not change the direction of the arrow.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,23 @@ def test_public_faces():
         assert not missing, f"{pkg}.__all__ names missing attributes: {missing}"
     for name in ("Dense", "Conv2D", "LSTM", "GRU", "Sequential", "fit", "numerical_gradient"):
         assert hasattr(nn, name)
+
+
+def test_architecture_md_names_every_module():
+    """ARCHITECTURE.md's tree of the package names every module there is, and every file it
+    names exists: a module added or renamed without the page fails here."""
+    page = (PACKAGE.parent / "ARCHITECTURE.md").read_text()
+    tree = page.split("## The package by role", 1)[1].split("```")[1]
+    package = PACKAGE
+    for folder in ("nn", "nn/layers", "data", "models", "keras_twin", "lab", "exercises"):
+        for path in sorted((package / folder).glob("*.py")):
+            if path.stem == "__init__" or re.fullmatch(r"ch\d\d", path.stem):
+                continue
+            assert re.search(rf"\b{path.stem}\b", tree), (
+                f"ARCHITECTURE.md's package tree does not name companion/{folder}/{path.name}")
+    for named in re.findall(r"\b([\w/]+\.py)\b", tree):
+        if "chNN" in named:                          # the pattern chapters/chNN.py
+            continue
+        hits = list(package.rglob(Path(named).name)) + [p for p in [PACKAGE.parent / named]
+                                                          if p.exists()]
+        assert hits, f"ARCHITECTURE.md names {named}, which is not in the repository"
