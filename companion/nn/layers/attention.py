@@ -339,7 +339,9 @@ class MultiHeadAttention(Layer):
     (for self-attention the gradient of x is their sum). ``attention_weights``
     (N, heads, Tq, Tv) after forward (before dropout, as Keras returns them). ``dropout`` (a
     rate in [0, 1)) drops attention weights in training passes (``forward(..., training=True)``)
-    with masks of ``dropout_layer`` (a Dropout: ``fix_mask`` for gradient checks).
+    with masks of ``dropout_layer`` (a Dropout: ``fix_mask`` for gradient checks). One known
+    difference: with ``dropout`` > 0 Keras takes its explicit softmax path, which gives a fully
+    masked query row zero weights; here such a row keeps uniform weights at every rate.
     """
 
     def __init__(self, num_heads: int, key_dim: int, name: str | None = None, dtype="float64",
