@@ -243,3 +243,29 @@ def test_block_twin_with_attention_dropout_inference():
     theirs = keras_twin.core.import_keras().ops.convert_to_numpy(kmodel([x, mask], training=False))
     np.testing.assert_allclose(block.forward(x, mask=mask, causal=True), theirs, rtol=1e-4,
                                atol=1e-5)
+
+
+@pytest.mark.keras
+def test_the_documented_difference_on_a_fully_masked_row_with_dropout_set():
+    """The docstring's one difference, measured: with dropout set, Keras gives a query whose
+    keys are all masked zero weights (output = the output bias alone); ours keeps uniform
+    weights (the mean of the values), as both do without dropout."""
+    from companion import keras_twin
+    keras = keras_twin.import_keras()
+    rng = np.random.default_rng(4)
+    layer = MultiHeadAttention(1, 4, dropout=0.3, dtype="float32")
+    layer.build((None, 4), rng)
+    x = rng.standard_normal((1, 3, 4)).astype(np.float32)
+    mask = np.ones((1, 3, 3), bool)
+    mask[0, 0] = False                                       # query 0 sees no key at all
+    kmha = keras_twin.keras_layer(layer)
+    kmha(x, x, attention_mask=mask)
+    kmha.set_weights(layer.get_weights())
+    _, kweights = kmha(x, x, attention_mask=mask, training=False,
+                       return_attention_scores=True)
+    kweights = keras.ops.convert_to_numpy(kweights)
+    layer.forward(x, x, attention_mask=mask)
+    np.testing.assert_allclose(kweights[0, 0, 0], 0.0, atol=1e-7)          # Keras: zeros
+    np.testing.assert_allclose(layer.attention_weights[0, 0, 0], 1 / 3, rtol=1e-6)  # ours
+    np.testing.assert_allclose(layer.attention_weights[0, 0, 1:], kweights[0, 0, 1:],
+                               rtol=1e-5, atol=1e-6)                        # other rows agree
