@@ -56,15 +56,24 @@ lab: $(STAMP) $(LAB_OVERRIDES) trust
 
 # Everything: the package tests and every notebook (nbval) on one pytest-xdist worker per core
 # (--dist loadfile keeps each notebook's cells in one kernel, in order; --no-loadscope-reorder
-# keeps conftest.py's order: the longest notebooks first, the short test files last), then the
-# browser suite, also one worker per core (at most 4), each with its own JupyterLab server and
-# Chromium, taking the next chapter when free, longest first (tests/browser/conftest.py); each
-# run prints its slowest tests.
+# keeps conftest.py's order: the longest notebooks first, the short test files last), and, at
+# the same time, the browser suite, also on one worker per core (at most 4), each with its own
+# JupyterLab server and Chromium, taking the next test when free, the longest chapter first
+# (tests/browser/conftest.py). The browser suite waits on its pages much of the time, so running
+# it alongside keeps the cores busy. Its output goes to artifacts/browser-tests.log and is
+# printed once both are done; each run prints its slowest tests; either failing fails `make test`.
 XDIST := -n auto --dist loadfile --no-loadscope-reorder
 BROWSER_XDIST := -n auto --maxprocesses=4 --dist load --maxschedchunk=1
+BROWSER_LOG := artifacts/browser-tests.log
 test: $(STAMP)
-	$(BIN)/python -m pytest $(XDIST) --ignore=tests/browser --durations=15 $(PYTEST_ARGS)
-	$(BIN)/python -m pytest tests/browser $(BROWSER_XDIST) --durations=5 $(PYTEST_ARGS)
+	@mkdir -p $(dir $(BROWSER_LOG))
+	@echo "the browser suite runs alongside, into $(BROWSER_LOG) (printed at the end)"
+	$(BIN)/python -m pytest tests/browser $(BROWSER_XDIST) --durations=5 $(PYTEST_ARGS) \
+	  >$(BROWSER_LOG) 2>&1 & browser=$$!; \
+	$(BIN)/python -m pytest $(XDIST) --ignore=tests/browser --durations=15 $(PYTEST_ARGS); \
+	main=$$?; wait $$browser; status=$$?; \
+	echo; echo "----- the browser suite ($(BROWSER_LOG)) -----"; cat $(BROWSER_LOG); \
+	test $$main -eq 0 && test $$status -eq 0
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest tests $(XDIST) --ignore=tests/browser --durations=10 $(PYTEST_ARGS)

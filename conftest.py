@@ -1,4 +1,5 @@
 """Root pytest set-up: applies to tests/ and to the notebooks nbval re-executes."""
+import contextlib
 import json
 import os
 import shutil
@@ -92,8 +93,10 @@ collect_ignore_glob = ["notebooks/mine/*"]
 
 
 # The browser suite (tests/browser) writes its findings in parts, one per test process (one per
-# pytest-xdist worker); the process that ran pytest joins them into artifacts/browser-report.json
-# once every worker is done. Parts of an earlier, interrupted run are removed first.
+# pytest-xdist worker), in a folder of its own run (named in $COMPANION_BROWSER_REPORT_RUN, which
+# the workers inherit); the process that ran pytest joins them into artifacts/browser-report.json
+# once every worker is done. Another pytest run at the same time (`make test` runs the package
+# tests alongside) has its own folder, so neither touches the other's parts.
 BROWSER_REPORT = Path(__file__).resolve().parent / "artifacts" / "browser-report.json"
 BROWSER_REPORT_PARTS = BROWSER_REPORT.parent / ".browser-report-parts"
 
@@ -104,16 +107,19 @@ def _is_xdist_worker(config) -> bool:
 
 def pytest_configure(config):
     if not _is_xdist_worker(config):
-        shutil.rmtree(BROWSER_REPORT_PARTS, ignore_errors=True)
+        os.environ["COMPANION_BROWSER_REPORT_RUN"] = f"{os.getpid()}-{time.time_ns()}"
         config.stash[_BROWSER_STARTED] = time.time()
 
 
 @pytest.hookimpl(trylast=True)          # after the session fixtures' teardown wrote the parts
 def pytest_sessionfinish(session):
-    if _is_xdist_worker(session.config) or not BROWSER_REPORT_PARTS.is_dir():
+    run = BROWSER_REPORT_PARTS / os.environ.get("COMPANION_BROWSER_REPORT_RUN", "-")
+    if _is_xdist_worker(session.config) or not run.is_dir():
         return
-    parts = [json.loads(p.read_text()) for p in sorted(BROWSER_REPORT_PARTS.glob("*.json"))]
-    shutil.rmtree(BROWSER_REPORT_PARTS, ignore_errors=True)
+    parts = [json.loads(p.read_text()) for p in sorted(run.glob("*.json"))]
+    shutil.rmtree(run, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        BROWSER_REPORT_PARTS.rmdir()                     # if no other run left parts there
     if not parts:
         return
     notebooks = {}

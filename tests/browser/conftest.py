@@ -165,8 +165,9 @@ def suite_report(request):
     yield report
     report["seconds"] = round(time.time() - report.pop("started"), 1)
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
-    REPORT_PARTS.mkdir(parents=True, exist_ok=True)
-    (REPORT_PARTS / f"{worker}.json").write_text(json.dumps(report, indent=1))
+    run = REPORT_PARTS / os.environ.get("COMPANION_BROWSER_REPORT_RUN", "-")
+    run.mkdir(parents=True, exist_ok=True)
+    (run / f"{worker}.json").write_text(json.dumps(report, indent=1))
 
 
 # The order in which a free pytest-xdist worker (--dist load --maxschedchunk=1) takes the next
