@@ -120,7 +120,11 @@ def lab_server(chromium_path, tmp_path_factory):
            f"--port={port}", "--port-retries=0", f"--ServerApp.root_dir={root}",
            "--IdentityProvider.token=", "--ServerApp.password=",
            "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.news_url=", "--ServerApp.open_browser=False"]
+           "--LabApp.news_url=", "--ServerApp.open_browser=False",
+           # trust signatures in memory, not in the user's nbsignatures.db: the copies open
+           # untrusted, as on a fresh clone, whatever this machine trusted before, and saving
+           # one (test_open_save) trusts nothing outside the test
+           "--NotebookNotary.db_file=:memory:"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = home / "jupyterlab.log"
