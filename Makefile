@@ -27,7 +27,9 @@ check-python:
 
 # Installs the exact versions of $(LOCK) (see requirements/lock.py). A venv left without the
 # stamp (an install that failed or was interrupted) is removed first, and a failed install
-# removes the venv, so the next `make setup PYTHON=...` starts clean.
+# removes the venv, so the next `make setup PYTHON=...` starts clean. --no-compile: pip would
+# byte-compile all ~10,000 modules one by one (~23 s of CPU); Python compiles, once, only those
+# that are imported.
 $(STAMP): pyproject.toml $(LOCK)
 	@if [ -d $(VENV) ] && [ ! -f $(STAMP) ]; then \
 	  echo "removing $(VENV): its last install did not finish"; rm -rf $(VENV); fi
@@ -36,7 +38,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	  echo "$(PYTHON) -m venv $(VENV)" && \
 	  { $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }; }; fi
 	$(BIN)/python -m pip install --upgrade pip && \
-	  $(BIN)/python -m pip install -c $(LOCK) -e '.[all]' \
+	  $(BIN)/python -m pip install -c $(LOCK) -e '.[all]' --no-compile \
 	  || { echo "make: the install failed; removing $(VENV) so that the next make starts clean"; \
 	       rm -rf $(VENV); exit 1; }
 	touch $(STAMP)
@@ -53,12 +55,25 @@ lab: $(STAMP) $(LAB_OVERRIDES) trust
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST) --port=$(PORT) $(BROWSER_FLAG) $(ROOT_FLAG)
 
 # Everything: the package tests and every notebook (nbval) on one pytest-xdist worker per core
-# (--dist loadfile keeps each notebook's cells in one kernel, in order), then the browser suite
-# in its own process (one JupyterLab server); each run prints its slowest tests.
-XDIST := -n auto --dist loadfile
+# (--dist loadfile keeps each notebook's cells in one kernel, in order; --no-loadscope-reorder
+# keeps conftest.py's order: the longest notebooks first, the short test files last), and, at
+# the same time, the browser suite, also on one worker per core (at most 4), each with its own
+# JupyterLab server and Chromium, taking the next test when free, the longest chapter first
+# (tests/browser/conftest.py). The browser suite waits on its pages much of the time, so running
+# it alongside keeps the cores busy. Its output goes to artifacts/browser-tests.log and is
+# printed once both are done; each run prints its slowest tests; either failing fails `make test`.
+XDIST := -n auto --dist loadfile --no-loadscope-reorder
+BROWSER_XDIST := -n auto --maxprocesses=4 --dist load --maxschedchunk=1
+BROWSER_LOG := artifacts/browser-tests.log
 test: $(STAMP)
-	$(BIN)/python -m pytest $(XDIST) --ignore=tests/browser --durations=15 $(PYTEST_ARGS)
-	$(BIN)/python -m pytest tests/browser --durations=5 $(PYTEST_ARGS)
+	@mkdir -p $(dir $(BROWSER_LOG))
+	@echo "the browser suite runs alongside, into $(BROWSER_LOG) (printed at the end)"
+	$(BIN)/python -m pytest tests/browser $(BROWSER_XDIST) --durations=5 $(PYTEST_ARGS) \
+	  >$(BROWSER_LOG) 2>&1 & browser=$$!; \
+	$(BIN)/python -m pytest $(XDIST) --ignore=tests/browser --durations=15 $(PYTEST_ARGS); \
+	main=$$?; wait $$browser; status=$$?; \
+	echo; echo "----- the browser suite ($(BROWSER_LOG)) -----"; cat $(BROWSER_LOG); \
+	test $$main -eq 0 && test $$status -eq 0
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest tests $(XDIST) --ignore=tests/browser --durations=10 $(PYTEST_ARGS)
@@ -76,7 +91,7 @@ test-keras: check-backend $(STAMP)
 
 # every chapter in JupyterLab in the system Chromium (part of `make test` too)
 test-browser: $(STAMP)
-	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/browser $(BROWSER_XDIST) $(PYTEST_ARGS)
 
 # the static HTML edition of the executed chapters, in _site/ (open _site/index.html)
 html: $(STAMP)

@@ -1,5 +1,6 @@
-"""One JupyterLab server and one headless Chromium for the whole browser suite (module scope:
-they are shut down as soon as the suite is done, before nbval runs the notebooks).
+"""One JupyterLab server and one headless Chromium per test process: the whole browser suite in
+one process, or one pair per pytest-xdist worker when it runs in parallel (`make test` runs it
+on two workers, each chapter on whichever is free, longest chapters first).
 
 The server runs from this environment (``sys.executable -m jupyter lab``) on a free loopback
 port with authentication off (for the test only), over a temporary copy of ``notebooks/``
@@ -9,6 +10,9 @@ DOM). Kernels get COMPANION_PROGRESS=1, so tqdm's notebook bars render as a lear
 
 The browser is the SYSTEM Chromium (``/usr/bin/chromium``, or $COMPANION_CHROMIUM), driven
 by Playwright; Playwright's own downloaded browsers are never used. No Chromium: skipped.
+
+Findings go to artifacts/browser-report.json: each process writes its part, and the process
+that ran pytest (xdist's controller, or the only one) joins them at the end (root conftest.py).
 
 Environment knobs: COMPANION_BROWSER_NOTEBOOKS=<folder> tests another folder of NN_*.ipynb;
 COMPANION_CHROMIUM=<path> picks the browser (COMPANION_CHROMIUM=none skips the suite).
@@ -26,7 +30,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from labtools import ROOT, notebooks_dir
+from labtools import REPORT_PARTS, ROOT, notebook_seconds, notebooks_dir
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -91,7 +95,7 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lab_server(chromium_path, tmp_path_factory):
     """Start JupyterLab on a copy of the notebooks; yield (base_url, root_dir)."""
     home = tmp_path_factory.mktemp("lab")
@@ -116,7 +120,11 @@ def lab_server(chromium_path, tmp_path_factory):
            f"--port={port}", "--port-retries=0", f"--ServerApp.root_dir={root}",
            "--IdentityProvider.token=", "--ServerApp.password=",
            "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.news_url=", "--ServerApp.open_browser=False"]
+           "--LabApp.news_url=", "--ServerApp.open_browser=False",
+           # trust signatures in memory, not in the user's nbsignatures.db: the copies open
+           # untrusted, as on a fresh clone, whatever this machine trusted before, and saving
+           # one (test_open_save) trusts nothing outside the test
+           "--NotebookNotary.db_file=:memory:"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = home / "jupyterlab.log"
@@ -136,7 +144,7 @@ def lab_server(chromium_path, tmp_path_factory):
             proc.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
@@ -153,14 +161,38 @@ def screenshots_dir() -> Path:
     return SCREENSHOTS
 
 
-@pytest.fixture(scope="module")
-def suite_report():
-    """Per-notebook findings, written to artifacts/browser-report.json at the end."""
+@pytest.fixture(scope="session")
+def suite_report(request):
+    """Per-notebook findings of this process, written at its end as one part of
+    artifacts/browser-report.json (the root conftest.py joins the parts)."""
     report: dict = {"started": time.time(), "notebooks": {}}
     yield report
     report["seconds"] = round(time.time() - report.pop("started"), 1)
-    report["widgets_exercised"] = sum(r.get("explorers_moved", 0)
-                                      for r in report["notebooks"].values())
-    out = ROOT / "artifacts" / "browser-report.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1))
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    run = REPORT_PARTS / os.environ.get("COMPANION_BROWSER_REPORT_RUN", "-")
+    run.mkdir(parents=True, exist_ok=True)
+    (run / f"{worker}.json").write_text(json.dumps(report, indent=1))
+
+
+# The order in which a free pytest-xdist worker (--dist load --maxschedchunk=1) takes the next
+# test: the offline HTML edition's two tests first (xdist hands each worker its first two tests
+# together, so they share one built site), then the chapters' Run All + explorers, longest
+# first, then the draw-a-digit test, then the short open-and-save tests, which fill the gaps at
+# the end.
+def pytest_collection_modifyitems(config, items):
+    seconds = notebook_seconds()
+    longest = max(seconds.values(), default=60.0)
+
+    def cost(item) -> float:
+        if item.path.name == "test_html_offline.py":
+            return 1e9
+        if item.path.name == "test_lab.py":
+            name = item.callspec.params.get("name", "") if hasattr(item, "callspec") else ""
+            return 100 + seconds.get(name, longest)      # a new chapter: as the longest
+        return 50 if item.path.name == "test_draw.py" else 0
+
+    here = Path(__file__).parent
+    slots = [i for i, item in enumerate(items) if item.path.parent == here]
+    ordered = sorted((items[i] for i in slots), key=cost, reverse=True)   # stable for ties
+    for i, item in zip(slots, ordered):
+        items[i] = item

@@ -8,6 +8,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# each test process writes its findings here; the root conftest.py joins them into
+# artifacts/browser-report.json when the run ends
+REPORT_PARTS = ROOT / "artifacts" / ".browser-report-parts"
 
 
 def notebooks_dir() -> Path:
@@ -18,6 +21,15 @@ def chapter_notebooks() -> list[str]:
     """The NN_*.ipynb present now (chapters are discovered at run time, not listed)."""
     return sorted(p.name for p in notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
 
+
+def notebook_seconds() -> dict[str, float]:
+    """Each chapter's Run All time in a fresh kernel as `make bench` last measured it
+    (benchmarks/notebook_times.json; empty if absent): the browser suite runs the longest first."""
+    try:
+        data = json.loads((ROOT / "benchmarks" / "notebook_times.json").read_text())
+        return {n["notebook"]: float(n["seconds"]) for n in data["notebooks"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def shutdown_kernels(url: str) -> None:
