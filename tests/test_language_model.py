@@ -191,3 +191,19 @@ def test_divergence_keeps_the_history():
     hist = info.value.history
     assert 0 < len(hist["batch_loss"]) == len(hist["grad_norm"])
     assert max(hist["grad_norm"]) > 1e6
+
+
+def test_the_cell_may_be_a_function_that_builds_the_layer():
+    """Chapter 11's capstone passes a factory (the learner's LSTM steps in an LSTM layer); a
+    factory that builds something else is refused by name."""
+    import pytest
+
+    from companion.data.text import char_vocabulary
+    from companion.models.char_lm import CharLanguageModel
+    from companion.nn.layers.gru import GRU
+
+    vocab = char_vocabulary(["ann", "bob"])
+    lm = CharLanguageModel(vocab, units=3, cell=lambda units, **kw: GRU(units, **kw), seed=0)
+    assert isinstance(lm.rnn, GRU) and lm.rnn.return_sequences
+    with pytest.raises(TypeError, match=r"^cell: .* built dict"):
+        CharLanguageModel(vocab, units=3, cell=lambda units, **kw: {}, seed=0)

@@ -28,6 +28,7 @@ import numpy as np
 from companion.data.text import Vocabulary, chars, check_vocabulary, encode_padded
 from companion.nn import optim
 from companion.nn.activations import sample_from_logits
+from companion.nn.layers.base import Layer
 from companion.nn.layers.dense import Dense
 from companion.nn.layers.recurrent import SimpleRNN
 from companion.nn.losses import sequence_crossentropy
@@ -72,12 +73,17 @@ class CharLanguageModel:
         if "rng" in cell_kwargs:
             raise TypeError("CharLanguageModel takes seed= (an int or a numpy Generator), not "
                             "rng=: the weights are drawn from it")
-        if not isinstance(cell, type):
-            raise TypeError(f"cell: expected a recurrent layer class (SimpleRNN, GRU or LSTM), "
-                            f"got {type(cell).__name__} {cell!r:.40}")
+        if not callable(cell) or isinstance(cell, Layer):
+            raise TypeError(f"cell: expected a recurrent layer class (SimpleRNN, GRU or LSTM) "
+                            f"or a function that builds one, got {type(cell).__name__} "
+                            f"{cell!r:.40}")
         self.vocab = check_vocabulary(vocab)
         V = len(vocab)
         self.rnn = cell(units, return_sequences=True, **cell_kwargs)
+        if not isinstance(self.rnn, Layer):
+            raise TypeError(f"cell: expected a recurrent layer class (SimpleRNN, GRU or LSTM) "
+                            f"or a function that builds one; {cell!r:.40} built "
+                            f"{type(self.rnn).__name__}")
         self.dense = Dense(V, "softmax")
         self.model = Sequential([self.rnn, self.dense], input_shape=(None, V), seed=seed)
 
