@@ -179,7 +179,23 @@ TARGETS: list[Target] = [
     Target("attention.bahdanau_twin(layer, Tq=...)",
            lambda v: kt.bahdanau_twin(bahdanau(), v, 3), ("Tq",),
            st.one_of(st.none(), st.just(0), st.just(2.5), st.text(max_size=2))),
+    Target("attentive_gru.attentive_gru_twin(gru, att, score=...)",
+           lambda v: kt.attentive_gru_twin(_gru(), {}, v, 2, 3, 4), ("score",),
+           st.one_of(st.none(), st.just("cosine"), st.integers(), st.just(["dot"]))),
+    Target("attentive_gru.attentive_gru_twin(gru=...)",
+           lambda v: kt.attentive_gru_twin(v, {}, "dot", 2, 3, 4), ("gru",),
+           st.one_of(BAD_MODEL, st.just({"kernel": np.zeros((5, 6))}))),
+    Target("attentive_gru.attentive_gru_twin(gru, att, score, T=...)",
+           lambda v: kt.attentive_gru_twin(_gru(), {}, "dot", v, 3, 4), ("T",),
+           st.one_of(st.none(), st.just(0), st.just(2.5), st.text(max_size=2))),
 ]
+
+
+def _gru():
+    """A 2-unit GRU reading [x (3) ; context (2)] (float32, Keras' reset_after layout)."""
+    r = np.random.default_rng(0).standard_normal
+    return {"kernel": r((5, 6)).astype("f4"), "recurrent_kernel": r((2, 6)).astype("f4"),
+            "bias": r((2, 6)).astype("f4")}
 
 
 def test_every_public_name_is_covered():

@@ -21,6 +21,7 @@ before the first import.
 """
 
 from companion.keras_twin.attention import bahdanau_twin, block_twin
+from companion.keras_twin.attentive_gru import attentive_gru_twin
 from companion.keras_twin.core import backend, device, import_keras
 from companion.keras_twin.grads import (
     apply_gradients,
@@ -46,6 +47,7 @@ from companion.keras_twin.registry import (
 __all__ = [
     "TWINS",
     "apply_gradients",
+    "attentive_gru_twin",
     "backend",
     "backward",
     "bahdanau_twin",

@@ -11,6 +11,8 @@ shared ``GRU`` layer called on each step's [input ; context] from the previous s
 from __future__ import annotations
 
 from companion.keras_twin.core import import_keras
+from companion.nn.layers.attentive_gru import ATTENTION_PARAMS
+from companion.nn.validation import check_int
 
 
 def _scorer(keras, att: dict, score: str):
@@ -38,6 +40,15 @@ def attentive_gru_twin(gru: dict, att: dict, score: str, T: int, V: int, Tx: int
     """A functional ``keras.Model`` [x (N, T, V), s0 (N, u), H (N, Tx, Dk), mask (N, Tx) bool]
     -> concat([S, C]) (N, T, u + Dk) computing ``attentive_gru_forward`` with our ``gru``
     ({"kernel", "recurrent_kernel", "bias"}, reset_after=True) and ``att`` weights (float32)."""
+    if not isinstance(score, str) or score not in ATTENTION_PARAMS:
+        raise ValueError(f"score must be one of {tuple(ATTENTION_PARAMS)}, got {score!r}")
+    if not (isinstance(gru, dict) and {"kernel", "recurrent_kernel", "bias"} <= set(gru)):
+        raise TypeError(f"gru: expected the GRU's weights {{'kernel', 'recurrent_kernel', "
+                        f"'bias'}}, got {type(gru).__name__} {gru!r:.40}")
+    if not (isinstance(att, dict) and set(ATTENTION_PARAMS[score]) <= set(att)):
+        raise TypeError(f"att: expected the {score} score's weights "
+                        f"{set(ATTENTION_PARAMS[score]) or '{}'}, got {att!r:.40}")
+    T, V, Tx = (check_int(v, n) for v, n in ((T, "T"), (V, "V"), (Tx, "Tx")))
     keras = import_keras()
     ops = keras.ops
     u, Dk = gru["recurrent_kernel"].shape[0], gru["kernel"].shape[0] - V
