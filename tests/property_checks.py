@@ -147,3 +147,25 @@ def public_names(package) -> list[str]:
                 if not n.startswith("_") and (inspect.isfunction(o) or inspect.isclass(o))
                 and o.__module__ == module.__name__]
     return out
+
+
+def target_tests(targets: list[Target]):
+    """The two tests every property file runs over its ``targets``, written once:
+    ``(test_target_ids_are_distinct, test_wrong_value_gets_a_clear_error_or_a_correct_result)``;
+    a file binds them to those names at module level so pytest collects them."""
+    import pytest
+    from hypothesis import given
+
+    def test_target_ids_are_distinct():
+        ids = [t.id for t in targets]
+        assert len(ids) == len(set(ids))
+
+    @pytest.mark.parametrize("target", targets, ids=[t.id for t in targets])
+    @SETTINGS
+    @given(data=st.data())
+    def test_wrong_value_gets_a_clear_error_or_a_correct_result(target: Target, data):
+        value = data.draw(target.values, label=target.id)
+        correct = None if target.correct is None else (lambda out: target.correct(value, out))
+        assert_clear_or_correct(lambda: target.call(value), target.names, correct)
+
+    return test_target_ids_are_distinct, test_wrong_value_gets_a_clear_error_or_a_correct_result

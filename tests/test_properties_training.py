@@ -10,8 +10,6 @@ target here or in the other property files (or is listed as not covered yet).
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 from property_checks import (
     BAD_COUNT,
@@ -19,13 +17,12 @@ from property_checks import (
     BAD_NUMBER,
     BAD_RATE,
     SCALAR_JUNK,
-    SETTINGS,
     Odd,
     Target,
-    assert_clear_or_correct,
     bad_arrays,
     built,
     rng,
+    target_tests,
 )
 
 from companion.nn import (
@@ -48,13 +45,13 @@ from companion.nn.callbacks import (
     restore,
     snapshot,
 )
+from companion.nn.layers import attentive_gru
 from companion.nn.layers.attention import (
     BahdanauAttention,
     MultiHeadAttention,
     causal_mask,
     padding_mask,
 )
-from companion.nn.layers import attentive_gru
 from companion.nn.layers.layer_norm import LayerNormalization
 from companion.nn.layers.luong import LuongAttention
 from companion.nn.layers.transformer import (
@@ -376,15 +373,5 @@ TARGETS: list[Target] = [
                      st.just(np.ones((2, 3)) / 2), st.none())),
 ]
 
-def test_target_ids_are_distinct():
-    ids = [t.id for t in TARGETS]
-    assert len(ids) == len(set(ids))
-
-
-@pytest.mark.parametrize("target", TARGETS, ids=[t.id for t in TARGETS])
-@SETTINGS
-@given(data=st.data())
-def test_wrong_value_gets_a_clear_error_or_a_correct_result(target: Target, data):
-    value = data.draw(target.values, label=target.id)
-    correct = None if target.correct is None else (lambda out: target.correct(value, out))
-    assert_clear_or_correct(lambda: target.call(value), target.names, correct)
+(test_target_ids_are_distinct,
+ test_wrong_value_gets_a_clear_error_or_a_correct_result) = target_tests(TARGETS)

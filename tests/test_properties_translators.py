@@ -5,8 +5,6 @@ transformers (``seq2seq``, ``transformer``), with the helpers and rules of
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 from property_checks import (
     BAD_COUNT,
@@ -14,11 +12,10 @@ from property_checks import (
     BAD_NUMBER,
     BAD_STRINGS,
     SCALAR_JUNK,
-    SETTINGS,
     Odd,
     Target,
-    assert_clear_or_correct,
     rng,
+    target_tests,
 )
 from test_properties_models import (
     BAD_ALPHA,
@@ -157,15 +154,5 @@ TARGETS: list[Target] = [
 ]
 
 
-def test_target_ids_are_distinct():
-    ids = [t.id for t in TARGETS]
-    assert len(ids) == len(set(ids))
-
-
-@pytest.mark.parametrize("target", TARGETS, ids=[t.id for t in TARGETS])
-@SETTINGS
-@given(data=st.data())
-def test_wrong_value_gets_a_clear_error_or_a_correct_result(target: Target, data):
-    value = data.draw(target.values, label=target.id)
-    correct = None if target.correct is None else (lambda out: target.correct(value, out))
-    assert_clear_or_correct(lambda: target.call(value), target.names, correct)
+(test_target_ids_are_distinct,
+ test_wrong_value_gets_a_clear_error_or_a_correct_result) = target_tests(TARGETS)

@@ -56,9 +56,10 @@ def relu(z):
 
 
 def relu_grad(z):
-    """1 for z > 0, else 0 (the value at exactly 0 is a convention; we use 0, like Keras)."""
+    """1 for z > 0, else 0 (the value at exactly 0 is a convention; we use 0, like Keras);
+    NaN where z is NaN (a NaN pre-activation has no slope: it must not turn into 0)."""
     z = as_array(z, "relu_grad: z")
-    return (z > 0).astype(np.result_type(z, np.float32))
+    return np.where(np.isnan(z), np.nan, z > 0).astype(np.result_type(z, np.float32))
 
 
 def linear(z):
@@ -66,7 +67,9 @@ def linear(z):
 
 
 def linear_grad(z):
-    return np.ones_like(as_array(z, "linear_grad: z"))
+    """1 everywhere, NaN where z is NaN (as the other activations' gradients)."""
+    z = as_array(z, "linear_grad: z")
+    return np.where(np.isnan(z), np.nan, np.ones_like(z)).astype(z.dtype)
 
 
 def sign(z):
