@@ -84,6 +84,17 @@ def checker_tests(exercises, wrapped=(), more_checks=()):
         test_garbage_gets_one_sentence
 
 
+def only_own_hint_test(exercises):
+    """A stricter test than checker_tests' second one, for chapters whose hints could overlap:
+    each planted mistake's message carries its own hint and no other of the same checker."""
+    def test_each_planted_mistake_gets_only_its_own_hint():
+        for check, _, mistakes in exercises:
+            for m in mistakes:
+                _, line = rejected(check, m.fn)
+                assert [o.hint in line for o in mistakes].count(True) == 1, line
+    return test_each_planted_mistake_gets_only_its_own_hint
+
+
 def notebook_solutions(notebook: str) -> dict:
     """The functions of a chapter's solution cells, read from the notebook (one copy of each
     solution): the fenced code of every markdown cell tagged ``solution``, executed in order in

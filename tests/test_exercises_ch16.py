@@ -3,7 +3,7 @@ cells) pass, each planted mistake gets its hint, garbage gets one sentence, and 
 mistakes nobody planted are rejected."""
 import numpy as np
 import pytest
-from exercise_garbage import checker_tests, notebook_solutions, rejected
+from exercise_garbage import checker_tests, notebook_solutions, only_own_hint_test, rejected
 
 from companion.exercises import ch16
 from companion.exercises.checker import Mistake
@@ -39,11 +39,7 @@ test_solution_passes, test_each_planted_mistake_gets_its_hint, test_garbage_gets
     checker_tests(EXERCISES)
 
 
-def test_each_planted_mistake_gets_only_its_own_hint():
-    for check, _, mistakes in EXERCISES:
-        for m in mistakes:
-            _, line = rejected(check, m.fn)
-            assert [o.hint in line for o in mistakes].count(True) == 1, line
+test_each_planted_mistake_gets_only_its_own_hint = only_own_hint_test(EXERCISES)
 
 
 # --- realistic mistakes nobody planted: each must be rejected ----------------------------------
