@@ -146,3 +146,19 @@ def test_keras_twin_of_the_context_before(score, keras, rng):
     for name, g, kg in zip([*gatt, *ggru], [*gatt.values(), *ggru.values()], kgrads):
         keras_twin.compare(name, g, kg)
     assert len(kgrads) == len(gatt) + len(ggru)
+
+
+def test_wrong_dout_shapes_and_an_empty_corpus_are_named(rng):
+    """A dS or dC of another shape than forward's S and C is refused by name (it used to fail
+    with an IndexError inside the loop); build_vocab refuses a corpus with no word left."""
+    from companion.models.skipgram import build_vocab
+    gru, att, a, mask = _arrays("dot", rng)
+    (S, C, _), cache = attentive_gru_forward(a["x"], a["s0"], a["H"], mask, gru, att, "dot")
+    with pytest.raises(ValueError, match=r"dout\[0\] \(dS\) has shape"):
+        attentive_gru_backward((S[:, :-1], C), cache)
+    with pytest.raises(ValueError, match=r"dout\[1\] \(dC\) has shape"):
+        attentive_gru_backward((S, C[..., :-1]), cache)
+    with pytest.raises(ValueError, match="tokens is empty"):
+        build_vocab([], min_count=1)
+    with pytest.raises(ValueError, match="no word of the 2 tokens is seen min_count=2"):
+        build_vocab(["a", "b"], min_count=2)

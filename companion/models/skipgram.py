@@ -65,8 +65,12 @@ def build_vocab(tokens: Sequence[str], min_count: int = 5) -> Vocabulary:
     >>> v.words, v.counts.tolist(), v.encode(["c", "z", "b"]).tolist()
     (['b', 'a', 'c'], [2, 1, 1], [2, 0])
     """
-    return Vocabulary.build(check_strings(tokens, "tokens"),
-                            min_count=check_int(min_count, "min_count"), specials=False)
+    tokens = check_strings(tokens, "tokens", allow_empty=False)
+    vocab = Vocabulary.build(tokens, min_count=check_int(min_count, "min_count"), specials=False)
+    if not len(vocab):
+        raise ValueError(f"no word of the {len(tokens)} tokens is seen min_count={min_count} "
+                         "times: lower min_count or give more text")
+    return vocab
 
 
 def _ids(ids, name: str, n: int | None = None) -> np.ndarray:

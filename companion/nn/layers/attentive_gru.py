@@ -22,6 +22,7 @@ import numpy as np
 from companion.nn.layers.attention import additive_attention_backward, additive_attention_forward
 from companion.nn.layers.gru import gru_step_backward, gru_step_forward
 from companion.nn.layers.luong import luong_attention_backward, luong_attention_forward
+from companion.nn.validation import check_dout
 
 ATTENTION_PARAMS = {"additive": ("query_kernel", "key_kernel", "scale"), "general": ("kernel",),
                     "dot": ()}
@@ -74,7 +75,8 @@ def attentive_gru_forward(x, s0, H, mask, gru: dict, att: dict, score: str = "ad
         C.append(c)
         A.append(a)
         caches.append((acache, gcache))
-    return (np.stack(S, 1), np.stack(C, 1), np.stack(A, 1)), (caches, x.shape[2], H.shape, score)
+    S, C = np.stack(S, 1), np.stack(C, 1)
+    return (S, C, np.stack(A, 1)), (caches, x.shape[2], H.shape, score, S.shape, C.shape)
 
 
 def attentive_gru_backward(dout, cache):
@@ -88,8 +90,9 @@ def attentive_gru_backward(dout, cache):
                                                                   and dout[2] is not None):
         raise ValueError("dout: expected (dS, dC), the gradients in the states and the contexts "
                          "(the attention weights are not differentiated through)")
-    dS, dC = dout[:2]
-    caches, V, h_shape, score = cache
+    caches, V, h_shape, score, s_shape, c_shape = cache
+    dS = check_dout(dout[0], s_shape, "dout[0] (dS)")
+    dC = check_dout(dout[1], c_shape, "dout[1] (dC)")
     ds = np.zeros_like(dS[:, 0])
     dH = np.zeros(h_shape, dS.dtype)
     dx = np.zeros(dS.shape[:2] + (V,), dS.dtype)
