@@ -54,26 +54,33 @@ trust: $(STAMP)
 lab: $(STAMP) $(LAB_OVERRIDES) trust
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST) --port=$(PORT) $(BROWSER_FLAG) $(ROOT_FLAG)
 
-# Everything: the package tests and every notebook (nbval) on one pytest-xdist worker per core
-# (--dist loadfile keeps each notebook's cells in one kernel, in order; --no-loadscope-reorder
-# keeps conftest.py's order: the longest notebooks first, the short test files last), and, at
-# the same time, the browser suite, also on one worker per core (at most 4), each with its own
-# JupyterLab server and Chromium, taking the next test when free, the longest chapter first
-# (tests/browser/conftest.py). The browser suite waits on its pages much of the time, so running
-# it alongside keeps the cores busy. Its output goes to artifacts/browser-tests.log and is
-# printed once both are done; each run prints its slowest tests; either failing fails `make test`.
+# Everything, each notebook executed once. The browser suite (tests/browser: every chapter in
+# JupyterLab, Run All, then each explorer moved; one JupyterLab server and Chromium per
+# pytest-xdist worker, at most 4, the longest chapter first) records each chapter as Run All
+# left it in $(RECORDINGS); at the same time the package tests run on one worker per core. Then
+# nbval compares those recorded outputs with the stored ones (--nbval-replay, see
+# tools/nbval_replay.py: nbval's own comparison and sanitisers, on a run in the environment
+# nbval uses) instead of executing every notebook a second time; a notebook with no recording
+# (no Chromium, or its browser test failed before recording) is executed by nbval as usual.
+# The browser suite's output goes to $(BROWSER_LOG) and is printed once it is done; each run
+# prints its slowest tests; any of the three failing fails `make test`.
 XDIST := -n auto --dist loadfile --no-loadscope-reorder
 BROWSER_XDIST := -n auto --maxprocesses=4 --dist load --maxschedchunk=1
 BROWSER_LOG := artifacts/browser-tests.log
+RECORDINGS := artifacts/executed
 test: $(STAMP)
-	@mkdir -p $(dir $(BROWSER_LOG))
-	@echo "the browser suite runs alongside, into $(BROWSER_LOG) (printed at the end)"
+	@mkdir -p $(dir $(BROWSER_LOG)); rm -rf $(RECORDINGS)
+	@echo "the browser suite runs alongside, into $(BROWSER_LOG) (printed when it is done)"
 	$(BIN)/python -m pytest tests/browser $(BROWSER_XDIST) --durations=5 $(PYTEST_ARGS) \
 	  >$(BROWSER_LOG) 2>&1 & browser=$$!; \
-	$(BIN)/python -m pytest $(XDIST) --ignore=tests/browser --durations=15 $(PYTEST_ARGS); \
+	$(BIN)/python -m pytest tests $(XDIST) --ignore=tests/browser --durations=15 $(PYTEST_ARGS); \
 	main=$$?; wait $$browser; status=$$?; \
 	echo; echo "----- the browser suite ($(BROWSER_LOG)) -----"; cat $(BROWSER_LOG); \
-	test $$main -eq 0 && test $$status -eq 0
+	echo; echo "----- nbval: the notebooks' outputs against the stored ones -----"; \
+	ls $(RECORDINGS) 2>/dev/null | grep -c ipynb | xargs echo "recorded by the browser suite:"; \
+	$(BIN)/python -m pytest notebooks $(XDIST) --nbval-replay $(RECORDINGS) --durations=5 \
+	  $(PYTEST_ARGS); nb=$$?; \
+	test $$main -eq 0 && test $$status -eq 0 && test $$nb -eq 0
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest tests $(XDIST) --ignore=tests/browser --durations=10 $(PYTEST_ARGS)

@@ -6,6 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
+from tools import nbval_replay
 from tools.execute_notebooks import ENV  # (pytest puts this folder on sys.path first)
 
 # The environment the stored notebooks were executed in (quiet TensorFlow, deterministic
@@ -105,7 +106,12 @@ def _is_xdist_worker(config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def pytest_addoption(parser):
+    nbval_replay.add_option(parser)
+
+
 def pytest_configure(config):
+    nbval_replay.install(config)      # --nbval-replay DIR: nbval on the browser suite's run
     if not _is_xdist_worker(config):
         os.environ["COMPANION_BROWSER_REPORT_RUN"] = f"{os.getpid()}-{time.time_ns()}"
         config.stash[_BROWSER_STARTED] = time.time()

@@ -6,7 +6,9 @@ The server runs from this environment (``sys.executable -m jupyter lab``) on a f
 port with authentication off (for the test only), over a temporary copy of ``notebooks/``
 (so nothing the suite does can modify the committed notebooks), with autosave off, no news
 or update checks, and the notebook rendered without virtual scrolling (every cell in the
-DOM). Kernels get COMPANION_PROGRESS=1, so tqdm's notebook bars render as a learner sees them.
+DOM). Kernels get the environment the notebooks were stored in (tools/execute_notebooks.ENV:
+no progress bars, pinned arithmetic), so that Run All computes what nbval checks; test_lab
+switches the bars on afterwards, for the explorers.
 
 The browser is the SYSTEM Chromium (``/usr/bin/chromium``, or $COMPANION_CHROMIUM), driven
 by Playwright; Playwright's own downloaded browsers are never used. No Chromium: skipped.
@@ -111,8 +113,9 @@ def lab_server(chromium_path, tmp_path_factory):
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(json.dumps(values))
     port = _free_port()
-    env = dict(os.environ, COMPANION_PROGRESS="1", TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONHASHSEED="0", JUPYTERLAB_SETTINGS_DIR=str(settings),
+    # the kernels' environment is nbval's (tools/execute_notebooks.ENV, which the root
+    # conftest.py put in os.environ): Run All computes what nbval compares with the stored ones
+    env = dict(os.environ, COMPANION_PROGRESS="0", JUPYTERLAB_SETTINGS_DIR=str(settings),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"))
     env.setdefault("KERAS_BACKEND", "tensorflow")

@@ -11,6 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # each test process writes its findings here; the root conftest.py joins them into
 # artifacts/browser-report.json when the run ends
 REPORT_PARTS = ROOT / "artifacts" / ".browser-report-parts"
+# each chapter as Run All left it (the front end's notebook model, before any explorer moves):
+# `make test` then runs nbval on these outputs (`--nbval-replay`, tools/nbval_replay.py)
+# instead of executing every notebook a second time
+RECORDINGS = ROOT / "artifacts" / "executed"
 
 
 def notebooks_dir() -> Path:

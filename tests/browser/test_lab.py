@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import time
 
+import nbformat
 import pytest
-from labtools import JS_STATE, chapter_notebooks, shutdown_kernels, wait_for
+from labtools import JS_STATE, RECORDINGS, chapter_notebooks, shutdown_kernels, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +52,16 @@ JS_RUN_ALL = """async () => {
   window.__run = 'running';
   app.commands.execute('notebook:run-all-cells').then(
     r => { window.__run = 'done'; }, e => { window.__run = 'failed: ' + e; });
+}"""
+
+# what the front end holds after Run All, as nbformat JSON (the notebook model's toJSON)
+JS_NOTEBOOK = "() => window.jupyterapp.shell.currentWidget.content.model.toJSON()"
+
+# progress bars on, for the explorers (Run All ran with COMPANION_PROGRESS=0, as nbval does)
+JS_BARS_ON = """async () => {
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  await k.requestExecute({code: "import os; os.environ['COMPANION_PROGRESS'] = '1'",
+                          silent: true, store_history: false}).done;
 }"""
 
 JS_CELLS = """() => {
@@ -146,6 +157,19 @@ def _run_all(page, name) -> dict:
     # let widget views attach (rendering is asynchronous after the last message)
     wait_for(page, JS_WIDGETS, lambda w: w["loading"] == 0, 60, "widgets to finish loading")
     return cells
+
+
+def _record(page, name) -> None:
+    """Write the notebook as Run All left it to RECORDINGS/<name> (for nbval's replay)."""
+    RECORDINGS.mkdir(parents=True, exist_ok=True)
+    nb = page.evaluate(JS_NOTEBOOK)
+    for cell in nb["cells"]:
+        if cell.get("attachments", {}) is None:      # the model's "no attachments"
+            del cell["attachments"]
+    nb = nbformat.from_dict(nb)
+    tmp = RECORDINGS / (name + ".part")
+    nbformat.write(nb, tmp)
+    tmp.replace(RECORDINGS / name)          # whole or absent: never half a recording
 
 
 def _move(control, kind: str, page) -> str:
@@ -319,6 +343,7 @@ def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suit
         _open(page, url, name)
         cells = _run_all(page, name)
         report["run_all_seconds"] = round(time.monotonic() - start, 1)
+        _record(page, name)
         report.update(code_cells=cells["code"], stderr=cells["stderr"],
                       progress_bars_seen=page.evaluate("() => window.__bars"),
                       progress_bar_texts=page.evaluate("() => window.__barTexts"))
@@ -334,6 +359,7 @@ def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suit
             f"{name}: widgets shown as text, not rendered (front-end extension missing?): " \
             f"{widgets['fallbacks']}"
         assert widgets["explorers"] >= 1, f"{name}: no companion Explorer rendered"
+        page.evaluate(JS_BARS_ON)       # a learner sees the bars of what an explorer trains
         explorers = page.locator(".companion-explorer")
         moved, notes = [], []
         report["moves"], report["notes"] = moved, notes
