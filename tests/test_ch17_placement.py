@@ -78,8 +78,9 @@ def test_the_query_is_the_previous_state(rng):
 
 def _tiny(score, placement="before", rng=None):
     model = Seq2Seq(Vocabulary(list("abc"), pad=True), Vocabulary(list("xy"), pad=True),
-                    units=2, attention_units=3, dtype=np.float64, max_source_length=4, seed=0,
-                    score=score, placement=placement)
+                    units=2, attention_units=3 if score == "additive" else None,
+                    dtype=np.float64, max_source_length=4, seed=0, score=score,
+                    placement=placement)
     for p in model.params.values():
         p += 0.3 * rng.standard_normal(p.shape)       # away from the all-zero biases
     return model

@@ -12,7 +12,8 @@ from companion.nn.gradcheck import numerical_gradient, rel_error
 
 def tiny(attention, dtype=np.float64, seed=0):
     src, tgt = Vocabulary(list("abc"), pad=True), Vocabulary(list("xy"), pad=True)
-    return Seq2Seq(src, tgt, units=2, attention=attention, attention_units=3, seed=seed,
+    return Seq2Seq(src, tgt, units=2, attention=attention,
+                   attention_units=3 if attention else None, seed=seed,
                    dtype=dtype, max_source_length=4)
 
 

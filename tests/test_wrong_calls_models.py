@@ -115,6 +115,8 @@ ROWS = [
     Row("seq2seq", "type", "Seq2Seq(..., dtype=None)", lambda: s2s(dtype=None), TypeError, r"^dtype must be float32 or float64, got None"),
     Row("seq2seq", "flag", "Seq2Seq(..., attention='no')", lambda: s2s(attention="no"), TypeError, r"^attention must be True or False, got str 'no'"),
     Row("seq2seq", "value", "Seq2Seq(..., attention_units=0)", lambda: s2s(attention_units=0), ValueError, r"^attention_units must be a positive integer, got"),
+    Row("seq2seq", "ignored", "Seq2Seq(..., attention=False, score='general')", lambda: s2s(attention=False, score="general"), ValueError, r"^score='general' and attention_units=None describe the attention; with attention=False"),
+    Row("seq2seq", "ignored", "Seq2Seq(..., score='dot', attention_units=8)", lambda: s2s(score="dot", attention_units=8), ValueError, r"^attention_units=8 sizes the additive score's hidden layer; score='dot' has none"),
     Row("seq2seq", "value", "model.translate(texts, alpha=-1) (greedy)", lambda: s2s().translate(["1 may 2001"], alpha=-1), ValueError, r"^alpha must be a number >= 0, got \-1"),
     Row("seq2seq", "string", "model.translate('1 may 2001')", lambda: s2s().translate("1 may 2001"), TypeError, r"^texts: expected a list of strings, got the"),
     Row("seq2seq", "empty", "model.source_ids([])", lambda: s2s().source_ids([]), ValueError, r"^texts is empty: expected at least one string"),

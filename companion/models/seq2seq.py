@@ -89,6 +89,12 @@ class Seq2Seq:
         if placement not in ("after", "before"):
             raise ValueError(f"placement must be 'after' (Luong's: attend with s_t after the "
                              f"GRU step) or 'before' (Bahdanau's), got {placement!r}")
+        if not attention and (score != "additive" or attention_units is not None):
+            raise ValueError(f"score={score!r} and attention_units={attention_units!r} describe "
+                             "the attention; with attention=False leave them at their defaults")
+        if attention_units is not None and score != "additive":
+            raise ValueError(f"attention_units={attention_units!r} sizes the additive score's "
+                             f"hidden layer; score={score!r} has none (leave it None)")
         if placement == "before" and not attention:
             raise ValueError("placement='before' feeds the attention context into the GRU: it "
                              "needs attention=True")
