@@ -158,6 +158,9 @@ ROWS = [
     Row("transformer", "type", "train_lm(None, names)", lambda: transformer.train_lm(None, NAMES, epochs=1), TypeError, r"^lm: expected a TransformerLM, got NoneType"),
     Row("transformer", "string", "train_lm(lm, 'anna')", lambda: transformer.train_lm(tlm(), "anna", epochs=1), TypeError, r"^names: expected a list of strings, got the"),
     Row("transformer", "type", "TransformerTranslator(['a'], tgt)", lambda: transformer.TransformerTranslator(["a"], TGT, d_model=4, num_heads=1), TypeError, r"^source_vocab: expected a Vocabulary"),
+    Row("transformer", "value", "TransformerTranslator(..., max_source_length=100)", lambda: tr(max_source_length=100), ValueError, r"^max_source_length must be at most 64 \(the source positions the encoder embeds\), got 100"),
+    Row("transformer", "value", "TransformerTranslator(..., label_smoothing=-0.1)", lambda: tr(label_smoothing=-0.1), ValueError, r"^label_smoothing must lie in \[0, 1\), got \-0\.1"),
+    Row("transformer", "type", "TransformerTranslator(..., label_smoothing='a')", lambda: tr(label_smoothing="a"), TypeError, r"^label_smoothing must be a number in \[0, 1\), got str 'a'"),
     Row("transformer", "value", "TransformerTranslator(..., max_source_length=0)", lambda: tr(max_source_length=0), ValueError, r"^max_source_length must be a positive integer,"),
     Row("transformer", "string", "translator.translate('1 may 2001')", lambda: tr().translate("1 may 2001"), TypeError, r"^texts: expected a list of strings, got the"),
     Row("transformer", "empty", "translator.source_ids([])", lambda: tr().source_ids([]), ValueError, r"^texts is empty: expected at least one string"),
@@ -249,7 +252,7 @@ def test_keras_twin_wrong_calls_get_a_clear_sentence(keras):
 
 def test_rows_are_distinct():
     ids = [(r.module, r.call) for r in ROWS]
-    assert len(ids) == len(set(ids)) == 91
+    assert len(ids) == len(set(ids)) == 96
 
 
 if __name__ == "__main__":

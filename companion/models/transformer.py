@@ -205,6 +205,9 @@ def train_lm(lm: TransformerLM, names: Sequence[str], epochs: int = 10, batch_si
         lm.training = False
 
 
+SOURCE_POSITIONS = 64    # the translator's source position table (dates are at most 29 long)
+
+
 class TransformerTranslator(_Model):
     """An encoder-decoder transformer for chapter 13's dates, trained and scored with
     ``companion.models.seq2seq.train`` / ``evaluate`` (same interface as ``Seq2Seq``).
@@ -224,11 +227,15 @@ class TransformerTranslator(_Model):
         self.src, self.tgt = check_vocabulary(source_vocab, "source_vocab"), check_vocabulary(
             target_vocab, "target_vocab")
         self.Tx = check_int(max_source_length, "max_source_length")
+        if self.Tx > SOURCE_POSITIONS:
+            raise ValueError(f"max_source_length must be at most {SOURCE_POSITIONS} (the source "
+                             f"positions the encoder embeds), got {max_source_length}")
         self.norm_first, self.dropout, self.sublayers, self.training = norm_first, dropout, {}, False
-        self.label_smoothing, self.attention_dropout = label_smoothing, attention_dropout
+        self.label_smoothing = check_interval(label_smoothing, "label_smoothing", 0, 1)
+        self.attention_dropout = attention_dropout
         args = (num_layers, d_model, num_heads, ff_dim, rng)
         self.src_embed = self._add("src_embed", PositionalEmbedding(
-            len(source_vocab), d_model, 64, positional, dtype=dtype), (None,), rng)
+            len(source_vocab), d_model, SOURCE_POSITIONS, positional, dtype=dtype), (None,), rng)
         self.encoder = self._blocks("encoder", TransformerBlock, *args)
         self.enc_norm = self._final_norm("encoder_norm", d_model, rng)
         self.tgt_embed = self._add("tgt_embed", PositionalEmbedding(
