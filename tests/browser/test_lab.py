@@ -8,6 +8,9 @@ asserts:
     (the sign of a missing front-end extension), at least one companion Explorer displayed;
   - for each Explorer, moving its first control (slider one step, next dropdown option, ...)
     changes what it draws (its output area: summary line and figure), with no traceback.
+Run All runs in nbval's environment (progress bars off) and what it leaves is recorded in
+artifacts/executed/ for nbval (`make test`: --nbval-replay); the bars are then switched on for
+the explorers, and test_training_progress_bar_renders checks fit's bar in a scratch notebook.
 A screenshot per chapter goes to artifacts/screenshots/<notebook>.png, findings (cells,
 widgets, progress bars seen, stderr, console errors, times) to artifacts/browser-report.json.
 """
@@ -381,4 +384,49 @@ def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suit
         except Exception as exc:       # a screenshot must not hide the real failure
             report["screenshot_error"] = str(exc)
         context.close()
+        shutdown_kernels(url)
+
+
+# A learner's training cell (progress bars are on by default outside the test environment):
+# Run All above records the chapters with the bars off, as nbval runs them; this test opens a
+# scratch notebook and checks that fit's tqdm bar renders as a JupyterLab widget and counts up.
+BARS_CELL = """\
+import os, time
+import numpy as np
+from companion.nn import Callback, Dense, Sequential, fit, losses, optim
+os.environ.pop("COMPANION_PROGRESS", None)            # a learner's default: bars on
+
+class Slow(Callback):                                  # keep the bar up long enough to read
+    def on_epoch_end(self, epoch, history):
+        time.sleep(0.3)
+
+x = np.random.default_rng(0).standard_normal((64, 3))
+y = (x.sum(1, keepdims=True) > 0).astype(float)
+model = Sequential([Dense(1, activation="sigmoid")], input_shape=(3,), seed=0)
+history = fit(model, x, y, losses.BinaryCrossentropy(), optim.SGD(0.1), epochs=5,
+              seed=0, progress=None, callbacks=[Slow()])
+print("epochs run:", len(history["loss"]))
+"""
+
+
+def test_training_progress_bar_renders(lab_server, browser):
+    url, root = lab_server
+    name = "progress_bar_scratch.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BARS_CELL)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nbformat.write(nb, root / "notebooks" / name)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        _open(page, url, name)
+        cells = _run_all(page, name)
+        assert not cells["errors"], cells["errors"]
+        bars = page.evaluate("() => window.__bars")
+        texts = page.evaluate("() => window.__barTexts")
+        text = page.evaluate("() => window.jupyterapp.shell.currentWidget.node.innerText")
+        assert "epochs run: 5" in text
+        assert bars >= 1, "fit's progress bar never appeared as a widget"
+        assert any(t.startswith("epochs") and "/5" in t for t in texts), texts
+    finally:
+        page.close()
         shutdown_kernels(url)
