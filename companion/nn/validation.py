@@ -389,6 +389,12 @@ def check_array_list(value, name: str) -> list:
     Traceback (most recent call last):
     TypeError: grads: expected a list of arrays (one per parameter), got a single ndarray of shape (2,); pass [grads] for one
     """
+    if type(value) in (list, tuple):            # the common case, checked cheaply per step
+        for g in value:
+            if type(g) is not np.ndarray or g.dtype.kind not in "iuf":
+                break
+        else:
+            return list(value)
     if isinstance(value, np.ndarray):
         raise TypeError(f"{name}: expected a list of arrays (one per parameter), got a single "
                         f"ndarray of shape {value.shape}; pass [{name}] for one")
@@ -414,6 +420,8 @@ def check_real(value, name: str, what: str = "a number") -> float:
     Traceback (most recent call last):
     TypeError: loss must be a number, got an array of shape (3,)
     """
+    if type(value) is float:                     # the common case, per training step
+        return value
     if isinstance(value, np.ndarray) and value.ndim:
         raise TypeError(f"{name} must be {what}, got an array of shape {value.shape}")
     if not _is_real(value):
