@@ -202,6 +202,21 @@ class AnalogyReport:
     correct: dict[str, int]
     mistakes: list = field(default_factory=list, repr=False)
 
+    def __post_init__(self):
+        counts = (self.total, self.covered, self.correct)
+        if not all(isinstance(c, dict) for c in counts) or \
+                not set(self.total) == set(self.covered) == set(self.correct):
+            raise TypeError("AnalogyReport: total, covered and correct must be dicts over the "
+                            "same sections")
+        if not sum(self.total.values()):
+            raise ValueError(f"AnalogyReport: the sections {sorted(self.total)!r:.60} hold no "
+                             "question: nothing to score (accuracy and coverage would be 0/0)")
+        for s in self.total:
+            if not 0 <= self.correct[s] <= self.covered[s] <= self.total[s]:
+                raise ValueError(f"AnalogyReport: section {s!r} must have 0 <= correct <= "
+                                 f"covered <= total, got {self.correct[s]}, {self.covered[s]}, "
+                                 f"{self.total[s]}")
+
     def _acc(self, names) -> float:
         n = sum(self.covered[s] for s in names)
         return sum(self.correct[s] for s in names) / n if n else float("nan")
@@ -231,6 +246,9 @@ class AnalogyReport:
         return sum(self.covered.values()) / sum(self.total.values())
 
     def section_accuracy(self, section: str) -> float:
+        if not isinstance(section, str) or section not in self.total:
+            raise KeyError(f"section {section!r:.40} is not in this report; its sections: "
+                           f"{', '.join(self.total)}")
         return self._acc([section])
 
     def __str__(self) -> str:

@@ -17,7 +17,13 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from companion.nn.validation import check_bool, check_int, check_number
+from companion.nn.validation import (
+    check_array_list,
+    check_bool,
+    check_int,
+    check_number,
+    check_string,
+)
 
 
 @runtime_checkable
@@ -46,13 +52,15 @@ def trainable_arrays(trainable) -> tuple[list[str], list[np.ndarray]]:
 
 def ordered_grads(grads, names: list[str], owner: str) -> list[np.ndarray]:
     """``grads`` (a dict name -> array, or a sequence in ``params`` order) as a list in the
-    order of ``names``; a missing or extra name is an error, not a silent misalignment."""
+    order of ``names``; a missing or extra name is an error, not a silent misalignment, and
+    each gradient must be a numeric array (a string or None is named here, not in NumPy)."""
+    what = f"{owner}.loss_and_grads's grads"
     if isinstance(grads, dict):
         if list(grads) != names and set(grads) != set(names):
             raise ValueError(f"{owner}.loss_and_grads returned gradients for "
                              f"{sorted(set(grads) ^ set(names))} that do not match its params")
-        return [grads[n] for n in names]
-    grads = list(grads)
+        return check_array_list([grads[n] for n in names], what)
+    grads = check_array_list(grads, what)
     if len(grads) != len(names):
         raise ValueError(f"{owner}.loss_and_grads returned {len(grads)} gradients for "
                          f"{len(names)} parameters")
@@ -60,7 +68,9 @@ def ordered_grads(grads, names: list[str], owner: str) -> list[np.ndarray]:
 
 
 def global_norm(grads: Sequence[np.ndarray]) -> float:
-    """sqrt(sum of every squared gradient entry): the length of the whole gradient vector."""
+    """sqrt(sum of every squared gradient entry): the length of the whole gradient vector.
+    ``grads`` is a list of arrays (a single array or a string is refused by name)."""
+    grads = check_array_list(grads, "grads")
     return float(np.sqrt(sum(np.sum(g * g) for g in grads)))
 
 
@@ -73,7 +83,8 @@ def progress_enabled(progress) -> bool:
 
 
 def progress_bar(total: int, progress, desc: str = "epochs"):
-    """A tqdm bar over ``total`` epochs, or None when ``progress`` is off."""
+    """A tqdm bar over ``total`` epochs (a positive integer), or None when ``progress`` is off."""
+    total, desc = check_int(total, "total"), check_string(desc, "desc")
     if not progress_enabled(progress):
         return None
     from tqdm.auto import tqdm  # imported only when a bar is wanted
@@ -114,7 +125,13 @@ class EpochMeanLoss(Callback):
         self.start = 0
 
     def on_epoch_end(self, epoch, history):
+        if not isinstance(history, dict) or not isinstance(history.get("batch_loss"), list):
+            raise TypeError("EpochMeanLoss: history must be the dict train_loop keeps, with a "
+                            f"'batch_loss' list, got {type(history).__name__} {history!r:.40}")
         losses = history["batch_loss"][self.start:]
+        if not losses:
+            raise ValueError(f"EpochMeanLoss: epoch {epoch} recorded no batch_loss (its mean "
+                             "would be NaN): did batches(epoch) yield no batch?")
         history.setdefault("loss", []).append(float(np.mean(losses)))
         self.start += len(losses)
         return False

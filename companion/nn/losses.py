@@ -87,7 +87,8 @@ class Loss:
     fused_activation: str | None = None   # output activation whose dz has a closed form
 
     def __call__(self, y_true, y_pred):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is a Loss without __call__(y_true, "
+                                  "y_pred) -> (loss, dloss/dy_pred): define it")
 
     def dlogits(self, y_true, y_pred):
         """dL/dz for z the pre-activation of ``fused_activation`` (y_pred = activation(z))."""
@@ -207,9 +208,23 @@ _LOSSES["mse"] = MeanSquaredError
 
 
 def get(loss) -> Loss:
-    """A ``Loss`` from an instance or its Keras name (``"binary_crossentropy"``, ``"mse"``...)."""
+    """A ``Loss`` from an instance or its Keras name (``"binary_crossentropy"``, ``"mse"``...).
+    An instance must implement ``__call__``, and ``dlogits`` if it names a ``fused_activation``
+    (the model would call it)."""
     if isinstance(loss, Loss):
+        cls = type(loss)
+        if cls.__call__ is Loss.__call__:
+            raise TypeError(f"loss: {cls.__name__} is a Loss without __call__(y_true, y_pred) "
+                            "-> (loss, dloss/dy_pred)")
+        if loss.fused_activation is not None and cls.dlogits is Loss.dlogits:
+            raise TypeError(f"loss: {cls.__name__} sets fused_activation="
+                            f"{loss.fused_activation!r} but has no dlogits(y_true, y_pred) "
+                            "(the model calls it for that output): define it, or set "
+                            "fused_activation = None")
         return loss
+    if isinstance(loss, type) and issubclass(loss, Loss):
+        raise TypeError(f"loss: got the class {loss.__name__}; pass an instance, "
+                        f"{loss.__name__}()")
     if not isinstance(loss, str) or loss not in _LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(_LOSSES)}")
     return _LOSSES[loss]()

@@ -13,6 +13,7 @@ from companion.nn.validation import (
     check_finite,
     check_int,
     check_nonempty,
+    check_pair,
     rng_from,
 )
 
@@ -132,7 +133,8 @@ class Sequential(Block):
         """
         loss = losses_mod.get(loss)
         out = self.forward(x, training=training)
-        value, dout = loss(y, out)
+        value, dout = check_pair(loss(y, out), f"the loss {type(loss).__name__}(y_true, y_pred) "
+                                 "-> (loss, dloss/dy_pred)")
         last = self.layers[-1]
         fused = loss.fused_activation is not None and \
             getattr(last, "activation", None) == loss.fused_activation and \

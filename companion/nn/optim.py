@@ -58,7 +58,7 @@ class Optimizer:
     slots: tuple[str, ...] = ()
 
     def __init__(self, learning_rate: float | Schedule = 0.01):
-        if not callable(learning_rate):
+        if isinstance(learning_rate, type) or not callable(learning_rate):   # a class: named
             check_positive(learning_rate, "learning_rate")
         self.learning_rate = learning_rate
 
@@ -92,7 +92,8 @@ class Optimizer:
         check_gradients(grads, shapes, f"{type(self).__name__}.update", state["step"])
 
     def _update_one(self, g, slots, lr, t):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is an Optimizer without "
+                                  "_update_one(g, slots, lr, t) -> (update, slots)")
 
     def __repr__(self):
         fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
@@ -186,7 +187,8 @@ class LearningRateSchedule:
     keras_name = ""
 
     def __call__(self, step: int) -> float:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is a LearningRateSchedule without "
+                                  "__call__(step) -> learning rate")
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
@@ -241,10 +243,9 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         if len(values) != len(boundaries) + 1:
             raise ValueError(f"values needs len(boundaries) + 1 = {len(boundaries) + 1} "
                              f"entries, got {len(values)}")
-        for i, v in enumerate(values):
-            check_non_negative(v, f"values[{i}]")
-        for i, b in enumerate(boundaries):
-            check_non_negative(b, f"boundaries[{i}]")
+        for name, seq in (("values", values), ("boundaries", boundaries)):
+            for i, v in enumerate(seq):
+                check_non_negative(v, f"{name}[{i}]")
         if list(boundaries) != sorted(boundaries):
             raise ValueError(f"boundaries must be increasing step numbers, got {list(boundaries)}")
         self.boundaries, self.values = list(boundaries), list(values)

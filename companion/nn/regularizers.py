@@ -12,11 +12,16 @@ from companion.nn.validation import as_array, check_int, check_non_negative, che
 
 
 class Regularizer:
+    """Base class: ``reg(w)`` is the penalty added to the loss, ``reg.gradient(w)`` its
+    gradient (w's shape); a subclass defines both."""
+
     def __call__(self, w: np.ndarray) -> float:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is a Regularizer without "
+                                  "__call__(w) -> penalty: define it")
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is a Regularizer without "
+                                  "gradient(w) -> d penalty / dw: define it")
 
 
 class L1L2(Regularizer):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 
+from companion.nn.validation import check_int
+
 _CONTROLLER: list = []
 
 
@@ -15,6 +17,8 @@ def blas_threads(n: int = 1):
     lot waiting for its threads (benchmarks/rnn.py measured 10-70x slow-downs at load 8 on 2
     cores). Costs a few microseconds per use.
     """
+    if type(n) is not int or n < 1:          # per forward pass: the usual int costs nothing
+        n = check_int(n, "n (the number of BLAS threads)")
     if not _CONTROLLER:
         try:
             from threadpoolctl import ThreadpoolController

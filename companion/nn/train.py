@@ -46,11 +46,14 @@ from companion.nn.metrics import accuracy
 from companion.nn.validation import (
     DivergenceError,
     as_array,
+    check_array_list,
     check_bool,
     check_finite,
     check_int,
     check_nonempty,
+    check_pair,
     check_positive,
+    check_real,
     check_same_length,
     rng_from,
 )
@@ -97,7 +100,9 @@ def clip_by_value(grads: Sequence[np.ndarray], clipvalue: float) -> list[np.ndar
 
 def clip_gradients(grads, clipvalue: float | None = None, clipnorm: float | None = None):
     """Clip by value, then rescale to a global norm of at most ``clipnorm`` (Keras'
-    ``global_clipnorm``: keeps the direction). Either may be None."""
+    ``global_clipnorm``: keeps the direction). Either may be None; ``grads`` is a list of
+    arrays, returned as they are when neither clips."""
+    grads = check_array_list(grads, "grads")
     if clipvalue is not None:
         grads = clip_by_value(grads, clipvalue)
     if clipnorm is not None:
@@ -107,7 +112,9 @@ def clip_gradients(grads, clipvalue: float | None = None, clipnorm: float | None
 
 def check_loss(value: float, step: int, learning_rate=None, history: dict | None = None) -> None:
     """The divergence guard: raise ``DivergenceError`` (with ``step``, ``loss`` and the
-    ``history`` so far as attributes, and a hint) instead of continuing with NaN."""
+    ``history`` so far as attributes, and a hint) instead of continuing with NaN. ``value``
+    must be one number (a Trainable's loss, not an array of per-example losses)."""
+    value = check_real(value, "the loss", "a number (the mean over the batch)")
     if np.isfinite(value):
         return
     lr = "" if learning_rate is None or callable(learning_rate) else f" than {learning_rate}"
@@ -136,7 +143,8 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
     (``check_loss``); clipping (by value, then by global norm); ``on_step`` callbacks; the
     optimiser's update, applied in place to ``trainable.params``. A ``DivergenceError``
     carries the history so far as its ``history`` attribute. Every callback is handed
-    ``model`` (default: ``trainable``) with ``set_model``, then ``on_train_begin``.
+    ``model`` (default: ``trainable``) with ``set_model``, then ``on_train_begin``; an
+    ``on_epoch_end`` answers True (stop), False or None. An epoch without a batch raises.
     """
     epochs = check_int(epochs, "epochs")
     if not callable(batches):
@@ -148,7 +156,7 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
             check_positive(value, name)
     callbacks = check_callbacks(callbacks)
     optimizer = optim.get(optimizer)
-    names, params = trainable_arrays(trainable)
+    names, params = _check_trainable(trainable)
     owner = type(trainable).__name__
     state = optimizer.init(params)
     history = {"batch_loss": []} if history is None else history
@@ -159,9 +167,11 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
     step = 0
     try:
         for epoch in range(epochs):
+            first = step
             for batch in batches(epoch):
                 with np.errstate(over="ignore", invalid="ignore"):   # checked just below
-                    value, grads = trainable.loss_and_grads(batch)
+                    value, grads = check_pair(trainable.loss_and_grads(batch),
+                                              f"{owner}.loss_and_grads(batch) -> (loss, grads)")
                 grads = ordered_grads(grads, names, owner)
                 check_loss(value, step, optimizer.learning_rate, history)
                 clipped = clip_gradients(grads, clipvalue, clipnorm)
@@ -173,7 +183,8 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
                     check_same_arrays(trainable, params)
                 history["batch_loss"].append(value)
                 step += 1
-            stops = [cb.on_epoch_end(epoch, history) for cb in callbacks]
+            _check_epoch(step - first, epoch)
+            stops = [_stop(cb, cb.on_epoch_end(epoch, history)) for cb in callbacks]
             if any(stops):
                 break
     finally:
@@ -182,11 +193,40 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
     return history
 
 
+def _check_trainable(trainable) -> tuple[list[str], list[np.ndarray]]:
+    """The Trainable protocol: ``loss_and_grads`` a method, ``params`` a dict of float arrays."""
+    if not callable(getattr(trainable, "loss_and_grads", None)):
+        raise TypeError(f"trainable must follow the Trainable protocol (params, and "
+                        f"loss_and_grads(batch) -> (loss, grads)); {type(trainable).__name__} "
+                        "has no loss_and_grads method")
+    return trainable_arrays(trainable)
+
+
+def _check_epoch(n_batches: int, epoch: int) -> None:
+    if n_batches == 0:
+        raise ValueError(f"batches({epoch}) yielded no batch: an epoch without a step (a "
+                         "generator used up by an earlier epoch? batches must return a new "
+                         "iterable on every call, e.g. lambda epoch: iter(batch_list))")
+
+
+def _stop(callback, answer) -> bool:
+    """on_epoch_end's answer: True stops, False or None (a hook that returns nothing) goes on."""
+    if answer is not None and not isinstance(answer, (bool, np.bool_)):
+        raise TypeError(f"{type(callback).__name__}.on_epoch_end must return True (stop "
+                        f"training) or False/None, got {type(answer).__name__} {answer!r:.40}")
+    return bool(answer)
+
+
 # --- fit: a model and a labelled data set ---------------------------------------------------
 def check_same_arrays(trainable, params: list[np.ndarray]) -> None:
     """After the first update: ``trainable.params`` must hand out the model's own arrays, or
-    every update lands on copies and training changes nothing."""
+    every update lands on copies and training changes nothing. ``params`` is the list of
+    arrays the optimiser updated (from ``trainable_arrays`` before the step)."""
+    params = check_array_list(params, "params")
     again = trainable_arrays(trainable)[1]
+    if len(again) != len(params):
+        raise ValueError(f"params: {len(params)} arrays, but {type(trainable).__name__}.params "
+                         f"has {len(again)}")
     if any(a is not b for a, b in zip(again, params)):
         raise TypeError(f"{type(trainable).__name__}.params returns new arrays each time "
                         "(copies?): the optimiser's updates never reach the model; return the "
@@ -197,6 +237,11 @@ class Supervised:
     """A model and a loss as a ``Trainable``: a batch is ``(x, y)``."""
 
     def __init__(self, model, loss):
+        if not isinstance(getattr(model, "params", None), dict) or not all(
+                callable(getattr(model, m, None)) for m in ("forward", "loss_and_grads")):
+            raise TypeError("Supervised: model must be a model with params (a dict), forward "
+                            "and loss_and_grads(x, y, loss), such as a Sequential, got "
+                            f"{type(model).__name__} {model!r:.40}")
         self.model, self.loss = model, losses_mod.get(loss)
 
     @property
@@ -204,7 +249,7 @@ class Supervised:
         return self.model.params
 
     def loss_and_grads(self, batch) -> tuple[float, dict[str, np.ndarray]]:
-        x, y = batch
+        x, y = check_pair(batch, "Supervised.loss_and_grads: batch (x, y)")
         value = self.model.loss_and_grads(x, y, self.loss, training=True)
         return value, self.model.grads
 
@@ -214,19 +259,25 @@ class Evaluation(Callback):
     ``val_loss``/``val_accuracy`` on ``validation_data``, measured in inference mode."""
 
     def __init__(self, model, loss, x, y, validation_data=None, learning_rate=None):
-        self.model, self.loss, self.x, self.y = model, loss, x, y
-        self.validation_data, self.learning_rate = validation_data, learning_rate
+        if not callable(getattr(model, "predict", None)):
+            raise TypeError(f"Evaluation: model must have predict(x) (a Sequential), got "
+                            f"{type(model).__name__} {model!r:.40}")
+        x, y = _check_labelled(x, y, "x", "y")
+        _check_features(model, x, "x")
+        self.model, self.loss, self.x, self.y = model, losses_mod.get(loss), x, y
+        self.validation_data = _check_validation(model, validation_data)
+        self.learning_rate = learning_rate
 
     def on_epoch_end(self, epoch, history):
         with np.errstate(over="ignore", invalid="ignore"):    # checked just below
             tr_loss, tr_acc = evaluate(self.model, self.x, self.y, self.loss)
-        check_loss(tr_loss, len(history["batch_loss"]), self.learning_rate, history)
-        history["loss"].append(tr_loss + self.model.regularization_loss())
-        history["accuracy"].append(tr_acc)
+        check_loss(tr_loss, len(history.get("batch_loss", [])), self.learning_rate, history)
+        history.setdefault("loss", []).append(tr_loss + self.model.regularization_loss())
+        history.setdefault("accuracy", []).append(tr_acc)
         if self.validation_data is not None:
             v_loss, v_acc = evaluate(self.model, *self.validation_data, self.loss)
-            history["val_loss"].append(v_loss)
-            history["val_accuracy"].append(v_acc)
+            history.setdefault("val_loss", []).append(v_loss)
+            history.setdefault("val_accuracy", []).append(v_acc)
         return False
 
 
@@ -254,6 +305,18 @@ def _check_features(model, x, name: str) -> None:
                          "expected")
 
 
+def _check_validation(model, validation_data) -> tuple | None:
+    """``validation_data``: None, or the pair (x_val, y_val), checked as the training data."""
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise TypeError("validation_data must be the pair (x_val, y_val), got a "
+                        f"{type(validation_data).__name__}")
+    validation_data = _check_labelled(*validation_data, "validation x", "validation y")
+    _check_features(model, validation_data[0], "validation_data's x")
+    return validation_data
+
+
 def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None = 32,
         validation_data: tuple | None = None, seed=None, rng=None, shuffle: bool = True,
         early_stopping: EarlyStopping | None = None, progress=False,
@@ -274,12 +337,7 @@ def fit(model, x, y, loss, optimizer, epochs: int = 10, batch_size: int | None =
         check_bool(progress, "progress")
     x, y = _check_labelled(x, y, "x", "y")
     _check_features(model, x, "x")
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError("validation_data must be the pair (x_val, y_val), got a "
-                            f"{type(validation_data).__name__}")
-        validation_data = _check_labelled(*validation_data, "validation x", "validation y")
-        _check_features(model, validation_data[0], "validation_data's x")
+    validation_data = _check_validation(model, validation_data)
     batch_size = check_batch_size(batch_size)
     loss, optimizer = losses_mod.get(loss), optim.get(optimizer)
     rng = seeded(seed, rng)

@@ -375,3 +375,71 @@ def check_gradients(grads, shapes, owner: str, step: int) -> None:
                 f"{owner}: gradient {i} holds {int((~np.isfinite(arr)).sum())} NaN or infinite "
                 f"value(s) at step {step}: training diverged (try a smaller learning_rate, clip "
                 "the gradients with clipnorm=, or normalise the inputs)", step=step)
+
+
+def check_array_list(value, name: str) -> list:
+    """A list or tuple of numeric arrays (one per parameter, e.g. gradients), as a list holding
+    the same objects (nothing is copied). A string, dict, None, a number or a single array is
+    refused by name (iterating it would give characters, keys or rows); NaN passes (the
+    divergence guard reports it with its step).
+
+    >>> check_array_list((np.ones(2),), "grads")
+    [array([1., 1.])]
+    >>> check_array_list(np.ones(2), "grads")
+    Traceback (most recent call last):
+    TypeError: grads: expected a list of arrays (one per parameter), got a single ndarray of shape (2,); pass [grads] for one
+    """
+    if type(value) in (list, tuple):            # the common case, checked cheaply per step
+        for g in value:
+            if type(g) is not np.ndarray or g.dtype.kind not in "iuf":
+                break
+        else:
+            return list(value)
+    if isinstance(value, np.ndarray):
+        raise TypeError(f"{name}: expected a list of arrays (one per parameter), got a single "
+                        f"ndarray of shape {value.shape}; pass [{name}] for one")
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name}: expected a list of arrays (one per parameter), got "
+                        f"{type(value).__name__} {_short(value)}")
+    for i, item in enumerate(value):
+        if not isinstance(item, (np.ndarray, np.number)) or item.dtype.kind not in "iuf":
+            got = f"dtype {item.dtype}" if isinstance(item, np.ndarray) else \
+                f"{type(item).__name__} {_short(item)}"
+            raise TypeError(f"{name}: item {i} must be a numeric numpy array, got {got}")
+    return list(value)
+
+
+def check_real(value, name: str, what: str = "a number") -> float:
+    """A real number (Python or NumPy int/float, or a 0-d numeric array), NaN and inf
+    included (unlike ``check_number``: a caller that must report NaN, e.g. the divergence
+    guard, checks the type here and the value itself); returned as a float.
+
+    >>> check_real(float("nan"), "loss")
+    nan
+    >>> check_real(np.ones(3), "loss")
+    Traceback (most recent call last):
+    TypeError: loss must be a number, got an array of shape (3,)
+    """
+    if type(value) is float:                     # the common case, per training step
+        return value
+    if isinstance(value, np.ndarray) and value.ndim:
+        raise TypeError(f"{name} must be {what}, got an array of shape {value.shape}")
+    if not _is_real(value):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {_short(value)}")
+    return float(value)
+
+
+def check_pair(value, name: str) -> tuple:
+    """A pair (a tuple or list of exactly two items), e.g. ``(loss, grads)`` or ``(x, y)``.
+
+    >>> check_pair([1, 2], "batch")
+    (1, 2)
+    >>> check_pair(3.0, "batch")
+    Traceback (most recent call last):
+    TypeError: batch: expected a pair, got float 3.0
+    """
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        got = f"a {type(value).__name__} of length {len(value)}" \
+            if isinstance(value, (tuple, list)) else f"{type(value).__name__} {_short(value)}"
+        raise TypeError(f"{name}: expected a pair, got {got}")
+    return tuple(value)
