@@ -38,10 +38,15 @@ from companion.nn.validation import (
 def split_bias(bias, reset_after: bool):
     """(input bias, recurrent bias or None) from Keras' GRU bias (None when use_bias=False):
     bias (2, 3u) with reset_after (row 1 the recurrent bias), (3u,) without."""
-    check_bool(reset_after, "reset_after")
+    if reset_after is not True and reset_after is not False:
+        check_bool(reset_after, "reset_after")
     if bias is None:
         return None, None
-    bias = as_array(bias, "bias", ndim=2 if reset_after else 1)
+    if type(bias) is not np.ndarray or bias.dtype.kind not in "fiu":    # fast: once per step
+        bias = as_array(bias, "bias")
+    if bias.ndim != (2 if reset_after else 1):
+        raise ValueError(f"bias: expected shape {'(2, 3u)' if reset_after else '(3u,)'} with "
+                         f"reset_after={reset_after}, got {bias.shape}")
     if reset_after and bias.shape[0] != 2:
         raise ValueError(f"bias: expected shape (2, 3u) with reset_after=True (input and "
                          f"recurrent biases), got {bias.shape}")
@@ -52,7 +57,9 @@ def split_bias(bias, reset_after: bool):
 def gru_step_forward(x, h_prev, kernel, recurrent_kernel, bias=None, reset_after: bool = True):
     """One GRU step, Keras layout: x (N, D), h_prev (N, u), kernel (D, 3u),
     recurrent_kernel (u, 3u), bias (3u,) or (2, 3u). Returns (h (N, u), cache)."""
-    (x, _), _ = check_dims("gru_step_forward", x=(x, "N D"), h_prev=(h_prev, "N u"))
+    if not (type(x) is np.ndarray is type(h_prev) and x.ndim == 2 == h_prev.ndim and
+            x.shape[0] == h_prev.shape[0] and x.dtype.kind in "fiu" and h_prev.dtype.kind == "f"):
+        (x, _), _ = check_dims("gru_step_forward", x=(x, "N D"), h_prev=(h_prev, "N u"))
     hs, cache = gru_forward(x[:, None], h_prev, kernel, recurrent_kernel, bias, reset_after)
     return hs[:, 0], cache
 
