@@ -443,3 +443,108 @@ def check_pair(value, name: str) -> tuple:
             if isinstance(value, (tuple, list)) else f"{type(value).__name__} {_short(value)}"
         raise TypeError(f"{name}: expected a pair, got {got}")
     return tuple(value)
+
+# --- shapes of several arrays at once, and the caches of the pure forward/backward functions ---
+_DIM_CACHE: dict[str, tuple] = {}
+_DIMS_SEEN: dict[tuple, dict[str, int]] = {}        # (dims, shape) per array -> sizes: passed
+
+
+def _parse_dims(dims: str) -> tuple:
+    """'N 3u' -> ((1, 'N'), (3, 'u')); '5' -> ((5, None),): parsed once, then cached."""
+    parsed = _DIM_CACHE.get(dims)
+    if parsed is None:
+        parsed = []
+        for token in dims.split():
+            digits = len(token) - len(token.lstrip("0123456789"))
+            parsed.append((int(token[:digits] or 1), token[digits:] or None))
+        if len(_DIM_CACHE) > 4096:
+            _DIM_CACHE.clear()
+        parsed = _DIM_CACHE[dims] = tuple(parsed)
+    return parsed
+
+
+def check_dims(owner: str, **specs) -> tuple[list[np.ndarray], dict[str, int]]:
+    """Several arrays whose sizes must agree, each given as ``name=(array, "N T D")``.
+
+    A symbol ('N', 'u') takes its size where it first appears and must match everywhere
+    after; '3u' means three times u (a symbol first seen as '3u' must divide by 3); a number
+    is a fixed size. Each array is checked numeric (``as_array``) with the rank its spec has.
+    O(1): shapes only, no scan of the values. Returns ([arrays], {symbol: size}).
+
+    >>> _, sizes = check_dims("step", x=(np.ones((2, 3)), "N D"), w=(np.ones((3, 8)), "D 4u"))
+    >>> sizes
+    {'N': 2, 'D': 3, 'u': 2}
+    >>> check_dims("step", x=(np.ones((2, 3)), "N D"), h=(np.ones((1, 4)), "N H"))
+    Traceback (most recent call last):
+    ValueError: step: h has shape (1, 4), expected (N, H) with N=2 (from x)
+    """
+    key = []
+    for value, dims in specs.values():                 # fast path: shapes seen before
+        if type(value) is not np.ndarray or value.dtype.kind not in "fiub":
+            break
+        key.append((dims, value.shape))
+    else:
+        key = tuple(key)
+        sizes = _DIMS_SEEN.get(key)
+        if sizes is not None:
+            return [v for v, _ in specs.values()], sizes
+    sizes = {}
+    arrays = []
+    for name, (value, dims) in specs.items():
+        parsed = _parse_dims(dims)
+        arr = value if type(value) is np.ndarray and value.dtype.kind in "fiub" else \
+            as_array(value, f"{owner}: {name}")
+        if arr.ndim != len(parsed):
+            raise ValueError(f"{owner}: {name} has shape {arr.shape}, expected a "
+                             f"{len(parsed)}-D array ({', '.join(dims.split())})")
+        for size, (mult, sym) in zip(arr.shape, parsed):
+            if sym is None:
+                ok = size == mult
+            elif sym in sizes:
+                ok = size == mult * sizes[sym]
+            else:
+                ok = size > 0 and size % mult == 0
+                sizes[sym] = size // mult
+            if not ok:
+                _dims_error(owner, name, arr.shape, dims, mult, sym, sizes, specs)
+        arrays.append(arr)
+    if isinstance(key, tuple):
+        if len(_DIMS_SEEN) > 4096:
+            _DIMS_SEEN.clear()
+        _DIMS_SEEN[key] = sizes
+    return arrays, sizes
+
+
+def _dims_error(owner, name, shape, dims, mult, sym, sizes, specs):
+    """The message of ``check_dims``, built only when a check fails."""
+    want = "(" + ", ".join(dims.split()) + ")"
+    source = next((n for n, (_, d) in specs.items()
+                   if sym is not None and any(s == sym for _, s in _parse_dims(d))), name)
+    if sym is None:
+        known = ""
+    elif source != name:
+        known = f" with {sym}={sizes[sym]} (from {source})"
+    else:
+        known = f" with {mult}{sym} a positive multiple of {mult}" if mult > 1 else \
+            f" with {sym} > 0"
+    raise ValueError(f"{owner}: {name} has shape {shape}, expected {want}{known}")
+
+
+def check_forward_cache(cache, length: int, producer: str, name: str = "cache") -> tuple:
+    """A ``*_backward``'s cache: the tuple of ``length`` entries that ``producer`` returned
+    (not junk, not another function's cache). O(1)."""
+    if not isinstance(cache, tuple) or len(cache) != length:
+        got = (f"a tuple of {len(cache)} entries" if isinstance(cache, tuple)
+               else f"{type(cache).__name__} {_short(cache)}")
+        raise TypeError(f"{name}: expected the cache that {producer} returned (a tuple of "
+                        f"{length} entries), got {got}")
+    return cache
+
+
+def fast_dout(dout, expected_shape: tuple, name: str = "dout") -> np.ndarray:
+    """``check_dout`` for functions called once per time step or chunk: an ndarray of a real
+    dtype and exactly ``expected_shape`` passes in well under a microsecond; anything else
+    goes through ``check_dout`` (which explains the refusal, or converts a list)."""
+    if type(dout) is np.ndarray and dout.shape == expected_shape and dout.dtype.kind in "fiu":
+        return dout
+    return check_dout(dout, expected_shape, name)

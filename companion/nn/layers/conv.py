@@ -34,6 +34,10 @@ import numpy as np
 from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.base import Layer
 from companion.nn.layers.padding import (
+    cached_output_shape,
+    check_conv_arguments,
+    check_geometry,
+    check_gradient_arguments,
     check_padding,
     offsets,
     output_hw,
@@ -45,7 +49,14 @@ from companion.nn.layers.padding import (
 )
 from companion.nn.regularizers import Regularizer
 from companion.nn.threads import blas_threads
-from companion.nn.validation import check_choice, check_int
+from companion.nn.validation import (
+    as_array,
+    check_choice,
+    check_dims,
+    check_dout,
+    check_forward_cache,
+    check_int,
+)
 
 # --- the vectorised implementation ---------------------------------------------------------
 CHUNK_BYTES = 1 << 21          # im2col columns of this many bytes at most: they stay in cache
@@ -55,6 +66,7 @@ WHOLE_BYTES = 1 << 23          # a batch whose columns are smaller is done in on
 def chunks(n: int, bytes_per_item: int):
     """Slices cutting range(n) into runs of whole items of at most ``CHUNK_BYTES`` bytes
     (at least one item each)."""
+    n, bytes_per_item = check_int(n, "n"), check_int(bytes_per_item, "bytes_per_item")
     step = max(1, CHUNK_BYTES // max(bytes_per_item, 1))
     return [slice(lo, min(lo + step, n)) for lo in range(0, n, step)]
 
@@ -65,6 +77,7 @@ def batch_slices(n: int, bytes_per_item: int) -> list[slice]:
     Few input channels make small columns, whose products are limited by memory, not
     arithmetic: there one copy and one product for the whole batch is faster.
     """
+    n, bytes_per_item = check_int(n, "n"), check_int(bytes_per_item, "bytes_per_item")
     return [slice(0, n)] if n * bytes_per_item <= WHOLE_BYTES else chunks(n, bytes_per_item)
 
 
@@ -76,6 +89,7 @@ def im2col_chunks(xp, kernel, strides, out_hw):
     Below ``WHOLE_BYTES`` the whole batch comes in one piece (``batch_slices``). A
     single-channel input goes to ``plane_chunks``.
     """
+    xp, kernel, strides, out_hw = check_geometry(xp, kernel, strides, out_hw)
     n, c = xp.shape[0], xp.shape[3]
     if c == 1:
         yield from plane_chunks(xp, kernel, strides, out_hw)
@@ -94,12 +108,29 @@ def im2col_chunks(xp, kernel, strides, out_hw):
 
 def plane_buffer(kernel, count, out_hw, dtype):
     """A flat buffer for ``plane_view``: kh*kw planes of ``count`` images' outputs."""
+    kernel, out_hw = pair(kernel, "kernel"), pair(out_hw, "out_hw")
+    count = check_int(count, "count")
+    try:
+        ok = dtype is not None and np.dtype(dtype).kind == "f"
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise TypeError(f"dtype: expected a floating dtype such as np.float32, got {dtype!r}")
     return np.empty(kernel[0] * kernel[1] * count * out_hw[0] * out_hw[1], dtype=dtype)
 
 
 def plane_view(buf, kernel, count, out_hw):
     """The start of ``buf`` as contiguous (kh, kw, count, Ho, Wo) (a short last chunk too)."""
-    shape = tuple(kernel) + (count,) + tuple(out_hw)
+    kernel, out_hw = pair(kernel, "kernel"), pair(out_hw, "out_hw")
+    count = check_int(count, "count")
+    shape = kernel + (count,) + out_hw
+    if not isinstance(buf, np.ndarray) or buf.ndim != 1 or not buf.flags.c_contiguous or \
+            buf.dtype.kind != "f":
+        raise TypeError(f"buf: expected the flat float array plane_buffer returned, got "
+                        f"{type(buf).__name__} {getattr(buf, 'dtype', '')} {np.shape(buf)}")
+    if buf.size < np.prod(shape):
+        raise ValueError(f"buf: {buf.size} numbers cannot hold {shape}; plane_buffer(kernel, "
+                         "count, out_hw, dtype) makes one large enough")
     return buf[:int(np.prod(shape))].reshape(shape)
 
 
@@ -111,6 +142,9 @@ def plane_chunks(xp, kernel, strides, out_hw):
     plane tap (u, v) sees: it is copied in runs of Wo numbers, where the NHWC layout copies
     runs of kw, five times slower on 28x28 digits. The products take the transpose as it is.
     """
+    xp, kernel, strides, out_hw = check_geometry(xp, kernel, strides, out_hw)
+    if xp.shape[3] != 1:
+        raise ValueError(f"xp: plane_chunks takes a single-channel input, got shape {xp.shape}")
     n, k, rows = xp.shape[0], kernel[0] * kernel[1], out_hw[0] * out_hw[1]
     slices = batch_slices(n, rows * k * xp.itemsize)
     buf = plane_buffer(kernel, slices[0].stop, out_hw, xp.dtype)
@@ -127,6 +161,11 @@ def correlate(xp, Wm, kernel, strides, out_hw, out2, bias=None):
     xp: (N, Hp, Wp, C) padded input; Wm: (kh*kw*C, F) in xp's dtype. Returns the columns
     (N*Ho*Wo, kh*kw*C) when they were built in one piece (small, worth keeping), else None.
     """
+    xp, kernel, strides, out_hw = check_geometry(xp, kernel, strides, out_hw)
+    (Wm, out2), _ = check_dims("correlate", Wm=(Wm, f"{kernel[0] * kernel[1] * xp.shape[3]} F"),
+                               out2=(out2, f"{xp.shape[0] * out_hw[0] * out_hw[1]} F"))
+    if bias is not None:
+        check_dims("correlate", Wm=(Wm, "K F"), bias=(bias, "F"))
     rows = out_hw[0] * out_hw[1]
     for sl, cols in im2col_chunks(xp, kernel, strides, out_hw):
         o = out2[sl.start * rows:sl.stop * rows]
@@ -143,6 +182,7 @@ def conv2d_forward(x, W, b=None, strides=(1, 1), padding="valid"):
     Returns (out (N, Ho, Wo, F), cache). Computes in the dtype of x and W (float32 stays
     float32); the cache holds the padded input, not the (N*Ho*Wo, kh*kw*C) columns.
     """
+    x, W, b = check_conv_arguments("conv2d_forward", x, W, b)
     kh, kw, _, f = W.shape
     strides = pair(strides, "strides")
     xp, pads = pad_input(x, (kh, kw), strides, padding)
@@ -162,8 +202,9 @@ def conv2d_backward(dout, cache):
     dW sums im2col(x).T @ dout over chunks of images (the columns are rebuilt in cache, never
     stored, unless forward kept small ones). dx: ``input_gradient``.
     """
-    xp, cols, pads, W, strides, has_bias = cache
+    xp, cols, pads, W, strides, has_bias = check_forward_cache(cache, 6, "conv2d_forward")
     kh, kw, c, f = W.shape
+    dout = check_dout(dout, cached_output_shape(xp, W, strides))
     ho, wo = dout.shape[1:3]
     d2 = dout.reshape(-1, f)                                                 # (N*Ho*Wo, F)
     if cols is not None:
@@ -181,6 +222,7 @@ def bias_gradient(d2):
     """Column sums of d2 (M, F) as one product with a vector of ones: twenty times faster than
     ``d2.sum(axis=0)``, which adds the M rows one by one, and more accurate in float32 (the
     BLAS adds in blocks)."""
+    d2 = as_array(d2, "d2", ndim=2)
     return np.ones(d2.shape[0], dtype=d2.dtype) @ d2
 
 
@@ -195,6 +237,7 @@ def input_gradient(dout, W, strides, pads, xp_shape):
     read (kh*kw products and strided adds), which costs less than correlating a zero-dilated
     gradient (s*s times the products).
     """
+    dout, W, strides, pads = check_gradient_arguments(dout, W, strides, pads, xp_shape)
     kh, kw, c, f = W.shape
     (t, b), (l, r) = pads
     n, ho, wo, _ = dout.shape
@@ -220,6 +263,10 @@ def input_gradient(dout, W, strides, pads, xp_shape):
 def plane_input_gradient(dout, W, strides, pads, xp_shape):
     """dL/dx for a single-channel input: per chunk of images, the (kh*kw, B*Ho*Wo) planes
     W[u, v] . dout (one product), each added back where tap (u, v) read (in runs of Wo)."""
+    dout, W, strides, pads = check_gradient_arguments(dout, W, strides, pads, xp_shape)
+    if W.shape[2] != 1:
+        raise ValueError(f"W: plane_input_gradient is for a single-channel input, got a kernel "
+                         f"of shape {W.shape}")
     kh, kw, _, f = W.shape
     n, ho, wo, _ = dout.shape
     rows, Wm = ho * wo, W.reshape(-1, f)
@@ -242,6 +289,7 @@ def conv2d_forward_naive(x, W, b=None, strides=(1, 1), padding="valid"):
     x: (N, H, W, C); W: (kh, kw, C, F); b: (F,) or None.
     Returns (out (N, Ho, Wo, F), cache), as ``conv2d_forward`` does.
     """
+    x, W, b = check_conv_arguments("conv2d_forward_naive", x, W, b)
     kh, kw, _, f = W.shape
     sh, sw = pair(strides, "strides")
     xp, pads = pad_input(x, (kh, kw), (sh, sw), padding)
@@ -261,8 +309,9 @@ def conv2d_backward_naive(dout, cache):
 
     dout: (N, Ho, Wo, F). Returns (dx (N, H, W, C), (dW (kh, kw, C, F), db (F,) or None)).
     """
-    xp, pads, W, (sh, sw), has_bias = cache
+    xp, pads, W, (sh, sw), has_bias = check_forward_cache(cache, 5, "conv2d_forward_naive")
     kh, kw, _, f = W.shape
+    dout = check_dout(dout, cached_output_shape(xp, W, (sh, sw)))
     dxp, dW = np.zeros(xp.shape, dtype=np.result_type(xp, W)), np.zeros_like(W)
     for n in range(dout.shape[0]):
         for i in range(dout.shape[1]):

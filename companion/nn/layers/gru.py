@@ -26,13 +26,30 @@ from companion.nn.layers.rnn_base import (
     project_inputs,
     time_major,
 )
-from companion.nn.validation import check_bool
+from companion.nn.validation import (
+    as_array,
+    check_bool,
+    check_dims,
+    check_forward_cache,
+    fast_dout,
+)
 
 
 def split_bias(bias, reset_after: bool):
-    """(input bias, recurrent bias or None) from Keras' GRU bias (None when use_bias=False)."""
+    """(input bias, recurrent bias or None) from Keras' GRU bias (None when use_bias=False):
+    bias (2, 3u) with reset_after (row 1 the recurrent bias), (3u,) without."""
+    if reset_after is not True and reset_after is not False:
+        check_bool(reset_after, "reset_after")
     if bias is None:
         return None, None
+    if type(bias) is not np.ndarray or bias.dtype.kind not in "fiu":    # fast: once per step
+        bias = as_array(bias, "bias")
+    if bias.ndim != (2 if reset_after else 1):
+        raise ValueError(f"bias: expected shape {'(2, 3u)' if reset_after else '(3u,)'} with "
+                         f"reset_after={reset_after}, got {bias.shape}")
+    if reset_after and bias.shape[0] != 2:
+        raise ValueError(f"bias: expected shape (2, 3u) with reset_after=True (input and "
+                         f"recurrent biases), got {bias.shape}")
     return (bias[0], bias[1]) if reset_after else (bias, None)
 
 
@@ -40,12 +57,20 @@ def split_bias(bias, reset_after: bool):
 def gru_step_forward(x, h_prev, kernel, recurrent_kernel, bias=None, reset_after: bool = True):
     """One GRU step, Keras layout: x (N, D), h_prev (N, u), kernel (D, 3u),
     recurrent_kernel (u, 3u), bias (3u,) or (2, 3u). Returns (h (N, u), cache)."""
+    if not (type(x) is np.ndarray is type(h_prev) and x.ndim == 2 == h_prev.ndim and
+            x.shape[0] == h_prev.shape[0] and x.dtype.kind in "fiu" and h_prev.dtype.kind == "f"):
+        (x, _), _ = check_dims("gru_step_forward", x=(x, "N D"), h_prev=(h_prev, "N u"))
     hs, cache = gru_forward(x[:, None], h_prev, kernel, recurrent_kernel, bias, reset_after)
     return hs[:, 0], cache
 
 
 def gru_step_backward(dh, cache):
     """dh (N, u) -> ((dx (N, D), dh_prev (N, u)), (dkernel, drecurrent_kernel, dbias or None))."""
+    hs = check_forward_cache(cache, 11, "gru_step_forward")[9]
+    if hs.shape[0] != 1:
+        raise ValueError(f"cache: gru_step_backward takes the cache of gru_step_forward (one "
+                         f"step), got that of a sequence of {hs.shape[0]} steps (gru_backward)")
+    dh = fast_dout(dh, hs.shape[1:], "dh")
     (dx, dh_prev), grads = gru_backward(dh[:, None], cache)
     return (dx[:, 0], dh_prev), grads
 
@@ -56,6 +81,8 @@ def gru_forward(x, h0, kernel, recurrent_kernel, bias=None, reset_after: bool = 
 
     One matrix product projects the inputs of every step; the loop does only the recurrence.
     """
+    x, h0 = _check_gru("gru_forward", x, "N T D", "h0", h0, kernel, recurrent_kernel, bias,
+                       reset_after)
     ib, rb = split_bias(bias, reset_after)
     xw, xt = project_inputs(x, kernel, ib)                       # (T, N, 3u)
     T, N, k = xw.shape
@@ -71,6 +98,18 @@ def gru_forward(x, h0, kernel, recurrent_kernel, bias=None, reset_after: bool = 
         h = hs[t]
     cache = (x.shape, xt, kernel, U, bias is not None, reset_after, zr, hh, inner, hs, h0)
     return batch_first(hs), cache
+
+
+def _check_gru(owner, x, x_dims, h_name, h, kernel, recurrent_kernel, bias, reset_after):
+    """x and the state ``h`` (named ``h_name``) against Keras' GRU weights; O(1)."""
+    if reset_after is not True and reset_after is not False:
+        check_bool(reset_after, "reset_after")
+    specs = {"x": (x, x_dims), h_name: (h, "N u"), "kernel": (kernel, "D 3u"),
+             "recurrent_kernel": (recurrent_kernel, "u 3u")}
+    if bias is not None:
+        specs["bias"] = (bias, "2 3u" if reset_after else "3u")
+    arrays, _ = check_dims(owner, **specs)
+    return arrays[0], arrays[1]
 
 
 def _gru_cell(xw, h_prev, U, rbias, reset_after, zr, hh, inner, h) -> None:
@@ -105,8 +144,10 @@ def gru_backward(dhs, cache):
     dbias or None)). The loop carries dh back (one product per step); the weight gradients
     are one product each over all steps after it.
     """
-    shape, xt, kernel, U, has_bias, reset_after, zr, hh, inner, hs, h0 = cache
+    shape, xt, kernel, U, has_bias, reset_after, zr, hh, inner, hs, h0 = \
+        check_forward_cache(cache, 11, "gru_forward")
     T, N, u = hh.shape
+    dhs = fast_dout(dhs, (N, T, u), "dhs")
     z, r = zr[:, :, :u], zr[:, :, u:]
     h_prev = previous_states(h0, hs)
     # what does not depend on the carried gradient, for all steps at once

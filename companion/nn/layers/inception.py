@@ -21,6 +21,7 @@ import numpy as np
 from companion.nn import activations
 from companion.nn.layers.composite import Block
 from companion.nn.layers.conv import Conv2D
+from companion.nn.layers.padding import pair
 from companion.nn.layers.pool import MaxPooling2D
 from companion.nn.model import Sequential
 from companion.nn.validation import check_int
@@ -28,6 +29,8 @@ from companion.nn.validation import check_int
 
 def conv_multiplications(out_hw, kernel: int, in_channels: int, filters: int) -> int:
     """Multiplications of a 'same' convolution: one kxkxC dot product per output number."""
+    out_hw, kernel = pair(out_hw, "out_hw"), check_int(kernel, "kernel")
+    in_channels, filters = check_int(in_channels, "in_channels"), check_int(filters, "filters")
     return int(np.prod(out_hw)) * filters * kernel * kernel * in_channels
 
 
@@ -37,6 +40,9 @@ def bottleneck_savings(hw=(28, 28), in_channels=192, filters=32, kernel=5,
 
     Defaults: 28x28x192 -> 32 filters 5x5, with/without a 16-channel 1x1 conv first.
     """
+    hw, kernel, bottleneck = pair(hw, "hw"), check_int(kernel, "kernel"), \
+        check_int(bottleneck, "bottleneck")
+    in_channels, filters = check_int(in_channels, "in_channels"), check_int(filters, "filters")
     direct = conv_multiplications(hw, kernel, in_channels, filters)
     squeeze = conv_multiplications(hw, 1, in_channels, bottleneck)
     expand = conv_multiplications(hw, kernel, bottleneck, filters)

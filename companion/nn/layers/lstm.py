@@ -27,7 +27,7 @@ from companion.nn.layers.rnn_base import (
     recurrent_gradient,
     time_major,
 )
-from companion.nn.validation import check_bool
+from companion.nn.validation import check_bool, check_dims, check_forward_cache, fast_dout
 
 
 # -- one time step -------------------------------------------------------------------------------
@@ -37,6 +37,8 @@ def lstm_step_forward(x, h_prev, c_prev, kernel, recurrent_kernel, bias=None):
     x (N, D), h_prev, c_prev (N, u); kernel (D, 4u), recurrent_kernel (u, 4u), bias (4u,).
     Returns ((h (N, u), c (N, u)), cache).
     """
+    (x, h_prev, c_prev), _ = check_dims("lstm_step_forward", x=(x, "N D"), h_prev=(h_prev, "N u"),
+                                        c_prev=(c_prev, "N u"))
     (hs, c), cache = lstm_forward(x[:, None], h_prev, c_prev, kernel, recurrent_kernel, bias)
     return (hs[:, 0], c), cache
 
@@ -46,7 +48,15 @@ def lstm_step_backward(dstates, cache):
 
     Returns ((dx (N, D), dh_prev, dc_prev), (dkernel, drecurrent_kernel, dbias or None)).
     """
-    dh, dc = dstates
+    hs = check_forward_cache(cache, 11, "lstm_step_forward")[6]
+    if hs.shape[0] != 1:
+        raise ValueError(f"cache: lstm_step_backward takes the cache of lstm_step_forward (one "
+                         f"step), got that of a sequence of {hs.shape[0]} steps (lstm_backward)")
+    if not isinstance(dstates, (tuple, list)) or len(dstates) != 2:
+        raise TypeError(f"dstates: expected a pair (dh, dc) of (N, u) arrays or None, got "
+                        f"{type(dstates).__name__}")
+    dh, dc = (None if d is None else fast_dout(d, hs.shape[1:], name)
+              for d, name in zip(dstates, ("dh", "dc")))
     dhs = None if dh is None else dh[:, None]
     (dx, dh_prev, dc_prev), grads = lstm_backward((dhs, dc), cache)
     return (dx[:, 0], dh_prev, dc_prev), grads
@@ -60,6 +70,8 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias=None):
     every step (``project_inputs``); the loop does only what the recurrence needs: h U, the
     gates (written over the projection, in place) and the new states.
     """
+    x, h0, c0 = _check_lstm("lstm_forward", x, "N T D", "h0", h0, "c0", c0, kernel,
+                            recurrent_kernel, bias)
     gates, xt = project_inputs(x, kernel, bias)                  # (T, N, 4u): x W + b
     T, N, k = gates.shape
     u = k // 4
@@ -81,6 +93,15 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias=None):
     return (batch_first(hs), c), cache
 
 
+def _check_lstm(owner, x, x_dims, h_name, h, c_name, c, kernel, recurrent_kernel, bias):
+    """x and the states h, c (named as the caller names them) against Keras' LSTM weights."""
+    specs = {"x": (x, x_dims), h_name: (h, "N u"), c_name: (c, "N u"),
+             "kernel": (kernel, "D 4u"), "recurrent_kernel": (recurrent_kernel, "u 4u")}
+    if bias is not None:
+        specs["bias"] = (bias, "4u")
+    return check_dims(owner, **specs)[0][:3]
+
+
 def lstm_backward(douts, cache):
     """Backprop through time. douts = (dhs (N, T, u) or None, dc_T (N, u) or None): the
     gradients with respect to forward's outputs (hs, c_T).
@@ -90,10 +111,15 @@ def lstm_backward(douts, cache):
     step at a time (one (N, 4u) x (4u, u) product per step); the weight gradients are one
     product each over all time steps after it.
     """
-    shape, xt, kernel, U, has_bias, gates, hs, cs, tcs, c0, h0 = cache
+    shape, xt, kernel, U, has_bias, gates, hs, cs, tcs, c0, h0 = \
+        check_forward_cache(cache, 11, "lstm_forward")
     T, N, u = hs.shape
+    if not isinstance(douts, (tuple, list)) or len(douts) != 2:
+        raise TypeError(f"douts: expected a pair (dhs (N, T, u) or None, dc_T (N, u) or None), "
+                        f"got {type(douts).__name__}")
+    dhs, dc_last = (None if d is None else fast_dout(d, s, name) for d, s, name in
+                    zip(douts, ((N, T, u), (N, u)), ("dhs", "dc_T")))
     dc_dh, factors = _local_derivatives(gates, cs, tcs, c0)
-    dhs, dc_last = douts
     dhs = None if dhs is None else time_major(dhs)
     da = np.empty_like(gates)                                    # (T, N, 4u)
     dh = np.zeros((N, u), gates.dtype)

@@ -42,7 +42,15 @@ from companion.nn.layers.rnn_base import (
     with_final_gradient,
 )
 from companion.nn.threads import blas_threads
-from companion.nn.validation import as_array, check_bool, check_int, check_shape
+from companion.nn.validation import (
+    as_array,
+    check_bool,
+    check_dims,
+    check_forward_cache,
+    check_int,
+    check_shape,
+    fast_dout,
+)
 
 
 def rnn_step_forward(x_t, h_prev, Wx, Wh, b, activation: str = "tanh"):
@@ -50,6 +58,8 @@ def rnn_step_forward(x_t, h_prev, Wx, Wh, b, activation: str = "tanh"):
 
     x_t: (N, D); h_prev: (N, H); Wx: (D, H); Wh: (H, H); b: (H,). Returns (h (N, H), cache).
     """
+    (x_t, h_prev, Wx, Wh, b), _ = check_dims("rnn_step_forward", x_t=(x_t, "N D"), h_prev=(
+        h_prev, "N H"), Wx=(Wx, "D H"), Wh=(Wh, "H H"), b=(b, "H"))
     z = x_t @ Wx + h_prev @ Wh + b                             # (N, H)
     h = activations.forward(activation, z)
     return h, (x_t, h_prev, Wx, Wh, z, h, activation)
@@ -60,7 +70,8 @@ def rnn_step_backward(dh, cache):
 
     Returns ((dx_t (N, D), dh_prev (N, H)), (dWx (D, H), dWh (H, H), db (H,))).
     """
-    x_t, h_prev, Wx, Wh, z, h, activation = cache
+    x_t, h_prev, Wx, Wh, z, h, activation = check_forward_cache(cache, 7, "rnn_step_forward")
+    dh = fast_dout(dh, h.shape, "dh")
     dz = activations.backward(activation, dh, z, h)            # tanh: dh * (1 - h**2)
     return (dz @ Wx.T, dz @ Wh.T), (x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0))
 
@@ -71,6 +82,9 @@ def rnn_forward(x, h0, Wx, Wh, b, activation: str = "tanh"):
     Returns (h (N, T, H), cache). The inputs of every step are projected in one matrix
     product first (x W + b for all t), so the loop only does the recurrence h_{t-1} Wh.
     """
+    (x, h0, Wx, Wh, b), _ = check_dims("rnn_forward", x=(x, "N T D"), h0=(h0, "N H"),
+                                       Wx=(Wx, "D H"), Wh=(Wh, "H H"), b=(b, "H"))
+    activations.get(activation)                                # an unknown name fails here
     xw, xt = project_inputs(x, Wx, b)                          # (T, N, H)
     hs = np.empty_like(xw)
     h = h0.astype(xw.dtype, copy=False)
@@ -89,8 +103,9 @@ def rnn_backward(dh, cache):
     time, because the same weights are used at every step; each is one matrix product over
     all steps after the loop.
     """
-    shape, xt, Wx, Wh, zs, hs, h0, activation = cache
+    shape, xt, Wx, Wh, zs, hs, h0, activation = check_forward_cache(cache, 8, "rnn_forward")
     T, N, H = hs.shape
+    dh = fast_dout(dh, (N, T, H), "dh")
     dh = time_major(dh)
     dz = np.empty_like(hs)
     dnext = np.zeros((N, H), dtype=hs.dtype)                   # dL/dh<t> from step t+1

@@ -33,7 +33,7 @@ import numpy as np
 from companion.nn import initializers
 from companion.nn.layers.base import Layer
 from companion.nn.threads import blas_threads
-from companion.nn.validation import as_array, check_bool, check_int
+from companion.nn.validation import as_array, check_bool, check_dims, check_int, fast_dout
 
 
 class RecurrentBase(Layer):
@@ -84,6 +84,9 @@ class RecurrentBase(Layer):
     def _initial_states(self, initial_state, n, dtype):
         if initial_state is None:
             return [np.zeros((n, self.units), dtype) for _ in range(self.n_states)]
+        if not isinstance(initial_state, (np.ndarray, list, tuple)):
+            raise TypeError(f"{self.name}: initial_state must be an (N, units) array or a list "
+                            f"of {self.n_states}, got {type(initial_state).__name__}")
         states = [initial_state] if isinstance(initial_state, np.ndarray) else list(initial_state)
         if len(states) != self.n_states:
             raise ValueError(f"{self.name}: initial_state needs {self.n_states} array(s), "
@@ -140,7 +143,19 @@ class RecurrentBase(Layer):
         self.dinitial_state = dstates0[0] if self.n_states == 1 else dstates0
         return dx[:, ::-1] if self.go_backwards else dx
 
-    # -- Keras ----------------------------------------------------------------------------
+    # -- what a subclass supplies -----------------------------------------------------------
+    def _make_params(self, d, rng):
+        raise NotImplementedError(f"{type(self).__name__} must define _make_params(d, rng) "
+                                  "(RecurrentBase leaves the weights to its subclass)")
+
+    def _run_forward(self, x, states0):
+        raise NotImplementedError(f"{type(self).__name__} must define _run_forward(x, states0) "
+                                  "(RecurrentBase leaves the sequence function to its subclass)")
+
+    def _run_backward(self, dhs, dfinal, cache):
+        raise NotImplementedError(f"{type(self).__name__} must define _run_backward(dhs, dfinal, "
+                                  "cache) (RecurrentBase leaves it to its subclass)")
+
 
     def __repr__(self):
         extra = ", return_sequences=True" if self.return_sequences else ""
@@ -150,6 +165,19 @@ class RecurrentBase(Layer):
 def with_final_gradient(dhs, dh_last, shape, dtype):
     """dhs (N, T, u) or None plus a gradient dh_last (N, u) or None on the last state h_T,
     which is also hs[:, -1]: the one (N, T, u) array the sequence backward takes."""
+    if not (isinstance(shape, tuple) and len(shape) == 3 and all(
+            isinstance(k, (int, np.integer)) and k > 0 for k in shape)):
+        raise TypeError(f"shape: expected (N, T, u) of positive integers, got {shape!r}")
+    try:
+        dtype = np.dtype(dtype) if isinstance(dtype, (str, type, np.dtype)) else None
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise TypeError("dtype: expected a floating dtype such as 'float64'")
+    if dhs is not None:
+        dhs = fast_dout(dhs, shape, "dhs")
+    if dh_last is not None:
+        dh_last = fast_dout(dh_last, (shape[0], shape[2]), "dh_last")
     if dh_last is None:
         return dhs if dhs is not None else np.zeros(shape, dtype)
     out = np.zeros(shape, dtype) if dhs is None else np.array(dhs, dtype=dtype)   # a copy
@@ -159,16 +187,23 @@ def with_final_gradient(dhs, dh_last, shape, dtype):
 
 def batch_first(hs):
     """(T, N, u) time-major storage -> (N, T, u) view (no copy)."""
+    if type(hs) is not np.ndarray or hs.ndim != 3:
+        raise ValueError(f"hs: expected a 3-D array (T, N, u), got {_described(hs)}")
     return hs.transpose(1, 0, 2)
 
 
 def time_major(dhs):
     """(N, T, u) -> (T, N, u) view (no copy): step t is dhs[t]."""
+    if type(dhs) is not np.ndarray or dhs.ndim != 3:
+        raise ValueError(f"dhs: expected a 3-D array (N, T, u), got {_described(dhs)}")
     return dhs.transpose(1, 0, 2)
 
 
 def previous_states(s0, ss):
     """The state before each step: s0 (N, u) and ss (T, N, u) -> (T, N, u) [s0, s_1..s_{T-1}]."""
+    if not (type(ss) is np.ndarray is type(s0) and ss.ndim == 3 and ss.shape[1:] == s0.shape
+            and ss.dtype.kind == "f" and s0.dtype.kind in "fiu" and ss.size):
+        check_dims("previous_states", ss=(ss, "T N u"), s0=(s0, "N u"))
     return np.concatenate([s0[None].astype(ss.dtype, copy=False), ss[:-1]])
 
 
@@ -176,6 +211,8 @@ def recurrent_gradient(h0, hs, dpre):
     """The recurrent kernel's gradient summed over all steps, without stacking the states:
     h0 (N, u), hs (T, N, u), dpre (T, N, k u) the gradient of each step's pre-activations ->
     sum_t h_{t-1}^T dpre_t (u, k u) = h0^T dpre_0 + hs[:-1]^T dpre[1:] (two products)."""
+    (hs, h0, dpre), _ = check_dims("recurrent_gradient", hs=(hs, "T N u"), h0=(h0, "N u"),
+                                   dpre=(dpre, "T N K"))
     T, N, u = hs.shape
     d = dpre.reshape(T, N, -1)
     out = h0.astype(d.dtype, copy=False).T @ d[0]
@@ -189,6 +226,17 @@ def project_inputs(x, kernel, bias):
 
     x (N, T, D), kernel (D, k u), bias (k u,) or None -> (T, N, k u), contiguous per step.
     """
+    if type(x) is np.ndarray is type(kernel) and x.ndim == 3 and kernel.ndim == 2 and \
+            x.shape[2] == kernel.shape[0] and x.dtype.kind in "fiu" and \
+            kernel.dtype.kind == "f" and (bias is None or type(bias) is np.ndarray and
+                                          bias.shape == kernel.shape[1:] and
+                                          bias.dtype.kind in "fiu") and x.size:
+        pass                                       # the common case, in well under a microsecond
+    elif bias is None:
+        (x, kernel), _ = check_dims("project_inputs", x=(x, "N T D"), kernel=(kernel, "D K"))
+    else:
+        (x, kernel, bias), _ = check_dims("project_inputs", x=(x, "N T D"),
+                                          kernel=(kernel, "D K"), bias=(bias, "K"))
     N, T, D = x.shape
     xt = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
     xw = xt @ kernel
@@ -199,7 +247,24 @@ def project_inputs(x, kernel, bias):
 
 def input_gradients(dxw, xt, kernel, shape):
     """Backward of ``project_inputs``: dxw (T, N, k u) -> (dx (N, T, D), dkernel, dbias)."""
+    if not (type(dxw) is np.ndarray is type(xt) is type(kernel) and isinstance(shape, tuple)
+            and dxw.ndim == 3 and kernel.ndim == 2 and dxw.shape[2] == kernel.shape[1] and
+            shape == (dxw.shape[1], dxw.shape[0], kernel.shape[0]) and
+            xt.shape == (dxw.shape[0] * dxw.shape[1], kernel.shape[0]) and
+            dxw.dtype.kind == kernel.dtype.kind == xt.dtype.kind == "f"):
+        (dxw, kernel, xt), sizes = check_dims("input_gradients", dxw=(dxw, "T N K"),
+                                              kernel=(kernel, "D K"), xt=(xt, "TN D"))
+        if not isinstance(shape, tuple) or shape != (sizes["N"], sizes["T"], sizes["D"]) or \
+                xt.shape[0] != sizes["T"] * sizes["N"]:
+            raise ValueError(f"shape: expected x's shape (N, T, D) = ({sizes['N']}, "
+                             f"{sizes['T']}, {sizes['D']}) with xt ({sizes['T'] * sizes['N']}, "
+                             f"D), got shape {shape!r} and xt {xt.shape}")
     N, T, D = shape
     d2 = dxw.reshape(T * N, -1)
     dx = (d2 @ kernel.T).reshape(T, N, D).transpose(1, 0, 2)
     return dx, xt.T @ d2, d2.sum(axis=0)
+
+
+def _described(value) -> str:
+    return (f"shape {value.shape}" if isinstance(value, np.ndarray)
+            else f"{type(value).__name__}")
