@@ -15,6 +15,7 @@ import re
 import pytest
 import test_properties
 import test_properties_data
+import test_properties_layer_functions
 import test_properties_models
 import test_properties_training
 import test_properties_translators
@@ -26,7 +27,7 @@ import companion.nn
 import companion.nn.layers
 
 ALL_IDS = " ".join(t.id for t in test_properties_training.TARGETS + test_properties.TARGETS +
-                   test_properties_data.TARGETS)
+                   test_properties_data.TARGETS + test_properties_layer_functions.TARGETS)
 # public names of companion.nn and companion.data with no target yet (the ratchet's list)
 NOT_YET = {
     "companion.nn": """callbacks.Trainable callbacks.trainable_arrays callbacks.ordered_grads callbacks.global_norm
@@ -35,28 +36,17 @@ NOT_YET = {
         optim.LearningRateSchedule regularizers.Regularizer threads.blas_threads
         train.clip_gradients train.check_loss train.check_data train.check_same_arrays
         train.Supervised train.Evaluation validation.DivergenceError""",
-    "companion.nn.layers": """activation.activation_forward activation.activation_backward attention.masked_softmax
-        attention.as_mask attention.AdditiveCache attention.additive_attention_forward
-        attention.additive_key_mask attention.checked_context_grad
-        attention.additive_attention_backward attention.scaled_dot_product_attention_forward
-        attention.scaled_dot_product_attention_backward attention.mha_mask
-        attention.multi_head_attention_forward attention.multi_head_attention_backward
-        base.float_dtype base.Layer batchnorm.batchnorm_forward batchnorm.batchnorm_backward
-        batchnorm.batchnorm_inference batchnorm.batchnorm_inference_backward composite.Block
-        composite.leaves conv.chunks conv.batch_slices conv.im2col_chunks conv.plane_buffer
+    "companion.nn.layers": """
+        conv.chunks conv.batch_slices conv.im2col_chunks conv.plane_buffer
         conv.plane_view conv.plane_chunks conv.correlate conv.conv2d_forward
         conv.conv2d_backward conv.bias_gradient conv.input_gradient
         conv.plane_input_gradient conv.conv2d_forward_naive conv.conv2d_backward_naive
-        dense.dense_forward dense.dense_backward dropout.dropout_mask
-        dropout.dropout_forward dropout.dropout_backward dropout.dropout_layers
-        dropout.frozen_masks embedding.embedding_forward embedding.scatter_add_rows
-        embedding.embedding_backward embedding.embedding_backward_onehot
-        embedding.random_uniform gru.split_bias gru.gru_step_forward gru.gru_step_backward
+        gru.split_bias gru.gru_step_forward gru.gru_step_backward
         gru.gru_forward gru.gru_backward inception.conv_multiplications
-        inception.bottleneck_savings layer_norm.layer_norm_forward
-        layer_norm.layer_norm_backward lstm.lstm_step_forward lstm.lstm_step_backward
-        lstm.lstm_forward lstm.lstm_backward luong.LuongCache luong.luong_attention_forward attentive_gru.attend_backward
-        luong.luong_attention_backward padding.pair padding.check_padding
+        inception.bottleneck_savings
+        lstm.lstm_step_forward lstm.lstm_step_backward
+        lstm.lstm_forward lstm.lstm_backward
+        padding.pair padding.check_padding
         padding.same_padding padding.pad_amounts padding.conv_output_size padding.output_hw
         padding.pad_input padding.pad_explicit padding.windows padding.offsets padding.unpad
         pool.max_pool_forward pool.max_pool_backward pool.avg_pool_forward

@@ -375,3 +375,73 @@ def check_gradients(grads, shapes, owner: str, step: int) -> None:
                 f"{owner}: gradient {i} holds {int((~np.isfinite(arr)).sum())} NaN or infinite "
                 f"value(s) at step {step}: training diverged (try a smaller learning_rate, clip "
                 "the gradients with clipnorm=, or normalise the inputs)", step=step)
+
+
+# --- issue 23, the layers' pure ``*_forward`` / ``*_backward`` functions ------------------------
+# Cheap enough for a function called once per time step or per chunk: O(1) work on an ndarray
+# of a real dtype (no copy, no scan); anything else goes through ``as_array``.
+
+def check_operand(x, name: str, shape: tuple, any_leading: bool = False,
+                  why: str = "") -> np.ndarray:
+    """A real (or bool) array of ``shape`` (None entries match any size); with
+    ``any_leading`` the shape is that of the last axes, after at least zero more. ``why``
+    (e.g. "to match x's 3 features") follows the expected shape in the message.
+
+    >>> check_operand(np.ones((2, 3)), "x", (None, 4))
+    Traceback (most recent call last):
+    ValueError: x: expected shape (N, 4), got (2, 3)
+    """
+    if not (isinstance(x, np.ndarray) and x.dtype.kind in "fiub"):
+        x = as_array(x, name)
+    s = x.shape
+    ok = (len(s) >= len(shape) if any_leading else len(s) == len(shape)) and all(
+        e is None or e == g for e, g in zip(shape[::-1], s[::-1]))
+    if not ok:
+        want = _shape_text(tuple(shape))
+        raise ValueError(f"{name}: expected shape {'(..., ' + want[1:] if any_leading else want}"
+                         f"{' ' + why if why else ''}, got {s}")
+    return x
+
+
+def check_cache(cache, name: str, kinds: tuple, source: str, record: type = tuple) -> tuple:
+    """A ``*_backward``'s cache: the tuple that ``source`` returned, item by item of ``kinds``
+    (a type, a tuple of types, or None for anything), an instance of ``record`` when it is a
+    NamedTuple of its own. O(1).
+
+    >>> check_cache([1, 2], "dense_backward: cache", (np.ndarray, np.ndarray), "dense_forward")
+    Traceback (most recent call last):
+    TypeError: dense_backward: cache: expected the cache that dense_forward returned (a tuple of 2), got list [1, 2]
+    """
+    if (type(cache) is tuple if record is tuple else isinstance(cache, record)) and len(cache) == len(kinds) and all(
+            k is None or isinstance(c, k) for c, k in zip(cache, kinds)):
+        return cache
+    got = (f"a tuple of {len(cache)} ({', '.join(type(c).__name__ for c in cache[:8])})"
+           if isinstance(cache, tuple) else f"{type(cache).__name__} {_short(cache)}")
+    what = f"a tuple of {len(kinds)}" if record is tuple else f"a {record.__name__}"
+    raise TypeError(f"{name}: expected the cache that {source} returned ({what}), got {got}")
+
+
+def check_size(shape, name: str) -> tuple:
+    """The shape of an array to create: an integer >= 0 or a tuple/list of them.
+
+    >>> check_size((2, -1), "shape")
+    Traceback (most recent call last):
+    ValueError: shape: expected a tuple of integers >= 0, got (2, -1)
+    """
+    items = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    if not isinstance(items, (tuple, list)) or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
+            for d in items):
+        raise TypeError(f"{name}: expected a tuple of integers >= 0, got "
+                        f"{type(shape).__name__} {_short(shape)}")
+    if any(d < 0 for d in items):
+        raise ValueError(f"{name}: expected a tuple of integers >= 0, got {_short(shape)}")
+    return tuple(int(d) for d in items)
+
+
+def check_weight_list(weights, name: str) -> list:
+    """``set_weights``' argument: a list or tuple of arrays (as ``get_weights()`` returns)."""
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(f"{name}: expected a list of arrays (as get_weights() returns), got "
+                        f"{type(weights).__name__} {_short(weights)}")
+    return list(weights)

@@ -7,7 +7,7 @@ import numpy as np
 from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.base import Layer
 from companion.nn.regularizers import Regularizer
-from companion.nn.validation import check_int
+from companion.nn.validation import check_cache, check_dout, check_int, check_operand
 
 
 def dense_forward(x, W, b=None):
@@ -16,6 +16,10 @@ def dense_forward(x, W, b=None):
     Input shape: x (N, ..., n_in); W (n_in, n_out) (Keras layout); b (n_out,).
     Returns (z (N, ..., n_out), cache = (x, W)).
     """
+    x = check_operand(x, "dense_forward: x", (None, None), any_leading=True)
+    W = check_operand(W, "dense_forward: W", (x.shape[-1], None), why="(one row per feature of x)")
+    if b is not None:
+        b = check_operand(b, "dense_forward: b", W.shape[1:], why="(one per column of W)")
     z = x @ W if b is None else x @ W + b
     return z, (x, W)
 
@@ -25,7 +29,8 @@ def dense_backward(dz, cache):
 
     Returns (dx (N, ..., n_in), grads) with grads the tuple (dW (n_in, n_out), db (n_out,)).
     """
-    x, W = cache
+    x, W = check_cache(cache, "dense_backward: cache", (np.ndarray, np.ndarray), "dense_forward")
+    dz = check_dout(dz, x.shape[:-1] + W.shape[1:], "dense_backward: dz (dout)")
     dx = dz @ W.T                                              # (N, ..., n_in)
     x2 = x.reshape(-1, x.shape[-1])
     dz2 = dz.reshape(-1, dz.shape[-1])
