@@ -143,9 +143,14 @@ def call_with(fn, args, i):
 
 
 def ref_with(ref, args, i):
-    """The oracle: ``ref(*args)`` with the same argument replaced."""
-    return lambda v, out: allclose(out, ref(*[np.asarray(v) if j == i else a
-                                              for j, a in enumerate(args)]))
+    """The oracle: ``ref(*args)`` with the same argument replaced, which must keep its rank and
+    (a batch array) its batch size: one example's keys broadcast over a batch is wrong."""
+    def correct(v, out):
+        a = np.asarray(v)
+        same_batch = a.ndim < 3 or a.shape[0] == args[i].shape[0]
+        return a.ndim == args[i].ndim and same_batch and allclose(out, ref(
+            *[a if j == i else b for j, b in enumerate(args)]))
+    return correct
 
 
 def first_input_grad(v, out):
@@ -195,6 +200,8 @@ SCALAR_OR_SHAPE = st.one_of(SCALAR_JUNK, st.sampled_from([(2, -1), (2.5, 2), -3,
 
 
 def scatter_ref(n, ids, values):
+    """np.add.at's scatter-add, for ids in 0..n-1 only (np.add.at would wrap a negative id)."""
+    assert np.all((np.asarray(ids) >= 0) & (np.asarray(ids) < n)), f"ids out of range: {ids}"
     out = np.zeros((n, np.shape(values)[1]))
     np.add.at(out, np.asarray(ids), np.asarray(values, dtype=float))
     return out

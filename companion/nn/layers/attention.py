@@ -45,6 +45,8 @@ from companion.nn.layers.layer_norm import (  # noqa: F401 (re-exported: their o
 )
 from companion.nn.validation import check_cache, check_dout, check_int, check_mask, check_operand
 
+REAL = "fiub"      # the dtype kinds an operand may have (floats, integers, booleans)
+
 
 # -- additive (Bahdanau) attention ---------------------------------------------------------
 class AdditiveCache(NamedTuple):
@@ -76,7 +78,17 @@ def additive_attention_forward(query, keys, Wq, Wk, v, mask=None, projected_keys
 
 def _checked_additive(query, keys, Wq, Wk, v, projected_keys):
     """The arrays of ``additive_attention_forward``, their shapes checked against each other
-    (O(1): it runs once per decoder step)."""
+    (O(1): it runs once per decoder step; real arrays whose shapes agree take the fast path)."""
+    try:
+        (N, _, dq), (n, Tv, dk), (dq2, d), (dk2, d2), (d3,) = (query.shape, keys.shape, Wq.shape,
+                                                               Wk.shape, v.shape)
+        if ((n, dq2, dk2, d2, d3) == (N, dq, dk, d, d) and query.dtype.kind in REAL
+                and keys.dtype.kind in REAL and Wq.dtype.kind in REAL and Wk.dtype.kind in REAL
+                and v.dtype.kind in REAL and (projected_keys is None or (
+                    projected_keys.shape == (N, Tv, d) and projected_keys.dtype.kind in REAL))):
+            return query, keys, Wq, Wk, v, projected_keys
+    except (AttributeError, TypeError, ValueError):
+        pass                                   # not arrays of those ranks: the checks say why
     where = "additive_attention_forward"
     query = check_operand(query, f"{where}: query", (None, None, None))
     N, _, dq = query.shape

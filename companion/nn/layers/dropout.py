@@ -52,7 +52,7 @@ def dropout_forward(x, mask, keep_prob: float):
 def _check_zero_one(mask: np.ndarray, name: str) -> None:
     """A dropout mask holds only 0 (drop) and 1 (keep): a mask already divided by keep_prob
     would scale twice."""
-    if mask.dtype.kind != "b" and mask.size and not np.all((mask == 0) | (mask == 1)):
+    if mask.dtype.kind != "b" and np.count_nonzero(mask) != np.count_nonzero(mask == 1):
         raise ValueError(f"{name} must hold only 0 and 1 (1 = keep), got values from "
                          f"{mask.min()} to {mask.max()}")
 
