@@ -16,7 +16,8 @@ def activation_forward(z, activation: str | None):
     Input shape: (N, ...). Output: (a, cache), a of the same shape; cache = (z, a, name).
     """
     name = activations.get(activation).name
-    z = as_array(z, "activation_forward: z")
+    if not (type(z) is np.ndarray and z.dtype.kind in "fiub"):
+        z = as_array(z, "activation_forward: z")
     a = activations.forward(name, z)
     return a, (z, a, name)
 

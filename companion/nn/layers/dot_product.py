@@ -53,8 +53,10 @@ def masked_softmax(scores, mask=None):
     scores (..., Tq, Tv) -> weights (..., Tq, Tv); masked weights are 0. ``mask`` bool or 0/1
     ints, of 2 or more axes, each 1 or the scores' (an additive float mask is refused).
     """
-    scores = check_operand(scores, "masked_softmax: scores", (None, None), any_leading=True)
-    mask = as_mask(mask, "mask")
+    if not (type(scores) is np.ndarray and scores.ndim >= 2 and scores.dtype.kind in "fiub"):
+        scores = check_operand(scores, "masked_softmax: scores", (None, None), any_leading=True)
+    if not (mask is None or type(mask) is np.ndarray and mask.dtype.kind == "b"):
+        mask = as_mask(mask, "mask")
     if mask is not None:
         _check_broadcast(mask, scores.shape, "mask")
         scores = np.where(mask, scores, scores - NEG)           # keeps the scores' dtype

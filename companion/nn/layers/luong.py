@@ -45,12 +45,7 @@ def luong_attention_forward(query, keys, W=None, mask=None):
     booleans (True = a real key) or None. Returns (context (N, Tq, Dk), cache); the weights
     are ``cache.weights`` (N, Tq, Tv).
     """
-    query = check_operand(query, "luong_attention_forward: query", (None, None, None))
-    keys = check_operand(keys, "luong_attention_forward: keys", (len(query), None, None),
-                         why="(query's batch size)")
-    if W is not None:
-        W = check_operand(W, "luong_attention_forward: W", (query.shape[2], keys.shape[2]),
-                          why="(query's and keys' features)")
+    query, keys, W = _checked(query, keys, W)
     qW = query if W is None else query @ W
     if qW.shape[-1] != keys.shape[-1]:
         raise ValueError(f"query and keys: the dot score (W=None) needs equal feature sizes, got "
@@ -58,6 +53,24 @@ def luong_attention_forward(query, keys, W=None, mask=None):
     m = None if mask is None else additive_key_mask(mask, keys.shape[:2])[:, None, :]
     a = masked_softmax(qW @ keys.transpose(0, 2, 1), m)
     return a @ keys, LuongCache(query, qW, keys, W, a)
+
+
+def _checked(query, keys, W):
+    """query (N, Tq, Dq), keys (N, Tv, Dk), W (Dq, Dk) or None: real arrays, O(1), with a fast
+    path (a decoder calls this once per step)."""
+    if (type(query) is np.ndarray and type(keys) is np.ndarray and query.ndim == keys.ndim == 3
+            and len(query) == len(keys) and query.dtype.kind in "fiub"
+            and keys.dtype.kind in "fiub" and (W is None or (
+                type(W) is np.ndarray and W.shape == (query.shape[2], keys.shape[2])
+                and W.dtype.kind in "fiub"))):
+        return query, keys, W
+    query = check_operand(query, "luong_attention_forward: query", (None, None, None))
+    keys = check_operand(keys, "luong_attention_forward: keys", (len(query), None, None),
+                         why="(query's batch size)")
+    if W is not None:
+        W = check_operand(W, "luong_attention_forward: W", (query.shape[2], keys.shape[2]),
+                          why="(query's and keys' features)")
+    return query, keys, W
 
 
 def luong_attention_backward(dcontext, cache: LuongCache):
