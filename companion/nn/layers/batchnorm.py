@@ -29,7 +29,13 @@ from companion.nn.validation import (
 
 def _checked_inputs(where: str, x, epsilon, **per_channel) -> tuple:
     """x (N, ..., C) and each per-channel array (C,), checked (shapes, dtypes: O(1));
-    epsilon >= 0. Returns (x, epsilon, *per_channel values)."""
+    epsilon >= 0. Returns (x, epsilon, *per_channel values). The layer's own calls (real arrays
+    of agreeing shapes) take a fast path."""
+    if (type(x) is np.ndarray and x.ndim >= 2 and x.dtype.kind in "fiub"
+            and type(epsilon) is float and 0 <= epsilon < np.inf
+            and all(type(v) is np.ndarray and v.shape == x.shape[-1:] and v.dtype.kind in "fiub"
+                    for v in per_channel.values())):
+        return (x, epsilon, *per_channel.values())
     x = check_operand(x, f"{where}: x", (None, None), any_leading=True)
     c = x.shape[-1:]
     rest = [check_operand(v, f"{where}: {k}", c, why="(one per channel of x)")
