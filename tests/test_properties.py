@@ -50,6 +50,7 @@ from companion.nn import (
     losses,
     metrics,
     regularizers,
+    shape_checks,
     validation,
 )
 
@@ -218,8 +219,8 @@ TARGETS: list[Target] = [
            ("flag",), BAD_FLAG),
     Target("validation.check_strings(value=...)",
            lambda v: validation.check_strings(v, "names"), ("names",), BAD_STRINGS),
-    Target("validation.check_mask(mask=...)",
-           lambda v: validation.check_mask(v, "mask", (None, 3)), ("mask",),
+    Target("shape_checks.check_mask(mask=...)",
+           lambda v: shape_checks.check_mask(v, "mask", (None, 3)), ("mask",),
            st.one_of(bad_arrays((2, 3)), st.just(np.array([[0.0, -np.inf, 0.0]])),
                      st.just(np.array([[2, 0, 1]])), st.just(np.ones(3, bool))),
            lambda v, out: v is None and out is None),
@@ -246,8 +247,8 @@ TARGETS: list[Target] = [
     Target("validation.check_shape(x=...)",
            lambda v: validation.check_shape(np.asarray(v), (None, 2), "x"), ("x",),
            st.one_of(st.just(np.ones(2)), st.just(np.ones((2, 3))), st.just(np.ones((1, 2, 2))))),
-    Target("validation.check_same_length(a, b=...)",
-           lambda v: validation.check_same_length(np.ones(3), v, "x", "y"), ("x", "y"),
+    Target("shape_checks.check_same_length(a, b=...)",
+           lambda v: shape_checks.check_same_length(np.ones(3), v, "x", "y"), ("x", "y"),
            st.one_of(st.just(np.ones(2)), st.just(np.ones(4)))),
     Target("validation.check_labels(y=...)", lambda v: validation.check_labels(v, 3), ("y",),
            st.one_of(st.just(np.array([0.5])), st.just(np.array([3])), st.just(np.array([-1])),
@@ -266,8 +267,14 @@ TARGETS: list[Target] = [
            st.one_of(SCALAR_JUNK, st.just("SAME"))),
     Target("validation.check_string(value=...)", lambda v: validation.check_string(v, "name"),
            ("name",), st.one_of(st.none(), st.integers(), st.just(["a"]), st.just(Odd()))),
-    Target("validation.check_dout(dout=...)",
-           lambda v: validation.check_dout(v, (2, 3), "dout"), ("dout",), bad_arrays((2, 3)),
+    Target("validation.abbreviate(width=...)", lambda v: validation.abbreviate([1, 2], v),
+           ("width",), BAD_COUNT),
+    Target("validation.abbreviate(x=...)", lambda v: validation.abbreviate(v, 12), ("x",),
+           st.one_of(SCALAR_JUNK, bad_arrays((2, 3))),
+           lambda v, out: isinstance(out, str) and len(out) <= 12
+           and (out == repr(v) or out == repr(v)[:9] + "...")),
+    Target("shape_checks.check_dout(dout=...)",
+           lambda v: shape_checks.check_dout(v, (2, 3), "dout"), ("dout",), bad_arrays((2, 3)),
            lambda v, out: out.shape == (2, 3)),
 ]
 

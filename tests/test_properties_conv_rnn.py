@@ -27,7 +27,7 @@ from property_checks import (
     target_tests,
 )
 
-from companion.nn import validation
+from companion.nn import shape_checks
 from companion.nn.layers import (
     conv,
     gru,
@@ -634,18 +634,19 @@ TARGETS: list[Target] = [
            lambda v: rnn_base.input_gradients(np.ones((3, N, 6)), np.ones((6, D)), GK, v),
            ("shape",), st.one_of(BAD_PAIR, st.just((3, 2, 5)), st.just([2, 3, 5]))),
     # --- nn.validation: the shared shape helpers -------------------------------------------
-    Target("validation.check_dims(x=...)",
-           lambda v: validation.check_dims("f", x=(v, "N D"), h=(H0, "N u")), ("x",),
+    Target("shape_checks.check_dims(x=...)",
+           lambda v: shape_checks.check_dims("f", x=(v, "N D"), h=(H0, "N u")), ("x",),
            bad_arrays((N, 3)), lambda v, out: out[0][0] is v or close(out[0][0], v)),
-    Target("validation.check_dims(h=... against x)",
-           lambda v: validation.check_dims("f", x=(XS[:, 0], "N D"), w=(v, "D 3u")), ("w",),
+    Target("shape_checks.check_dims(h=... against x)",
+           lambda v: shape_checks.check_dims("f", x=(XS[:, 0], "N D"), w=(v, "D 3u")), ("w",),
            st.one_of(st.just(np.ones((4, 6))), st.just(np.ones((5, 7))), st.just(np.ones((5, 0)))),
            ),
-    Target("validation.check_forward_cache(cache=...)",
-           lambda v: validation.check_forward_cache(v, 3, "f"), ("cache",), JUNK_CACHE),
-    Target("validation.fast_dout(dout=...)", lambda v: validation.fast_dout(v, (N, U)),
-           ("dout",), bad_arrays((N, U)), lambda v, out: close(out, v)),
-    Target("validation.check_dims(x=Odd())", lambda v: validation.check_dims("f", x=(v, "N")),
+    Target("shape_checks.check_cache(cache=..., kinds=3)",
+           lambda v: shape_checks.check_cache(v, "cache", 3, "f"), ("cache",), JUNK_CACHE),
+    Target("shape_checks.check_dout(dout=..., a step's (N, U))",
+           lambda v: shape_checks.check_dout(v, (N, U)), ("dout",), bad_arrays((N, U)),
+           lambda v, out: close(out, v)),
+    Target("shape_checks.check_dims(x=Odd())", lambda v: shape_checks.check_dims("f", x=(v, "N")),
            ("x",), st.just(Odd())),
 ]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from companion.nn.shape_checks import check_dout, check_mask
 from companion.nn.validation import (
     check_array,
     check_bool,
     check_choice,
-    check_dout,
     check_exclusive,
-    check_mask,
     check_strings,
 )
 

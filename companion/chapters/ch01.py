@@ -14,7 +14,8 @@ import numpy as np
 
 from companion.nn.activations import sign
 from companion.nn.losses import PerceptronLoss
-from companion.nn.validation import as_array, check_positive, check_same_length
+from companion.nn.shape_checks import check_same_length
+from companion.nn.validation import as_array, check_positive
 
 
 def check_pm1(y, name: str = "y") -> np.ndarray:

@@ -15,7 +15,8 @@ import numpy as np
 
 from companion.nn.activations import sigmoid
 from companion.nn.threads import blas_threads
-from companion.nn.validation import DivergenceError, as_array, check_positive, check_same_length
+from companion.nn.shape_checks import check_same_length
+from companion.nn.validation import DivergenceError, as_array, check_positive
 
 
 class Function2D(NamedTuple):

@@ -14,7 +14,8 @@ from companion.nn import activations, optim
 from companion.nn.gradcheck import numerical_gradient, rel_error
 from companion.nn.threads import blas_threads
 from companion.nn.train import Callback, check_loss, train_loop
-from companion.nn.validation import as_array, check_int, check_positive, check_same_length, rng_from
+from companion.nn.shape_checks import check_same_length
+from companion.nn.validation import as_array, check_int, check_positive, rng_from
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 BUGS = ("no_activation_derivative", "forgot_mean", "bias_mean")

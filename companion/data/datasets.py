@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from companion.nn.shape_checks import check_same_length
 from companion.nn.validation import (
     as_array,
     check_bool,
@@ -21,7 +22,6 @@ from companion.nn.validation import (
     check_non_negative,
     check_nonempty,
     check_positive,
-    check_same_length,
     rng_from,
 )
 

@@ -15,6 +15,7 @@ from companion.nn import (
     metrics,
     optim,
     regularizers,
+    shape_checks,
     train,
     validation,
 )
@@ -53,4 +54,5 @@ __all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_architecture.py check
            "LayerNormalization", "MaxPooling2D", "MultiHeadAttention", "PlainBlock",
            "ResidualBlock", "Sequential", "SimpleRNN", "Supervised", "Trainable", "activations",
            "callbacks", "fit", "gradcheck", "initializers", "layers", "losses", "metrics", "numerical_gradient",
-           "optim", "regularizers", "rel_error", "train", "train_loop", "validation"]
+           "optim", "regularizers", "rel_error", "shape_checks", "train", "train_loop",
+           "validation"]

@@ -43,6 +43,7 @@ from companion.nn.callbacks import (  # noqa: F401  (the callbacks are importabl
     trainable_arrays,
 )
 from companion.nn.metrics import accuracy
+from companion.nn.shape_checks import check_same_length
 from companion.nn.validation import (
     DivergenceError,
     as_array,
@@ -54,7 +55,6 @@ from companion.nn.validation import (
     check_pair,
     check_positive,
     check_real,
-    check_same_length,
     rng_from,
 )
 

@@ -33,7 +33,7 @@ def as_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
         raise TypeError(f"{name}: expected a numeric array, got {type(x).__name__} ({exc})") from None
     if dtype is None and not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
         got = f"dtype {arr.dtype}" if arr.dtype != object or isinstance(x, np.ndarray) else \
-            f"{type(x).__name__} {_short(x)}"
+            f"{type(x).__name__} {abbreviate(x)}"
         raise TypeError(f"{name}: expected a numeric array, got {got}")
     if dtype is None and arr.dtype.kind == "c":        # a float cast would drop the imaginary part
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
@@ -45,7 +45,14 @@ def as_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
     return arr
 
 
-def _short(x, width: int = 40) -> str:
+def abbreviate(x, width: int = 40) -> str:
+    """``repr(x)`` cut to ``width`` characters (at least 4), for the messages of these checks.
+
+    >>> abbreviate(list(range(20)), 12)
+    '[0, 1, 2,...'
+    """
+    if type(width) is not int or width < 4:
+        raise ValueError(f"width must be an integer >= 4, got {width!r}")
     text = repr(x)
     return text if len(text) <= width else text[:width - 3] + "..."
 
@@ -57,12 +64,6 @@ def check_shape(x: np.ndarray, expected: tuple, name: str) -> None:
         shown = "(" + ", ".join("N" if e is None else str(e) for e in expected) + \
             ("," if len(expected) == 1 else "") + ")"
         raise ValueError(f"{name}: expected shape {shown}, got {x.shape}")
-
-
-def check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
-    if len(a) != len(b):
-        raise ValueError(f"{name_a} has {len(a)} rows but {name_b} has {len(b)}: "
-                         "they must describe the same examples")
 
 
 def _is_real(value) -> bool:
@@ -210,7 +211,7 @@ def check_strings(value, name: str, allow_empty: bool = True) -> list[str]:
     """
     if isinstance(value, (str, bytes, np.str_)):
         raise TypeError(f"{name}: expected a list of strings, got the single string "
-                        f"{_short(str(value))}; pass [{_short(str(value))}] for one item")
+                        f"{abbreviate(str(value))}; pass [{abbreviate(str(value))}] for one item")
     if isinstance(value, np.ndarray):
         if value.ndim != 1:
             raise ValueError(f"{name}: expected a list of strings, got an array of shape "
@@ -219,89 +220,15 @@ def check_strings(value, name: str, allow_empty: bool = True) -> list[str]:
     if value is None or isinstance(value, (dict, set, frozenset)) or \
             not hasattr(value, "__iter__"):
         raise TypeError(f"{name}: expected a list of strings, got {type(value).__name__} "
-                        f"{_short(value)}")
+                        f"{abbreviate(value)}")
     items = list(value)
     for i, item in enumerate(items):
         if not isinstance(item, (str, np.str_)):
             raise TypeError(f"{name}: expected a list of strings, but item {i} is "
-                            f"{type(item).__name__} {_short(item)}")
+                            f"{type(item).__name__} {abbreviate(item)}")
     if not allow_empty and not items:
         raise ValueError(f"{name} is empty: expected at least one string")
     return [str(item) for item in items]
-
-
-def _shape_text(shape: tuple) -> str:
-    return "(" + ", ".join("N" if s is None else str(s) for s in shape) + \
-        ("," if len(shape) == 1 else "") + ")"
-
-
-def _shape_ok(shape: tuple, expected: tuple) -> bool:
-    return len(shape) == len(expected) and all(e is None or e == s
-                                               for e, s in zip(expected, shape))
-
-
-def check_mask(mask, name: str, shape) -> np.ndarray | None:
-    """A mask in the forms Keras accepts, returned as a boolean array (True = keep/attend).
-
-    Accepted: booleans, or integers that are all 0 or 1 (None passes through as None).
-    ``shape`` is the expected shape (``None`` entries match any size) or a list of such shapes
-    when several are allowed (e.g. ``[(N, Tv), (N, Tq, Tv)]``); no broadcasting is guessed at.
-    ``shape=None`` checks the values only (for a caller with its own shape rule).
-    Refused with a sentence: floats (an additive 0 / -inf mask, as PyTorch writes it, is named
-    as such: cast to bool it would be inverted), other integers, strings, objects.
-
-    >>> check_mask([[1, 0, 1]], "mask", (None, 3))
-    array([[ True, False,  True]])
-    >>> check_mask(np.array([[0.0, -np.inf]]), "mask", (None, 2))
-    Traceback (most recent call last):
-    TypeError: mask: got an additive float mask (0 = attend, -inf = hide, as PyTorch writes it); masks here are boolean, True = attend, as in Keras: pass mask == 0
-    """
-    if mask is None:
-        return None
-    try:
-        arr = np.asarray(mask)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name}: expected a boolean mask, got {type(mask).__name__} "
-                        f"({exc})") from None
-    if arr.dtype.kind == "f":
-        finite = arr[np.isfinite(arr)]
-        if arr.size and np.all(arr <= 0) and (np.any(np.isneginf(arr)) or
-                                              (finite.size and finite.min() <= -1e4)):
-            raise TypeError(f"{name}: got an additive float mask (0 = attend, -inf = hide, as "
-                            "PyTorch writes it); masks here are boolean, True = attend, as in "
-                            f"Keras: pass {name} == 0")
-        raise TypeError(f"{name}: expected a boolean mask (True = attend) or 0/1 integers, "
-                        f"got dtype {arr.dtype}; pass {name}.astype(bool) if it holds 0 and 1 "
-                        "(a float mask is never cast: an additive float mask, 0 = attend, "
-                        "would be read upside down)")
-    if arr.dtype.kind in "iu":
-        if arr.size and not np.all((arr == 0) | (arr == 1)):
-            raise ValueError(f"{name}: an integer mask must hold only 0 and 1, got values from "
-                             f"{arr.min()} to {arr.max()}")
-    elif arr.dtype.kind != "b":
-        raise TypeError(f"{name}: expected a boolean mask (True = attend) or 0/1 integers, "
-                        f"got {type(mask).__name__} of dtype {arr.dtype}")
-    if shape is None:                   # the caller checks the shape (e.g. broadcasting)
-        return arr.astype(bool)
-    shapes = [tuple(shape)] if not shape or not isinstance(
-        shape[0], (tuple, list)) else [tuple(s) for s in shape]
-    if not any(_shape_ok(arr.shape, s) for s in shapes):
-        want = " or ".join(_shape_text(s) for s in shapes)
-        raise ValueError(f"{name}: expected shape {want}, got {arr.shape}")
-    return arr.astype(bool)
-
-
-def check_dout(dout, expected_shape: tuple, name: str = "dout", dtype=None) -> np.ndarray:
-    """``backward``'s upstream gradient: exactly the shape of the last forward's output.
-
-    A ``dout`` whose batch or feature size differs would broadcast (or sum) into gradients of
-    the wrong meaning, so it raises. Returns ``dout`` as an array (of ``dtype`` if given).
-    """
-    arr = as_array(dout, name)
-    if arr.shape != tuple(expected_shape):
-        raise ValueError(f"{name} has shape {arr.shape}, expected {tuple(expected_shape)} (the "
-                         "shape of the last forward's output)")
-    return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
 def check_exclusive(**kwargs) -> None:
@@ -316,7 +243,7 @@ def check_exclusive(**kwargs) -> None:
     """
     given = [k for k, v in kwargs.items() if v is not None]
     if len(given) > 1:
-        shown = ", ".join(f"{k}={_short(kwargs[k])}" for k in given)
+        shown = ", ".join(f"{k}={abbreviate(kwargs[k])}" for k in given)
         names = " or ".join(kwargs)
         raise ValueError(f"pass {names}, not both: got {shown}; one of them would be ignored")
 
@@ -339,7 +266,7 @@ def check_choice(value, name: str, choices) -> object:
     choices = tuple(choices)
     if isinstance(value, np.ndarray) or not any(
             type(value) is type(c) and value == c for c in choices):
-        raise ValueError(f"{name} must be one of {choices}, got {_short(value)}")
+        raise ValueError(f"{name} must be one of {choices}, got {abbreviate(value)}")
     return value
 
 
@@ -351,7 +278,7 @@ def check_string(value, name: str) -> str:
     TypeError: name: expected a string, got list ['ann']
     """
     if not isinstance(value, (str, np.str_)):
-        raise TypeError(f"{name}: expected a string, got {type(value).__name__} {_short(value)}")
+        raise TypeError(f"{name}: expected a string, got {type(value).__name__} {abbreviate(value)}")
     return str(value)
 
 
@@ -400,11 +327,11 @@ def check_array_list(value, name: str) -> list:
                         f"ndarray of shape {value.shape}; pass [{name}] for one")
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"{name}: expected a list of arrays (one per parameter), got "
-                        f"{type(value).__name__} {_short(value)}")
+                        f"{type(value).__name__} {abbreviate(value)}")
     for i, item in enumerate(value):
         if not isinstance(item, (np.ndarray, np.number)) or item.dtype.kind not in "iuf":
             got = f"dtype {item.dtype}" if isinstance(item, np.ndarray) else \
-                f"{type(item).__name__} {_short(item)}"
+                f"{type(item).__name__} {abbreviate(item)}"
             raise TypeError(f"{name}: item {i} must be a numeric numpy array, got {got}")
     return list(value)
 
@@ -425,7 +352,7 @@ def check_real(value, name: str, what: str = "a number") -> float:
     if isinstance(value, np.ndarray) and value.ndim:
         raise TypeError(f"{name} must be {what}, got an array of shape {value.shape}")
     if not _is_real(value):
-        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {_short(value)}")
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {abbreviate(value)}")
     return float(value)
 
 
@@ -440,111 +367,6 @@ def check_pair(value, name: str) -> tuple:
     """
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         got = f"a {type(value).__name__} of length {len(value)}" \
-            if isinstance(value, (tuple, list)) else f"{type(value).__name__} {_short(value)}"
+            if isinstance(value, (tuple, list)) else f"{type(value).__name__} {abbreviate(value)}"
         raise TypeError(f"{name}: expected a pair, got {got}")
     return tuple(value)
-
-# --- shapes of several arrays at once, and the caches of the pure forward/backward functions ---
-_DIM_CACHE: dict[str, tuple] = {}
-_DIMS_SEEN: dict[tuple, dict[str, int]] = {}        # (dims, shape) per array -> sizes: passed
-
-
-def _parse_dims(dims: str) -> tuple:
-    """'N 3u' -> ((1, 'N'), (3, 'u')); '5' -> ((5, None),): parsed once, then cached."""
-    parsed = _DIM_CACHE.get(dims)
-    if parsed is None:
-        parsed = []
-        for token in dims.split():
-            digits = len(token) - len(token.lstrip("0123456789"))
-            parsed.append((int(token[:digits] or 1), token[digits:] or None))
-        if len(_DIM_CACHE) > 4096:
-            _DIM_CACHE.clear()
-        parsed = _DIM_CACHE[dims] = tuple(parsed)
-    return parsed
-
-
-def check_dims(owner: str, **specs) -> tuple[list[np.ndarray], dict[str, int]]:
-    """Several arrays whose sizes must agree, each given as ``name=(array, "N T D")``.
-
-    A symbol ('N', 'u') takes its size where it first appears and must match everywhere
-    after; '3u' means three times u (a symbol first seen as '3u' must divide by 3); a number
-    is a fixed size. Each array is checked numeric (``as_array``) with the rank its spec has.
-    O(1): shapes only, no scan of the values. Returns ([arrays], {symbol: size}).
-
-    >>> _, sizes = check_dims("step", x=(np.ones((2, 3)), "N D"), w=(np.ones((3, 8)), "D 4u"))
-    >>> sizes
-    {'N': 2, 'D': 3, 'u': 2}
-    >>> check_dims("step", x=(np.ones((2, 3)), "N D"), h=(np.ones((1, 4)), "N H"))
-    Traceback (most recent call last):
-    ValueError: step: h has shape (1, 4), expected (N, H) with N=2 (from x)
-    """
-    key = []
-    for value, dims in specs.values():                 # fast path: shapes seen before
-        if type(value) is not np.ndarray or value.dtype.kind not in "fiub":
-            break
-        key.append((dims, value.shape))
-    else:
-        key = tuple(key)
-        sizes = _DIMS_SEEN.get(key)
-        if sizes is not None:
-            return [v for v, _ in specs.values()], sizes
-    sizes = {}
-    arrays = []
-    for name, (value, dims) in specs.items():
-        parsed = _parse_dims(dims)
-        arr = value if type(value) is np.ndarray and value.dtype.kind in "fiub" else \
-            as_array(value, f"{owner}: {name}")
-        if arr.ndim != len(parsed):
-            raise ValueError(f"{owner}: {name} has shape {arr.shape}, expected a "
-                             f"{len(parsed)}-D array ({', '.join(dims.split())})")
-        for size, (mult, sym) in zip(arr.shape, parsed):
-            if sym is None:
-                ok = size == mult
-            elif sym in sizes:
-                ok = size == mult * sizes[sym]
-            else:
-                ok = size > 0 and size % mult == 0
-                sizes[sym] = size // mult
-            if not ok:
-                _dims_error(owner, name, arr.shape, dims, mult, sym, sizes, specs)
-        arrays.append(arr)
-    if isinstance(key, tuple):
-        if len(_DIMS_SEEN) > 4096:
-            _DIMS_SEEN.clear()
-        _DIMS_SEEN[key] = sizes
-    return arrays, sizes
-
-
-def _dims_error(owner, name, shape, dims, mult, sym, sizes, specs):
-    """The message of ``check_dims``, built only when a check fails."""
-    want = "(" + ", ".join(dims.split()) + ")"
-    source = next((n for n, (_, d) in specs.items()
-                   if sym is not None and any(s == sym for _, s in _parse_dims(d))), name)
-    if sym is None:
-        known = ""
-    elif source != name:
-        known = f" with {sym}={sizes[sym]} (from {source})"
-    else:
-        known = f" with {mult}{sym} a positive multiple of {mult}" if mult > 1 else \
-            f" with {sym} > 0"
-    raise ValueError(f"{owner}: {name} has shape {shape}, expected {want}{known}")
-
-
-def check_forward_cache(cache, length: int, producer: str, name: str = "cache") -> tuple:
-    """A ``*_backward``'s cache: the tuple of ``length`` entries that ``producer`` returned
-    (not junk, not another function's cache). O(1)."""
-    if not isinstance(cache, tuple) or len(cache) != length:
-        got = (f"a tuple of {len(cache)} entries" if isinstance(cache, tuple)
-               else f"{type(cache).__name__} {_short(cache)}")
-        raise TypeError(f"{name}: expected the cache that {producer} returned (a tuple of "
-                        f"{length} entries), got {got}")
-    return cache
-
-
-def fast_dout(dout, expected_shape: tuple, name: str = "dout") -> np.ndarray:
-    """``check_dout`` for functions called once per time step or chunk: an ndarray of a real
-    dtype and exactly ``expected_shape`` passes in well under a microsecond; anything else
-    goes through ``check_dout`` (which explains the refusal, or converts a list)."""
-    if type(dout) is np.ndarray and dout.shape == expected_shape and dout.dtype.kind in "fiu":
-        return dout
-    return check_dout(dout, expected_shape, name)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from companion.data.word_vectors import WordVectors, normalize_rows
-from companion.nn.validation import as_array, check_int, check_same_length, rng_from
+from companion.nn.shape_checks import check_same_length
+from companion.nn.validation import as_array, check_int, rng_from
 
 # definitional pairs: the two words differ by gender and (nearly) nothing else
 GENDER_PAIRS = [("he", "she"), ("man", "woman"), ("king", "queen"), ("father", "mother"),

@@ -7,6 +7,8 @@ import numpy as np
 
 from companion.nn import activations
 from companion.nn.layers.base import Layer
+from companion.nn.shape_checks import check_cache, check_dout
+from companion.nn.validation import as_array
 
 
 def activation_forward(z, activation: str | None):
@@ -15,13 +17,17 @@ def activation_forward(z, activation: str | None):
     Input shape: (N, ...). Output: (a, cache), a of the same shape; cache = (z, a, name).
     """
     name = activations.get(activation).name
+    if not (type(z) is np.ndarray and z.dtype.kind in "fiub"):
+        z = as_array(z, "activation_forward: z")
     a = activations.forward(name, z)
     return a, (z, a, name)
 
 
 def activation_backward(dout, cache):
     """dL/dz from dL/da = ``dout`` (N, ...). Returns (dz (N, ...), grads ()): no weights."""
-    z, a, name = cache
+    z, a, name = check_cache(cache, "activation_backward: cache", (np.ndarray, np.ndarray, str),
+                             "activation_forward")
+    dout = check_dout(dout, a.shape, "activation_backward: dout")
     return activations.backward(name, dout, z, a), ()
 
 

@@ -19,10 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.nn.layers.attention import additive_attention_backward, additive_attention_forward
+from companion.nn.layers.attention import (
+    AdditiveCache,
+    additive_attention_backward,
+    additive_attention_forward,
+)
 from companion.nn.layers.gru import gru_step_backward, gru_step_forward
-from companion.nn.layers.luong import luong_attention_backward, luong_attention_forward
-from companion.nn.validation import check_dout
+from companion.nn.layers.luong import (
+    LuongCache,
+    luong_attention_backward,
+    luong_attention_forward,
+)
+from companion.nn.shape_checks import check_cache, check_dout
 
 ATTENTION_PARAMS = {"additive": ("query_kernel", "key_kernel", "scale"), "general": ("kernel",),
                     "dot": ()}
@@ -50,7 +58,11 @@ def attend(score: str, query, H, att: dict, mask=None, projected_keys=None):
 def attend_backward(dcontext, cache):
     """dcontext (N, Dk) -> ((dquery (N, u), dH (N, Tx, Dk)), grads): the score's parameters'
     gradients in the order of ``ATTENTION_PARAMS[score]``."""
-    score, c = cache
+    score, c = check_cache(cache, "attend_backward: cache",
+                           (str, (AdditiveCache, LuongCache)), "attend")
+    _check_score(score)
+    dcontext = check_dout(dcontext, c.weights.shape[:1] + c.keys.shape[2:],
+                          "attend_backward: dcontext (dout)")
     backward = additive_attention_backward if score == "additive" else luong_attention_backward
     (dq, dH), grads = backward(dcontext[:, None], c)
     return (dq[:, 0], dH), tuple(grads)

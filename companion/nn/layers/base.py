@@ -38,7 +38,8 @@ import numpy as np
 
 from companion.nn import activations, initializers
 from companion.nn.regularizers import Regularizer
-from companion.nn.validation import as_array, check_bool, check_dout
+from companion.nn.shape_checks import check_dout, check_weight_list
+from companion.nn.validation import as_array, check_bool
 
 FLOAT_DTYPES = ("float32", "float64")
 
@@ -47,7 +48,7 @@ def float_dtype(dtype, owner: str = "layer") -> np.dtype:
     """``"float32"`` or ``"float64"`` (or the numpy types) as a ``numpy.dtype``."""
     try:
         dt = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):
         dt = None
     if dt is None or dt.name not in FLOAT_DTYPES:
         raise ValueError(f"{owner}: dtype must be one of {FLOAT_DTYPES}, got {dtype!r}")
@@ -148,6 +149,9 @@ class Layer:
         self.state: dict[str, np.ndarray] = {}
 
     def _setup(self, name: str | None, dtype) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string or None, got "
+                            f"{type(name).__name__} {name!r:.40}")
         self.name = name or type(self).__name__.lower()
         self.dtype = float_dtype(dtype, type(self).__name__)
         self.input_shape: tuple | None = None
@@ -181,10 +185,12 @@ class Layer:
 
     # -- computation --------------------------------------------------------------------
     def forward(self, x, training: bool = False):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a Layer subclass must implement "
+                                  "forward(x, training=False)")
 
     def backward(self, dout):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a Layer subclass must implement "
+                                  "backward(dout) (the layer cannot be trained without it)")
 
     def __call__(self, x, training: bool = False):
         return self.forward(x, training=training)
@@ -200,7 +206,7 @@ class Layer:
     def set_weights(self, weights) -> None:
         """Copy ``weights`` (Keras order) into the layer's own arrays, in place (an optimiser
         holding them sees the new values), after checking count, shapes and values."""
-        weights = list(weights)
+        weights = check_weight_list(weights, f"{self.name}.set_weights: weights")
         if not self.built:
             raise RuntimeError(f"{self.name}: set_weights before build: build(input_shape, "
                                "rng) the layer (or its model) first")

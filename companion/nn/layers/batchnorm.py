@@ -14,13 +14,31 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn.layers.base import Layer
+from companion.nn.shape_checks import check_cache, check_dout, check_operand
 from companion.nn.validation import (
     check_bool,
     check_finite,
     check_interval,
+    check_non_negative,
     check_nonempty,
     check_positive,
 )
+
+
+def _checked_inputs(where: str, x, epsilon, **per_channel) -> tuple:
+    """x (N, ..., C) and each per-channel array (C,), checked (shapes, dtypes: O(1));
+    epsilon >= 0. Returns (x, epsilon, *per_channel values). The layer's own calls (real arrays
+    of agreeing shapes) take a fast path."""
+    if (type(x) is np.ndarray and x.ndim >= 2 and x.dtype.kind in "fiub"
+            and type(epsilon) is float and 0 <= epsilon < np.inf
+            and all(type(v) is np.ndarray and v.shape == x.shape[-1:] and v.dtype.kind in "fiub"
+                    for v in per_channel.values())):
+        return (x, epsilon, *per_channel.values())
+    x = check_operand(x, f"{where}: x", (None, None), any_leading=True)
+    c = x.shape[-1:]
+    rest = [check_operand(v, f"{where}: {k}", c, why="(one per channel of x)")
+            for k, v in per_channel.items()]
+    return (x, check_non_negative(epsilon, f"{where}: epsilon"), *rest)
 
 
 def batchnorm_forward(x, gamma, beta, epsilon: float = 1e-3):
@@ -30,6 +48,9 @@ def batchnorm_forward(x, gamma, beta, epsilon: float = 1e-3):
     cache = (x_hat (N, ..., C), inv_std (C,), gamma (C,), mean (C,), var (C,)): the batch
     mean and (biased, as Keras) variance are the last two, for the moving statistics.
     """
+    x, epsilon, gamma, beta = _checked_inputs("batchnorm_forward", x, epsilon, gamma=gamma,
+                                              beta=beta)
+    check_nonempty(x, "batchnorm_forward: x")                 # the batch's statistics need one
     axes = tuple(range(x.ndim - 1))
     mean = x.mean(axis=axes)                                   # (C,)
     var = x.var(axis=axes)                                     # (C,) biased, as Keras
@@ -45,7 +66,9 @@ def batchnorm_backward(dout, cache):
     With m values per feature:  dx = inv_std / m * (m * dx_hat - sum(dx_hat) - x_hat *
     sum(dx_hat * x_hat)),  dx_hat = dout * gamma (the three paths through mu and var folded).
     """
-    x_hat, inv_std, gamma = cache[:3]
+    x_hat, inv_std, gamma = check_cache(cache, "batchnorm_backward: cache", (np.ndarray,) * 5,
+                                        "batchnorm_forward")[:3]
+    dout = check_dout(dout, x_hat.shape, "batchnorm_backward: dout")
     axes = tuple(range(dout.ndim - 1))
     m = dout.size // dout.shape[-1]
     dbeta = dout.sum(axis=axes)
@@ -60,6 +83,11 @@ def batchnorm_inference(x, gamma, beta, mean, var, epsilon: float = 1e-3):
 
     Input shape: x (N, ..., C). Returns (out (N, ..., C), cache = (x_hat, inv_std, gamma)).
     """
+    x, epsilon, gamma, beta, mean, var = _checked_inputs(
+        "batchnorm_inference", x, epsilon, gamma=gamma, beta=beta, mean=mean, var=var)
+    if np.any(var < 0):
+        raise ValueError(f"batchnorm_inference: var must be >= 0 (a variance), got a minimum "
+                         f"of {var.min()}")
     inv_std = 1.0 / np.sqrt(var + epsilon)
     x_hat = (x - mean) * inv_std
     return gamma * x_hat + beta, (x_hat, inv_std, gamma)
@@ -70,7 +98,9 @@ def batchnorm_inference_backward(dout, cache):
 
     Returns (dx (N, ..., C), grads) with grads the tuple (dgamma (C,), dbeta (C,)).
     """
-    x_hat, inv_std, gamma = cache
+    x_hat, inv_std, gamma = check_cache(cache, "batchnorm_inference_backward: cache",
+                                        (np.ndarray,) * 3, "batchnorm_inference")
+    dout = check_dout(dout, x_hat.shape, "batchnorm_inference_backward: dout")
     axes = tuple(range(dout.ndim - 1))
     return dout * gamma * inv_std, ((dout * x_hat).sum(axis=axes), dout.sum(axis=axes))
 

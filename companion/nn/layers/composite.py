@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn.layers.base import Layer
+from companion.nn.shape_checks import check_weight_list
 
 
 class Block(Layer):
@@ -53,7 +54,7 @@ class Block(Layer):
 
     def set_weights(self, weights) -> None:
         """Split ``weights`` (Keras order) among the sub-layers; each checks its own."""
-        weights = list(weights)
+        weights = check_weight_list(weights, f"{self.name}.set_weights: weights")
         counts = [len(layer.weights()) for layer in self.sublayers.values()]
         if len(weights) != sum(counts):
             names = ", ".join(self.weights())
@@ -85,8 +86,15 @@ def _read_only(block: Block, value) -> None:
 
 def leaves(layer: Layer):
     """The layers inside ``layer`` (itself when it is not a block), depth first."""
+    if not isinstance(layer, Layer):
+        raise TypeError(f"leaves: layer: expected a Layer (a layer, block or model), got "
+                        f"{type(layer).__name__} {layer!r:.40}")
+    return _leaves(layer)
+
+
+def _leaves(layer: Layer):
     if isinstance(layer, Block):
         for sub in layer.sublayers.values():
-            yield from leaves(sub)
+            yield from _leaves(sub)
     else:
         yield layer

@@ -49,14 +49,8 @@ from companion.nn.layers.padding import (
 )
 from companion.nn.regularizers import Regularizer
 from companion.nn.threads import blas_threads
-from companion.nn.validation import (
-    as_array,
-    check_choice,
-    check_dims,
-    check_dout,
-    check_forward_cache,
-    check_int,
-)
+from companion.nn.shape_checks import check_cache, check_dims, check_dout
+from companion.nn.validation import as_array, check_choice, check_int
 
 # --- the vectorised implementation ---------------------------------------------------------
 CHUNK_BYTES = 1 << 21          # im2col columns of this many bytes at most: they stay in cache
@@ -202,7 +196,7 @@ def conv2d_backward(dout, cache):
     dW sums im2col(x).T @ dout over chunks of images (the columns are rebuilt in cache, never
     stored, unless forward kept small ones). dx: ``input_gradient``.
     """
-    xp, cols, pads, W, strides, has_bias = check_forward_cache(cache, 6, "conv2d_forward")
+    xp, cols, pads, W, strides, has_bias = check_cache(cache, "cache", 6, "conv2d_forward")
     kh, kw, c, f = W.shape
     dout = check_dout(dout, cached_output_shape(xp, W, strides))
     ho, wo = dout.shape[1:3]
@@ -309,7 +303,7 @@ def conv2d_backward_naive(dout, cache):
 
     dout: (N, Ho, Wo, F). Returns (dx (N, H, W, C), (dW (kh, kw, C, F), db (F,) or None)).
     """
-    xp, pads, W, (sh, sw), has_bias = check_forward_cache(cache, 5, "conv2d_forward_naive")
+    xp, pads, W, (sh, sw), has_bias = check_cache(cache, "cache", 5, "conv2d_forward_naive")
     kh, kw, _, f = W.shape
     dout = check_dout(dout, cached_output_shape(xp, W, (sh, sw)))
     dxp, dW = np.zeros(xp.shape, dtype=np.result_type(xp, W)), np.zeros_like(W)

@@ -7,6 +7,7 @@ import numpy as np
 from companion.nn.layers.activation import activation_backward, activation_forward
 from companion.nn.layers.base import Layer
 from companion.nn.regularizers import Regularizer
+from companion.nn.shape_checks import check_cache, check_dout, check_operand
 from companion.nn.validation import check_int
 
 
@@ -16,8 +17,24 @@ def dense_forward(x, W, b=None):
     Input shape: x (N, ..., n_in); W (n_in, n_out) (Keras layout); b (n_out,).
     Returns (z (N, ..., n_out), cache = (x, W)).
     """
+    x, W, b = _checked(x, W, b)
     z = x @ W if b is None else x @ W + b
     return z, (x, W)
+
+
+def _checked(x, W, b):
+    """x (N, ..., n_in), W (n_in, n_out), b (n_out,) or None, real arrays; O(1), with a fast
+    path for the common case (a decoder calls its readout once per step)."""
+    if (type(x) is np.ndarray and type(W) is np.ndarray and x.ndim >= 2 and W.ndim == 2
+            and x.shape[-1] == W.shape[0] and x.dtype.kind in "fiub" and W.dtype.kind in "fiub"
+            and (b is None or (type(b) is np.ndarray and b.shape == W.shape[1:]
+                               and b.dtype.kind in "fiub"))):
+        return x, W, b
+    x = check_operand(x, "dense_forward: x", (None, None), any_leading=True)
+    W = check_operand(W, "dense_forward: W", (x.shape[-1], None), why="(one row per feature of x)")
+    if b is not None:
+        b = check_operand(b, "dense_forward: b", W.shape[1:], why="(one per column of W)")
+    return x, W, b
 
 
 def dense_backward(dz, cache):
@@ -25,7 +42,8 @@ def dense_backward(dz, cache):
 
     Returns (dx (N, ..., n_in), grads) with grads the tuple (dW (n_in, n_out), db (n_out,)).
     """
-    x, W = cache
+    x, W = check_cache(cache, "dense_backward: cache", (np.ndarray, np.ndarray), "dense_forward")
+    dz = check_dout(dz, x.shape[:-1] + W.shape[1:], "dense_backward: dz (dout)")
     dx = dz @ W.T                                              # (N, ..., n_in)
     x2 = x.reshape(-1, x.shape[-1])
     dz2 = dz.reshape(-1, dz.shape[-1])

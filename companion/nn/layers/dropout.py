@@ -17,20 +17,36 @@ import numpy as np
 
 from companion.nn.layers.base import Layer
 from companion.nn.layers.composite import leaves
-from companion.nn.validation import as_array, check_interval, rng_from
+from companion.nn.shape_checks import check_cache, check_dout, check_operand, check_size
+from companion.nn.validation import as_array, check_interval, check_probability, rng_from
 
 
 def dropout_mask(shape, keep_prob: float, rng, dtype=np.float64) -> np.ndarray:
-    """A 0/1 float mask with P(1) = keep_prob. Shape: ``shape``."""
+    """A 0/1 float mask with P(1) = keep_prob in (0, 1]. Shape: ``shape``."""
+    shape = check_size(shape, "dropout_mask: shape")
+    keep_prob = check_probability(keep_prob, "dropout_mask: keep_prob")
     return (rng_from(rng).random(shape) < keep_prob).astype(dtype)
 
 
 def dropout_forward(x, mask, keep_prob: float):
     """Inverted dropout with a given mask: out = x * mask / keep_prob.
 
-    Input shape: x, mask (N, ...). Returns (out (N, ...), cache = (mask, keep_prob)).
+    Input shape: x, mask (N, ...), mask of 0s and 1s; keep_prob in (0, 1].
+    Returns (out (N, ...), cache = (mask, keep_prob)).
     """
+    x = as_array(x, "dropout_forward: x")
+    mask = check_operand(mask, "dropout_forward: mask", x.shape)
+    _check_zero_one(mask, "dropout_forward: mask")
+    keep_prob = check_probability(keep_prob, "dropout_forward: keep_prob")
     return x * mask / keep_prob, (mask, keep_prob)
+
+
+def _check_zero_one(mask: np.ndarray, name: str) -> None:
+    """A dropout mask holds only 0 (drop) and 1 (keep): a mask already divided by keep_prob
+    would scale twice."""
+    if mask.dtype.kind != "b" and np.count_nonzero(mask) != np.count_nonzero(mask == 1):
+        raise ValueError(f"{name} must hold only 0 and 1 (1 = keep), got values from "
+                         f"{mask.min()} to {mask.max()}")
 
 
 def dropout_backward(dout, cache):
@@ -38,7 +54,9 @@ def dropout_backward(dout, cache):
 
     Returns (dx (N, ...), grads ()): dropout has no weights.
     """
-    mask, keep_prob = cache
+    mask, keep_prob = check_cache(cache, "dropout_backward: cache", (np.ndarray, float),
+                                  "dropout_forward")
+    dout = check_dout(dout, mask.shape, "dropout_backward: dout")
     return dout * mask / keep_prob, ()
 
 
@@ -75,9 +93,7 @@ class Dropout(Layer):
         """Reuse ``mask`` (0/1, the activations' shape) in every training pass; None to undo."""
         if mask is not None:
             mask = as_array(mask, f"{self.name}.fix_mask: mask")
-            if mask.size and not np.all((mask == 0) | (mask == 1)):
-                raise ValueError(f"{self.name}.fix_mask: mask must hold only 0 and 1 (1 = keep), "
-                                 f"got values from {mask.min()} to {mask.max()}")
+            _check_zero_one(mask, f"{self.name}.fix_mask: mask")
         self.fixed_mask = None if mask is None else mask.astype(self.dtype)
 
     def forward(self, x, training=False):
@@ -113,6 +129,7 @@ class Dropout(Layer):
 def dropout_layers(model) -> list[Dropout]:
     """The Dropout layers of ``model``, nested models included (and the attention-dropout
     layer a MultiHeadAttention keeps as ``dropout_layer``)."""
+    _check_model(model, "dropout_layers")
     found = []
     for layer in leaves(model):
         found += [d for d in (layer, getattr(layer, "dropout_layer", None))
@@ -124,6 +141,7 @@ def dropout_layers(model) -> list[Dropout]:
 def frozen_masks(model, x):
     """Inside the block every Dropout layer of ``model`` reuses the mask of one training pass
     on ``x``, so forward(x, training=True) is a deterministic function (for gradient checks)."""
+    _check_model(model, "frozen_masks")
     model.forward(x, training=True)
     layers = dropout_layers(model)
     for layer in layers:
@@ -133,3 +151,9 @@ def frozen_masks(model, x):
     finally:
         for layer in layers:
             layer.fix_mask(None)
+
+
+def _check_model(model, where: str) -> None:
+    if not isinstance(model, Layer):
+        raise TypeError(f"{where}: model: expected a layer or model (a Layer such as "
+                        f"Sequential), got {type(model).__name__} {model!r:.40}")

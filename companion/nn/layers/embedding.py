@@ -13,7 +13,20 @@ import numpy as np
 
 from companion.nn import initializers
 from companion.nn.layers.base import Layer
-from companion.nn.validation import check_int, rng_from
+from companion.nn.shape_checks import check_cache, check_operand, check_size
+from companion.nn.validation import check_finite, check_int, check_number, rng_from
+
+
+def _check_ids(ids, name: str, n_rows: int, shape: tuple = (), any_leading: bool = True):
+    """Integer ids (any shape ending in ``shape``) in 0..n_rows - 1 (a negative id would
+    silently read a row from the end)."""
+    ids = check_operand(ids, name, shape, any_leading)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer ids, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= n_rows):
+        raise ValueError(f"{name} must lie in 0..{n_rows - 1}, got values from {ids.min()} "
+                         f"to {ids.max()}")
+    return ids
 
 
 def embedding_forward(ids: np.ndarray, E: np.ndarray):
@@ -21,6 +34,8 @@ def embedding_forward(ids: np.ndarray, E: np.ndarray):
 
     Returns (out (N, ..., n_features), cache = (ids, n_words)).
     """
+    E = check_operand(E, "embedding_forward: E", (None, None))
+    ids = _check_ids(ids, "embedding_forward: ids", len(E))
     return E[ids], (ids, len(E))
 
 
@@ -29,6 +44,10 @@ def scatter_add_rows(n_rows: int, ids: np.ndarray, values: np.ndarray) -> np.nda
     of every embedding gradient. The same as ``np.add.at(zeros, ids, values)``, computed as one
     ``np.bincount`` over the flattened (row, column) positions (about three times faster), in
     float64, returned in ``values``' dtype. ids: (M,) integers; values: (M, D)."""
+    n_rows = check_int(n_rows, "scatter_add_rows: n_rows")
+    ids = _check_ids(ids, "scatter_add_rows: ids", n_rows, (None,), any_leading=False)
+    values = check_operand(values, "scatter_add_rows: values", (len(ids), None),
+                           why="(one row per entry of ids)")
     D = values.shape[-1]
     flat = (np.asarray(ids)[:, None] * D + np.arange(D)).ravel()
     out = np.bincount(flat, weights=values.ravel(), minlength=n_rows * D).reshape(n_rows, D)
@@ -44,7 +63,7 @@ def embedding_backward(dout: np.ndarray, cache):
     fancy-index assignment keeps only one of the contributions; a scatter-add
     (``scatter_add_rows``, or ``np.add.at``) accumulates every one of them.
     """
-    ids, n_words = cache
+    ids, n_words, dout = _checked_gradient(dout, cache, "embedding_backward")
     dE = scatter_add_rows(n_words, ids.reshape(-1), dout.reshape(-1, dout.shape[-1]))
     return np.zeros(ids.shape, dtype=dout.dtype), (dE,)
 
@@ -52,13 +71,26 @@ def embedding_backward(dout: np.ndarray, cache):
 def embedding_backward_onehot(dout: np.ndarray, cache):
     """The same gradient written as one-hot^T @ dout: (n_words, M) @ (M, n_features).
     Same arguments and returns as ``embedding_backward``."""
-    ids, n_words = cache
+    ids, n_words, dout = _checked_gradient(dout, cache, "embedding_backward_onehot")
+    check_finite(dout, "embedding_backward_onehot: dout")   # 0 * NaN would reach every row
     onehot = np.eye(n_words, dtype=dout.dtype)[ids.reshape(-1)]          # (M, n_words)
     return np.zeros(ids.shape, dtype=dout.dtype), (onehot.T @ dout.reshape(-1, dout.shape[-1]),)
 
 
+def _checked_gradient(dout, cache, where: str):
+    """(ids, n_words, dout) after checking the cache and that dout is (*ids.shape, D)."""
+    ids, n_words = check_cache(cache, f"{where}: cache", (np.ndarray, (int, np.integer)),
+                               "embedding_forward")
+    dout = check_operand(dout, f"{where}: dout", ids.shape + (None,))
+    return ids, n_words, dout
+
+
 def random_uniform(shape, rng, minval: float = -0.05, maxval: float = 0.05) -> np.ndarray:
     """Keras' ``"uniform"`` initializer (RandomUniform(-0.05, 0.05)), Embedding's default."""
+    shape = check_size(shape, "random_uniform: shape")
+    if check_number(minval, "random_uniform: minval") > check_number(maxval,
+                                                                     "random_uniform: maxval"):
+        raise ValueError(f"random_uniform: minval must be <= maxval, got {minval} and {maxval}")
     return rng_from(rng).uniform(minval, maxval, size=shape)
 
 

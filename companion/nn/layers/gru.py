@@ -26,13 +26,8 @@ from companion.nn.layers.rnn_base import (
     project_inputs,
     time_major,
 )
-from companion.nn.validation import (
-    as_array,
-    check_bool,
-    check_dims,
-    check_forward_cache,
-    fast_dout,
-)
+from companion.nn.shape_checks import check_cache, check_dims, check_dout
+from companion.nn.validation import as_array, check_bool
 
 
 def split_bias(bias, reset_after: bool):
@@ -66,11 +61,11 @@ def gru_step_forward(x, h_prev, kernel, recurrent_kernel, bias=None, reset_after
 
 def gru_step_backward(dh, cache):
     """dh (N, u) -> ((dx (N, D), dh_prev (N, u)), (dkernel, drecurrent_kernel, dbias or None))."""
-    hs = check_forward_cache(cache, 11, "gru_step_forward")[9]
+    hs = check_cache(cache, "cache", 11, "gru_step_forward")[9]
     if hs.shape[0] != 1:
         raise ValueError(f"cache: gru_step_backward takes the cache of gru_step_forward (one "
                          f"step), got that of a sequence of {hs.shape[0]} steps (gru_backward)")
-    dh = fast_dout(dh, hs.shape[1:], "dh")
+    dh = check_dout(dh, hs.shape[1:], "dh")
     (dx, dh_prev), grads = gru_backward(dh[:, None], cache)
     return (dx[:, 0], dh_prev), grads
 
@@ -145,9 +140,9 @@ def gru_backward(dhs, cache):
     are one product each over all steps after it.
     """
     shape, xt, kernel, U, has_bias, reset_after, zr, hh, inner, hs, h0 = \
-        check_forward_cache(cache, 11, "gru_forward")
+        check_cache(cache, "cache", 11, "gru_forward")
     T, N, u = hh.shape
-    dhs = fast_dout(dhs, (N, T, u), "dhs")
+    dhs = check_dout(dhs, (N, T, u), "dhs")
     z, r = zr[:, :, :u], zr[:, :, u:]
     h_prev = previous_states(h0, hs)
     # what does not depend on the carried gradient, for all steps at once

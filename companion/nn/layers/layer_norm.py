@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from companion.nn.layers.base import Layer
-from companion.nn.validation import as_array, check_finite, check_positive
+from companion.nn.shape_checks import check_cache, check_dout, check_operand
+from companion.nn.validation import as_array, check_finite, check_non_negative, check_positive
 
 
 def layer_norm_forward(x, gamma, beta, epsilon: float = 1e-3):
@@ -22,6 +23,10 @@ def layer_norm_forward(x, gamma, beta, epsilon: float = 1e-3):
 
     x (..., D), gamma (D,), beta (D,). Returns (out (..., D), cache).
     """
+    x = check_operand(x, "layer_norm_forward: x", (None,), any_leading=True)
+    gamma = check_operand(gamma, "layer_norm_forward: gamma", x.shape[-1:], why="(x's features)")
+    beta = check_operand(beta, "layer_norm_forward: beta", x.shape[-1:], why="(x's features)")
+    epsilon = check_non_negative(epsilon, "layer_norm_forward: epsilon")
     mu = x.mean(axis=-1, keepdims=True)
     inv = 1.0 / np.sqrt(x.var(axis=-1, keepdims=True) + epsilon)
     xhat = (x - mu) * inv
@@ -30,10 +35,9 @@ def layer_norm_forward(x, gamma, beta, epsilon: float = 1e-3):
 
 def layer_norm_backward(dout, cache):
     """dout (..., D) -> (dx (..., D), (dgamma (D,), dbeta (D,)))."""
-    xhat, inv, gamma = cache
-    if np.shape(dout) != xhat.shape:
-        raise ValueError(f"layer_norm_backward: dout has shape {np.shape(dout)}, expected the "
-                         f"forward output's {xhat.shape}")
+    xhat, inv, gamma = check_cache(cache, "layer_norm_backward: cache", (np.ndarray,) * 3,
+                                   "layer_norm_forward")
+    dout = check_dout(dout, xhat.shape, "layer_norm_backward: dout")
     axes = tuple(range(dout.ndim - 1))
     dxhat = dout * gamma
     dx = inv * (dxhat - dxhat.mean(-1, keepdims=True)

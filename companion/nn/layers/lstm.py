@@ -27,7 +27,8 @@ from companion.nn.layers.rnn_base import (
     recurrent_gradient,
     time_major,
 )
-from companion.nn.validation import check_bool, check_dims, check_forward_cache, fast_dout
+from companion.nn.shape_checks import check_cache, check_dims, check_dout
+from companion.nn.validation import check_bool
 
 
 # -- one time step -------------------------------------------------------------------------------
@@ -48,14 +49,14 @@ def lstm_step_backward(dstates, cache):
 
     Returns ((dx (N, D), dh_prev, dc_prev), (dkernel, drecurrent_kernel, dbias or None)).
     """
-    hs = check_forward_cache(cache, 11, "lstm_step_forward")[6]
+    hs = check_cache(cache, "cache", 11, "lstm_step_forward")[6]
     if hs.shape[0] != 1:
         raise ValueError(f"cache: lstm_step_backward takes the cache of lstm_step_forward (one "
                          f"step), got that of a sequence of {hs.shape[0]} steps (lstm_backward)")
     if not isinstance(dstates, (tuple, list)) or len(dstates) != 2:
         raise TypeError(f"dstates: expected a pair (dh, dc) of (N, u) arrays or None, got "
                         f"{type(dstates).__name__}")
-    dh, dc = (None if d is None else fast_dout(d, hs.shape[1:], name)
+    dh, dc = (None if d is None else check_dout(d, hs.shape[1:], name)
               for d, name in zip(dstates, ("dh", "dc")))
     dhs = None if dh is None else dh[:, None]
     (dx, dh_prev, dc_prev), grads = lstm_backward((dhs, dc), cache)
@@ -112,12 +113,12 @@ def lstm_backward(douts, cache):
     product each over all time steps after it.
     """
     shape, xt, kernel, U, has_bias, gates, hs, cs, tcs, c0, h0 = \
-        check_forward_cache(cache, 11, "lstm_forward")
+        check_cache(cache, "cache", 11, "lstm_forward")
     T, N, u = hs.shape
     if not isinstance(douts, (tuple, list)) or len(douts) != 2:
         raise TypeError(f"douts: expected a pair (dhs (N, T, u) or None, dc_T (N, u) or None), "
                         f"got {type(douts).__name__}")
-    dhs, dc_last = (None if d is None else fast_dout(d, s, name) for d, s, name in
+    dhs, dc_last = (None if d is None else check_dout(d, s, name) for d, s, name in
                     zip(douts, ((N, T, u), (N, u)), ("dhs", "dc_T")))
     dc_dh, factors = _local_derivatives(gates, cs, tcs, c0)
     dhs = None if dhs is None else time_major(dhs)

@@ -19,9 +19,13 @@ import numpy as np
 
 from companion.nn import initializers
 from companion.nn.activations import softmax_backward
-from companion.nn.layers.attention import (BahdanauAttention, additive_key_mask,
-                                           checked_context_grad,
-                                           masked_softmax)
+from companion.nn.layers.attention import (
+    BahdanauAttention,
+    additive_key_mask,
+    checked_context_grad,
+    masked_softmax,
+)
+from companion.nn.shape_checks import check_cache, check_dout, check_operand
 
 SCORES = ("additive", "general", "dot")
 
@@ -41,19 +45,42 @@ def luong_attention_forward(query, keys, W=None, mask=None):
     booleans (True = a real key) or None. Returns (context (N, Tq, Dk), cache); the weights
     are ``cache.weights`` (N, Tq, Tv).
     """
+    query, keys, W = _checked(query, keys, W)
     qW = query if W is None else query @ W
     if qW.shape[-1] != keys.shape[-1]:
-        raise ValueError(f"query and keys: the dot score needs equal feature sizes, got "
+        raise ValueError(f"query and keys: the dot score (W=None) needs equal feature sizes, got "
                          f"{query.shape[-1]} and {keys.shape[-1]} (use the general score)")
     m = None if mask is None else additive_key_mask(mask, keys.shape[:2])[:, None, :]
     a = masked_softmax(qW @ keys.transpose(0, 2, 1), m)
     return a @ keys, LuongCache(query, qW, keys, W, a)
 
 
+def _checked(query, keys, W):
+    """query (N, Tq, Dq), keys (N, Tv, Dk), W (Dq, Dk) or None: real arrays, O(1), with a fast
+    path (a decoder calls this once per step)."""
+    if (type(query) is np.ndarray and type(keys) is np.ndarray and query.ndim == keys.ndim == 3
+            and len(query) == len(keys) and query.dtype.kind in "fiub"
+            and keys.dtype.kind in "fiub" and (W is None or (
+                type(W) is np.ndarray and W.shape == (query.shape[2], keys.shape[2])
+                and W.dtype.kind in "fiub"))):
+        return query, keys, W
+    query = check_operand(query, "luong_attention_forward: query", (None, None, None))
+    keys = check_operand(keys, "luong_attention_forward: keys", (len(query), None, None),
+                         why="(query's batch size)")
+    if W is not None:
+        W = check_operand(W, "luong_attention_forward: W", (query.shape[2], keys.shape[2]),
+                          why="(query's and keys' features)")
+    return query, keys, W
+
+
 def luong_attention_backward(dcontext, cache: LuongCache):
     """dcontext (N, Tq, Dk) -> ((dquery, dkeys), grads): grads is (dW,) for general, () for
     dot."""
-    q, qW, h, W, a = cache
+    q, qW, h, W, a = check_cache(cache, "luong_attention_backward: cache",
+                                 (np.ndarray,) * 3 + ((np.ndarray, type(None)), np.ndarray),
+                                 "luong_attention_forward", LuongCache)
+    dcontext = check_dout(dcontext, a.shape[:2] + h.shape[2:],
+                          "luong_attention_backward: dcontext (dout)")
     dkeys = a.transpose(0, 2, 1) @ dcontext                        # the values' path
     de = softmax_backward(dcontext @ h.transpose(0, 2, 1), a)      # (N, Tq, Tv)
     dqW = de @ h                                                   # (N, Tq, Dk)
@@ -87,8 +114,10 @@ class LuongAttention(BahdanauAttention):
 
     def forward(self, query, keys=None, mask=None, training=False):
         self._require_built()
-        c, self._cache = luong_attention_forward(np.asarray(query, self.dtype),
-                                                 np.asarray(keys, self.dtype),
+        q = check_operand(query, f"{self.name}: query", (None, None, None))
+        k = check_operand(keys, f"{self.name}: keys", (None, None, None))
+        c, self._cache = luong_attention_forward(q.astype(self.dtype, copy=False),
+                                                 k.astype(self.dtype, copy=False),
                                                  self.params.get("kernel"), mask)
         self.attention_weights = self._cache.weights
         return c

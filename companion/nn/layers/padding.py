@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from companion.nn.validation import as_array, check_dims, check_int
+from companion.nn.shape_checks import check_dims
+from companion.nn.validation import as_array, check_int
 
 PADDINGS = ("valid", "same")
 

@@ -16,13 +16,8 @@ import numpy as np
 
 from companion.nn.layers.base import Layer
 from companion.nn.layers.padding import check_padding, offsets, output_hw, pad_input, pair, unpad
-from companion.nn.validation import (
-    as_array,
-    check_dout,
-    check_finite,
-    check_forward_cache,
-    check_nonempty,
-)
+from companion.nn.shape_checks import check_cache, check_dout
+from companion.nn.validation import as_array, check_finite, check_nonempty
 
 
 def _prepare(x, pool_size, strides, padding, fill):
@@ -51,7 +46,7 @@ def max_pool_backward(dout, cache):
     """dout (N, Ho, Wo, C) -> (dx (N, H, W, C), ()): each output gradient goes to the maximum
     of its window (the max mask), nothing to the other positions. With ties the first maximum
     in the window (row-major order) takes it all, as in Keras/TensorFlow."""
-    xp, out, pads, size, strides = check_forward_cache(cache, 5, "max_pool_forward")
+    xp, out, pads, size, strides = check_cache(cache, "cache", 5, "max_pool_forward")
     dout = check_finite(check_dout(dout, out.shape), "dout")   # NaN * 0 would reach non-maxima
     dxp = np.zeros(xp.shape, dtype=dout.dtype)
     taken = np.zeros(out.shape, dtype=bool)               # windows whose maximum is found
@@ -86,7 +81,7 @@ def avg_pool_forward(x, pool_size=2, strides=None, padding="valid"):
 def avg_pool_backward(dout, cache):
     """dout (N, Ho, Wo, C) -> (dx (N, H, W, C), ()): each output gradient spread evenly over
     its window, dout / count to every position."""
-    count, xp_shape, pads, size, strides = check_forward_cache(cache, 5, "avg_pool_forward")
+    count, xp_shape, pads, size, strides = check_cache(cache, "cache", 5, "avg_pool_forward")
     dout = check_dout(dout, (xp_shape[0],) + count.shape[1:3] + (xp_shape[3],))
     share = dout / count                                              # (N, Ho, Wo, C)
     dxp = np.zeros(xp_shape, dtype=share.dtype)

@@ -42,15 +42,8 @@ from companion.nn.layers.rnn_base import (
     with_final_gradient,
 )
 from companion.nn.threads import blas_threads
-from companion.nn.validation import (
-    as_array,
-    check_bool,
-    check_dims,
-    check_forward_cache,
-    check_int,
-    check_shape,
-    fast_dout,
-)
+from companion.nn.shape_checks import check_cache, check_dims, check_dout
+from companion.nn.validation import as_array, check_bool, check_int, check_shape
 
 
 def rnn_step_forward(x_t, h_prev, Wx, Wh, b, activation: str = "tanh"):
@@ -70,8 +63,8 @@ def rnn_step_backward(dh, cache):
 
     Returns ((dx_t (N, D), dh_prev (N, H)), (dWx (D, H), dWh (H, H), db (H,))).
     """
-    x_t, h_prev, Wx, Wh, z, h, activation = check_forward_cache(cache, 7, "rnn_step_forward")
-    dh = fast_dout(dh, h.shape, "dh")
+    x_t, h_prev, Wx, Wh, z, h, activation = check_cache(cache, "cache", 7, "rnn_step_forward")
+    dh = check_dout(dh, h.shape, "dh")
     dz = activations.backward(activation, dh, z, h)            # tanh: dh * (1 - h**2)
     return (dz @ Wx.T, dz @ Wh.T), (x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0))
 
@@ -103,9 +96,9 @@ def rnn_backward(dh, cache):
     time, because the same weights are used at every step; each is one matrix product over
     all steps after the loop.
     """
-    shape, xt, Wx, Wh, zs, hs, h0, activation = check_forward_cache(cache, 8, "rnn_forward")
+    shape, xt, Wx, Wh, zs, hs, h0, activation = check_cache(cache, "cache", 8, "rnn_forward")
     T, N, H = hs.shape
-    dh = fast_dout(dh, (N, T, H), "dh")
+    dh = check_dout(dh, (N, T, H), "dh")
     dh = time_major(dh)
     dz = np.empty_like(hs)
     dnext = np.zeros((N, H), dtype=hs.dtype)                   # dL/dh<t> from step t+1

@@ -33,7 +33,8 @@ import numpy as np
 from companion.nn import initializers
 from companion.nn.layers.base import Layer
 from companion.nn.threads import blas_threads
-from companion.nn.validation import as_array, check_bool, check_dims, check_int, fast_dout
+from companion.nn.shape_checks import check_dims, check_dout
+from companion.nn.validation import as_array, check_bool, check_int
 
 
 class RecurrentBase(Layer):
@@ -175,9 +176,9 @@ def with_final_gradient(dhs, dh_last, shape, dtype):
     if dtype is None or dtype.kind != "f":
         raise TypeError("dtype: expected a floating dtype such as 'float64'")
     if dhs is not None:
-        dhs = fast_dout(dhs, shape, "dhs")
+        dhs = check_dout(dhs, shape, "dhs")
     if dh_last is not None:
-        dh_last = fast_dout(dh_last, (shape[0], shape[2]), "dh_last")
+        dh_last = check_dout(dh_last, (shape[0], shape[2]), "dh_last")
     if dh_last is None:
         return dhs if dhs is not None else np.zeros(shape, dtype)
     out = np.zeros(shape, dtype) if dhs is None else np.array(dhs, dtype=dtype)   # a copy
