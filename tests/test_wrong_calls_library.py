@@ -59,6 +59,9 @@ CASES = [
      "batches must be a function epoch"),
     ("train_loop(params returns copies)", lambda: train_loop(Copies(), lambda e: [None], "sgd", 1),
      TypeError, "returns new arrays each time"),
+    ("train_loop(a Sequential)", lambda: train_loop(model(), lambda e: [(x, y)], "sgd", 1),
+     TypeError, r"Sequential\.loss_and_grads takes \(x, y, loss\), but train_loop calls "
+     r"loss_and_grads\(batch\).*Supervised\(model, loss\)"),
     ("clip_by_global_norm(max_norm=-1)", lambda: clip_by_global_norm([np.ones(2)], -1),
      ValueError, "max_norm must be a positive number"),
     ("minibatches(0, 4)", lambda: list(minibatches(0, 4, 0)), ValueError, "n .* must be a positive integer"),

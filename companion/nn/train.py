@@ -23,6 +23,7 @@ experiments all train through ``train_loop``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -199,6 +200,17 @@ def _check_trainable(trainable) -> tuple[list[str], list[np.ndarray]]:
         raise TypeError(f"trainable must follow the Trainable protocol (params, and "
                         f"loss_and_grads(batch) -> (loss, grads)); {type(trainable).__name__} "
                         "has no loss_and_grads method")
+    try:
+        required = [p for p in inspect.signature(trainable.loss_and_grads).parameters.values()
+                    if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY,
+                                                           p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):        # a builtin or C callable: no signature to read
+        required = []
+    if len(required) > 1:
+        raise TypeError(f"trainable: {type(trainable).__name__}.loss_and_grads takes "
+                        f"({', '.join(p.name for p in required)}), but train_loop calls "
+                        "loss_and_grads(batch) with one batch; train a model with x, y and a "
+                        "loss through fit(...) or wrap it: Supervised(model, loss)")
     return trainable_arrays(trainable)
 
 
