@@ -126,7 +126,7 @@ def lab_server(chromium_path, tmp_path_factory):
            "--LabApp.news_url=", "--ServerApp.open_browser=False",
            # trust signatures in memory, not in the user's nbsignatures.db: the copies open
            # untrusted, as on a fresh clone, whatever this machine trusted before, and saving
-           # one (test_open_save) trusts nothing outside the test
+           # one (labtools.check_opened) trusts nothing outside the test
            "--NotebookNotary.db_file=:memory:"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -180,8 +180,8 @@ def suite_report(request):
 # The order in which a free pytest-xdist worker (--dist load --maxschedchunk=1) takes the next
 # test: the offline HTML edition's two tests first (xdist hands each worker its first two tests
 # together, so they share one built site), then the chapters' Run All + explorers, longest
-# first, then the draw-a-digit test, then the short open-and-save tests, which fill the gaps at
-# the end.
+# first (each also checks its chapter as opened and saved, before running it), then the
+# draw-a-digit test, then the short progress-bar test.
 def pytest_collection_modifyitems(config, items):
     seconds = notebook_seconds()
     longest = max(seconds.values(), default=60.0)
@@ -189,8 +189,8 @@ def pytest_collection_modifyitems(config, items):
     def cost(item) -> float:
         if item.path.name == "test_html_offline.py":
             return 1e9
-        if item.path.name == "test_lab.py":
-            name = item.callspec.params.get("name", "") if hasattr(item, "callspec") else ""
+        if item.path.name == "test_lab.py" and hasattr(item, "callspec"):
+            name = item.callspec.params.get("name", "")
             return 100 + seconds.get(name, longest)      # a new chapter: as the longest
         return 50 if item.path.name == "test_draw.py" else 0
 

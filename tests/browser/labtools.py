@@ -79,3 +79,57 @@ def dismiss_dialogs(page):
     dialog = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
     if dialog.count():
         dialog.first.click()
+
+
+# --- a chapter as a learner first meets it: opened in JupyterLab, not yet run ----------------
+JS_STORED = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const repr = /^(VBox|HBox|Box|GridBox|Output|interactive)\\(/;
+  const r = {dirty: w.context.model.dirty, reprs: [], views: 0, fallbacks: 0, shown: []};
+  w.content.widgets.forEach((cell, i) => {
+    if (cell.model.type !== 'code') return;
+    cell.model.outputs.toJSON().forEach((o, k) => {
+      const node = cell.outputArea.widgets[k] && cell.outputArea.widgets[k].node;
+      const text = node ? node.innerText.trim() : '';
+      if (repr.test(text)) r.reprs.push({cell: i, text: text.slice(0, 60)});
+      if (!o.data || !o.data['application/vnd.jupyter.widget-view+json']) return;
+      r.views += 1;
+      r.shown.push({cell: i, text: text.slice(0, 60), img: !!(node && node.querySelector('img'))});
+      if (node && (node.querySelector('img') || /Run this cell/.test(text))) r.fallbacks += 1;
+    });
+  });
+  return r;
+}"""
+
+
+def check_opened(page, name: str, root: Path, screenshots_dir: Path) -> dict:
+    """Checks on a chapter just opened (a copy, untrusted, as on a fresh clone before
+    `make setup` trusts it), kernel idle, before anything runs:
+      - JupyterLab does not consider it modified (the file is stored exactly as JupyterLab
+        writes it: see tests/test_notebook_format.py);
+      - no output shows a widget's text repr (``VBox(children=(...``): each explorer shows its
+        last drawing (a trusted notebook: the stored widget state; an untrusted one: the
+        Explorer's image/png fallback) or a sentence telling the learner to run the cell;
+      - saving it unchanged (File > Save) rewrites the file byte for byte.
+    A screenshot of the first explorer as opened goes to screenshots_dir/opened-<name>.png.
+    Returns what it saw."""
+    stored = (root / "notebooks" / name).read_bytes()
+    assert stored == (notebooks_dir() / name).read_bytes()
+    time.sleep(2)                       # kernel info and metadata updates land
+    seen = page.evaluate(JS_STORED)
+    if seen["shown"]:                   # what a learner sees of the first explorer
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(seen["shown"][0]["cell"])
+        cell.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshots_dir / f"opened-{name.removesuffix('.ipynb')}.png"))
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    wait_for(page, "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+             bool, 60, f"{name} to be saved")
+    time.sleep(1)
+    saved = (root / "notebooks" / name).read_bytes()
+    assert not seen["dirty"], f"{name}: JupyterLab marks the chapter modified on opening"
+    assert not seen["reprs"], f"{name}: widget reprs shown: {seen['reprs']}"
+    assert seen["fallbacks"] == seen["views"], \
+        f"{name}: an explorer shows neither a drawing nor a sentence before the chapter is " \
+        f"run: {seen['shown']}"
+    assert saved == stored, f"{name}: saving it unchanged rewrote the file"
+    return {"widget_views": seen["views"], "fallbacks": seen["fallbacks"]}

@@ -1,8 +1,9 @@
 """Every chapter as a learner meets it: JupyterLab in Chromium, Run All, then each explorer moved.
 
 For each notebooks/NN_*.ipynb (discovered at run time) the test opens the notebook in the
-real JupyterLab front end, clears it and runs all cells, waits for the kernel to go idle and
-asserts:
+real JupyterLab front end and checks it as stored (labtools.check_opened: not marked modified,
+no widget shown as its text repr, saved unchanged byte for byte), then clears it and runs all
+cells, waits for the kernel to go idle and asserts:
   - every non-empty code cell ran and no cell shows an error output;
   - every widget rendered: no "Error displaying widget", no widget left as its text repr
     (the sign of a missing front-end extension), at least one companion Explorer displayed;
@@ -20,7 +21,14 @@ import time
 
 import nbformat
 import pytest
-from labtools import JS_STATE, RECORDINGS, chapter_notebooks, shutdown_kernels, wait_for
+from labtools import (
+    JS_STATE,
+    RECORDINGS,
+    chapter_notebooks,
+    check_opened,
+    shutdown_kernels,
+    wait_for,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +44,12 @@ JS_INSTALL_PROBES = """() => {
   k.statusChanged.connect((_, s) => { if (s === 'busy') window.__busy += 1; });
   window.__bars = 0;
   window.__barTexts = [];
+}"""
+
+# Count the progress bars that appear from now on (installed only once bars can appear: a scan
+# of the notebook's DOM on every mutation would cost CPU during a Run All that shows none)
+JS_WATCH_BARS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
   const seen = new WeakSet();
   new MutationObserver(() => {
     for (const el of w.node.querySelectorAll('.widget-hprogress, .widget-vprogress')) {
@@ -332,7 +346,7 @@ def _exercise_explorer(page, explorer, index: int, notes: list) -> str:
 
 @pytest.mark.parametrize("name", chapter_notebooks())
 def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suite_report):
-    url, _root = lab_server
+    url, root = lab_server
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     console_errors: list[str] = []
@@ -344,8 +358,10 @@ def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suit
     shot = screenshots_dir / (name.removesuffix(".ipynb") + ".png")
     try:
         _open(page, url, name)
+        report["opened"] = check_opened(page, name, root, screenshots_dir)   # as stored
+        run_start = time.monotonic()
         cells = _run_all(page, name)
-        report["run_all_seconds"] = round(time.monotonic() - start, 1)
+        report["run_all_seconds"] = round(time.monotonic() - run_start, 1)
         _record(page, name)
         report.update(code_cells=cells["code"], stderr=cells["stderr"],
                       progress_bars_seen=page.evaluate("() => window.__bars"),
@@ -363,6 +379,7 @@ def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suit
             f"{widgets['fallbacks']}"
         assert widgets["explorers"] >= 1, f"{name}: no companion Explorer rendered"
         page.evaluate(JS_BARS_ON)       # a learner sees the bars of what an explorer trains
+        page.evaluate(JS_WATCH_BARS)
         explorers = page.locator(".companion-explorer")
         moved, notes = [], []
         report["moves"], report["notes"] = moved, notes
@@ -419,6 +436,7 @@ def test_training_progress_bar_renders(lab_server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         _open(page, url, name)
+        page.evaluate(JS_WATCH_BARS)
         cells = _run_all(page, name)
         assert not cells["errors"], cells["errors"]
         bars = page.evaluate("() => window.__bars")
