@@ -56,7 +56,8 @@ lab: $(STAMP) $(LAB_OVERRIDES) trust
 
 # Everything, each notebook executed once. The browser suite (tests/browser: every chapter in
 # JupyterLab, Run All, then each explorer moved; one JupyterLab server and Chromium per
-# pytest-xdist worker, at most 4, the longest chapter first) records each chapter as Run All
+# pytest-xdist worker, one worker more than there are cores (a worker waits on its page part of
+# the time), at most 4, the longest chapter first) records each chapter as Run All
 # left it in $(RECORDINGS); at the same time the package tests run on one worker per core. Then
 # nbval compares those recorded outputs with the stored ones (--nbval-replay, see
 # tools/nbval_replay.py: nbval's own comparison and sanitisers, on a run in the environment
@@ -65,7 +66,8 @@ lab: $(STAMP) $(LAB_OVERRIDES) trust
 # The browser suite's output goes to $(BROWSER_LOG) and is printed once it is done; each run
 # prints its slowest tests; any of the three failing fails `make test`.
 XDIST := -n auto --dist loadfile --no-loadscope-reorder
-BROWSER_XDIST := -n auto --maxprocesses=4 --dist load --maxschedchunk=1
+BROWSER_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n + 1 < 4 ? n + 1 : 4 )))
+BROWSER_XDIST := -n $(BROWSER_WORKERS) --dist load --maxschedchunk=1
 BROWSER_LOG := artifacts/browser-tests.log
 RECORDINGS := artifacts/executed
 test: $(STAMP)

@@ -1,6 +1,7 @@
 """One JupyterLab server and one headless Chromium per test process: the whole browser suite in
 one process, or one pair per pytest-xdist worker when it runs in parallel (`make test` runs it
-on two workers, each chapter on whichever is free, longest chapters first).
+on one worker more than there are cores, at most 4, each chapter on whichever is free, longest
+chapters first).
 
 The server runs from this environment (``sys.executable -m jupyter lab``) on a free loopback
 port with authentication off (for the test only), over a temporary copy of ``notebooks/``
