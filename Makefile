@@ -54,35 +54,36 @@ trust: $(STAMP)
 lab: $(STAMP) $(LAB_OVERRIDES) trust
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=$(HOST) --port=$(PORT) $(BROWSER_FLAG) $(ROOT_FLAG)
 
-# Everything, each notebook executed once. The browser suite (tests/browser: every chapter in
-# JupyterLab, Run All, then each explorer moved; one JupyterLab server and Chromium per
-# pytest-xdist worker, one worker more than there are cores (a worker waits on its page part of
-# the time), at most 4, the longest chapter first) records each chapter as Run All
-# left it in $(RECORDINGS); at the same time the package tests run on one worker per core. Then
-# nbval compares those recorded outputs with the stored ones (--nbval-replay, see
-# tools/nbval_replay.py: nbval's own comparison and sanitisers, on a run in the environment
-# nbval uses) instead of executing every notebook a second time; a notebook with no recording
-# (no Chromium, or its browser test failed before recording) is executed by nbval as usual.
-# The browser suite's output goes to $(BROWSER_LOG) and is printed once it is done; each run
-# prints its slowest tests; any of the three failing fails `make test`.
+# Everything, each notebook executed once, in three steps that each use every core and run one
+# after the other (run side by side, the package tests and the browser suite took 583 s here
+# on 2 cores; one after the other about 80 s + 361 s: on 2 cores they only slow each other):
+#  1. the package tests and Keras cross-checks, one pytest-xdist worker per core;
+#  2. the browser suite (tests/browser: each chapter opened in JupyterLab, checked as stored,
+#     Run All, then each explorer moved; one JupyterLab server and Chromium per worker, one
+#     worker more than there are cores (a worker waits on its page part of the time), at most
+#     4, the longest chapter first), which records each chapter as Run All left it in
+#     $(RECORDINGS);
+#  3. nbval, comparing those recorded outputs with the stored ones (--nbval-replay, see
+#     tools/nbval_replay.py: nbval's own comparison and sanitisers, on a run in the environment
+#     nbval uses) instead of executing every notebook a second time; a notebook with no
+#     recording (no Chromium, or its browser test failed before recording) is executed by nbval.
+# Each step prints its slowest tests; any of the three failing fails `make test`.
 XDIST := -n auto --dist loadfile --no-loadscope-reorder
 BROWSER_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n + 1 < 4 ? n + 1 : 4 )))
 BROWSER_XDIST := -n $(BROWSER_WORKERS) --dist load --maxschedchunk=1
-BROWSER_LOG := artifacts/browser-tests.log
 RECORDINGS := artifacts/executed
 test: $(STAMP)
-	@mkdir -p $(dir $(BROWSER_LOG)); rm -rf $(RECORDINGS)
-	@echo "the browser suite runs alongside, into $(BROWSER_LOG) (printed when it is done)"
-	$(BIN)/python -m pytest tests/browser $(BROWSER_XDIST) --durations=5 $(PYTEST_ARGS) \
-	  >$(BROWSER_LOG) 2>&1 & browser=$$!; \
+	@rm -rf $(RECORDINGS); \
+	echo "----- 1/3 the package tests and Keras cross-checks -----"; \
 	$(BIN)/python -m pytest tests $(XDIST) --ignore=tests/browser --durations=15 $(PYTEST_ARGS); \
-	main=$$?; wait $$browser; status=$$?; \
-	echo; echo "----- the browser suite ($(BROWSER_LOG)) -----"; cat $(BROWSER_LOG); \
-	echo; echo "----- nbval: the notebooks' outputs against the stored ones -----"; \
+	s1=$$?; echo; echo "----- 2/3 the browser suite: every chapter in JupyterLab -----"; \
+	$(BIN)/python -m pytest tests/browser $(BROWSER_XDIST) --durations=5 $(PYTEST_ARGS); \
+	s2=$$?; echo; echo "----- 3/3 nbval: the notebooks' outputs against the stored ones -----"; \
 	ls $(RECORDINGS) 2>/dev/null | grep -c ipynb | xargs echo "recorded by the browser suite:"; \
 	$(BIN)/python -m pytest notebooks $(XDIST) --nbval-replay $(RECORDINGS) --durations=5 \
-	  $(PYTEST_ARGS); nb=$$?; \
-	test $$main -eq 0 && test $$status -eq 0 && test $$nb -eq 0
+	  $(PYTEST_ARGS); \
+	s3=$$?; echo "exit statuses (package, browser, nbval): $$s1 $$s2 $$s3"; \
+	test $$s1 -eq 0 && test $$s2 -eq 0 && test $$s3 -eq 0
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest tests $(XDIST) --ignore=tests/browser --durations=10 $(PYTEST_ARGS)

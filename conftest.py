@@ -96,8 +96,8 @@ collect_ignore_glob = ["notebooks/mine/*"]
 # The browser suite (tests/browser) writes its findings in parts, one per test process (one per
 # pytest-xdist worker), in a folder of its own run (named in $COMPANION_BROWSER_REPORT_RUN, which
 # the workers inherit); the process that ran pytest joins them into artifacts/browser-report.json
-# once every worker is done. Another pytest run at the same time (`make test` runs the package
-# tests alongside) has its own folder, so neither touches the other's parts.
+# once every worker is done. Another pytest run at the same time (a package run beside it)
+# has its own folder, so neither touches the other's parts.
 BROWSER_REPORT = Path(__file__).resolve().parent / "artifacts" / "browser-report.json"
 BROWSER_REPORT_PARTS = BROWSER_REPORT.parent / ".browser-report-parts"
 
