@@ -65,8 +65,9 @@ lab: $(STAMP) $(LAB_OVERRIDES) trust
 #     $(RECORDINGS);
 #  3. nbval, comparing those recorded outputs with the stored ones (--nbval-replay, see
 #     tools/nbval_replay.py: nbval's own comparison and sanitisers, on a run in the environment
-#     nbval uses) instead of executing every notebook a second time; a notebook with no
-#     recording (no Chromium, or its browser test failed before recording) is executed by nbval.
+#     nbval uses) instead of executing every notebook a second time (in one process: replaying
+#     takes 3 s); a notebook with no recording (no Chromium, or its browser test failed before
+#     recording) is executed by nbval, then on one worker per core.
 # Each step prints its slowest tests; any of the three failing fails `make test`.
 XDIST := -n auto --dist loadfile --no-loadscope-reorder
 BROWSER_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n + 1 < 4 ? n + 1 : 4 )))
@@ -79,8 +80,10 @@ test: $(STAMP)
 	s1=$$?; echo; echo "----- 2/3 the browser suite: every chapter in JupyterLab -----"; \
 	$(BIN)/python -m pytest tests/browser $(BROWSER_XDIST) --durations=5 $(PYTEST_ARGS); \
 	s2=$$?; echo; echo "----- 3/3 nbval: the notebooks' outputs against the stored ones -----"; \
-	ls $(RECORDINGS) 2>/dev/null | grep -c ipynb | xargs echo "recorded by the browser suite:"; \
-	$(BIN)/python -m pytest notebooks $(XDIST) --nbval-replay $(RECORDINGS) --durations=5 \
+	rec=$$(ls $(RECORDINGS)/*.ipynb 2>/dev/null | wc -l); nbs=$$(ls notebooks/[0-9][0-9]_*.ipynb | wc -l); \
+	echo "recorded by the browser suite: $$rec of $$nbs notebooks"; \
+	if [ "$$rec" -eq "$$nbs" ]; then par="-p no:xdist"; else par="$(XDIST)"; fi; \
+	$(BIN)/python -m pytest notebooks $$par --nbval-replay $(RECORDINGS) --durations=5 \
 	  $(PYTEST_ARGS); \
 	s3=$$?; echo "exit statuses (package, browser, nbval): $$s1 $$s2 $$s3"; \
 	test $$s1 -eq 0 && test $$s2 -eq 0 && test $$s3 -eq 0
