@@ -114,10 +114,6 @@ class ReplayKernel:
     def stop(self):
         self.alive = False
 
-    def restart(self):
-        self.next = 0
-        self.queue.clear()
-
 
 def install(config) -> None:
     """Make nbval's notebook collector replay DIR/<notebook> where it exists (pytest_configure)."""
