@@ -1,7 +1,8 @@
 """One JupyterLab server and one headless Chromium per test process: the whole browser suite in
 one process, or one pair per pytest-xdist worker when it runs in parallel (`make test` runs it
 on one worker more than there are cores, at most 4, each chapter on whichever is free, longest
-chapters first).
+chapters first). Each process keeps one JupyterLab page (the ``lab`` fixture,
+labtools.LabPage) and opens notebook after notebook in it, as a learner would.
 
 The server runs from this environment (``sys.executable -m jupyter lab``) on a free loopback
 port with authentication off (for the test only), over a temporary copy of ``notebooks/``
@@ -33,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from labtools import REPORT_PARTS, ROOT, notebook_seconds, notebooks_dir
+from labtools import REPORT_PARTS, ROOT, LabPage, notebook_seconds, notebooks_dir
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -157,6 +158,16 @@ def browser(chromium_path):
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="session")
+def lab(lab_server, browser):
+    """This process's JupyterLab page (labtools.LabPage), reused from notebook to notebook."""
+    page = LabPage(browser, lab_server[0])
+    try:
+        yield page
+    finally:
+        page.discard()
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,72 @@ JS_STATE = """() => {
 }"""
 
 
+# close every document in the main area without the "save your changes?" dialog (a chapter
+# after Run All is modified; the test server's copy is never saved again)
+JS_CLOSE_ALL = """() => {
+  for (const w of [...window.jupyterapp.shell.widgets('main')]) {
+    if (w.context && w.context.model) w.context.model.dirty = false;
+    w.dispose();
+  }
+  return window.jupyterapp.shell.currentWidget === null;
+}"""
+
+
+class LabPage:
+    """One JupyterLab page per test process, reused from notebook to notebook.
+
+    Booting the JupyterLab app in a new browser context took about 5.3 s of Chromium's CPU
+    (and the server's, sending it every script again); opening a notebook in the app already
+    loaded, 1.2 s. So the first notebook is opened by URL (``?reset``: a fresh workspace) and
+    the next ones with the app's own ``docmanager:open``; between two, ``close`` disposes the
+    open documents and shuts every kernel down. After a failure the test calls ``discard``: the
+    next notebook starts in a new context, as if it were the first.
+    """
+
+    VIEWPORT = {"width": 1400, "height": 1000}
+
+    def __init__(self, browser, url: str):
+        self.browser, self.url = browser, url
+        self.context = self.page = None
+
+    def ensure(self):
+        """The page (a new context, at no URL yet, if there is none)."""
+        if self.page is None or self.page.is_closed():
+            self.context = self.browser.new_context(viewport=self.VIEWPORT)
+            self.page = self.context.new_page()
+        return self.page
+
+    def open(self, name: str, timeout: float = 180):
+        """Open notebooks/<name> and wait for its kernel to be idle; return the page."""
+        page = self.ensure()
+        if page.evaluate("() => !!window.jupyterapp"):
+            page.evaluate("p => window.jupyterapp.commands.execute('docmanager:open', "
+                          "{path: p}).then(() => true)", f"notebooks/{name}")
+        else:
+            page.goto(f"{self.url}/lab/tree/notebooks/{name}?reset",
+                      wait_until="domcontentloaded")
+        wait_for(page, JS_STATE, lambda s: s.get("ready") and s.get("kernel") == "idle"
+                 and s.get("path", "").endswith(name), timeout,
+                 f"{name} to open with an idle kernel")
+        return page
+
+    def close(self) -> None:
+        """Close every open document and shut every kernel down, keeping the app loaded."""
+        if self.page is not None and not self.page.is_closed():
+            assert self.page.evaluate(JS_CLOSE_ALL), "a document is still open after closing all"
+        shutdown_kernels(self.url)
+
+    def discard(self) -> None:
+        """Drop the page and its context (the next ``open`` starts afresh)."""
+        if self.context is not None:
+            try:
+                self.context.close()
+            except Exception:      # a crashed browser: nothing left to close
+                pass
+        self.context = self.page = None
+        shutdown_kernels(self.url)
+
+
 def wait_for(page, js, predicate, timeout, what, poll=0.5, arg=None):
     """Evaluate ``js`` until ``predicate`` holds (dialogs accepted meanwhile); return it."""
     deadline = time.monotonic() + timeout

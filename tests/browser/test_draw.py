@@ -13,7 +13,7 @@ import json
 import re
 
 import pytest
-from labtools import JS_STATE, shutdown_kernels, wait_for
+from labtools import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -56,17 +56,20 @@ def _wait_text(page, predicate, what, timeout=120):
     return wait_for(page, JS_SUMMARY, lambda s: bool(s) and predicate(s), timeout, what)
 
 
-def test_drawing_a_stroke_changes_the_prediction(lab_server, browser, screenshots_dir):
+def test_drawing_a_stroke_changes_the_prediction(lab_server, lab, screenshots_dir):
     url, root = lab_server
     name = "draw_a_digit_test.ipynb"
     _notebook(root / "notebooks" / name)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = lab.ensure()
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)[:300]))
+
+    def on_page_error(e):
+        errors.append(str(e)[:300])
+
+    page.on("pageerror", on_page_error)
+    passed = False
     try:
-        page.goto(f"{url}/lab/tree/notebooks/{name}?reset", wait_until="domcontentloaded")
-        wait_for(page, JS_STATE, lambda s: s.get("ready") and s.get("kernel") == "idle"
-                 and s.get("path", "").endswith(name), 180, f"{name} to open, kernel idle")
+        lab.open(name)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         start = _wait_text(page, lambda s: _read(s["text"]) is not None and s["images"],
                            "the explorer's first drawing and sentence", timeout=300)
@@ -87,9 +90,10 @@ def test_drawing_a_stroke_changes_the_prediction(lab_server, browser, screenshot
         after = _wait_text(page, lambda s: _read(s["text"]) is not None,
                            "the stroke to be read")
         page.screenshot(path=str(screenshots_dir / "draw-a-digit.png"))
+        passed = True
     finally:
-        page.close()
-        shutdown_kernels(url)
+        page.remove_listener("pageerror", on_page_error)
+        lab.close() if passed else lab.discard()
     assert not errors, errors
     assert after["images"] >= 1 and after["src"] != start["src"]     # the figure was redrawn
     assert _read(after["text"]) == 1, \

@@ -1,7 +1,8 @@
 """Every chapter as a learner meets it: JupyterLab in Chromium, Run All, then each explorer moved.
 
 For each notebooks/NN_*.ipynb (discovered at run time) the test opens the notebook in the
-real JupyterLab front end and checks it as stored (labtools.check_opened: not marked modified,
+real JupyterLab front end (the test process's one page, where the chapter before it was
+closed: labtools.LabPage) and checks it as stored (labtools.check_opened: not marked modified,
 no widget shown as its text repr, saved unchanged byte for byte), then clears it and runs all
 cells, waits for the kernel to go idle and asserts:
   - every non-empty code cell ran and no cell shows an error output;
@@ -26,7 +27,6 @@ from labtools import (
     RECORDINGS,
     chapter_notebooks,
     check_opened,
-    shutdown_kernels,
     wait_for,
 )
 
@@ -154,11 +154,10 @@ JS_INK = """async (el) => {
 }"""
 
 
-def _open(page, url, name):
-    page.goto(f"{url}/lab/tree/notebooks/{name}?reset", wait_until="domcontentloaded")
-    wait_for(page, JS_STATE, lambda s: s.get("ready") and s.get("kernel") == "idle"
-          and s.get("path", "").endswith(name), 180, f"{name} to open with an idle kernel")
+def _open(lab, name):
+    page = lab.open(name)
     page.evaluate(JS_INSTALL_PROBES)
+    return page
 
 
 def _kernel_idle(page) -> bool:
@@ -345,19 +344,26 @@ def _exercise_explorer(page, explorer, index: int, notes: list) -> str:
 
 
 @pytest.mark.parametrize("name", chapter_notebooks())
-def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suite_report):
+def test_notebook_in_jupyterlab(name, lab_server, lab, screenshots_dir, suite_report):
     url, root = lab_server
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    page = lab.ensure()
     console_errors: list[str] = []
-    page.on("console", lambda m: console_errors.append(m.text[:300]) if m.type == "error"
-            else None)
-    page.on("pageerror", lambda e: console_errors.append(f"pageerror: {str(e)[:300]}"))
+
+    def on_console(m):
+        if m.type == "error":
+            console_errors.append(m.text[:300])
+
+    def on_page_error(e):
+        console_errors.append(f"pageerror: {str(e)[:300]}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
     report = suite_report["notebooks"].setdefault(name, {})
     start = time.monotonic()
     shot = screenshots_dir / (name.removesuffix(".ipynb") + ".png")
+    passed = False
     try:
-        _open(page, url, name)
+        _open(lab, name)
         report["opened"] = check_opened(page, name, root, screenshots_dir)   # as stored
         run_start = time.monotonic()
         cells = _run_all(page, name)
@@ -392,6 +398,7 @@ def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suit
         assert not widgets["errors"], f"{name}: {widgets['errors']}"
         explorers.first.evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(300)
+        passed = True
     finally:
         report["seconds"] = round(time.monotonic() - start, 1)
         report["console_errors"] = console_errors[:20]
@@ -400,8 +407,12 @@ def test_notebook_in_jupyterlab(name, lab_server, browser, screenshots_dir, suit
             report["screenshot"] = str(shot)
         except Exception as exc:       # a screenshot must not hide the real failure
             report["screenshot_error"] = str(exc)
-        context.close()
-        shutdown_kernels(url)
+        if passed:                     # the next chapter opens in this page
+            page.remove_listener("console", on_console)
+            page.remove_listener("pageerror", on_page_error)
+            lab.close()
+        else:                          # or, after a failure, in a new one
+            lab.discard()
 
 
 # A learner's training cell (progress bars are on by default outside the test environment):
@@ -426,16 +437,16 @@ print("epochs run:", len(history["loss"]))
 """
 
 
-def test_training_progress_bar_renders(lab_server, browser):
+def test_training_progress_bar_renders(lab_server, lab):
     url, root = lab_server
     name = "progress_bar_scratch.ipynb"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BARS_CELL)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}
     nbformat.write(nb, root / "notebooks" / name)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    passed = False
     try:
-        _open(page, url, name)
+        page = _open(lab, name)
         page.evaluate(JS_WATCH_BARS)
         cells = _run_all(page, name)
         assert not cells["errors"], cells["errors"]
@@ -445,6 +456,6 @@ def test_training_progress_bar_renders(lab_server, browser):
         assert "epochs run: 5" in text
         assert bars >= 1, "fit's progress bar never appeared as a widget"
         assert any(t.startswith("epochs") and "/5" in t for t in texts), texts
+        passed = True
     finally:
-        page.close()
-        shutdown_kernels(url)
+        lab.close() if passed else lab.discard()
