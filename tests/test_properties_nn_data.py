@@ -93,6 +93,7 @@ from companion.nn.train import (
     check_data,
     check_loss,
     check_same_arrays,
+    check_weights,
     clip_gradients,
     fit,
     train_loop,
@@ -162,6 +163,19 @@ TARGETS: list[Target] = [
            lambda v: caught(lambda: check_loss(v, 7, 0.1, {"batch_loss": [0.5]}),
                             validation.DivergenceError), ("loss",),
            st.sampled_from([np.nan, np.inf, -np.inf, np.float32(np.nan)]), divergence),
+    Target("train.check_weights(names, params=..., step)",
+           lambda v: check_weights(["w", "b"], v, 3), ("params",),
+           st.sampled_from([[G, np.ones(2)], [G, np.array([np.nan, 1.0])],
+                            [np.array([np.inf, 0.0]), np.ones(2)], [G, np.full(2, -np.inf)],
+                            [np.float32([1.0, 2.0]), np.float32([np.nan, 0.0])]]),
+           lambda v, out: out is None and all(np.isfinite(p).all() for p in v)),
+    Target("optim.Optimizer subclass: train_loop(optimizer=..., epochs=1)",
+           lambda v: train_loop(Params(), lambda e: [None], v, 1),
+           ("params", "update"),
+           st.sampled_from([np.array([np.nan, 0.0]), np.array([0.0, np.inf]),
+                            np.full(2, -0.1)]).map(Constant),
+           lambda v, h: np.array_equal(v.update_value, [-0.1, -0.1])
+           and h["batch_loss"] == [2.0]),
     Target("train.check_data(x=..., name)", lambda v: check_data(v, "x"), ("x",),
            bad_arrays((8, 2)), lambda v, out: np.size(v) > 0 and np.isfinite(v).all()
            and np.array_equal(out, v)),                  # any shape of finite numbers is data

@@ -125,6 +125,17 @@ def check_loss(value: float, step: int, learning_rate=None, history: dict | None
     raise exc
 
 
+def check_weights(names, params, step: int, history: dict | None = None) -> None:
+    """After the last step: a loss is checked before each update, so only the last update
+    can leave a NaN or infinite weight unseen; raise ``DivergenceError`` naming it."""
+    for name, p in zip(names, params):
+        if not np.isfinite(p).all():
+            raise DivergenceError(f"the update of step {step} (the last) left a non-finite "
+                                  f"value in params[{name!r}]: the optimiser's update was NaN "
+                                  "or infinite (a learning rate or an update rule to check)",
+                                  step=step, history=history)
+
+
 def check_data(x, name: str) -> np.ndarray:
     """Training data must be non-empty and finite: named here, before any step, so a NaN in
     the data is not mistaken for a diverging run."""
@@ -142,7 +153,8 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
 
     Each step: ``loss, grads = trainable.loss_and_grads(batch)``; the divergence guard
     (``check_loss``); clipping (by value, then by global norm); ``on_step`` callbacks; the
-    optimiser's update, applied in place to ``trainable.params``. A ``DivergenceError``
+    optimiser's update, applied in place to ``trainable.params``; after the last step, a
+    weight that update left NaN or infinite raises (``check_weights``). A ``DivergenceError``
     carries the history so far as its ``history`` attribute. Every callback is handed
     ``model`` (default: ``trainable``) with ``set_model``, then ``on_train_begin``; an
     ``on_epoch_end`` answers True (stop), False or None. An epoch without a batch raises.
@@ -188,6 +200,8 @@ def train_loop(trainable: Trainable, batches: Callable[[int], Iterable], optimiz
             stops = [_stop(cb, cb.on_epoch_end(epoch, history)) for cb in callbacks]
             if any(stops):
                 break
+        if step:
+            check_weights(names, params, step - 1, history)
     finally:
         for cb in callbacks:
             cb.on_train_end(history)
