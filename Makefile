@@ -64,7 +64,7 @@ lab: $(STAMP) $(LAB_OVERRIDES) trust
 # on 2 cores; one after the other about 80 s + 361 s: on 2 cores they only slow each other):
 #  1. the package tests and Keras cross-checks, one pytest-xdist worker per core;
 #  2. the browser suite (tests/browser: each chapter opened in JupyterLab, checked as stored,
-#     Run All, then each explorer moved; one JupyterLab server and Chromium per worker, one
+#     Run All, then each explorer moved; one JupyterLab server, Chromium and page per worker, one
 #     worker more than there are cores (a worker waits on its page part of the time), at most
 #     4, the longest chapter first), which records each chapter as Run All left it in
 #     $(RECORDINGS);
