@@ -167,8 +167,10 @@ TARGETS: list[Target] = [
            lambda v: check_weights(["w", "b"], v, 3), ("params",),
            st.sampled_from([[G, np.ones(2)], [G, np.array([np.nan, 1.0])],
                             [np.array([np.inf, 0.0]), np.ones(2)], [G, np.full(2, -np.inf)],
-                            [np.float32([1.0, 2.0]), np.float32([np.nan, 0.0])]]),
-           lambda v, out: out is None and all(np.isfinite(p).all() for p in v)),
+                            [np.float32([1.0, 2.0]), np.float32([np.nan, 0.0])],
+                            "ab", None, G, [G], [G, None], [G, "b"], (G, np.ones(2))]),
+           lambda v, out: out is None and isinstance(v, (list, tuple)) and len(v) == 2
+           and all(np.isfinite(p).all() for p in v)),
     Target("optim.Optimizer subclass: train_loop(optimizer=..., epochs=1)",
            lambda v: train_loop(Params(), lambda e: [None], v, 1),
            ("params", "update"),

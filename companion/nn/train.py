@@ -47,6 +47,7 @@ from companion.nn.metrics import accuracy
 from companion.nn.shape_checks import check_same_length
 from companion.nn.validation import (
     DivergenceError,
+    abbreviate,
     as_array,
     check_array_list,
     check_bool,
@@ -127,7 +128,11 @@ def check_loss(value: float, step: int, learning_rate=None, history: dict | None
 
 def check_weights(names, params, step: int, history: dict | None = None) -> None:
     """After the last step: a loss is checked before each update, so only the last update
-    can leave a NaN or infinite weight unseen; raise ``DivergenceError`` naming it."""
+    can leave a NaN or infinite weight unseen; raise ``DivergenceError`` naming it.
+    ``params`` is the list of arrays the optimiser updated, ``names`` their names."""
+    params = check_array_list(params, "params")
+    if isinstance(names, str) or len(names) != len(params):
+        raise ValueError(f"params: {len(params)} arrays, but names is {abbreviate(names)}")
     for name, p in zip(names, params):
         if not np.isfinite(p).all():
             raise DivergenceError(f"the update of step {step} (the last) left a non-finite "
