@@ -47,9 +47,10 @@ def same_padding(n: int, f: int, s: int) -> tuple[int, int]:
 
 def pad_amounts(n: int, f: int, s: int, padding: str) -> tuple[int, int]:
     """(before, after) padding of one axis of size n for a window f, stride s."""
-    if check_padding(padding) == "valid":
-        check_int(n, "n"), check_int(f, "f"), check_int(s, "s")
-    return same_padding(n, f, s) if check_padding(padding) == "same" else (0, 0)
+    if check_padding(padding) == "same":
+        return same_padding(n, f, s)
+    check_int(n, "n"), check_int(f, "f"), check_int(s, "s")
+    return (0, 0)
 
 
 def conv_output_size(n: int, f: int, s: int = 1, p: int = 0) -> int:

@@ -32,8 +32,8 @@ import numpy as np
 
 from companion.nn import initializers
 from companion.nn.layers.base import Layer
-from companion.nn.threads import blas_threads
 from companion.nn.shape_checks import check_dims, check_dout
+from companion.nn.threads import blas_threads
 from companion.nn.validation import as_array, check_bool, check_int
 
 
@@ -156,7 +156,6 @@ class RecurrentBase(Layer):
     def _run_backward(self, dhs, dfinal, cache):
         raise NotImplementedError(f"{type(self).__name__} must define _run_backward(dhs, dfinal, "
                                   "cache) (RecurrentBase leaves it to its subclass)")
-
 
     def __repr__(self):
         extra = ", return_sequences=True" if self.return_sequences else ""
